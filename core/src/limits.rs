@@ -1,0 +1,25 @@
+//! Protocol limits and account sizes (Anchor `INIT_SPACE`, without the 8-byte discriminator).
+//! The programs assert at compile time that their account structs match these sizes, so the SDK
+//! and the worker can rely on them for `dataSize` / `memcmp` filters.
+
+/// Basis points in one whole (100 %).
+pub const BPS_DENOMINATOR: u64 = 10_000;
+/// Most replicas a job may ask for.
+pub const MAX_REPLICAS: u8 = 8;
+/// Longest metadata / endpoint URI of a provider, in bytes.
+pub const MAX_PROVIDER_URI_LEN: usize = 128;
+/// Longest job spec or result URI, in bytes.
+pub const MAX_URI_LEN: usize = 128;
+/// Longest unbonding period a pool may set: one year.
+pub const MAX_UNBONDING_SECONDS: i64 = 365 * 24 * 60 * 60;
+/// Anchor account discriminator length.
+pub const DISCRIMINATOR_LEN: usize = 8;
+
+/// `Pool` account body size.
+pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
+/// `Provider` account body size.
+pub const PROVIDER_SIZE: usize =
+    32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
+/// `Market` account body size.
+pub const MARKET_SIZE: usize =
+    32 + 32 + 8 + 32 + 32 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2 + 1 + 1 + 1;

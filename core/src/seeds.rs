@@ -1,0 +1,17 @@
+//! PDA seeds of both programs. Programs use them in `seeds = [...]` constraints; the SDK and the
+//! worker derive addresses with [`crate::seeds`] plus `Pubkey::find_program_address`.
+
+/// `Pool` account of the staking program: `["pool", stake_mint]`.
+pub const POOL: &[u8] = b"pool";
+/// Token account holding all stake of a pool, owned by the pool PDA: `["vault", pool]`.
+pub const VAULT: &[u8] = b"vault";
+/// `Provider` account of the staking program: `["provider", pool, owner]`.
+pub const PROVIDER: &[u8] = b"provider";
+/// The jobs program's signer for lock / unlock / slash CPIs: `["slasher"]`.
+pub const SLASHER: &[u8] = b"slasher";
+/// `Market` account of the jobs program: `["market", payment_mint, market_id_le]`.
+pub const MARKET: &[u8] = b"market";
+/// `Job` account of the jobs program: `["job", market, requester, nonce_le]`.
+pub const JOB: &[u8] = b"job";
+/// Escrow token account of a job, owned by the job PDA: `["escrow", job]`.
+pub const ESCROW: &[u8] = b"escrow";
