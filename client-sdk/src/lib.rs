@@ -1,1 +1,40 @@
+//! # depin-client
+//!
+//! The Rust SDK of depin-compute. This foundation layer is pure (no RPC): program addresses,
+//! PDAs derived from the seeds in [`depin_core::seeds`], typed instruction builders for both
+//! programs, and typed account decoding. The async RPC layer builds on it.
+//!
+//! ```
+//! use depin_client::{pda, ix};
+//! use anchor_lang::prelude::Pubkey;
+//!
+//! let mint = Pubkey::new_unique();
+//! let (pool, _bump) = pda::pool(&mint);
+//! let owner = Pubkey::new_unique();
+//! let register = ix::staking::register_provider(&owner, &pool, "https://worker.example");
+//! assert_eq!(register.program_id, depin_client::STAKING_PROGRAM_ID);
+//! assert_eq!(register.accounts[2].pubkey, pda::provider(&pool, &owner).0);
+//! ```
 
+#![deny(missing_docs)]
+
+pub use depin_core as core;
+pub use depin_jobs::{self as jobs_program, state::Market};
+pub use depin_staking::{
+    self as staking_program,
+    state::{Pool, Provider},
+};
+
+use anchor_lang::prelude::Pubkey;
+
+/// Program id of `depin_staking`.
+pub const STAKING_PROGRAM_ID: Pubkey = depin_staking::ID;
+/// Program id of `depin_jobs`.
+pub const JOBS_PROGRAM_ID: Pubkey = depin_jobs::ID;
+
+pub mod accounts;
+pub mod error;
+pub mod ix;
+pub mod pda;
+
+pub use error::ClientError;

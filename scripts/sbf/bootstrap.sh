@@ -7,7 +7,7 @@
 #
 # Idempotent and cached outside the repository in $DEPIN_SBF_HOME
 # (default ~/.cache/depin-compute/sbf). A stamp holding the hash of this folder's recipe files
-# makes a second run return at once; changing a patch rebuilds only what it affects.
+# makes a second run return at once; changing a patch or a pinned version redoes only that step.
 # Needs: root or sudo for apt-get (libllvm22 and cargo's runtime libraries), python3, cargo.
 set -euo pipefail
 
@@ -22,7 +22,8 @@ DEB_UNPACK=(rustc-web cargo-web libstd-rust-web-1.96 libstd-rust-web-dev rust-we
 log() { printf '[sbf-bootstrap] %s\n' "$*" >&2; }
 die() { printf '[sbf-bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
-stamp_of() { cat "$HERE/bootstrap.sh" "$HERE/$1" 2>/dev/null | sha256sum | cut -c1-16; }
+# A step's stamp is the hash of its inputs: its patch file and the pinned versions.
+stamp_of() { { cat "$HERE/$1"; echo "$RUST_VER $SBPF_LINKER_VER $BPF_LINKER_VER"; } | sha256sum | cut -c1-16; }
 done_step() { [[ -f "$SBF_HOME/.stamp-$1" && "$(cat "$SBF_HOME/.stamp-$1")" == "$(stamp_of "$2")" ]]; }
 mark_step() { stamp_of "$2" >"$SBF_HOME/.stamp-$1"; }
 
@@ -38,7 +39,9 @@ if ! done_step debs patch_std.py; then
   missing=()
   for p in "${DEB_RUNTIME[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   command -v apt-get >/dev/null || die "apt-get not found: this route needs Debian 12 (bookworm) packages; with Solana's official toolchain use 'anchor build' instead"
-  if ((${#missing[@]})) || ! apt-cache show rustc-web 2>/dev/null | grep -q "^Version: ${RUST_VER}"; then
+  have_debs=1
+  for p in "${DEB_UNPACK[@]}"; do ls "$SBF_HOME/debs/${p}_${RUST_VER}"*.deb >/dev/null 2>&1 || have_debs=0; done
+  if ((${#missing[@]})) || ((have_debs == 0)); then
     log "apt-get update"
     $SUDO apt-get update -qq
   fi

@@ -1,1 +1,313 @@
+//! # depin-tests: one scenario, two executions
+//!
+//! Every scenario is a function `fn(Backend)`; [`dual_test!`] turns it into three tests:
+//!
+//! * `sbf` — the programs as built by `scripts/build-sbf.sh` (`target/deploy/*.so`), loaded by
+//!   LiteSVM's real SBF loader: compute units, stack and syscalls are the chain's;
+//! * `native` — the same programs compiled for the host and registered as builtins through
+//!   solana-program-test's `processor!` (CPIs and sysvars bridged, see [`native`]);
+//! * `parity` — runs both and asserts that every transaction had the same outcome and left
+//!   every written account byte-identical. A miscompilation of the upstream SBF route, or a
+//!   host-only assumption in the programs, fails here instead of hiding.
+//!
+//! Keys are derived from labels ([`TestChain::keypair`]), so both runs see the same addresses.
 
+pub mod native;
+
+use std::path::PathBuf;
+
+use anchor_lang::{prelude::Pubkey, AccountDeserialize};
+use litesvm::{types::TransactionMetadata, LiteSVM};
+use sha2::{Digest, Sha256};
+use solana_program_pack::Pack;
+use solana_sdk::{
+    account::Account,
+    clock::Clock,
+    instruction::{Instruction, InstructionError},
+    signature::{Keypair, Signer},
+    transaction::{Transaction, TransactionError},
+};
+
+/// Which build of the programs a scenario runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `target/deploy/*.so` in LiteSVM's SBF virtual machine.
+    Sbf,
+    /// Host-compiled programs via solana-program-test's `processor!`.
+    Native,
+}
+
+/// Generate `sbf`, `native` and `parity` tests for a scenario `fn(Backend) -> TestChain`.
+#[macro_export]
+macro_rules! dual_test {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[test]
+            fn sbf() {
+                super::$scenario($crate::Backend::Sbf);
+            }
+            #[test]
+            fn native() {
+                super::$scenario($crate::Backend::Native);
+            }
+            #[test]
+            fn parity() {
+                let sbf = super::$scenario($crate::Backend::Sbf);
+                let native = super::$scenario($crate::Backend::Native);
+                $crate::assert_parity(&sbf, &native);
+            }
+        }
+    };
+}
+
+/// Directory holding the SBF build (`DEPIN_DEPLOY_DIR` overrides `<repo>/target/deploy`).
+pub fn deploy_dir() -> PathBuf {
+    std::env::var_os("DEPIN_DEPLOY_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy"))
+}
+
+/// One transaction's record in a run's transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Caller's label.
+    pub label: String,
+    /// `Ok` or the transaction error.
+    pub outcome: Result<(), TransactionError>,
+    /// Every writable account of the transaction afterwards: (address, owner, lamports, data).
+    pub written: Vec<(Pubkey, Option<(Pubkey, u64, Vec<u8>)>)>,
+}
+
+/// A successful transaction.
+#[derive(Debug)]
+pub struct Sent {
+    /// Compute units consumed (meaningful on [`Backend::Sbf`] only).
+    pub compute_units: u64,
+    /// Program logs.
+    pub logs: Vec<String>,
+}
+
+/// A failed transaction.
+#[derive(Debug)]
+pub struct Failed {
+    /// The runtime's error.
+    pub err: TransactionError,
+    /// Program logs.
+    pub logs: Vec<String>,
+}
+
+impl Failed {
+    /// The custom program error code, if the failure was one.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self.err {
+            TransactionError::InstructionError(_, InstructionError::Custom(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Assert that the failure is Anchor error `e` (program error enums or Anchor's own codes).
+    #[track_caller]
+    pub fn assert_error(&self, e: impl Into<u32>) {
+        let code: u32 = e.into();
+        assert_eq!(self.custom_code(), Some(code), "expected error {code}, got {:?}\nlogs: {:#?}", self.err, self.logs);
+    }
+}
+
+/// A LiteSVM chain with both programs loaded the chosen way, and a transcript of every send.
+pub struct TestChain {
+    /// The VM.
+    pub svm: LiteSVM,
+    /// How the programs run.
+    pub backend: Backend,
+    /// Fee payer of every transaction.
+    pub payer: Keypair,
+    /// Every transaction sent so far.
+    pub transcript: Vec<Step>,
+}
+
+impl TestChain {
+    /// A fresh chain with `depin_staking` and `depin_jobs` loaded for `backend`.
+    pub fn new(backend: Backend) -> Self {
+        let mut svm = LiteSVM::new();
+        match backend {
+            Backend::Sbf => {
+                let dir = deploy_dir();
+                for (id, name) in [(depin_staking::ID, "depin_staking"), (depin_jobs::ID, "depin_jobs")] {
+                    let path = dir.join(format!("{name}.so"));
+                    svm.add_program_from_file(id, &path).unwrap_or_else(|e| {
+                        panic!("loading {}: {e:?} (run scripts/build-sbf.sh first)", path.display())
+                    });
+                }
+            }
+            Backend::Native => native::add_programs(&mut svm),
+        }
+        let payer = derive_keypair("payer");
+        svm.airdrop(&payer.pubkey(), 1_000_000_000_000).expect("airdrop");
+        let mut chain = TestChain { svm, backend, payer, transcript: Vec::new() };
+        chain.set_unix_timestamp(1_700_000_000);
+        chain
+    }
+
+    /// A keypair derived from `label`: identical on both backends.
+    pub fn keypair(&self, label: &str) -> Keypair {
+        derive_keypair(label)
+    }
+
+    /// A labelled keypair funded with `sol` SOL.
+    pub fn funded_keypair(&mut self, label: &str, sol: u64) -> Keypair {
+        let k = derive_keypair(label);
+        self.svm.airdrop(&k.pubkey(), sol * 1_000_000_000).expect("airdrop");
+        k
+    }
+
+    /// Send `ixs` paid by [`Self::payer`] and signed by `signers`; record the step.
+    pub fn send(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, Failed> {
+        let mut all: Vec<&Keypair> = vec![&self.payer];
+        all.extend_from_slice(signers);
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.payer.pubkey()), &all, self.svm.latest_blockhash());
+        let writable: Vec<Pubkey> = tx
+            .message
+            .account_keys
+            .iter()
+            .enumerate()
+            .filter(|(i, k)| tx.message.is_maybe_writable_with_reserved_addresses(*i, None::<&std::collections::HashSet<Pubkey>>) && **k != self.payer.pubkey())
+            .map(|(_, k)| *k)
+            .collect();
+        let result = self.svm.send_transaction(tx);
+        self.svm.expire_blockhash();
+        let outcome = result.as_ref().map(|_| ()).map_err(|f| f.err.clone());
+        let written = writable
+            .into_iter()
+            .map(|k| (k, self.svm.get_account(&k).map(|a| (a.owner, a.lamports, a.data))))
+            .collect();
+        self.transcript.push(Step { label: label.to_owned(), outcome, written });
+        match result {
+            Ok(TransactionMetadata { compute_units_consumed, logs, .. }) => {
+                Ok(Sent { compute_units: compute_units_consumed, logs })
+            }
+            Err(f) => Err(Failed { err: f.err, logs: f.meta.logs }),
+        }
+    }
+
+    /// [`Self::send`] that must succeed.
+    #[track_caller]
+    pub fn ok(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Sent {
+        self.send(label, ixs, signers).unwrap_or_else(|f| panic!("{label} failed: {:?}\nlogs: {:#?}", f.err, f.logs))
+    }
+
+    /// [`Self::send`] that must fail.
+    #[track_caller]
+    pub fn fail(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Failed {
+        match self.send(label, ixs, signers) {
+            Ok(s) => panic!("{label} unexpectedly succeeded; logs: {:#?}", s.logs),
+            Err(f) => f,
+        }
+    }
+
+    /// Decode an Anchor account.
+    #[track_caller]
+    pub fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        let acc = self.svm.get_account(address).unwrap_or_else(|| panic!("account {address} missing"));
+        depin_client::accounts::decode(address, &acc.data).expect("decode")
+    }
+
+    /// Whether an account exists (non-zero lamports).
+    pub fn exists(&self, address: &Pubkey) -> bool {
+        self.svm.get_account(address).is_some_and(|a| a.lamports > 0)
+    }
+
+    /// Token balance of an SPL token account.
+    #[track_caller]
+    pub fn token_balance(&self, address: &Pubkey) -> u64 {
+        let acc = self.svm.get_account(address).unwrap_or_else(|| panic!("token account {address} missing"));
+        anchor_spl::token::spl_token::state::Account::unpack(&acc.data).expect("token account").amount
+    }
+
+    /// Create an SPL mint at a labelled address with `decimals`, authority = payer.
+    pub fn create_mint(&mut self, label: &str, decimals: u8) -> Pubkey {
+        use anchor_spl::token::spl_token::state::Mint;
+        let address = derive_keypair(label).pubkey();
+        let mut data = vec![0; Mint::LEN];
+        Mint {
+            mint_authority: Some(self.payer.pubkey()).into(),
+            supply: 0,
+            decimals,
+            is_initialized: true,
+            freeze_authority: None.into(),
+        }
+        .pack_into_slice(&mut data);
+        self.put_token_program_account(address, data);
+        address
+    }
+
+    /// Create an SPL token account at a labelled address holding `amount` of `mint`.
+    pub fn create_token_account(&mut self, label: &str, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+        use anchor_spl::token::spl_token::state::{Account as TokenAccount, AccountState, Mint};
+        let address = derive_keypair(label).pubkey();
+        let mut data = vec![0; TokenAccount::LEN];
+        TokenAccount {
+            mint: *mint,
+            owner: *owner,
+            amount,
+            delegate: None.into(),
+            state: AccountState::Initialized,
+            is_native: None.into(),
+            delegated_amount: 0,
+            close_authority: None.into(),
+        }
+        .pack_into_slice(&mut data);
+        self.put_token_program_account(address, data);
+        // Keep the mint's supply consistent with what the harness created.
+        let mut m = self.svm.get_account(mint).expect("mint exists");
+        let mut state = Mint::unpack(&m.data).expect("mint");
+        state.supply += amount;
+        state.pack_into_slice(&mut m.data);
+        self.svm.set_account(*mint, m).expect("set mint");
+        address
+    }
+
+    fn put_token_program_account(&mut self, address: Pubkey, data: Vec<u8>) {
+        let lamports = self.svm.minimum_balance_for_rent_exemption(data.len());
+        let account = Account { lamports, data, owner: anchor_spl::token::ID, executable: false, rent_epoch: 0 };
+        self.svm.set_account(address, account).expect("set account");
+    }
+
+    /// Current Unix time of the chain.
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    /// Set the chain's Unix time (the slot advances by one).
+    pub fn set_unix_timestamp(&mut self, t: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.unix_timestamp = t;
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
+    /// Move the clock forward by `seconds`.
+    pub fn warp_seconds(&mut self, seconds: i64) {
+        self.set_unix_timestamp(self.now() + seconds);
+    }
+}
+
+/// Keypair from the SHA-256 of a label.
+pub fn derive_keypair(label: &str) -> Keypair {
+    let seed: [u8; 32] = Sha256::digest(format!("depin-tests:{label}").as_bytes()).into();
+    Keypair::new_from_array(seed)
+}
+
+/// Assert that two runs of one scenario (SBF and native) did the same thing, step by step.
+#[track_caller]
+pub fn assert_parity(sbf: &TestChain, native: &TestChain) {
+    assert_eq!(sbf.transcript.len(), native.transcript.len(), "different number of transactions");
+    for (a, b) in sbf.transcript.iter().zip(&native.transcript) {
+        assert_eq!(a.label, b.label);
+        assert_eq!(a.outcome, b.outcome, "step '{}': SBF and native outcomes differ", a.label);
+        assert_eq!(a.written.len(), b.written.len(), "step '{}'", a.label);
+        for (x, y) in a.written.iter().zip(&b.written) {
+            assert_eq!(x.0, y.0, "step '{}': different accounts", a.label);
+            assert!(x.1 == y.1, "step '{}': account {} differs between SBF and native:\nSBF:    {:?}\nnative: {:?}", a.label, x.0, x.1, y.1);
+        }
+    }
+}

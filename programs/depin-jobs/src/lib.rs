@@ -1,1 +1,31 @@
+//! # depin_jobs
+//!
+//! Markets, job escrow, claims, commit-reveal, settlement, payout and refunds of the
+//! depin-compute marketplace. Provider bonds live in `depin_staking`; this program locks,
+//! unlocks and slashes them by CPI, signing as its `["slasher"]` PDA.
 
+use anchor_lang::prelude::*;
+
+#[cfg(all(target_os = "solana", feature = "upstream-sbf"))]
+use solana_compiler_builtins as _;
+
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+pub use errors::JobsError;
+use instructions::*;
+
+declare_id!("AvzVCdj4Yt3mg4JUre26R8eXcVYKBXsVXfLRuYvYURaS");
+
+#[program]
+pub mod depin_jobs {
+    use super::*;
+
+    /// Create a market for one payment mint, linked to a staking pool.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn initialize_market(ctx: Context<InitializeMarket>, args: MarketConfig) -> Result<()> {
+        InitializeMarket::handle(ctx, args)
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per instruction.
+
+pub mod initialize_market;
+
+pub use initialize_market::*;

@@ -1,0 +1,76 @@
+use anchor_lang::prelude::*;
+use depin_core::{limits, seeds};
+
+use crate::{
+    errors::StakingError,
+    events::ProviderRegistered,
+    state::{Pool, Provider},
+};
+
+#[derive(Accounts)]
+pub struct RegisterProvider<'info> {
+    /// The provider's wallet; pays rent.
+    #[account(mut)]
+    pub owner: Signer<'info>,
+
+    #[account(
+        mut,
+        seeds = [seeds::POOL, pool.stake_mint.as_ref()],
+        bump = pool.bump,
+        constraint = !pool.paused @ StakingError::PoolPaused,
+    )]
+    pub pool: Account<'info, Pool>,
+
+    #[account(
+        init,
+        payer = owner,
+        space = limits::DISCRIMINATOR_LEN + Provider::INIT_SPACE,
+        seeds = [seeds::PROVIDER, pool.key().as_ref(), owner.key().as_ref()],
+        bump,
+    )]
+    pub provider: Account<'info, Provider>,
+
+    pub system_program: Program<'info, System>,
+}
+
+impl RegisterProvider<'_> {
+    pub fn validate(&self, uri: &str) -> Result<()> {
+        require!(uri.len() <= limits::MAX_PROVIDER_URI_LEN, StakingError::UriTooLong);
+        Ok(())
+    }
+}
+
+impl RegisterProvider<'_> {
+    /// Specification: register_provider
+    /// - Preconditions: pool not paused; no provider account for (pool, owner) yet; `uri` at most
+    ///   128 bytes.
+    /// - Effects: creates `Provider` with zero stake and counters, `registered_at` = now; increments
+    ///   `pool.provider_count`; emits `ProviderRegistered`.
+    pub fn handle(ctx: Context<Self>, uri: String) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let pool = &mut ctx.accounts.pool;
+        pool.provider_count = depin_core::math::add(pool.provider_count, 1).map_err(StakingError::from)?;
+
+        let provider = &mut ctx.accounts.provider;
+        provider.pool = pool.key();
+        provider.owner = ctx.accounts.owner.key();
+        provider.staked = 0;
+        provider.locked = 0;
+        provider.unbonding = 0;
+        provider.unbond_at = 0;
+        provider.jobs_completed = 0;
+        provider.jobs_slashed = 0;
+        provider.total_slashed = 0;
+        provider.registered_at = now;
+        provider.uri = uri;
+        provider.bump = ctx.bumps.provider;
+
+        emit!(ProviderRegistered {
+            pool: provider.pool,
+            provider: provider.key(),
+            owner: provider.owner,
+            uri: provider.uri.clone(),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,82 @@
+//! Accounts of the staking program. Sizes are pinned to `depin_core::limits` at compile time.
+
+use anchor_lang::prelude::*;
+use depin_core::{limits, StakeLedger};
+
+/// One staking pool per stake mint: PDA `["pool", stake_mint]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Pool {
+    /// May change the pool's settings and pause it.
+    pub admin: Pubkey,
+    /// Mint of the staked token.
+    pub stake_mint: Pubkey,
+    /// Token account PDA `["vault", pool]` holding all stake, owned by this pool.
+    pub vault: Pubkey,
+    /// The only signer allowed to lock, unlock and slash: the jobs program's `["slasher"]` PDA.
+    pub slasher: Pubkey,
+    /// Token account (of `stake_mint`) that receives slashed stake unless a slash names another.
+    pub treasury: Pubkey,
+    /// Delay between `request_unstake` and `withdraw`, in seconds.
+    pub unbonding_seconds: i64,
+    /// Σ `staked` over all providers; always equal to the vault balance.
+    pub total_staked: u64,
+    /// Σ of everything ever slashed from this pool.
+    pub total_slashed: u64,
+    /// Number of provider accounts ever registered.
+    pub provider_count: u64,
+    /// When set, no new providers, stake or locks; exits still work.
+    pub paused: bool,
+    /// Canonical bump of the pool PDA.
+    pub bump: u8,
+    /// Canonical bump of the vault PDA.
+    pub vault_bump: u8,
+}
+
+/// A provider's collateral in one pool: PDA `["provider", pool, owner]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Provider {
+    /// Pool this account belongs to.
+    pub pool: Pubkey,
+    /// Wallet that controls the stake and signs for the worker.
+    pub owner: Pubkey,
+    /// Tokens of this provider held in the pool vault.
+    pub staked: u64,
+    /// Part of `staked` bonded to running jobs.
+    pub locked: u64,
+    /// Part of `staked` waiting out the unbonding period.
+    pub unbonding: u64,
+    /// Unix time from which `unbonding` may be withdrawn.
+    pub unbond_at: i64,
+    /// Jobs settled with this provider on the winning side.
+    pub jobs_completed: u64,
+    /// Jobs in which this provider was slashed.
+    pub jobs_slashed: u64,
+    /// Σ of everything slashed from this provider.
+    pub total_slashed: u64,
+    /// Unix time of registration.
+    pub registered_at: i64,
+    /// Metadata / endpoint URI chosen by the provider (at most 128 bytes).
+    #[max_len(limits::MAX_PROVIDER_URI_LEN)]
+    pub uri: String,
+    /// Canonical bump of the provider PDA.
+    pub bump: u8,
+}
+
+impl Provider {
+    /// The stake amounts as a `depin_core` ledger.
+    pub fn ledger(&self) -> StakeLedger {
+        StakeLedger { staked: self.staked, locked: self.locked, unbonding: self.unbonding }
+    }
+
+    /// Store a ledger back after a checked operation.
+    pub fn set_ledger(&mut self, l: StakeLedger) {
+        self.staked = l.staked;
+        self.locked = l.locked;
+        self.unbonding = l.unbonding;
+    }
+}
+
+const _: () = assert!(Pool::INIT_SPACE == limits::POOL_SIZE);
+const _: () = assert!(Provider::INIT_SPACE == limits::PROVIDER_SIZE);
