@@ -36,7 +36,7 @@ official)
   ;;
 upstream)
   SBF_HOME=$("$ROOT/scripts/sbf/bootstrap.sh")
-  TARGET_DIR="$ROOT/target/sbf"
+  TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/sbf"
   LOG="$TARGET_DIR/build.log"
   mkdir -p "$TARGET_DIR"
   features=() pkgs=()

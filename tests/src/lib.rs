@@ -13,6 +13,7 @@
 //! Keys are derived from labels ([`TestChain::keypair`]), so both runs see the same addresses.
 
 pub mod native;
+pub mod scenarios;
 
 use std::path::PathBuf;
 
@@ -37,23 +38,27 @@ pub enum Backend {
     Native,
 }
 
-/// Generate `sbf`, `native` and `parity` tests for a scenario `fn(Backend) -> TestChain`.
+/// Generate a module `$name` with `sbf`, `native` and `parity` tests for a scenario
+/// `fn(Backend) -> TestChain`: `dual_test!(name => path::to::scenario);`.
 #[macro_export]
 macro_rules! dual_test {
-    ($scenario:ident) => {
-        mod $scenario {
+    ($name:ident => $scenario:path) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
             #[test]
             fn sbf() {
-                super::$scenario($crate::Backend::Sbf);
+                $scenario($crate::Backend::Sbf);
             }
             #[test]
             fn native() {
-                super::$scenario($crate::Backend::Native);
+                $scenario($crate::Backend::Native);
             }
             #[test]
             fn parity() {
-                let sbf = super::$scenario($crate::Backend::Sbf);
-                let native = super::$scenario($crate::Backend::Native);
+                let sbf = $scenario($crate::Backend::Sbf);
+                let native = $scenario($crate::Backend::Native);
                 $crate::assert_parity(&sbf, &native);
             }
         }
@@ -74,6 +79,8 @@ pub struct Step {
     pub label: String,
     /// `Ok` or the transaction error.
     pub outcome: Result<(), TransactionError>,
+    /// Compute units consumed (meaningful on [`Backend::Sbf`] only; not compared by parity).
+    pub compute_units: u64,
     /// Every writable account of the transaction afterwards: (address, owner, lamports, data).
     pub written: Vec<(Pubkey, Option<(Pubkey, u64, Vec<u8>)>)>,
 }
@@ -176,11 +183,15 @@ impl TestChain {
         let result = self.svm.send_transaction(tx);
         self.svm.expire_blockhash();
         let outcome = result.as_ref().map(|_| ()).map_err(|f| f.err.clone());
+        let compute_units = match &result {
+            Ok(m) => m.compute_units_consumed,
+            Err(f) => f.meta.compute_units_consumed,
+        };
         let written = writable
             .into_iter()
             .map(|k| (k, self.svm.get_account(&k).map(|a| (a.owner, a.lamports, a.data))))
             .collect();
-        self.transcript.push(Step { label: label.to_owned(), outcome, written });
+        self.transcript.push(Step { label: label.to_owned(), outcome, compute_units, written });
         match result {
             Ok(TransactionMetadata { compute_units_consumed, logs, .. }) => {
                 Ok(Sent { compute_units: compute_units_consumed, logs })

@@ -1,0 +1,127 @@
+//! Smoke scenarios: the first instructions of each program, on SBF and natively.
+
+use anchor_lang::prelude::Pubkey;
+use depin_client::{ix, pda, Market, Pool, Provider};
+use depin_jobs::instructions::MarketConfig;
+use depin_staking::instructions::InitializePoolArgs;
+use crate::{Backend, TestChain};
+use solana_sdk::signature::Signer;
+
+const UNBONDING: i64 = 7 * 24 * 3600;
+
+/// Pool with its vault, one provider registered and staked; returns (chain, stake mint).
+fn staking_world(backend: Backend) -> (TestChain, Pubkey) {
+    let mut chain = TestChain::new(backend);
+    let admin = chain.funded_keypair("admin", 10);
+    let stake_mint = chain.create_mint("stake-mint", 6);
+    let treasury = chain.create_token_account("stake-treasury", &stake_mint, &admin.pubkey(), 0);
+    chain.ok(
+        "initialize_pool",
+        &[ix::staking::initialize_pool(
+            &admin.pubkey(),
+            &stake_mint,
+            &treasury,
+            InitializePoolArgs { unbonding_seconds: UNBONDING, slasher: pda::slasher().0 },
+        )],
+        &[&admin],
+    );
+    (chain, stake_mint)
+}
+
+
+/// Pool, provider registration and stake; exact balances, rent and clock checked.
+pub fn staking(backend: Backend) -> TestChain {
+    let (mut chain, stake_mint) = staking_world(backend);
+    let (pool_key, pool_bump) = pda::pool(&stake_mint);
+    let (vault, vault_bump) = pda::vault(&pool_key);
+
+    let pool: Pool = chain.account(&pool_key);
+    assert_eq!(pool.stake_mint, stake_mint);
+    assert_eq!(pool.vault, vault);
+    assert_eq!(pool.slasher, pda::slasher().0);
+    assert_eq!((pool.bump, pool.vault_bump), (pool_bump, vault_bump));
+    assert_eq!(pool.unbonding_seconds, UNBONDING);
+    assert_eq!(chain.token_balance(&vault), 0);
+    // Rent is computed on-chain with f64 (Rent::minimum_balance): check it exactly.
+    let pool_acc = chain.svm.get_account(&pool_key).unwrap();
+    assert_eq!(pool_acc.lamports, chain.svm.minimum_balance_for_rent_exemption(pool_acc.data.len()));
+
+    let owner = chain.funded_keypair("provider-1", 5);
+    let source = chain.create_token_account("provider-1-tokens", &stake_mint, &owner.pubkey(), 1_000_000);
+    chain.ok(
+        "register_provider",
+        &[ix::staking::register_provider(&owner.pubkey(), &pool_key, "https://p1.example/worker")],
+        &[&owner],
+    );
+    let provider_key = pda::provider(&pool_key, &owner.pubkey()).0;
+    let provider: Provider = chain.account(&provider_key);
+    assert_eq!(provider.owner, owner.pubkey());
+    assert_eq!(provider.registered_at, chain.now(), "Clock must reach the program on both backends");
+    assert_eq!(provider.uri, "https://p1.example/worker");
+
+    chain.ok("stake", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 400_000)], &[&owner]);
+    let provider: Provider = chain.account(&provider_key);
+    assert_eq!((provider.staked, provider.locked, provider.unbonding), (400_000, 0, 0));
+    assert_eq!(chain.token_balance(&vault), 400_000);
+    assert_eq!(chain.token_balance(&source), 600_000);
+    let pool: Pool = chain.account(&pool_key);
+    assert_eq!((pool.total_staked, pool.provider_count), (400_000, 1));
+
+    // A second deposit adds up; staking more than the wallet holds fails inside the token CPI.
+    chain.ok("stake again", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 600_000)], &[&owner]);
+    assert_eq!(chain.account::<Provider>(&provider_key).staked, 1_000_000);
+    chain.fail("stake beyond balance", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 1)], &[&owner]);
+    // Zero is refused by the program itself.
+    chain
+        .fail("stake zero", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 0)], &[&owner])
+        .assert_error(depin_staking::StakingError::ZeroAmount);
+    chain
+}
+
+/// Market creation against a staking pool, with config and treasury validation.
+pub fn jobs(backend: Backend) -> TestChain {
+    let (mut chain, stake_mint) = staking_world(backend);
+    let admin = chain.keypair("admin");
+    let pay_mint = chain.create_mint("pay-mint", 6);
+    let fee_treasury = chain.create_token_account("fee-treasury", &pay_mint, &admin.pubkey(), 0);
+    let pool = pda::pool(&stake_mint).0;
+    let config = MarketConfig {
+        market_id: 1,
+        fee_bps: 250,
+        min_bond: 1_000,
+        claim_window_secs: 60,
+        execution_window_secs: 600,
+        reveal_window_secs: 120,
+        max_replicas: 8,
+        slash_wrong_bps: 5_000,
+        slash_noshow_bps: 2_000,
+        abandon_penalty_bps: 100,
+    };
+    chain.ok(
+        "initialize_market",
+        &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, config.clone())],
+        &[&admin],
+    );
+    let (market_key, bump) = pda::market(&pay_mint, 1);
+    let market: Market = chain.account(&market_key);
+    assert_eq!((market.admin, market.payment_mint, market.staking_pool), (admin.pubkey(), pay_mint, pool));
+    assert_eq!((market.fee_bps, market.min_bond, market.max_replicas), (250, 1_000, 8));
+    assert_eq!((market.bump, market.slasher_bump), (bump, pda::slasher().1));
+
+    // Out-of-range settings are refused with a precise error.
+    let bad = MarketConfig { market_id: 2, max_replicas: 9, ..config.clone() };
+    chain
+        .fail("max_replicas 9", &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, bad)], &[&admin])
+        .assert_error(depin_jobs::JobsError::InvalidMaxReplicas);
+    let bad = MarketConfig { market_id: 2, fee_bps: 10_001, ..config.clone() };
+    chain
+        .fail("fee 10001 bps", &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, bad)], &[&admin])
+        .assert_error(depin_jobs::JobsError::InvalidBps);
+    // A treasury in another mint is refused.
+    let wrong_treasury = chain.create_token_account("stake-mint-treasury-2", &stake_mint, &admin.pubkey(), 0);
+    let cfg = MarketConfig { market_id: 3, ..config };
+    chain
+        .fail("treasury of wrong mint", &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &wrong_treasury, cfg)], &[&admin])
+        .assert_error(depin_jobs::JobsError::WrongTreasury);
+    chain
+}
