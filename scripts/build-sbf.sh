@@ -39,29 +39,38 @@ upstream)
   TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/sbf"
   LOG="$TARGET_DIR/build.log"
   mkdir -p "$TARGET_DIR"
-  features=() pkgs=()
-  for p in "${PROGRAMS[@]}"; do pkgs+=(-p "$p"); features+=("$p/upstream-sbf"); done
-  log "cargo build (upstream LLVM 22, profile sbf) ${PROGRAMS[*]}"
-  (
-    # shellcheck disable=SC1091
-    source "$SBF_HOME/env.sh"
-    export RUSTFLAGS="-C linker=sbpf-linker -C panic=abort -C relocation-model=static \
+  : >"$LOG"
+  # One cargo invocation and one target dir per program. Built together, cargo would unify
+  # features, and depin-jobs' dependency on depin-staking (feature `cpi`, which implies
+  # `no-entrypoint`) would strip the staking program's entrypoint. Sharing a target dir is not
+  # safe either: a cdylib's file name carries no hash, so building depin-jobs rewrites
+  # depin_staking.so (without entrypoint) while cargo still thinks the staking build is fresh.
+  for p in "${PROGRAMS[@]}"; do
+    log "cargo build (upstream LLVM 22, profile sbf) $p"
+    (
+      # shellcheck disable=SC1091
+      source "$SBF_HOME/env.sh"
+      export RUSTFLAGS="-C linker=sbpf-linker -C panic=abort -C relocation-model=static \
 -C link-arg=--llvm-args=-bpf-stack-size=4096 -C link-arg=--arch=v0 \
 -C link-arg=--fatal-errors=false -C link-arg=--ignore-inline-never -W linker-messages"
-    cd "$ROOT"
-    cargo build --locked --profile sbf --target "$SBF_HOME/bpfel-solana-solana.json" \
-      -Zjson-target-spec -Zbuild-std=std,panic_abort -Zbuild-std-features=compiler-builtins-mem \
-      --target-dir "$TARGET_DIR" "${pkgs[@]}" --features "$(IFS=,; echo "${features[*]}")" \
-      2>&1 | tee "$LOG" >&2
-    exit "${PIPESTATUS[0]}"
-  )
-  "$ROOT/scripts/sbf/check-linker-log.sh" "$LOG"
-  for p in "${PROGRAMS[@]}"; do
+      cd "$ROOT"
+      set +e
+      cargo build --locked --profile sbf --target "$SBF_HOME/bpfel-solana-solana.json" \
+        -Zjson-target-spec -Zbuild-std=std,panic_abort -Zbuild-std-features=compiler-builtins-mem \
+        --target-dir "$TARGET_DIR/$p" -p "$p" --features upstream-sbf \
+        2>&1 | tee -a "$LOG" | grep -vE 'ERROR llvm|^ *= note|^ *[|]? *$|^warning: (linker stderr|`depin)' >&2
+      rc=${PIPESTATUS[0]}
+      exit "$rc"
+    )
     name=${p//-/_}
-    so=$(ls "$TARGET_DIR"/bpfel-solana-solana/sbf/{lib,}"$name".so 2>/dev/null | head -1)
+    so=""
+    for cand in "$TARGET_DIR/$p/bpfel-solana-solana/sbf/$name.so" "$TARGET_DIR/$p/bpfel-solana-solana/sbf/lib$name.so"; do
+      [[ -f $cand ]] && so=$cand && break
+    done
     [[ -n "$so" ]] || { log "error: no .so produced for $p"; exit 1; }
     cp "$so" "$DEPLOY/$name.so"
   done
+  "$ROOT/scripts/sbf/check-linker-log.sh" "$LOG"
   ;;
 *)
   log "error: DEPIN_SBF_ROUTE must be auto, official or upstream (got '$ROUTE')"
@@ -72,5 +81,9 @@ esac
 for p in "${PROGRAMS[@]}"; do
   so="$DEPLOY/${p//-/_}.so"
   head -c 4 "$so" | grep -q $'\x7fELF' || { log "error: $so is not an ELF file"; exit 1; }
+  # A program built with `no-entrypoint` (feature unification) still links, but exports nothing.
+  if command -v readelf >/dev/null && ! readelf --dyn-syms -W "$so" | grep -qw entrypoint; then
+    log "error: $so does not export 'entrypoint' (built with the no-entrypoint feature?)"; exit 1
+  fi
   log "$(basename "$so"): $(stat -c %s "$so") bytes"
 done
