@@ -61,6 +61,12 @@ fn idl(check: bool) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // anchor-lang-idl 0.1.4 runs `rustup toolchain install $RUSTUP_TOOLCHAIN` when that variable
+    // is set (the rustup proxy sets it for `cargo run`), which updates the user's toolchain over
+    // the network, and then passes a literal "+{toolchain}" to cargo. Never let it: the nested
+    // cargo uses the toolchain that is active here anyway.
+    // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
+    unsafe { std::env::remove_var("RUSTUP_TOOLCHAIN") };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["idl"] => idl(false),
