@@ -11,5 +11,5 @@ step "on-chain arithmetic rules";   python3 scripts/check-onchain-math.py
 step "SBF linker check self-test"; scripts/sbf/test-check-linker-log.sh
 step "SBF build";                   scripts/build-sbf.sh
 step "IDL up to date";              cargo xtask idl --check
-step "tests (nextest, workspace)";  cargo nextest run --workspace --locked --no-fail-fast "$@"
 step "doc tests";                   cargo test --workspace --locked --doc --quiet
+step "tests (nextest, workspace)";  cargo nextest run --workspace --locked --no-fail-fast "$@"
