@@ -50,9 +50,13 @@ upstream)
     (
       # shellcheck disable=SC1091
       source "$SBF_HOME/env.sh"
+      # --deploy=false: sbpf-linker would otherwise copy every cdylib it links into
+      # ./target/deploy, including depin-staking built as depin-jobs' dependency (without
+      # entrypoint), over the real program. This script alone writes target/deploy.
       export RUSTFLAGS="-C linker=sbpf-linker -C panic=abort -C relocation-model=static \
 -C link-arg=--llvm-args=-bpf-stack-size=4096 -C link-arg=--arch=v0 \
--C link-arg=--fatal-errors=false -C link-arg=--ignore-inline-never -W linker-messages"
+-C link-arg=--fatal-errors=false -C link-arg=--deploy=false \
+-W linker-messages"
       cd "$ROOT"
       set +e
       cargo build --locked --profile sbf --target "$SBF_HOME/bpfel-solana-solana.json" \

@@ -3,30 +3,35 @@
 //! builder cannot drift from the program.
 
 use anchor_lang::{
-    prelude::{AccountMeta, Pubkey},
+    prelude::Pubkey,
     solana_program::instruction::Instruction,
     InstructionData, ToAccountMetas,
 };
 
-fn build(program_id: Pubkey, accounts: Vec<AccountMeta>, data: Vec<u8>) -> Instruction {
-    Instruction { program_id, accounts, data }
+/// An instruction of `program_id` from any Anchor accounts struct and instruction-data value.
+/// The typed builders below are thin wrappers; tools that need to substitute an account (for
+/// example security tests) start from an `*_accounts` function and call this.
+pub fn instruction(program_id: Pubkey, accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id, accounts: accounts.to_account_metas(None), data: data.data() }
 }
 
 /// Builders for `depin_staking`.
 pub mod staking {
     use super::*;
     use crate::{pda, STAKING_PROGRAM_ID};
-    use depin_staking::{accounts as a, instruction as i, instructions::InitializePoolArgs};
+    use depin_staking::{
+        accounts as a, instruction as i,
+        instructions::{InitializePoolArgs, SlashArgs, UnlockArgs, UpdatePoolArgs},
+    };
 
-    /// `initialize_pool`: create the pool of `stake_mint` with its vault.
-    pub fn initialize_pool(
-        admin: &Pubkey,
-        stake_mint: &Pubkey,
-        treasury: &Pubkey,
-        args: InitializePoolArgs,
-    ) -> Instruction {
+    fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+        instruction(STAKING_PROGRAM_ID, accounts, data)
+    }
+
+    /// Accounts of `initialize_pool`.
+    pub fn initialize_pool_accounts(admin: &Pubkey, stake_mint: &Pubkey, treasury: &Pubkey) -> a::InitializePool {
         let pool = pda::pool(stake_mint).0;
-        let accounts = a::InitializePool {
+        a::InitializePool {
             admin: *admin,
             stake_mint: *stake_mint,
             pool,
@@ -34,29 +39,50 @@ pub mod staking {
             treasury: *treasury,
             token_program: anchor_spl::token::ID,
             system_program: anchor_lang::system_program::ID,
-        };
-        build(STAKING_PROGRAM_ID, accounts.to_account_metas(None), i::InitializePool { args }.data())
+        }
     }
 
-    /// `register_provider`: open `owner`'s provider account in `pool`.
-    pub fn register_provider(owner: &Pubkey, pool: &Pubkey, uri: &str) -> Instruction {
-        let accounts = a::RegisterProvider {
+    /// `initialize_pool`: create the pool of `stake_mint` with its vault.
+    pub fn initialize_pool(admin: &Pubkey, stake_mint: &Pubkey, treasury: &Pubkey, args: InitializePoolArgs) -> Instruction {
+        ix(initialize_pool_accounts(admin, stake_mint, treasury), i::InitializePool { args })
+    }
+
+    /// Accounts of `update_pool` (no new treasury, no new admin).
+    pub fn update_pool_accounts(admin: &Pubkey, pool: &Pubkey) -> a::UpdatePool {
+        a::UpdatePool { admin: *admin, pool: *pool, new_treasury: None, new_admin: None }
+    }
+
+    /// `update_pool`: change settings; `new_treasury` / `new_admin` (who must sign) are optional.
+    pub fn update_pool(
+        admin: &Pubkey,
+        pool: &Pubkey,
+        new_treasury: Option<Pubkey>,
+        new_admin: Option<Pubkey>,
+        args: UpdatePoolArgs,
+    ) -> Instruction {
+        let accounts = a::UpdatePool { new_treasury, new_admin, ..update_pool_accounts(admin, pool) };
+        ix(accounts, i::UpdatePool { args })
+    }
+
+    /// Accounts of `register_provider`.
+    pub fn register_provider_accounts(owner: &Pubkey, pool: &Pubkey) -> a::RegisterProvider {
+        a::RegisterProvider {
             owner: *owner,
             pool: *pool,
             provider: pda::provider(pool, owner).0,
             system_program: anchor_lang::system_program::ID,
-        };
-        build(
-            STAKING_PROGRAM_ID,
-            accounts.to_account_metas(None),
-            i::RegisterProvider { uri: uri.to_owned() }.data(),
-        )
+        }
     }
 
-    /// `stake`: move `amount` from `source` (owned by `owner`) into the pool vault.
-    pub fn stake(owner: &Pubkey, stake_mint: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
+    /// `register_provider`: open `owner`'s provider account in `pool`.
+    pub fn register_provider(owner: &Pubkey, pool: &Pubkey, uri: &str) -> Instruction {
+        ix(register_provider_accounts(owner, pool), i::RegisterProvider { uri: uri.to_owned() })
+    }
+
+    /// Accounts of `stake`.
+    pub fn stake_accounts(owner: &Pubkey, stake_mint: &Pubkey, source: &Pubkey) -> a::Stake {
         let pool = pda::pool(stake_mint).0;
-        let accounts = a::Stake {
+        a::Stake {
             owner: *owner,
             pool,
             provider: pda::provider(&pool, owner).0,
@@ -64,8 +90,91 @@ pub mod staking {
             vault: pda::vault(&pool).0,
             source: *source,
             token_program: anchor_spl::token::ID,
-        };
-        build(STAKING_PROGRAM_ID, accounts.to_account_metas(None), i::Stake { amount }.data())
+        }
+    }
+
+    /// `stake`: move `amount` from `source` (owned by `owner`) into the pool vault.
+    pub fn stake(owner: &Pubkey, stake_mint: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
+        ix(stake_accounts(owner, stake_mint, source), i::Stake { amount })
+    }
+
+    /// Accounts of `request_unstake`.
+    pub fn request_unstake_accounts(owner: &Pubkey, stake_mint: &Pubkey) -> a::RequestUnstake {
+        let pool = pda::pool(stake_mint).0;
+        a::RequestUnstake { owner: *owner, pool, provider: pda::provider(&pool, owner).0 }
+    }
+
+    /// `request_unstake`: start unbonding `amount` of free stake.
+    pub fn request_unstake(owner: &Pubkey, stake_mint: &Pubkey, amount: u64) -> Instruction {
+        ix(request_unstake_accounts(owner, stake_mint), i::RequestUnstake { amount })
+    }
+
+    /// Accounts of `withdraw`.
+    pub fn withdraw_accounts(owner: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -> a::Withdraw {
+        let pool = pda::pool(stake_mint).0;
+        a::Withdraw {
+            owner: *owner,
+            pool,
+            provider: pda::provider(&pool, owner).0,
+            stake_mint: *stake_mint,
+            vault: pda::vault(&pool).0,
+            destination: *destination,
+            token_program: anchor_spl::token::ID,
+        }
+    }
+
+    /// `withdraw`: pay out everything unbonding to `destination` once the delay has passed.
+    pub fn withdraw(owner: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -> Instruction {
+        ix(withdraw_accounts(owner, stake_mint, destination), i::Withdraw {})
+    }
+
+    /// Accounts of `lock` (signed by the pool's slasher).
+    pub fn lock_accounts(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey) -> a::Lock {
+        a::Lock { slasher: *slasher, pool: *pool, provider: *provider }
+    }
+
+    /// `lock`: bond `amount` of the provider's free stake.
+    pub fn lock(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey, amount: u64) -> Instruction {
+        ix(lock_accounts(slasher, pool, provider), i::Lock { amount })
+    }
+
+    /// Accounts of `unlock` (signed by the pool's slasher).
+    pub fn unlock_accounts(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey) -> a::Unlock {
+        a::Unlock { slasher: *slasher, pool: *pool, provider: *provider }
+    }
+
+    /// `unlock`: release part of a bond, optionally counting a completed job.
+    pub fn unlock(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey, args: UnlockArgs) -> Instruction {
+        ix(unlock_accounts(slasher, pool, provider), i::Unlock { args })
+    }
+
+    /// Accounts of `slash` (signed by the pool's slasher); `treasury` must be the pool's.
+    pub fn slash_accounts(slasher: &Pubkey, stake_mint: &Pubkey, provider: &Pubkey, treasury: &Pubkey) -> a::Slash {
+        let pool = pda::pool(stake_mint).0;
+        a::Slash {
+            slasher: *slasher,
+            pool,
+            provider: *provider,
+            stake_mint: *stake_mint,
+            vault: pda::vault(&pool).0,
+            destination: *treasury,
+            token_program: anchor_spl::token::ID,
+        }
+    }
+
+    /// `slash`: take `args.amount` of a bond to the treasury, release `args.release`.
+    pub fn slash(slasher: &Pubkey, stake_mint: &Pubkey, provider: &Pubkey, treasury: &Pubkey, args: SlashArgs) -> Instruction {
+        ix(slash_accounts(slasher, stake_mint, provider, treasury), i::Slash { args })
+    }
+
+    /// Accounts of `close_provider`.
+    pub fn close_provider_accounts(owner: &Pubkey, pool: &Pubkey) -> a::CloseProvider {
+        a::CloseProvider { owner: *owner, provider: pda::provider(pool, owner).0 }
+    }
+
+    /// `close_provider`: close `owner`'s empty provider account in `pool`.
+    pub fn close_provider(owner: &Pubkey, pool: &Pubkey) -> Instruction {
+        ix(close_provider_accounts(owner, pool), i::CloseProvider {})
     }
 }
 
@@ -92,6 +201,6 @@ pub mod jobs {
             treasury: *treasury,
             system_program: anchor_lang::system_program::ID,
         };
-        build(JOBS_PROGRAM_ID, accounts.to_account_metas(None), i::InitializeMarket { args: config }.data())
+        instruction(JOBS_PROGRAM_ID, accounts, i::InitializeMarket { args: config })
     }
 }

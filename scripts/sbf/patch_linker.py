@@ -9,9 +9,11 @@ sbpf-linker:
 bpf-linker (src/llvm/mod.rs):
   * run `lower-atomic` after the optimisation pipeline: SBPF v0 has no atomic instructions
     and programs are single-threaded, but rustc leaves atomics in the bitcode;
-  * with --ignore-inline-never, also drop `noinline` on call sites, and force-inline every
-    defined function with more than 5 parameters: upstream LLVM's BPF backend passes at most
-    5 arguments in registers and silently loses the rest ("too many arguments").
+  * always force-inline every defined function with more than 5 parameters (dropping its
+    `noinline`, and `noinline` on calls to it): upstream LLVM's BPF backend passes at most 5
+    arguments in registers and silently loses the rest ("too many arguments"). Every other
+    `noinline` is kept, so builds need not pass --ignore-inline-never: with it, fat LTO inlines
+    a whole program into `entrypoint`, whose branches then exceed SBF's 16-bit offsets.
 """
 import pathlib
 import sys
@@ -35,30 +37,34 @@ HELPER = '''
 // {mark}: see scripts/sbf/patch_linker.py in depin-compute.
 fn depin_sbf_inline_fixups(module: LLVMModuleRef) {{
     use llvm_sys::core::{{
-        LLVMAddAttributeAtIndex, LLVMCountParams, LLVMCreateEnumAttribute,
+        LLVMAddAttributeAtIndex, LLVMCountParams, LLVMCreateEnumAttribute, LLVMGetCalledValue,
         LLVMGetFirstBasicBlock, LLVMGetFirstInstruction, LLVMGetModuleContext,
-        LLVMGetNextBasicBlock, LLVMGetNextInstruction, LLVMIsACallInst,
+        LLVMGetNextBasicBlock, LLVMGetNextInstruction, LLVMIsACallInst, LLVMIsAFunction,
         LLVMRemoveCallSiteEnumAttribute,
     }};
     let kind = |name: &str| unsafe {{ LLVMGetEnumAttributeKindForName(name.as_ptr().cast(), name.len()) }};
     let (noinline, alwaysinline) = (kind("noinline"), kind("alwaysinline"));
     let ctx = unsafe {{ LLVMGetModuleContext(module) }};
+    let too_many_args = |f: LLVMValueRef| unsafe {{ LLVMCountParams(f) }} > 5;
     for function in module.functions_iter() {{
-        if unsafe {{ LLVMIsDeclaration(function) }} != 0 {{
-            continue;
-        }}
-        if unsafe {{ LLVMCountParams(function) }} > 5 {{
+        if unsafe {{ LLVMIsDeclaration(function) }} == 0 && too_many_args(function) {{
+            remove_attribute(function, "noinline");
             unsafe {{
                 let attr = LLVMCreateEnumAttribute(ctx, alwaysinline, 0);
                 LLVMAddAttributeAtIndex(function, LLVMAttributeFunctionIndex, attr);
             }}
         }}
+    }}
+    for function in module.functions_iter() {{
         let mut block = unsafe {{ LLVMGetFirstBasicBlock(function) }};
         while !block.is_null() {{
             let mut inst = unsafe {{ LLVMGetFirstInstruction(block) }};
             while !inst.is_null() {{
                 if !unsafe {{ LLVMIsACallInst(inst) }}.is_null() {{
-                    unsafe {{ LLVMRemoveCallSiteEnumAttribute(inst, LLVMAttributeFunctionIndex, noinline) }};
+                    let callee = unsafe {{ LLVMGetCalledValue(inst) }};
+                    if !callee.is_null() && !unsafe {{ LLVMIsAFunction(callee) }}.is_null() && too_many_args(callee) {{
+                        unsafe {{ LLVMRemoveCallSiteEnumAttribute(inst, LLVMAttributeFunctionIndex, noinline) }};
+                    }}
                 }}
                 inst = unsafe {{ LLVMGetNextInstruction(inst) }};
             }}
@@ -80,8 +86,7 @@ def patch_bpf_linker(d: pathlib.Path) -> None:
                         '        "function(lower-atomic)",\n    ];')
     old_passes = "    let passes = [\n"
     assert text.count(old_passes) == 1, "bpf-linker optimize() changed"
-    text = text.replace(old_passes, "    if ignore_inline_never {\n"
-                        "        depin_sbf_inline_fixups(module.as_mut_ptr());\n    }\n\n" + old_passes)
+    text = text.replace(old_passes, "    depin_sbf_inline_fixups(module.as_mut_ptr());\n\n" + old_passes)
     text += HELPER
     mod.write_text(text)
 

@@ -38,6 +38,18 @@ pub enum StakingError {
     StakeInvariantViolated,
     #[msg("Vault balance differs from the pool's total stake")]
     VaultInvariantViolated,
+    #[msg("Signer is not the pool's slasher")]
+    NotSlasher,
+    #[msg("The unbonding period has not elapsed yet")]
+    UnbondingNotElapsed,
+    #[msg("Provider still holds stake, locks or unbonding tokens")]
+    ProviderNotEmpty,
+    #[msg("Destination must be the pool treasury")]
+    WrongDestination,
+    #[msg("The new admin must sign the hand-over")]
+    NewAdminMustSign,
+    #[msg("Nothing to update")]
+    NothingToUpdate,
     #[msg("Arithmetic overflow")]
     MathOverflow,
     #[msg("Arithmetic underflow")]

@@ -50,3 +50,126 @@ pub struct Staked {
     /// Pool total (= vault balance) after.
     pub pool_total_staked: u64,
 }
+
+/// Pool settings changed (each field is the value after the update).
+#[event]
+pub struct PoolUpdated {
+    /// The pool.
+    pub pool: Pubkey,
+    /// Admin after the update.
+    pub admin: Pubkey,
+    /// Treasury after the update.
+    pub treasury: Pubkey,
+    /// Unbonding delay after the update.
+    pub unbonding_seconds: i64,
+    /// Paused flag after the update.
+    pub paused: bool,
+}
+
+/// Free stake started unbonding.
+#[event]
+pub struct UnstakeRequested {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Tokens moved to unbonding.
+    pub amount: u64,
+    /// Unbonding before.
+    pub unbonding_before: u64,
+    /// Unbonding after.
+    pub unbonding_after: u64,
+    /// Unix time from which everything unbonding may be withdrawn.
+    pub unbond_at: i64,
+}
+
+/// Unbonded tokens left the vault.
+#[event]
+pub struct Withdrawn {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Token account that received the tokens.
+    pub destination: Pubkey,
+    /// Tokens withdrawn.
+    pub amount: u64,
+    /// Provider stake before.
+    pub staked_before: u64,
+    /// Provider stake after.
+    pub staked_after: u64,
+    /// Pool total (= vault balance) after.
+    pub pool_total_staked: u64,
+}
+
+/// Free stake was bonded to a job.
+#[event]
+pub struct Locked {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Tokens locked.
+    pub amount: u64,
+    /// Locked before.
+    pub locked_before: u64,
+    /// Locked after.
+    pub locked_after: u64,
+}
+
+/// A job bond was released.
+#[event]
+pub struct Unlocked {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Tokens unlocked.
+    pub amount: u64,
+    /// Locked before.
+    pub locked_before: u64,
+    /// Locked after.
+    pub locked_after: u64,
+    /// Whether the job counted as completed for the provider's reputation.
+    pub completed: bool,
+}
+
+/// Part of a bond was slashed to the treasury (and the rest optionally released).
+#[event]
+pub struct Slashed {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Token account that received the slashed tokens.
+    pub destination: Pubkey,
+    /// Tokens slashed.
+    pub amount: u64,
+    /// Tokens of the bond released back to free stake in the same call.
+    pub released: u64,
+    /// Locked before.
+    pub locked_before: u64,
+    /// Locked after.
+    pub locked_after: u64,
+    /// Provider stake before.
+    pub staked_before: u64,
+    /// Provider stake after.
+    pub staked_after: u64,
+    /// Pool total (= vault balance) after.
+    pub pool_total_staked: u64,
+}
+
+/// An empty provider account was closed.
+#[event]
+pub struct ProviderClosed {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The closed provider account.
+    pub provider: Pubkey,
+    /// Its owner, who received the rent.
+    pub owner: Pubkey,
+    /// Jobs completed over the account's life.
+    pub jobs_completed: u64,
+    /// Jobs slashed over the account's life.
+    pub jobs_slashed: u64,
+}

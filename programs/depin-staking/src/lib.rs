@@ -39,9 +39,49 @@ pub mod depin_staking {
         RegisterProvider::handle(ctx, uri)
     }
 
+    /// Change a pool's admin, treasury, unbonding delay or paused flag.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_pool(ctx: Context<UpdatePool>, args: UpdatePoolArgs) -> Result<()> {
+        UpdatePool::handle(ctx, args)
+    }
+
     /// Deposit stake from the provider owner's token account into the pool vault.
     #[access_control(ctx.accounts.validate(amount))]
     pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
         Stake::handle(ctx, amount)
+    }
+
+    /// Start unbonding free stake.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+        RequestUnstake::handle(ctx, amount)
+    }
+
+    /// Withdraw everything unbonding once the delay has passed.
+    pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
+        Withdraw::handle(ctx)
+    }
+
+    /// Bond free stake to a job (slasher only).
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn lock(ctx: Context<Lock>, amount: u64) -> Result<()> {
+        Lock::handle(ctx, amount)
+    }
+
+    /// Release a job bond (slasher only).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn unlock(ctx: Context<Unlock>, args: UnlockArgs) -> Result<()> {
+        Unlock::handle(ctx, args)
+    }
+
+    /// Slash part of a bond to the treasury and release the rest (slasher only).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn slash(ctx: Context<Slash>, args: SlashArgs) -> Result<()> {
+        Slash::handle(ctx, args)
+    }
+
+    /// Close an empty provider account.
+    pub fn close_provider(ctx: Context<CloseProvider>) -> Result<()> {
+        CloseProvider::handle(ctx)
     }
 }

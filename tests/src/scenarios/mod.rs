@@ -1,4 +1,6 @@
 //! Scenarios, each a `fn(Backend) -> TestChain` run by the `dual_test!` tests in `tests/` (and
-//! reused by the demo and the compute-unit report).
+//! reused by the scenario report).
 
 pub mod smoke;
+pub mod staking;
+pub mod staking_property;

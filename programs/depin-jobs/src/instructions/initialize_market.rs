@@ -100,6 +100,9 @@ impl InitializeMarket<'_> {
     ///   positive windows and minimum bond).
     /// - Effects: creates `Market`, not paused, canonical bumps stored (market and slasher);
     ///   emits `MarketInitialized`.
+    // Kept out of line: with fat LTO the whole program would otherwise become one function
+    // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
+    #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: MarketConfig) -> Result<()> {
         let market = &mut ctx.accounts.market;
         market.admin = ctx.accounts.admin.key();

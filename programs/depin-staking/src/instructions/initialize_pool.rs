@@ -65,6 +65,9 @@ impl InitializePool<'_> {
     ///   `0 <= unbonding_seconds <= 1 year`.
     /// - Effects: creates `Pool` and its vault token account (authority = pool PDA) with zero
     ///   totals, not paused, canonical bumps stored; emits `PoolInitialized`.
+    // Kept out of line: with fat LTO the whole program would otherwise become one function
+    // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
+    #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: InitializePoolArgs) -> Result<()> {
         let pool = &mut ctx.accounts.pool;
         pool.admin = ctx.accounts.admin.key();

@@ -1,0 +1,184 @@
+//! Random instruction sequences against the staking program, checked step by step against a
+//! model built on `depin_core::StakeLedger`: every transaction must succeed exactly when the
+//! model says so, and afterwards every provider's amounts, every wallet, the vault and the
+//! treasury must equal the model's, with `locked + unbonding <= staked`, vault = Σ staked,
+//! and the stake mint's supply conserved.
+
+use depin_client::ix;
+use depin_core::StakeLedger;
+use solana_sdk::signature::Signer;
+
+use super::staking::{StakingWorld, TestProvider, UNBONDING};
+use crate::{Backend, TestChain};
+
+/// Deterministic PRNG (SplitMix64): the same seed gives the same sequence on both backends.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+    /// Next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..=max`.
+    pub fn upto(&mut self, max: u64) -> u64 {
+        if max == u64::MAX { self.next() } else { self.next() % (max + 1) }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Stake(usize, u64),
+    Unstake(usize, u64),
+    Withdraw(usize),
+    Lock(usize, u64),
+    Unlock(usize, u64, bool),
+    Slash(usize, u64, u64),
+    Warp(i64),
+}
+
+struct Model {
+    ledgers: Vec<StakeLedger>,
+    unbond_at: Vec<i64>,
+    wallets: Vec<u64>,
+    treasury: u64,
+    supply: u64,
+}
+
+const PROVIDERS: usize = 3;
+
+fn pick(rng: &mut Rng, m: &Model) -> Op {
+    let p = (rng.next() % PROVIDERS as u64) as usize;
+    let l = m.ledgers[p];
+    let free = l.staked - l.locked - l.unbonding;
+    // Amounts straddle each limit, so both outcomes are exercised.
+    match rng.next() % 8 {
+        0 | 1 => Op::Stake(p, rng.upto(m.wallets[p] + 3)),
+        2 => Op::Unstake(p, rng.upto(free + 3)),
+        3 => Op::Withdraw(p),
+        4 => Op::Lock(p, rng.upto(free + 3)),
+        5 => Op::Unlock(p, rng.upto(l.locked + 2), rng.next() % 2 == 0),
+        6 => {
+            let a = rng.upto(l.locked + 2);
+            Op::Slash(p, a, rng.upto(l.locked.saturating_sub(a) + 2))
+        }
+        _ => Op::Warp(rng.upto(UNBONDING as u64 * 2) as i64),
+    }
+}
+
+/// Apply `op` to a copy of the model; `Some(model')` if the program must accept it.
+fn predict(m: &Model, op: Op, now: i64) -> Option<Model> {
+    let mut n = Model { ledgers: m.ledgers.clone(), unbond_at: m.unbond_at.clone(), wallets: m.wallets.clone(), ..*m };
+    match op {
+        Op::Stake(p, a) => {
+            if a > n.wallets[p] {
+                return None;
+            }
+            n.ledgers[p].stake(a).ok()?;
+            n.wallets[p] -= a;
+        }
+        Op::Unstake(p, a) => {
+            n.ledgers[p].request_unstake(a).ok()?;
+            n.unbond_at[p] = now + UNBONDING;
+        }
+        Op::Withdraw(p) => {
+            if n.ledgers[p].unbonding == 0 || now < n.unbond_at[p] {
+                return None;
+            }
+            n.wallets[p] += n.ledgers[p].withdraw().ok()?;
+        }
+        Op::Lock(p, a) => n.ledgers[p].lock(a).ok()?,
+        Op::Unlock(p, a, _) => n.ledgers[p].unlock(a).ok()?,
+        Op::Slash(p, a, r) => {
+            n.ledgers[p].slash(a).ok()?;
+            if r > 0 {
+                n.ledgers[p].unlock(r).ok()?;
+            }
+            n.treasury += a;
+        }
+        Op::Warp(_) => {}
+    }
+    Some(n)
+}
+
+/// Run one random sequence of `steps` operations from `seed`; panics on any divergence from
+/// the model. Returns the chain (its transcript feeds the SBF/native parity check).
+pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
+    let mut rng = Rng::new(seed);
+    let mut w = StakingWorld::new(backend);
+    let mut providers: Vec<TestProvider> = Vec::new();
+    let mut m = Model { ledgers: vec![], unbond_at: vec![], wallets: vec![], treasury: 0, supply: 0 };
+    for i in 0..PROVIDERS {
+        let tokens = 1 + rng.upto(2_000);
+        providers.push(w.provider(&format!("p{i}"), tokens));
+        m.ledgers.push(StakeLedger::default());
+        m.unbond_at.push(0);
+        m.wallets.push(tokens);
+        m.supply += tokens;
+    }
+    for step in 0..steps {
+        let op = pick(&mut rng, &m);
+        let now = w.chain.now();
+        let expect = predict(&m, op, now);
+        let label = format!("seed {seed} step {step}: {op:?}");
+        let (ixs, signer) = match op {
+            Op::Stake(p, a) => (vec![w.stake_ix(&providers[p], a)], &providers[p].owner),
+            Op::Unstake(p, a) => {
+                (vec![ix::staking::request_unstake(&providers[p].owner.pubkey(), &w.mint, a)], &providers[p].owner)
+            }
+            Op::Withdraw(p) => (
+                vec![ix::staking::withdraw(&providers[p].owner.pubkey(), &w.mint, &providers[p].wallet)],
+                &providers[p].owner,
+            ),
+            Op::Lock(p, a) => (vec![w.lock_ix(&providers[p], a)], &w.slasher),
+            Op::Unlock(p, a, c) => (vec![w.unlock_ix(&providers[p], a, c)], &w.slasher),
+            Op::Slash(p, a, r) => (vec![w.slash_ix(&providers[p], a, r)], &w.slasher),
+            Op::Warp(s) => {
+                w.chain.warp_seconds(s);
+                continue;
+            }
+        };
+        let signer = Signer::pubkey(signer);
+        let kp = [&w.slasher, &providers[0].owner, &providers[1].owner, &providers[2].owner]
+            .into_iter()
+            .find(|k| k.pubkey() == signer)
+            .expect("signer")
+            .insecure_clone();
+        let result = w.chain.send(&label, &ixs, &[&kp]);
+        match (&expect, &result) {
+            (Some(next), Ok(_)) => m = Model { ledgers: next.ledgers.clone(), unbond_at: next.unbond_at.clone(), wallets: next.wallets.clone(), ..*next },
+            (None, Err(_)) => {}
+            (Some(_), Err(f)) => panic!("{label}: model accepts, program refused: {:?}\n{:#?}", f.err, f.logs),
+            (None, Ok(_)) => panic!("{label}: model refuses, program accepted"),
+        }
+        check(&w, &providers, &m, &label);
+    }
+    w.chain
+}
+
+#[track_caller]
+fn check(w: &StakingWorld, providers: &[TestProvider], m: &Model, label: &str) {
+    let mut vault_expected = 0u64;
+    for (i, p) in providers.iter().enumerate() {
+        let (s, l, u) = w.amounts(p);
+        let want = m.ledgers[i];
+        assert_eq!((s, l, u), (want.staked, want.locked, want.unbonding), "{label}: provider {i} amounts");
+        assert!(l + u <= s, "{label}: locked + unbonding <= staked");
+        assert_eq!(w.chain.token_balance(&p.wallet), m.wallets[i], "{label}: wallet {i}");
+        vault_expected += s;
+    }
+    let vault = w.chain.token_balance(&w.vault);
+    let treasury = w.chain.token_balance(&w.treasury);
+    assert_eq!(vault, vault_expected, "{label}: vault = sum of stake");
+    assert_eq!(w.pool_state().total_staked, vault, "{label}: pool total = vault");
+    assert_eq!(treasury, m.treasury, "{label}: treasury");
+    let wallets: u64 = providers.iter().map(|p| w.chain.token_balance(&p.wallet)).sum();
+    assert_eq!(wallets + vault + treasury, m.supply, "{label}: token conservation");
+}
