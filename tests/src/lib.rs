@@ -81,6 +81,8 @@ pub struct Step {
     pub outcome: Result<(), TransactionError>,
     /// Compute units consumed (meaningful on [`Backend::Sbf`] only; not compared by parity).
     pub compute_units: u64,
+    /// Program logs (not compared by parity: they carry compute-unit figures).
+    pub logs: Vec<String>,
     /// Every writable account of the transaction afterwards: (address, owner, lamports, data).
     pub written: Vec<(Pubkey, Option<(Pubkey, u64, Vec<u8>)>)>,
 }
@@ -183,15 +185,15 @@ impl TestChain {
         let result = self.svm.send_transaction(tx);
         self.svm.expire_blockhash();
         let outcome = result.as_ref().map(|_| ()).map_err(|f| f.err.clone());
-        let compute_units = match &result {
-            Ok(m) => m.compute_units_consumed,
-            Err(f) => f.meta.compute_units_consumed,
+        let (compute_units, logs) = match &result {
+            Ok(m) => (m.compute_units_consumed, m.logs.clone()),
+            Err(f) => (f.meta.compute_units_consumed, f.meta.logs.clone()),
         };
         let written = writable
             .into_iter()
             .map(|k| (k, self.svm.get_account(&k).map(|a| (a.owner, a.lamports, a.data))))
             .collect();
-        self.transcript.push(Step { label: label.to_owned(), outcome, compute_units, written });
+        self.transcript.push(Step { label: label.to_owned(), outcome, compute_units, logs, written });
         match result {
             Ok(TransactionMetadata { compute_units_consumed, logs, .. }) => {
                 Ok(Sent { compute_units: compute_units_consumed, logs })
@@ -299,6 +301,14 @@ impl TestChain {
     /// Move the clock forward by `seconds`.
     pub fn warp_seconds(&mut self, seconds: i64) {
         self.set_unix_timestamp(self.now() + seconds);
+    }
+}
+
+impl Step {
+    /// Names of the top-level program instructions this step ran (from Anchor's
+    /// `Program log: Instruction: X` lines), e.g. `["Stake"]`.
+    pub fn instruction_names(&self) -> Vec<String> {
+        self.logs.iter().filter_map(|l| l.strip_prefix("Program log: Instruction: ").map(str::to_owned)).collect()
     }
 }
 
