@@ -4,9 +4,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-step() { printf '\n==> %s\n' "$*" >&2; }
+T0=$SECONDS
+step() { printf '\n==> %s  (t=%ds)\n' "$*" "$((SECONDS - T0))" >&2; }
 
 step "setup";                       scripts/setup.sh
+step "formatting";                  cargo fmt --all --check
 step "on-chain arithmetic rules";   python3 scripts/check-onchain-math.py
 step "SBF linker check self-test"; scripts/sbf/test-check-linker-log.sh
 step "SBF build";                   scripts/build-sbf.sh

@@ -9,7 +9,10 @@ pub fn decode<T: AccountDeserialize>(address: &Pubkey, data: &[u8]) -> Result<T,
     let mut slice = data;
     T::try_deserialize(&mut slice).map_err(|e| ClientError::BadAccount {
         address: address.to_string(),
-        expected: std::any::type_name::<T>().rsplit("::").next().unwrap_or("account"),
+        expected: std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("account"),
         reason: e.to_string(),
     })
 }

@@ -3,16 +3,22 @@
 //! builder cannot drift from the program.
 
 use anchor_lang::{
-    prelude::Pubkey,
-    solana_program::instruction::Instruction,
-    InstructionData, ToAccountMetas,
+    prelude::Pubkey, solana_program::instruction::Instruction, InstructionData, ToAccountMetas,
 };
 
 /// An instruction of `program_id` from any Anchor accounts struct and instruction-data value.
 /// The typed builders below are thin wrappers; tools that need to substitute an account (for
 /// example security tests) start from an `*_accounts` function and call this.
-pub fn instruction(program_id: Pubkey, accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction { program_id, accounts: accounts.to_account_metas(None), data: data.data() }
+pub fn instruction(
+    program_id: Pubkey,
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+) -> Instruction {
+    Instruction {
+        program_id,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
 }
 
 /// Builders for `depin_staking`.
@@ -29,7 +35,11 @@ pub mod staking {
     }
 
     /// Accounts of `initialize_pool`.
-    pub fn initialize_pool_accounts(admin: &Pubkey, stake_mint: &Pubkey, treasury: &Pubkey) -> a::InitializePool {
+    pub fn initialize_pool_accounts(
+        admin: &Pubkey,
+        stake_mint: &Pubkey,
+        treasury: &Pubkey,
+    ) -> a::InitializePool {
         let pool = pda::pool(stake_mint).0;
         a::InitializePool {
             admin: *admin,
@@ -43,13 +53,26 @@ pub mod staking {
     }
 
     /// `initialize_pool`: create the pool of `stake_mint` with its vault.
-    pub fn initialize_pool(admin: &Pubkey, stake_mint: &Pubkey, treasury: &Pubkey, args: InitializePoolArgs) -> Instruction {
-        ix(initialize_pool_accounts(admin, stake_mint, treasury), i::InitializePool { args })
+    pub fn initialize_pool(
+        admin: &Pubkey,
+        stake_mint: &Pubkey,
+        treasury: &Pubkey,
+        args: InitializePoolArgs,
+    ) -> Instruction {
+        ix(
+            initialize_pool_accounts(admin, stake_mint, treasury),
+            i::InitializePool { args },
+        )
     }
 
     /// Accounts of `update_pool` (no new treasury, no new admin).
     pub fn update_pool_accounts(admin: &Pubkey, pool: &Pubkey) -> a::UpdatePool {
-        a::UpdatePool { admin: *admin, pool: *pool, new_treasury: None, new_admin: None }
+        a::UpdatePool {
+            admin: *admin,
+            pool: *pool,
+            new_treasury: None,
+            new_admin: None,
+        }
     }
 
     /// `update_pool`: change settings; `new_treasury` / `new_admin` (who must sign) are optional.
@@ -60,7 +83,11 @@ pub mod staking {
         new_admin: Option<Pubkey>,
         args: UpdatePoolArgs,
     ) -> Instruction {
-        let accounts = a::UpdatePool { new_treasury, new_admin, ..update_pool_accounts(admin, pool) };
+        let accounts = a::UpdatePool {
+            new_treasury,
+            new_admin,
+            ..update_pool_accounts(admin, pool)
+        };
         ix(accounts, i::UpdatePool { args })
     }
 
@@ -76,7 +103,12 @@ pub mod staking {
 
     /// `register_provider`: open `owner`'s provider account in `pool`.
     pub fn register_provider(owner: &Pubkey, pool: &Pubkey, uri: &str) -> Instruction {
-        ix(register_provider_accounts(owner, pool), i::RegisterProvider { uri: uri.to_owned() })
+        ix(
+            register_provider_accounts(owner, pool),
+            i::RegisterProvider {
+                uri: uri.to_owned(),
+            },
+        )
     }
 
     /// Accounts of `stake`.
@@ -95,22 +127,36 @@ pub mod staking {
 
     /// `stake`: move `amount` from `source` (owned by `owner`) into the pool vault.
     pub fn stake(owner: &Pubkey, stake_mint: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
-        ix(stake_accounts(owner, stake_mint, source), i::Stake { amount })
+        ix(
+            stake_accounts(owner, stake_mint, source),
+            i::Stake { amount },
+        )
     }
 
     /// Accounts of `request_unstake`.
     pub fn request_unstake_accounts(owner: &Pubkey, stake_mint: &Pubkey) -> a::RequestUnstake {
         let pool = pda::pool(stake_mint).0;
-        a::RequestUnstake { owner: *owner, pool, provider: pda::provider(&pool, owner).0 }
+        a::RequestUnstake {
+            owner: *owner,
+            pool,
+            provider: pda::provider(&pool, owner).0,
+        }
     }
 
     /// `request_unstake`: start unbonding `amount` of free stake.
     pub fn request_unstake(owner: &Pubkey, stake_mint: &Pubkey, amount: u64) -> Instruction {
-        ix(request_unstake_accounts(owner, stake_mint), i::RequestUnstake { amount })
+        ix(
+            request_unstake_accounts(owner, stake_mint),
+            i::RequestUnstake { amount },
+        )
     }
 
     /// Accounts of `withdraw`.
-    pub fn withdraw_accounts(owner: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -> a::Withdraw {
+    pub fn withdraw_accounts(
+        owner: &Pubkey,
+        stake_mint: &Pubkey,
+        destination: &Pubkey,
+    ) -> a::Withdraw {
         let pool = pda::pool(stake_mint).0;
         a::Withdraw {
             owner: *owner,
@@ -125,12 +171,19 @@ pub mod staking {
 
     /// `withdraw`: pay out everything unbonding to `destination` once the delay has passed.
     pub fn withdraw(owner: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -> Instruction {
-        ix(withdraw_accounts(owner, stake_mint, destination), i::Withdraw {})
+        ix(
+            withdraw_accounts(owner, stake_mint, destination),
+            i::Withdraw {},
+        )
     }
 
     /// Accounts of `lock` (signed by the pool's slasher).
     pub fn lock_accounts(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey) -> a::Lock {
-        a::Lock { slasher: *slasher, pool: *pool, provider: *provider }
+        a::Lock {
+            slasher: *slasher,
+            pool: *pool,
+            provider: *provider,
+        }
     }
 
     /// `lock`: bond `amount` of the provider's free stake.
@@ -140,16 +193,30 @@ pub mod staking {
 
     /// Accounts of `unlock` (signed by the pool's slasher).
     pub fn unlock_accounts(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey) -> a::Unlock {
-        a::Unlock { slasher: *slasher, pool: *pool, provider: *provider }
+        a::Unlock {
+            slasher: *slasher,
+            pool: *pool,
+            provider: *provider,
+        }
     }
 
     /// `unlock`: release part of a bond, optionally counting a completed job.
-    pub fn unlock(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey, args: UnlockArgs) -> Instruction {
+    pub fn unlock(
+        slasher: &Pubkey,
+        pool: &Pubkey,
+        provider: &Pubkey,
+        args: UnlockArgs,
+    ) -> Instruction {
         ix(unlock_accounts(slasher, pool, provider), i::Unlock { args })
     }
 
     /// Accounts of `slash` (signed by the pool's slasher); `treasury` must be the pool's.
-    pub fn slash_accounts(slasher: &Pubkey, stake_mint: &Pubkey, provider: &Pubkey, treasury: &Pubkey) -> a::Slash {
+    pub fn slash_accounts(
+        slasher: &Pubkey,
+        stake_mint: &Pubkey,
+        provider: &Pubkey,
+        treasury: &Pubkey,
+    ) -> a::Slash {
         let pool = pda::pool(stake_mint).0;
         a::Slash {
             slasher: *slasher,
@@ -163,13 +230,25 @@ pub mod staking {
     }
 
     /// `slash`: take `args.amount` of a bond to the treasury, release `args.release`.
-    pub fn slash(slasher: &Pubkey, stake_mint: &Pubkey, provider: &Pubkey, treasury: &Pubkey, args: SlashArgs) -> Instruction {
-        ix(slash_accounts(slasher, stake_mint, provider, treasury), i::Slash { args })
+    pub fn slash(
+        slasher: &Pubkey,
+        stake_mint: &Pubkey,
+        provider: &Pubkey,
+        treasury: &Pubkey,
+        args: SlashArgs,
+    ) -> Instruction {
+        ix(
+            slash_accounts(slasher, stake_mint, provider, treasury),
+            i::Slash { args },
+        )
     }
 
     /// Accounts of `close_provider`.
     pub fn close_provider_accounts(owner: &Pubkey, pool: &Pubkey) -> a::CloseProvider {
-        a::CloseProvider { owner: *owner, provider: pda::provider(pool, owner).0 }
+        a::CloseProvider {
+            owner: *owner,
+            provider: pda::provider(pool, owner).0,
+        }
     }
 
     /// `close_provider`: close `owner`'s empty provider account in `pool`.
@@ -201,6 +280,10 @@ pub mod jobs {
             treasury: *treasury,
             system_program: anchor_lang::system_program::ID,
         };
-        instruction(JOBS_PROGRAM_ID, accounts, i::InitializeMarket { args: config })
+        instruction(
+            JOBS_PROGRAM_ID,
+            accounts,
+            i::InitializeMarket { args: config },
+        )
     }
 }

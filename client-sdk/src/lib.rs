@@ -34,6 +34,7 @@ pub const JOBS_PROGRAM_ID: Pubkey = depin_jobs::ID;
 
 pub mod accounts;
 pub mod error;
+pub mod events;
 pub mod ix;
 pub mod pda;
 

@@ -17,7 +17,10 @@ pub fn vault(pool: &Pubkey) -> (Pubkey, u8) {
 
 /// Provider account of `owner` in `pool`.
 pub fn provider(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[seeds::PROVIDER, pool.as_ref(), owner.as_ref()], &STAKING_PROGRAM_ID)
+    Pubkey::find_program_address(
+        &[seeds::PROVIDER, pool.as_ref(), owner.as_ref()],
+        &STAKING_PROGRAM_ID,
+    )
 }
 
 /// The jobs program's slasher PDA (the `slasher` every pool used by a market must name).
@@ -28,7 +31,11 @@ pub fn slasher() -> (Pubkey, u8) {
 /// Market `market_id` of `payment_mint`.
 pub fn market(payment_mint: &Pubkey, market_id: u64) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[seeds::MARKET, payment_mint.as_ref(), &market_id.to_le_bytes()],
+        &[
+            seeds::MARKET,
+            payment_mint.as_ref(),
+            &market_id.to_le_bytes(),
+        ],
         &JOBS_PROGRAM_ID,
     )
 }
@@ -36,7 +43,12 @@ pub fn market(payment_mint: &Pubkey, market_id: u64) -> (Pubkey, u8) {
 /// Job `nonce` of `requester` in `market`.
 pub fn job(market: &Pubkey, requester: &Pubkey, nonce: u64) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[seeds::JOB, market.as_ref(), requester.as_ref(), &nonce.to_le_bytes()],
+        &[
+            seeds::JOB,
+            market.as_ref(),
+            requester.as_ref(),
+            &nonce.to_le_bytes(),
+        ],
         &JOBS_PROGRAM_ID,
     )
 }

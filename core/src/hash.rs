@@ -18,8 +18,14 @@ pub type Hash32 = [u8; 32];
 /// Binding the job and the provider means a commitment cannot be replayed on another job or
 /// copied by another provider; the salt hides the result hash until the reveal.
 pub fn commitment(job: &Pubkey, provider: &Pubkey, result_hash: &Hash32, salt: &Hash32) -> Hash32 {
-    solana_sha256_hasher::hashv(&[COMMIT_DOMAIN, job.as_ref(), provider.as_ref(), result_hash, salt])
-        .to_bytes()
+    solana_sha256_hasher::hashv(&[
+        COMMIT_DOMAIN,
+        job.as_ref(),
+        provider.as_ref(),
+        result_hash,
+        salt,
+    ])
+    .to_bytes()
 }
 
 /// `sha256(RESULT_DOMAIN ‖ exit_code as i32 LE ‖ output.len() as u64 LE ‖ output)`.
@@ -62,7 +68,10 @@ mod tests {
     #[test]
     fn known_answers() {
         let hex = |h: Hash32| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        assert_eq!(hex(result_hash(7, b"abc")), "39f6ab6038200a6a5085550fc6a5146c4a38433515ebd2981c0d5a564f585a64");
+        assert_eq!(
+            hex(result_hash(7, b"abc")),
+            "39f6ab6038200a6a5085550fc6a5146c4a38433515ebd2981c0d5a564f585a64"
+        );
         assert_eq!(
             hex(commitment(&key(1), &key(2), &[3; 32], &[4; 32])),
             "f763785c097632b87f110c17ce80bedae73a213100822f42a8126a82dec8e795"

@@ -150,29 +150,54 @@ mod tests {
         let mut l = StakeLedger::default();
         l.stake(100).unwrap();
         l.lock(30).unwrap();
-        assert_eq!(l.request_unstake(71), Err(StakeError::InsufficientFreeStake));
+        assert_eq!(
+            l.request_unstake(71),
+            Err(StakeError::InsufficientFreeStake)
+        );
         l.request_unstake(70).unwrap();
         assert_eq!(l.free(), Ok(0));
         assert_eq!(l.lock(1), Err(StakeError::InsufficientFreeStake));
         l.slash(10).unwrap();
-        assert_eq!(l, StakeLedger { staked: 90, locked: 20, unbonding: 70 });
+        assert_eq!(
+            l,
+            StakeLedger {
+                staked: 90,
+                locked: 20,
+                unbonding: 70
+            }
+        );
         assert_eq!(l.slash(21), Err(StakeError::InsufficientLocked));
         l.unlock(20).unwrap();
         assert_eq!(l.withdraw(), Ok(70));
         assert_eq!(l.withdraw(), Err(StakeError::NothingUnbonding));
-        assert_eq!(l, StakeLedger { staked: 20, locked: 0, unbonding: 0 });
+        assert_eq!(
+            l,
+            StakeLedger {
+                staked: 20,
+                locked: 0,
+                unbonding: 0
+            }
+        );
     }
 
     #[test]
     fn edges() {
-        let mut l = StakeLedger { staked: u64::MAX, locked: 0, unbonding: 0 };
+        let mut l = StakeLedger {
+            staked: u64::MAX,
+            locked: 0,
+            unbonding: 0,
+        };
         assert_eq!(l.stake(1), Err(StakeError::Math(MathError::Overflow)));
         l.lock(u64::MAX).unwrap();
         assert_eq!(l.free(), Ok(0));
         l.slash(u64::MAX).unwrap();
         assert_eq!(l, StakeLedger::default());
         assert_eq!(l.stake(0), Err(StakeError::ZeroAmount));
-        let bad = StakeLedger { staked: 1, locked: u64::MAX, unbonding: 1 };
+        let bad = StakeLedger {
+            staked: 1,
+            locked: u64::MAX,
+            unbonding: 1,
+        };
         assert_eq!(bad.check(), Err(StakeError::InvariantViolated));
         assert_eq!(bad.free(), Err(StakeError::InvariantViolated));
     }
@@ -188,7 +213,12 @@ mod tests {
     }
 
     fn op() -> impl Strategy<Value = Op> {
-        let amt = prop_oneof![0u64..1_000, Just(u64::MAX), Just(u64::MAX / 2), any::<u64>()];
+        let amt = prop_oneof![
+            0u64..1_000,
+            Just(u64::MAX),
+            Just(u64::MAX / 2),
+            any::<u64>()
+        ];
         prop_oneof![
             amt.clone().prop_map(Op::Stake),
             amt.clone().prop_map(Op::Unstake),

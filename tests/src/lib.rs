@@ -13,6 +13,7 @@
 //! Keys are derived from labels ([`TestChain::keypair`]), so both runs see the same addresses.
 
 pub mod native;
+pub mod report;
 pub mod scenarios;
 
 use std::path::PathBuf;
@@ -81,7 +82,8 @@ pub struct Step {
     pub outcome: Result<(), TransactionError>,
     /// Compute units consumed (meaningful on [`Backend::Sbf`] only; not compared by parity).
     pub compute_units: u64,
-    /// Program logs (not compared by parity: they carry compute-unit figures).
+    /// Program logs (not compared by parity: they carry compute-unit figures, and natively
+    /// they hold no events, see [`TestChain::event`]).
     pub logs: Vec<String>,
     /// Every writable account of the transaction afterwards: (address, owner, lamports, data).
     pub written: Vec<(Pubkey, Option<(Pubkey, u64, Vec<u8>)>)>,
@@ -118,7 +120,13 @@ impl Failed {
     #[track_caller]
     pub fn assert_error(&self, e: impl Into<u32>) {
         let code: u32 = e.into();
-        assert_eq!(self.custom_code(), Some(code), "expected error {code}, got {:?}\nlogs: {:#?}", self.err, self.logs);
+        assert_eq!(
+            self.custom_code(),
+            Some(code),
+            "expected error {code}, got {:?}\nlogs: {:#?}",
+            self.err,
+            self.logs
+        );
     }
 }
 
@@ -141,18 +149,30 @@ impl TestChain {
         match backend {
             Backend::Sbf => {
                 let dir = deploy_dir();
-                for (id, name) in [(depin_staking::ID, "depin_staking"), (depin_jobs::ID, "depin_jobs")] {
+                for (id, name) in [
+                    (depin_staking::ID, "depin_staking"),
+                    (depin_jobs::ID, "depin_jobs"),
+                ] {
                     let path = dir.join(format!("{name}.so"));
                     svm.add_program_from_file(id, &path).unwrap_or_else(|e| {
-                        panic!("loading {}: {e:?} (run scripts/build-sbf.sh first)", path.display())
+                        panic!(
+                            "loading {}: {e:?} (run scripts/build-sbf.sh first)",
+                            path.display()
+                        )
                     });
                 }
             }
             Backend::Native => native::add_programs(&mut svm),
         }
         let payer = derive_keypair("payer");
-        svm.airdrop(&payer.pubkey(), 1_000_000_000_000).expect("airdrop");
-        let mut chain = TestChain { svm, backend, payer, transcript: Vec::new() };
+        svm.airdrop(&payer.pubkey(), 1_000_000_000_000)
+            .expect("airdrop");
+        let mut chain = TestChain {
+            svm,
+            backend,
+            payer,
+            transcript: Vec::new(),
+        };
         chain.set_unix_timestamp(1_700_000_000);
         chain
     }
@@ -165,21 +185,38 @@ impl TestChain {
     /// A labelled keypair funded with `sol` SOL.
     pub fn funded_keypair(&mut self, label: &str, sol: u64) -> Keypair {
         let k = derive_keypair(label);
-        self.svm.airdrop(&k.pubkey(), sol * 1_000_000_000).expect("airdrop");
+        self.svm
+            .airdrop(&k.pubkey(), sol * 1_000_000_000)
+            .expect("airdrop");
         k
     }
 
     /// Send `ixs` paid by [`Self::payer`] and signed by `signers`; record the step.
-    pub fn send(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Sent, Failed> {
+    pub fn send(
+        &mut self,
+        label: &str,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Sent, Failed> {
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend_from_slice(signers);
-        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.payer.pubkey()), &all, self.svm.latest_blockhash());
+        let tx = Transaction::new_signed_with_payer(
+            ixs,
+            Some(&self.payer.pubkey()),
+            &all,
+            self.svm.latest_blockhash(),
+        );
         let writable: Vec<Pubkey> = tx
             .message
             .account_keys
             .iter()
             .enumerate()
-            .filter(|(i, k)| tx.message.is_maybe_writable_with_reserved_addresses(*i, None::<&std::collections::HashSet<Pubkey>>) && **k != self.payer.pubkey())
+            .filter(|(i, k)| {
+                tx.message.is_maybe_writable_with_reserved_addresses(
+                    *i,
+                    None::<&std::collections::HashSet<Pubkey>>,
+                ) && **k != self.payer.pubkey()
+            })
             .map(|(_, k)| *k)
             .collect();
         let result = self.svm.send_transaction(tx);
@@ -189,23 +226,42 @@ impl TestChain {
             Ok(m) => (m.compute_units_consumed, m.logs.clone()),
             Err(f) => (f.meta.compute_units_consumed, f.meta.logs.clone()),
         };
+
         let written = writable
             .into_iter()
-            .map(|k| (k, self.svm.get_account(&k).map(|a| (a.owner, a.lamports, a.data))))
+            .map(|k| {
+                (
+                    k,
+                    self.svm
+                        .get_account(&k)
+                        .map(|a| (a.owner, a.lamports, a.data)),
+                )
+            })
             .collect();
-        self.transcript.push(Step { label: label.to_owned(), outcome, compute_units, logs, written });
+        self.transcript.push(Step {
+            label: label.to_owned(),
+            outcome,
+            compute_units,
+            logs: logs.clone(),
+            written,
+        });
         match result {
-            Ok(TransactionMetadata { compute_units_consumed, logs, .. }) => {
-                Ok(Sent { compute_units: compute_units_consumed, logs })
-            }
-            Err(f) => Err(Failed { err: f.err, logs: f.meta.logs }),
+            Ok(TransactionMetadata {
+                compute_units_consumed,
+                ..
+            }) => Ok(Sent {
+                compute_units: compute_units_consumed,
+                logs,
+            }),
+            Err(f) => Err(Failed { err: f.err, logs }),
         }
     }
 
     /// [`Self::send`] that must succeed.
     #[track_caller]
     pub fn ok(&mut self, label: &str, ixs: &[Instruction], signers: &[&Keypair]) -> Sent {
-        self.send(label, ixs, signers).unwrap_or_else(|f| panic!("{label} failed: {:?}\nlogs: {:#?}", f.err, f.logs))
+        self.send(label, ixs, signers)
+            .unwrap_or_else(|f| panic!("{label} failed: {:?}\nlogs: {:#?}", f.err, f.logs))
     }
 
     /// [`Self::send`] that must fail.
@@ -217,23 +273,56 @@ impl TestChain {
         }
     }
 
+    /// The one event of type `E` that `sent` emitted — on [`Backend::Sbf`]. Natively there is
+    /// none to see: anchor-lang 1.2.2 compiles `sol_log_data` (behind `emit!`) to a no-op off
+    /// chain, so this returns `None` there and scenarios check events on the SBF run.
+    #[track_caller]
+    pub fn event<
+        E: anchor_lang::Event + anchor_lang::Discriminator + anchor_lang::AnchorDeserialize,
+    >(
+        &self,
+        sent: &Sent,
+    ) -> Option<E> {
+        if self.backend == Backend::Native {
+            return None;
+        }
+        let mut all: Vec<E> = depin_client::events::decode(&sent.logs);
+        assert_eq!(
+            all.len(),
+            1,
+            "expected exactly one {} event",
+            std::any::type_name::<E>()
+        );
+        Some(all.remove(0))
+    }
+
     /// Decode an Anchor account.
     #[track_caller]
     pub fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
-        let acc = self.svm.get_account(address).unwrap_or_else(|| panic!("account {address} missing"));
+        let acc = self
+            .svm
+            .get_account(address)
+            .unwrap_or_else(|| panic!("account {address} missing"));
         depin_client::accounts::decode(address, &acc.data).expect("decode")
     }
 
     /// Whether an account exists (non-zero lamports).
     pub fn exists(&self, address: &Pubkey) -> bool {
-        self.svm.get_account(address).is_some_and(|a| a.lamports > 0)
+        self.svm
+            .get_account(address)
+            .is_some_and(|a| a.lamports > 0)
     }
 
     /// Token balance of an SPL token account.
     #[track_caller]
     pub fn token_balance(&self, address: &Pubkey) -> u64 {
-        let acc = self.svm.get_account(address).unwrap_or_else(|| panic!("token account {address} missing"));
-        anchor_spl::token::spl_token::state::Account::unpack(&acc.data).expect("token account").amount
+        let acc = self
+            .svm
+            .get_account(address)
+            .unwrap_or_else(|| panic!("token account {address} missing"));
+        anchor_spl::token::spl_token::state::Account::unpack(&acc.data)
+            .expect("token account")
+            .amount
     }
 
     /// Create an SPL mint at a labelled address with `decimals`, authority = payer.
@@ -254,7 +343,13 @@ impl TestChain {
     }
 
     /// Create an SPL token account at a labelled address holding `amount` of `mint`.
-    pub fn create_token_account(&mut self, label: &str, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+    pub fn create_token_account(
+        &mut self,
+        label: &str,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Pubkey {
         use anchor_spl::token::spl_token::state::{Account as TokenAccount, AccountState, Mint};
         let address = derive_keypair(label).pubkey();
         let mut data = vec![0; TokenAccount::LEN];
@@ -281,7 +376,13 @@ impl TestChain {
 
     fn put_token_program_account(&mut self, address: Pubkey, data: Vec<u8>) {
         let lamports = self.svm.minimum_balance_for_rent_exemption(data.len());
-        let account = Account { lamports, data, owner: anchor_spl::token::ID, executable: false, rent_epoch: 0 };
+        let account = Account {
+            lamports,
+            data,
+            owner: anchor_spl::token::ID,
+            executable: false,
+            rent_epoch: 0,
+        };
         self.svm.set_account(address, account).expect("set account");
     }
 
@@ -308,7 +409,13 @@ impl Step {
     /// Names of the top-level program instructions this step ran (from Anchor's
     /// `Program log: Instruction: X` lines), e.g. `["Stake"]`.
     pub fn instruction_names(&self) -> Vec<String> {
-        self.logs.iter().filter_map(|l| l.strip_prefix("Program log: Instruction: ").map(str::to_owned)).collect()
+        self.logs
+            .iter()
+            .filter_map(|l| {
+                l.strip_prefix("Program log: Instruction: ")
+                    .map(str::to_owned)
+            })
+            .collect()
     }
 }
 
@@ -321,14 +428,29 @@ pub fn derive_keypair(label: &str) -> Keypair {
 /// Assert that two runs of one scenario (SBF and native) did the same thing, step by step.
 #[track_caller]
 pub fn assert_parity(sbf: &TestChain, native: &TestChain) {
-    assert_eq!(sbf.transcript.len(), native.transcript.len(), "different number of transactions");
+    assert_eq!(
+        sbf.transcript.len(),
+        native.transcript.len(),
+        "different number of transactions"
+    );
     for (a, b) in sbf.transcript.iter().zip(&native.transcript) {
         assert_eq!(a.label, b.label);
-        assert_eq!(a.outcome, b.outcome, "step '{}': SBF and native outcomes differ", a.label);
+        assert_eq!(
+            a.outcome, b.outcome,
+            "step '{}': SBF and native outcomes differ",
+            a.label
+        );
         assert_eq!(a.written.len(), b.written.len(), "step '{}'", a.label);
         for (x, y) in a.written.iter().zip(&b.written) {
             assert_eq!(x.0, y.0, "step '{}': different accounts", a.label);
-            assert!(x.1 == y.1, "step '{}': account {} differs between SBF and native:\nSBF:    {:?}\nnative: {:?}", a.label, x.0, x.1, y.1);
+            assert!(
+                x.1 == y.1,
+                "step '{}': account {} differs between SBF and native:\nSBF:    {:?}\nnative: {:?}",
+                a.label,
+                x.0,
+                x.1,
+                y.1
+            );
         }
     }
 }

@@ -25,19 +25,34 @@ use solana_sysvar_v4::program_stubs as v4;
 fn staking_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     // SAFETY: Anchor's `entry` wants one lifetime for all three borrows; every one of them
     // outlives this call and `entry` keeps none of them beyond it.
-    unsafe { depin_staking::entry(&*(program_id as *const Pubkey), std::mem::transmute(accounts), &*(data as *const [u8])) }
+    unsafe {
+        depin_staking::entry(
+            &*(program_id as *const Pubkey),
+            std::mem::transmute(accounts),
+            &*(data as *const [u8]),
+        )
+    }
 }
 
 fn jobs_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     // SAFETY: Anchor's `entry` wants one lifetime for all three borrows; every one of them
     // outlives this call and `entry` keeps none of them beyond it.
-    unsafe { depin_jobs::entry(&*(program_id as *const Pubkey), std::mem::transmute(accounts), &*(data as *const [u8])) }
+    unsafe {
+        depin_jobs::entry(
+            &*(program_id as *const Pubkey),
+            std::mem::transmute(accounts),
+            &*(data as *const [u8]),
+        )
+    }
 }
 
 /// Register both programs as native builtins of `svm`.
 pub fn add_programs(svm: &mut LiteSVM) {
     install_stub_bridge();
-    svm.add_builtin(depin_staking::ID, processor!(staking_entry).expect("processor"));
+    svm.add_builtin(
+        depin_staking::ID,
+        processor!(staking_entry).expect("processor"),
+    );
     svm.add_builtin(depin_jobs::ID, processor!(jobs_entry).expect("processor"));
 }
 
@@ -48,9 +63,14 @@ fn install_stub_bridge() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // program-test installs its stubs into solana-sysvar 4.x the first time a bank starts.
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async {
-            let _ctx = solana_program_test::ProgramTest::default().start_with_context().await;
+            let _ctx = solana_program_test::ProgramTest::default()
+                .start_with_context()
+                .await;
         });
         struct Placeholder;
         impl v4::SyscallStubs for Placeholder {}
@@ -83,10 +103,18 @@ macro_rules! forward_stubs {
                 account_infos: &[AccountInfo],
                 signers_seeds: &[&[&[u8]]],
             ) -> ProgramResult {
-                self.0.sol_invoke_signed(instruction, account_infos, signers_seeds)
+                self.0
+                    .sol_invoke_signed(instruction, account_infos, signers_seeds)
             }
-            fn sol_get_sysvar(&self, sysvar_id_addr: *const u8, var_addr: *mut u8, offset: u64, length: u64) -> u64 {
-                self.0.sol_get_sysvar(sysvar_id_addr, var_addr, offset, length)
+            fn sol_get_sysvar(
+                &self,
+                sysvar_id_addr: *const u8,
+                var_addr: *mut u8,
+                offset: u64,
+                length: u64,
+            ) -> u64 {
+                self.0
+                    .sol_get_sysvar(sysvar_id_addr, var_addr, offset, length)
             }
             fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {
                 self.0.sol_get_clock_sysvar(var_addr)

@@ -13,7 +13,10 @@ dual_test!(u64_edges => staking::u64_edges);
 
 /// Sequences per backend (override with DEPIN_PROPERTY_SEQUENCES) and steps per sequence.
 fn sequences() -> u64 {
-    std::env::var("DEPIN_PROPERTY_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+    std::env::var("DEPIN_PROPERTY_SEQUENCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
 }
 const STEPS: usize = 60;
 
@@ -39,6 +42,9 @@ fn property_native() {
 #[test]
 fn property_parity() {
     for seed in 1000..1004 {
-        assert_parity(&random_sequence(Backend::Sbf, seed, STEPS), &random_sequence(Backend::Native, seed, STEPS));
+        assert_parity(
+            &random_sequence(Backend::Sbf, seed, STEPS),
+            &random_sequence(Backend::Native, seed, STEPS),
+        );
     }
 }

@@ -12,10 +12,16 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
-const PROGRAMS: [(&str, &str); 2] = [("depin_staking", "programs/depin-staking"), ("depin_jobs", "programs/depin-jobs")];
+const PROGRAMS: [(&str, &str); 2] = [
+    ("depin_staking", "programs/depin-staking"),
+    ("depin_jobs", "programs/depin-jobs"),
+];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 /// Build one program's IDL as pretty JSON with a trailing newline.
@@ -31,7 +37,11 @@ fn build_idl(program_dir: &Path) -> Result<String> {
         .resolution(true)
         .skip_lint(false)
         .no_docs(false)
-        .cargo_args(vec!["--locked".into(), "--target-dir".into(), target.display().to_string()])
+        .cargo_args(vec![
+            "--locked".into(),
+            "--target-dir".into(),
+            target.display().to_string(),
+        ])
         .build()
         .with_context(|| format!("building the IDL of {}", program_dir.display()))?;
     Ok(serde_json::to_string_pretty(&idl)? + "\n")
@@ -55,7 +65,10 @@ fn idl(check: bool) -> Result<()> {
         }
     }
     if !stale.is_empty() {
-        bail!("stale IDL: {} (run `cargo xtask idl` and commit the result)", stale.join(", "));
+        bail!(
+            "stale IDL: {} (run `cargo xtask idl` and commit the result)",
+            stale.join(", ")
+        );
     }
     Ok(())
 }
@@ -68,7 +81,12 @@ fn main() -> ExitCode {
     // SAFETY: single-threaded at this point; nothing else reads the environment concurrently.
     unsafe { std::env::remove_var("RUSTUP_TOOLCHAIN") };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["idl"] => idl(false),
         ["idl", "--check"] => idl(true),
         _ => {

@@ -67,7 +67,11 @@ pub struct Provider {
 impl Provider {
     /// The stake amounts as a `depin_core` ledger.
     pub fn ledger(&self) -> StakeLedger {
-        StakeLedger { staked: self.staked, locked: self.locked, unbonding: self.unbonding }
+        StakeLedger {
+            staked: self.staked,
+            locked: self.locked,
+            unbonding: self.unbonding,
+        }
     }
 
     /// Store a ledger back after a checked operation.

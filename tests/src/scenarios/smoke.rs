@@ -1,10 +1,10 @@
 //! Smoke scenarios: the first instructions of each program, on SBF and natively.
 
+use crate::{Backend, TestChain};
 use anchor_lang::prelude::Pubkey;
 use depin_client::{ix, pda, Market, Pool, Provider};
 use depin_jobs::instructions::MarketConfig;
 use depin_staking::instructions::InitializePoolArgs;
-use crate::{Backend, TestChain};
 use solana_sdk::signature::Signer;
 
 const UNBONDING: i64 = 7 * 24 * 3600;
@@ -21,13 +21,15 @@ fn staking_world(backend: Backend) -> (TestChain, Pubkey) {
             &admin.pubkey(),
             &stake_mint,
             &treasury,
-            InitializePoolArgs { unbonding_seconds: UNBONDING, slasher: pda::slasher().0 },
+            InitializePoolArgs {
+                unbonding_seconds: UNBONDING,
+                slasher: pda::slasher().0,
+            },
         )],
         &[&admin],
     );
     (chain, stake_mint)
 }
-
 
 /// Pool, provider registration and stake; exact balances, rent and clock checked.
 pub fn staking(backend: Backend) -> TestChain {
@@ -44,36 +46,79 @@ pub fn staking(backend: Backend) -> TestChain {
     assert_eq!(chain.token_balance(&vault), 0);
     // Rent is computed on-chain with f64 (Rent::minimum_balance): check it exactly.
     let pool_acc = chain.svm.get_account(&pool_key).unwrap();
-    assert_eq!(pool_acc.lamports, chain.svm.minimum_balance_for_rent_exemption(pool_acc.data.len()));
+    assert_eq!(
+        pool_acc.lamports,
+        chain
+            .svm
+            .minimum_balance_for_rent_exemption(pool_acc.data.len())
+    );
 
     let owner = chain.funded_keypair("provider-1", 5);
-    let source = chain.create_token_account("provider-1-tokens", &stake_mint, &owner.pubkey(), 1_000_000);
+    let source =
+        chain.create_token_account("provider-1-tokens", &stake_mint, &owner.pubkey(), 1_000_000);
     chain.ok(
         "register_provider",
-        &[ix::staking::register_provider(&owner.pubkey(), &pool_key, "https://p1.example/worker")],
+        &[ix::staking::register_provider(
+            &owner.pubkey(),
+            &pool_key,
+            "https://p1.example/worker",
+        )],
         &[&owner],
     );
     let provider_key = pda::provider(&pool_key, &owner.pubkey()).0;
     let provider: Provider = chain.account(&provider_key);
     assert_eq!(provider.owner, owner.pubkey());
-    assert_eq!(provider.registered_at, chain.now(), "Clock must reach the program on both backends");
+    assert_eq!(
+        provider.registered_at,
+        chain.now(),
+        "Clock must reach the program on both backends"
+    );
     assert_eq!(provider.uri, "https://p1.example/worker");
 
-    chain.ok("stake", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 400_000)], &[&owner]);
+    chain.ok(
+        "stake",
+        &[ix::staking::stake(
+            &owner.pubkey(),
+            &stake_mint,
+            &source,
+            400_000,
+        )],
+        &[&owner],
+    );
     let provider: Provider = chain.account(&provider_key);
-    assert_eq!((provider.staked, provider.locked, provider.unbonding), (400_000, 0, 0));
+    assert_eq!(
+        (provider.staked, provider.locked, provider.unbonding),
+        (400_000, 0, 0)
+    );
     assert_eq!(chain.token_balance(&vault), 400_000);
     assert_eq!(chain.token_balance(&source), 600_000);
     let pool: Pool = chain.account(&pool_key);
     assert_eq!((pool.total_staked, pool.provider_count), (400_000, 1));
 
     // A second deposit adds up; staking more than the wallet holds fails inside the token CPI.
-    chain.ok("stake again", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 600_000)], &[&owner]);
+    chain.ok(
+        "stake again",
+        &[ix::staking::stake(
+            &owner.pubkey(),
+            &stake_mint,
+            &source,
+            600_000,
+        )],
+        &[&owner],
+    );
     assert_eq!(chain.account::<Provider>(&provider_key).staked, 1_000_000);
-    chain.fail("stake beyond balance", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 1)], &[&owner]);
+    chain.fail(
+        "stake beyond balance",
+        &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 1)],
+        &[&owner],
+    );
     // Zero is refused by the program itself.
     chain
-        .fail("stake zero", &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 0)], &[&owner])
+        .fail(
+            "stake zero",
+            &[ix::staking::stake(&owner.pubkey(), &stake_mint, &source, 0)],
+            &[&owner],
+        )
         .assert_error(depin_staking::StakingError::ZeroAmount);
     chain
 }
@@ -97,31 +142,97 @@ pub fn jobs(backend: Backend) -> TestChain {
         slash_noshow_bps: 2_000,
         abandon_penalty_bps: 100,
     };
-    chain.ok(
+    let sent = chain.ok(
         "initialize_market",
-        &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, config.clone())],
+        &[ix::jobs::initialize_market(
+            &admin.pubkey(),
+            &pay_mint,
+            &pool,
+            &fee_treasury,
+            config.clone(),
+        )],
         &[&admin],
     );
     let (market_key, bump) = pda::market(&pay_mint, 1);
+    if let Some(e) = chain.event::<depin_jobs::events::MarketInitialized>(&sent) {
+        assert_eq!(
+            (
+                e.market,
+                e.payment_mint,
+                e.market_id,
+                e.staking_pool,
+                e.fee_bps
+            ),
+            (market_key, pay_mint, 1, pool, 250)
+        );
+    }
     let market: Market = chain.account(&market_key);
-    assert_eq!((market.admin, market.payment_mint, market.staking_pool), (admin.pubkey(), pay_mint, pool));
-    assert_eq!((market.fee_bps, market.min_bond, market.max_replicas), (250, 1_000, 8));
+    assert_eq!(
+        (market.admin, market.payment_mint, market.staking_pool),
+        (admin.pubkey(), pay_mint, pool)
+    );
+    assert_eq!(
+        (market.fee_bps, market.min_bond, market.max_replicas),
+        (250, 1_000, 8)
+    );
     assert_eq!((market.bump, market.slasher_bump), (bump, pda::slasher().1));
 
     // Out-of-range settings are refused with a precise error.
-    let bad = MarketConfig { market_id: 2, max_replicas: 9, ..config.clone() };
+    let bad = MarketConfig {
+        market_id: 2,
+        max_replicas: 9,
+        ..config.clone()
+    };
     chain
-        .fail("max_replicas 9", &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, bad)], &[&admin])
+        .fail(
+            "max_replicas 9",
+            &[ix::jobs::initialize_market(
+                &admin.pubkey(),
+                &pay_mint,
+                &pool,
+                &fee_treasury,
+                bad,
+            )],
+            &[&admin],
+        )
         .assert_error(depin_jobs::JobsError::InvalidMaxReplicas);
-    let bad = MarketConfig { market_id: 2, fee_bps: 10_001, ..config.clone() };
+    let bad = MarketConfig {
+        market_id: 2,
+        fee_bps: 10_001,
+        ..config.clone()
+    };
     chain
-        .fail("fee 10001 bps", &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, bad)], &[&admin])
+        .fail(
+            "fee 10001 bps",
+            &[ix::jobs::initialize_market(
+                &admin.pubkey(),
+                &pay_mint,
+                &pool,
+                &fee_treasury,
+                bad,
+            )],
+            &[&admin],
+        )
         .assert_error(depin_jobs::JobsError::InvalidBps);
     // A treasury in another mint is refused.
-    let wrong_treasury = chain.create_token_account("stake-mint-treasury-2", &stake_mint, &admin.pubkey(), 0);
-    let cfg = MarketConfig { market_id: 3, ..config };
+    let wrong_treasury =
+        chain.create_token_account("stake-mint-treasury-2", &stake_mint, &admin.pubkey(), 0);
+    let cfg = MarketConfig {
+        market_id: 3,
+        ..config
+    };
     chain
-        .fail("treasury of wrong mint", &[ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &wrong_treasury, cfg)], &[&admin])
+        .fail(
+            "treasury of wrong mint",
+            &[ix::jobs::initialize_market(
+                &admin.pubkey(),
+                &pay_mint,
+                &pool,
+                &wrong_treasury,
+                cfg,
+            )],
+            &[&admin],
+        )
         .assert_error(depin_jobs::JobsError::WrongTreasury);
     chain
 }

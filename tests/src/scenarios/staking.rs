@@ -6,6 +6,7 @@
 use anchor_lang::{prelude::Pubkey, AccountSerialize};
 use depin_client::{ix, pda, Pool, Provider};
 use depin_staking::{
+    events as ev,
     instructions::{InitializePoolArgs, SlashArgs, UnlockArgs, UpdatePoolArgs},
     StakingError as E,
 };
@@ -57,36 +58,67 @@ impl StakingWorld {
         let slasher = chain.keypair("slasher");
         let mint = chain.create_mint("stake-mint", 6);
         let treasury = chain.create_token_account("treasury", &mint, &admin.pubkey(), 0);
-        chain.ok(
+        let sent = chain.ok(
             "initialize_pool",
             &[ix::staking::initialize_pool(
                 &admin.pubkey(),
                 &mint,
                 &treasury,
-                InitializePoolArgs { unbonding_seconds: UNBONDING, slasher: slasher.pubkey() },
+                InitializePoolArgs {
+                    unbonding_seconds: UNBONDING,
+                    slasher: slasher.pubkey(),
+                },
             )],
             &[&admin],
         );
         let pool = pda::pool(&mint).0;
-        StakingWorld { chain, admin, slasher, mint, pool, vault: pda::vault(&pool).0, treasury }
+        if let Some(e) = chain.event::<ev::PoolInitialized>(&sent) {
+            assert_eq!(
+                (e.pool, e.stake_mint, e.vault, e.slasher, e.treasury),
+                (pool, mint, pda::vault(&pool).0, slasher.pubkey(), treasury)
+            );
+        }
+        StakingWorld {
+            chain,
+            admin,
+            slasher,
+            mint,
+            pool,
+            vault: pda::vault(&pool).0,
+            treasury,
+        }
     }
 
     /// Register provider `label` with `tokens` in its wallet.
     pub fn provider(&mut self, label: &str, tokens: u64) -> TestProvider {
         let owner = self.chain.funded_keypair(label, 2);
-        let wallet = self.chain.create_token_account(&format!("{label}-wallet"), &self.mint, &owner.pubkey(), tokens);
+        let wallet = self.chain.create_token_account(
+            &format!("{label}-wallet"),
+            &self.mint,
+            &owner.pubkey(),
+            tokens,
+        );
         self.chain.ok(
             &format!("register {label}"),
-            &[ix::staking::register_provider(&owner.pubkey(), &self.pool, &format!("https://{label}.example"))],
+            &[ix::staking::register_provider(
+                &owner.pubkey(),
+                &self.pool,
+                &format!("https://{label}.example"),
+            )],
             &[&owner],
         );
-        TestProvider { account: pda::provider(&self.pool, &owner.pubkey()).0, owner, wallet }
+        TestProvider {
+            account: pda::provider(&self.pool, &owner.pubkey()).0,
+            owner,
+            wallet,
+        }
     }
 
     /// Provider `label` registered and staked with `stake` tokens (of `tokens` in its wallet).
     pub fn staked_provider(&mut self, label: &str, tokens: u64, stake: u64) -> TestProvider {
         let p = self.provider(label, tokens);
-        self.chain.ok("stake", &[self.stake_ix(&p, stake)], &[&p.owner]);
+        self.chain
+            .ok("stake", &[self.stake_ix(&p, stake)], &[&p.owner]);
         p
     }
 
@@ -102,12 +134,23 @@ impl StakingWorld {
 
     /// `unlock` signed by the slasher.
     pub fn unlock_ix(&self, p: &TestProvider, amount: u64, completed: bool) -> Instruction {
-        ix::staking::unlock(&self.slasher.pubkey(), &self.pool, &p.account, UnlockArgs { amount, completed })
+        ix::staking::unlock(
+            &self.slasher.pubkey(),
+            &self.pool,
+            &p.account,
+            UnlockArgs { amount, completed },
+        )
     }
 
     /// `slash` signed by the slasher, to the pool treasury.
     pub fn slash_ix(&self, p: &TestProvider, amount: u64, release: u64) -> Instruction {
-        ix::staking::slash(&self.slasher.pubkey(), &self.mint, &p.account, &self.treasury, SlashArgs { amount, release })
+        ix::staking::slash(
+            &self.slasher.pubkey(),
+            &self.mint,
+            &p.account,
+            &self.treasury,
+            SlashArgs { amount, release },
+        )
     }
 
     /// The provider account.
@@ -137,11 +180,21 @@ impl StakingWorld {
                 continue;
             }
             let (s, l, u) = self.amounts(p);
-            assert!(l as u128 + u as u128 <= s as u128, "locked + unbonding <= staked violated: {s} {l} {u}");
+            assert!(
+                l as u128 + u as u128 <= s as u128,
+                "locked + unbonding <= staked violated: {s} {l} {u}"
+            );
             sum += s;
         }
-        assert_eq!(self.chain.token_balance(&self.vault), pool.total_staked, "vault balance != pool total");
-        assert_eq!(pool.total_staked, sum, "pool total != sum of provider stake");
+        assert_eq!(
+            self.chain.token_balance(&self.vault),
+            pool.total_staked,
+            "vault balance != pool total"
+        );
+        assert_eq!(
+            pool.total_staked, sum,
+            "pool total != sum of provider stake"
+        );
     }
 }
 
@@ -157,43 +210,150 @@ fn anchor(code: anchor_lang::error::ErrorCode) -> u32 {
     code.into()
 }
 
-/// Register, stake, unbond, withdraw, lock, unlock, slash, close and register again.
+/// Register, stake, unbond, withdraw, lock, unlock, slash, close and register again; every
+/// instruction's event is checked, amounts before and after included.
 pub fn lifecycle(backend: Backend) -> TestChain {
     let mut w = StakingWorld::new(backend);
-    let p = w.staked_provider("alice", 1_000_000, 600_000);
+    let p = w.provider("alice", 1_000_000);
+    let sent = w
+        .chain
+        .ok("stake 600k", &[w.stake_ix(&p, 600_000)], &[&p.owner]);
+    if let Some(e) = w.chain.event::<ev::Staked>(&sent) {
+        assert_eq!(
+            (
+                e.provider,
+                e.amount,
+                e.staked_before,
+                e.staked_after,
+                e.pool_total_staked
+            ),
+            (p.account, 600_000, 0, 600_000, 600_000)
+        );
+    }
     assert_eq!(w.amounts(&p), (600_000, 0, 0));
 
     // Unbonding: only free stake, the delay is enforced, a second request restarts it.
-    w.chain.ok("request_unstake 100k", &[ix::staking::request_unstake(&p.owner.pubkey(), &w.mint, 100_000)], &[&p.owner]);
+    let sent = w.chain.ok(
+        "request_unstake 100k",
+        &[ix::staking::request_unstake(
+            &p.owner.pubkey(),
+            &w.mint,
+            100_000,
+        )],
+        &[&p.owner],
+    );
     let t0 = w.chain.now();
     assert_eq!(w.provider_state(&p).unbond_at, t0 + UNBONDING);
+    if let Some(e) = w.chain.event::<ev::UnstakeRequested>(&sent) {
+        assert_eq!(
+            (e.amount, e.unbonding_before, e.unbonding_after, e.unbond_at),
+            (100_000, 0, 100_000, t0 + UNBONDING)
+        );
+    }
     w.chain
-        .fail("withdraw early", &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)], &[&p.owner])
+        .fail(
+            "withdraw early",
+            &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)],
+            &[&p.owner],
+        )
         .assert_error(E::UnbondingNotElapsed);
     w.chain.warp_seconds(UNBONDING - 1);
     w.chain
-        .fail("withdraw 1 s early", &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)], &[&p.owner])
+        .fail(
+            "withdraw 1 s early",
+            &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)],
+            &[&p.owner],
+        )
         .assert_error(E::UnbondingNotElapsed);
     w.chain.warp_seconds(1);
-    w.chain.ok("withdraw", &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)], &[&p.owner]);
+    let sent = w.chain.ok(
+        "withdraw",
+        &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)],
+        &[&p.owner],
+    );
+    if let Some(e) = w.chain.event::<ev::Withdrawn>(&sent) {
+        assert_eq!(
+            (
+                e.destination,
+                e.amount,
+                e.staked_before,
+                e.staked_after,
+                e.pool_total_staked
+            ),
+            (p.wallet, 100_000, 600_000, 500_000, 500_000)
+        );
+    }
     assert_eq!(w.amounts(&p), (500_000, 0, 0));
     assert_eq!(w.chain.token_balance(&p.wallet), 500_000);
     w.chain
-        .fail("withdraw nothing", &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)], &[&p.owner])
+        .fail(
+            "withdraw nothing",
+            &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)],
+            &[&p.owner],
+        )
         .assert_error(E::NothingUnbonding);
 
     // Bonds: lock, complete (unlock with completed), slash part and release the rest.
-    w.chain.ok("lock 200k", &[w.lock_ix(&p, 200_000)], &[&w.slasher]);
-    w.chain.ok("lock 100k", &[w.lock_ix(&p, 100_000)], &[&w.slasher]);
+    let sent = w
+        .chain
+        .ok("lock 200k", &[w.lock_ix(&p, 200_000)], &[&w.slasher]);
+    if let Some(e) = w.chain.event::<ev::Locked>(&sent) {
+        assert_eq!(
+            (e.amount, e.locked_before, e.locked_after),
+            (200_000, 0, 200_000)
+        );
+    }
+    w.chain
+        .ok("lock 100k", &[w.lock_ix(&p, 100_000)], &[&w.slasher]);
     assert_eq!(w.amounts(&p), (500_000, 300_000, 0));
     w.chain
-        .fail("unstake locked stake", &[ix::staking::request_unstake(&p.owner.pubkey(), &w.mint, 200_001)], &[&p.owner])
+        .fail(
+            "unstake locked stake",
+            &[ix::staking::request_unstake(
+                &p.owner.pubkey(),
+                &w.mint,
+                200_001,
+            )],
+            &[&p.owner],
+        )
         .assert_error(E::InsufficientFreeStake);
-    w.chain.ok("unlock 200k completed", &[w.unlock_ix(&p, 200_000, true)], &[&w.slasher]);
-    w.chain.ok("slash 25k release 75k", &[w.slash_ix(&p, 25_000, 75_000)], &[&w.slasher]);
+    let sent = w.chain.ok(
+        "unlock 200k completed",
+        &[w.unlock_ix(&p, 200_000, true)],
+        &[&w.slasher],
+    );
+    if let Some(e) = w.chain.event::<ev::Unlocked>(&sent) {
+        assert_eq!(
+            (e.amount, e.locked_before, e.locked_after, e.completed),
+            (200_000, 300_000, 100_000, true)
+        );
+    }
+    let sent = w.chain.ok(
+        "slash 25k release 75k",
+        &[w.slash_ix(&p, 25_000, 75_000)],
+        &[&w.slasher],
+    );
+    if let Some(e) = w.chain.event::<ev::Slashed>(&sent) {
+        assert_eq!(
+            (
+                e.destination,
+                e.amount,
+                e.released,
+                e.locked_before,
+                e.locked_after,
+                e.staked_before,
+                e.staked_after,
+                e.pool_total_staked
+            ),
+            (w.treasury, 25_000, 75_000, 100_000, 0, 500_000, 475_000, 475_000)
+        );
+    }
     let s = w.provider_state(&p);
     assert_eq!((s.staked, s.locked, s.unbonding), (475_000, 0, 0));
-    assert_eq!((s.jobs_completed, s.jobs_slashed, s.total_slashed), (1, 1, 25_000));
+    assert_eq!(
+        (s.jobs_completed, s.jobs_slashed, s.total_slashed),
+        (1, 1, 25_000)
+    );
     assert_eq!(w.chain.token_balance(&w.treasury), 25_000);
     let pool = w.pool_state();
     assert_eq!((pool.total_staked, pool.total_slashed), (475_000, 25_000));
@@ -201,22 +361,61 @@ pub fn lifecycle(backend: Backend) -> TestChain {
 
     // Closing needs an empty account; afterwards the owner gets the rent and may come back.
     w.chain
-        .fail("close non-empty", &[ix::staking::close_provider(&p.owner.pubkey(), &w.pool)], &[&p.owner])
+        .fail(
+            "close non-empty",
+            &[ix::staking::close_provider(&p.owner.pubkey(), &w.pool)],
+            &[&p.owner],
+        )
         .assert_error(E::ProviderNotEmpty);
-    w.chain.ok("unstake all", &[ix::staking::request_unstake(&p.owner.pubkey(), &w.mint, 475_000)], &[&p.owner]);
-    w.chain.warp_seconds(UNBONDING);
-    w.chain.ok("withdraw all", &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)], &[&p.owner]);
-    let lamports_before = w.chain.svm.get_balance(&p.owner.pubkey()).unwrap();
-    let rent = w.chain.svm.get_balance(&p.account).unwrap();
-    w.chain.ok("close", &[ix::staking::close_provider(&p.owner.pubkey(), &w.pool)], &[&p.owner]);
-    assert!(!w.chain.exists(&p.account));
-    assert_eq!(w.chain.svm.get_balance(&p.owner.pubkey()).unwrap(), lamports_before + rent);
-    assert_eq!(w.chain.token_balance(&p.wallet), 1_000_000 - 25_000);
     w.chain.ok(
-        "register again",
-        &[ix::staking::register_provider(&p.owner.pubkey(), &w.pool, "https://alice.example/v2")],
+        "unstake all",
+        &[ix::staking::request_unstake(
+            &p.owner.pubkey(),
+            &w.mint,
+            475_000,
+        )],
         &[&p.owner],
     );
+    w.chain.warp_seconds(UNBONDING);
+    w.chain.ok(
+        "withdraw all",
+        &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)],
+        &[&p.owner],
+    );
+    let lamports_before = w.chain.svm.get_balance(&p.owner.pubkey()).unwrap();
+    let rent = w.chain.svm.get_balance(&p.account).unwrap();
+    let sent = w.chain.ok(
+        "close",
+        &[ix::staking::close_provider(&p.owner.pubkey(), &w.pool)],
+        &[&p.owner],
+    );
+    if let Some(e) = w.chain.event::<ev::ProviderClosed>(&sent) {
+        assert_eq!(
+            (e.provider, e.owner, e.jobs_completed, e.jobs_slashed),
+            (p.account, p.owner.pubkey(), 1, 1)
+        );
+    }
+    assert!(!w.chain.exists(&p.account));
+    assert_eq!(
+        w.chain.svm.get_balance(&p.owner.pubkey()).unwrap(),
+        lamports_before + rent
+    );
+    assert_eq!(w.chain.token_balance(&p.wallet), 1_000_000 - 25_000);
+    let sent = w.chain.ok(
+        "register again",
+        &[ix::staking::register_provider(
+            &p.owner.pubkey(),
+            &w.pool,
+            "https://alice.example/v2",
+        )],
+        &[&p.owner],
+    );
+    if let Some(e) = w.chain.event::<ev::ProviderRegistered>(&sent) {
+        assert_eq!(
+            (e.provider, e.owner, e.uri.as_str()),
+            (p.account, p.owner.pubkey(), "https://alice.example/v2")
+        );
+    }
     let s = w.provider_state(&p);
     assert_eq!((s.staked, s.jobs_completed, s.jobs_slashed), (0, 0, 0));
     assert_eq!(w.pool_state().provider_count, 2);
@@ -229,43 +428,138 @@ pub fn admin_and_pause(backend: Backend) -> TestChain {
     let mut w = StakingWorld::new(backend);
     let p = w.staked_provider("alice", 1_000, 1_000);
     let admin = w.admin.pubkey();
-    let pause = |paused| UpdatePoolArgs { paused: Some(paused), ..Default::default() };
+    let pause = |paused| UpdatePoolArgs {
+        paused: Some(paused),
+        ..Default::default()
+    };
 
     let mallory = w.chain.funded_keypair("mallory", 1);
     w.chain
-        .fail("update by non-admin", &[ix::staking::update_pool(&mallory.pubkey(), &w.pool, None, None, pause(true))], &[&mallory])
+        .fail(
+            "update by non-admin",
+            &[ix::staking::update_pool(
+                &mallory.pubkey(),
+                &w.pool,
+                None,
+                None,
+                pause(true),
+            )],
+            &[&mallory],
+        )
         .assert_error(E::NotPoolAdmin);
     w.chain
-        .fail("update nothing", &[ix::staking::update_pool(&admin, &w.pool, None, None, UpdatePoolArgs::default())], &[&w.admin])
+        .fail(
+            "update nothing",
+            &[ix::staking::update_pool(
+                &admin,
+                &w.pool,
+                None,
+                None,
+                UpdatePoolArgs::default(),
+            )],
+            &[&w.admin],
+        )
         .assert_error(E::NothingToUpdate);
-    let too_long = UpdatePoolArgs { unbonding_seconds: Some(depin_core::limits::MAX_UNBONDING_SECONDS + 1), ..Default::default() };
+    let too_long = UpdatePoolArgs {
+        unbonding_seconds: Some(depin_core::limits::MAX_UNBONDING_SECONDS + 1),
+        ..Default::default()
+    };
     w.chain
-        .fail("unbonding > 1 year", &[ix::staking::update_pool(&admin, &w.pool, None, None, too_long)], &[&w.admin])
+        .fail(
+            "unbonding > 1 year",
+            &[ix::staking::update_pool(
+                &admin, &w.pool, None, None, too_long,
+            )],
+            &[&w.admin],
+        )
         .assert_error(E::InvalidUnbondingPeriod);
-    let negative = UpdatePoolArgs { unbonding_seconds: Some(-1), ..Default::default() };
+    let negative = UpdatePoolArgs {
+        unbonding_seconds: Some(-1),
+        ..Default::default()
+    };
     w.chain
-        .fail("negative unbonding", &[ix::staking::update_pool(&admin, &w.pool, None, None, negative)], &[&w.admin])
+        .fail(
+            "negative unbonding",
+            &[ix::staking::update_pool(
+                &admin, &w.pool, None, None, negative,
+            )],
+            &[&w.admin],
+        )
         .assert_error(E::InvalidUnbondingPeriod);
     let other_mint = w.chain.create_mint("other-mint", 6);
-    let foreign = w.chain.create_token_account("foreign-treasury", &other_mint, &admin, 0);
+    let foreign = w
+        .chain
+        .create_token_account("foreign-treasury", &other_mint, &admin, 0);
     w.chain
-        .fail("treasury of other mint", &[ix::staking::update_pool(&admin, &w.pool, Some(foreign), None, pause(false))], &[&w.admin])
+        .fail(
+            "treasury of other mint",
+            &[ix::staking::update_pool(
+                &admin,
+                &w.pool,
+                Some(foreign),
+                None,
+                pause(false),
+            )],
+            &[&w.admin],
+        )
         .assert_error(E::WrongTreasury);
     w.chain
-        .fail("vault as treasury", &[ix::staking::update_pool(&admin, &w.pool, Some(w.vault), None, pause(false))], &[&w.admin])
+        .fail(
+            "vault as treasury",
+            &[ix::staking::update_pool(
+                &admin,
+                &w.pool,
+                Some(w.vault),
+                None,
+                pause(false),
+            )],
+            &[&w.admin],
+        )
         .assert_error(E::WrongTreasury);
 
     // Admin hand-over needs the new admin's signature.
     let bob = w.chain.funded_keypair("bob-admin", 1);
-    let unsigned = unsign(ix::staking::update_pool(&admin, &w.pool, None, Some(bob.pubkey()), pause(false)), &bob.pubkey());
+    let unsigned = unsign(
+        ix::staking::update_pool(&admin, &w.pool, None, Some(bob.pubkey()), pause(false)),
+        &bob.pubkey(),
+    );
     w.chain
         .fail("hand-over unsigned by new admin", &[unsigned], &[&w.admin])
         .assert_error(anchor(anchor_lang::error::ErrorCode::AccountNotSigner));
-    let t2 = w.chain.create_token_account("treasury-2", &w.mint, &admin, 0);
-    let args = UpdatePoolArgs { unbonding_seconds: Some(60), paused: Some(true) };
-    w.chain.ok("update all", &[ix::staking::update_pool(&admin, &w.pool, Some(t2), Some(bob.pubkey()), args)], &[&w.admin, &bob]);
+    let t2 = w
+        .chain
+        .create_token_account("treasury-2", &w.mint, &admin, 0);
+    let args = UpdatePoolArgs {
+        unbonding_seconds: Some(60),
+        paused: Some(true),
+    };
+    let sent = w.chain.ok(
+        "update all",
+        &[ix::staking::update_pool(
+            &admin,
+            &w.pool,
+            Some(t2),
+            Some(bob.pubkey()),
+            args,
+        )],
+        &[&w.admin, &bob],
+    );
+    if let Some(e) = w.chain.event::<ev::PoolUpdated>(&sent) {
+        assert_eq!(
+            (e.admin, e.treasury, e.unbonding_seconds, e.paused),
+            (bob.pubkey(), t2, 60, true)
+        );
+    }
     let pool = w.pool_state();
-    assert_eq!((pool.admin, pool.treasury, pool.unbonding_seconds, pool.paused), (bob.pubkey(), t2, 60, true));
+    assert_eq!(
+        (
+            pool.admin,
+            pool.treasury,
+            pool.unbonding_seconds,
+            pool.paused
+        ),
+        (bob.pubkey(), t2, 60, true)
+    );
     assert_eq!(pool.slasher, w.slasher.pubkey(), "slasher never changes");
     w.admin = bob;
     w.treasury = t2;
@@ -273,23 +567,84 @@ pub fn admin_and_pause(backend: Backend) -> TestChain {
     // Paused: no new providers, stake or locks...
     let carol = w.chain.funded_keypair("carol", 1);
     w.chain
-        .fail("register while paused", &[ix::staking::register_provider(&carol.pubkey(), &w.pool, "x")], &[&carol])
+        .fail(
+            "register while paused",
+            &[ix::staking::register_provider(
+                &carol.pubkey(),
+                &w.pool,
+                "x",
+            )],
+            &[&carol],
+        )
         .assert_error(E::PoolPaused);
-    let more = w.chain.create_token_account("alice-more", &w.mint, &p.owner.pubkey(), 10);
+    let more = w
+        .chain
+        .create_token_account("alice-more", &w.mint, &p.owner.pubkey(), 10);
     w.chain
-        .fail("stake while paused", &[ix::staking::stake(&p.owner.pubkey(), &w.mint, &more, 10)], &[&p.owner])
+        .fail(
+            "stake while paused",
+            &[ix::staking::stake(&p.owner.pubkey(), &w.mint, &more, 10)],
+            &[&p.owner],
+        )
         .assert_error(E::PoolPaused);
-    w.chain.fail("lock while paused", &[w.lock_ix(&p, 1)], &[&w.slasher]).assert_error(E::PoolPaused);
+    w.chain
+        .fail("lock while paused", &[w.lock_ix(&p, 1)], &[&w.slasher])
+        .assert_error(E::PoolPaused);
     // ...but every way out still works.
-    w.chain.ok("request_unstake while paused", &[ix::staking::request_unstake(&p.owner.pubkey(), &w.mint, 100)], &[&p.owner]);
+    w.chain.ok(
+        "request_unstake while paused",
+        &[ix::staking::request_unstake(
+            &p.owner.pubkey(),
+            &w.mint,
+            100,
+        )],
+        &[&p.owner],
+    );
     w.chain.warp_seconds(60);
-    w.chain.ok("withdraw while paused", &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)], &[&p.owner]);
-    w.chain.ok("resume", &[ix::staking::update_pool(&w.admin.pubkey(), &w.pool, None, None, pause(false))], &[&w.admin]);
-    w.chain.ok("lock after resume", &[w.lock_ix(&p, 500)], &[&w.slasher]);
-    w.chain.ok("pause again", &[ix::staking::update_pool(&w.admin.pubkey(), &w.pool, None, None, pause(true))], &[&w.admin]);
-    w.chain.ok("unlock while paused", &[w.unlock_ix(&p, 200, false)], &[&w.slasher]);
-    w.chain.ok("slash while paused", &[w.slash_ix(&p, 300, 0)], &[&w.slasher]);
-    assert_eq!(w.chain.token_balance(&t2), 300, "slashes follow the new treasury");
+    w.chain.ok(
+        "withdraw while paused",
+        &[ix::staking::withdraw(&p.owner.pubkey(), &w.mint, &p.wallet)],
+        &[&p.owner],
+    );
+    w.chain.ok(
+        "resume",
+        &[ix::staking::update_pool(
+            &w.admin.pubkey(),
+            &w.pool,
+            None,
+            None,
+            pause(false),
+        )],
+        &[&w.admin],
+    );
+    w.chain
+        .ok("lock after resume", &[w.lock_ix(&p, 500)], &[&w.slasher]);
+    w.chain.ok(
+        "pause again",
+        &[ix::staking::update_pool(
+            &w.admin.pubkey(),
+            &w.pool,
+            None,
+            None,
+            pause(true),
+        )],
+        &[&w.admin],
+    );
+    w.chain.ok(
+        "unlock while paused",
+        &[w.unlock_ix(&p, 200, false)],
+        &[&w.slasher],
+    );
+    w.chain.ok(
+        "slash while paused",
+        &[w.slash_ix(&p, 300, 0)],
+        &[&w.slasher],
+    );
+    assert_eq!(
+        w.chain.token_balance(&t2),
+        300,
+        "slashes follow the new treasury"
+    );
     w.assert_invariants(&[&p]);
     w.chain
 }
@@ -304,35 +659,74 @@ pub fn attacks(backend: Backend) -> TestChain {
 
     // Missing signer: the owner's / slasher's signature flag stripped.
     let ix_ = unsign(w.stake_ix(&alice, 1), &alice.owner.pubkey());
-    w.chain.fail("stake without owner signature", &[ix_], &[]).assert_error(anchor(A::AccountNotSigner));
-    let ix_ = unsign(ix::staking::request_unstake(&alice.owner.pubkey(), &w.mint, 1), &alice.owner.pubkey());
-    w.chain.fail("unstake without signature", &[ix_], &[]).assert_error(anchor(A::AccountNotSigner));
+    w.chain
+        .fail("stake without owner signature", &[ix_], &[])
+        .assert_error(anchor(A::AccountNotSigner));
+    let ix_ = unsign(
+        ix::staking::request_unstake(&alice.owner.pubkey(), &w.mint, 1),
+        &alice.owner.pubkey(),
+    );
+    w.chain
+        .fail("unstake without signature", &[ix_], &[])
+        .assert_error(anchor(A::AccountNotSigner));
     let ix_ = unsign(w.lock_ix(&alice, 1), &w.slasher.pubkey());
-    w.chain.fail("lock without slasher signature", &[ix_], &[]).assert_error(anchor(A::AccountNotSigner));
+    w.chain
+        .fail("lock without slasher signature", &[ix_], &[])
+        .assert_error(anchor(A::AccountNotSigner));
 
     // Someone else's provider account: bob signs for alice's account.
     let mut acc = ix::staking::request_unstake_accounts(&bob.owner.pubkey(), &w.mint);
     acc.provider = alice.account;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::RequestUnstake { amount: 1 });
-    w.chain.fail("unstake from another's provider", &[ix_], &[&bob.owner]).assert_error(E::NotProviderOwner);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::RequestUnstake { amount: 1 },
+    );
+    w.chain
+        .fail("unstake from another's provider", &[ix_], &[&bob.owner])
+        .assert_error(E::NotProviderOwner);
     let mut acc = ix::staking::withdraw_accounts(&bob.owner.pubkey(), &w.mint, &bob.wallet);
     acc.provider = alice.account;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Withdraw {});
-    w.chain.fail("withdraw from another's provider", &[ix_], &[&bob.owner]).assert_error(E::NotProviderOwner);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Withdraw {},
+    );
+    w.chain
+        .fail("withdraw from another's provider", &[ix_], &[&bob.owner])
+        .assert_error(E::NotProviderOwner);
     let mut acc = ix::staking::close_provider_accounts(&bob.owner.pubkey(), &w.pool);
     acc.provider = alice.account;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::CloseProvider {});
-    w.chain.fail("close another's provider", &[ix_], &[&bob.owner]).assert_error(E::NotProviderOwner);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::CloseProvider {},
+    );
+    w.chain
+        .fail("close another's provider", &[ix_], &[&bob.owner])
+        .assert_error(E::NotProviderOwner);
 
     // Type cosplay: the pool passed where a provider is expected, and vice versa.
     let mut acc = ix::staking::lock_accounts(&w.slasher.pubkey(), &w.pool, &alice.account);
     acc.provider = w.pool;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Lock { amount: 1 });
-    w.chain.fail("pool as provider", &[ix_], &[&w.slasher]).assert_error(anchor(A::AccountDiscriminatorMismatch));
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Lock { amount: 1 },
+    );
+    w.chain
+        .fail("pool as provider", &[ix_], &[&w.slasher])
+        .assert_error(anchor(A::AccountDiscriminatorMismatch));
     let mut acc = ix::staking::lock_accounts(&w.slasher.pubkey(), &w.pool, &alice.account);
     acc.pool = alice.account;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Lock { amount: 1 });
-    w.chain.fail("provider as pool", &[ix_], &[&w.slasher]).assert_error(anchor(A::AccountDiscriminatorMismatch));
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Lock { amount: 1 },
+    );
+    w.chain
+        .fail("provider as pool", &[ix_], &[&w.slasher])
+        .assert_error(anchor(A::AccountDiscriminatorMismatch));
 
     // Wrong owner: a byte-perfect copy of alice's provider (with bob as owner) held by another program.
     let mut forged: Provider = w.chain.account(&alice.account);
@@ -342,15 +736,35 @@ pub fn attacks(backend: Backend) -> TestChain {
     forged.try_serialize(&mut data).unwrap();
     let fake = w.chain.keypair("forged-provider").pubkey();
     let lamports = w.chain.svm.minimum_balance_for_rent_exemption(data.len());
-    w.chain.svm.set_account(fake, Account { lamports, data, owner: depin_jobs::ID, executable: false, rent_epoch: 0 }).unwrap();
+    w.chain
+        .svm
+        .set_account(
+            fake,
+            Account {
+                lamports,
+                data,
+                owner: depin_jobs::ID,
+                executable: false,
+                rent_epoch: 0,
+            },
+        )
+        .unwrap();
     let mut acc = ix::staking::request_unstake_accounts(&bob.owner.pubkey(), &w.mint);
     acc.provider = fake;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::RequestUnstake { amount: 1 });
-    w.chain.fail("provider owned by another program", &[ix_], &[&bob.owner]).assert_error(anchor(A::AccountOwnedByWrongProgram));
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::RequestUnstake { amount: 1 },
+    );
+    w.chain
+        .fail("provider owned by another program", &[ix_], &[&bob.owner])
+        .assert_error(anchor(A::AccountOwnedByWrongProgram));
 
     // A provider of another pool (another stake mint).
     let other_mint = w.chain.create_mint("other-stake-mint", 6);
-    let other_treasury = w.chain.create_token_account("other-treasury", &other_mint, &payer, 0);
+    let other_treasury = w
+        .chain
+        .create_token_account("other-treasury", &other_mint, &payer, 0);
     let other_slasher = w.slasher.pubkey();
     w.chain.ok(
         "second pool",
@@ -358,45 +772,108 @@ pub fn attacks(backend: Backend) -> TestChain {
             &w.admin.pubkey(),
             &other_mint,
             &other_treasury,
-            InitializePoolArgs { unbonding_seconds: 0, slasher: other_slasher },
+            InitializePoolArgs {
+                unbonding_seconds: 0,
+                slasher: other_slasher,
+            },
         )],
         &[&w.admin],
     );
     let other_pool = pda::pool(&other_mint).0;
     let ix_ = ix::staking::lock(&w.slasher.pubkey(), &other_pool, &alice.account, 1);
-    w.chain.fail("lock through a foreign pool", &[ix_], &[&w.slasher]).assert_error(E::WrongPool);
+    w.chain
+        .fail("lock through a foreign pool", &[ix_], &[&w.slasher])
+        .assert_error(E::WrongPool);
     let mut acc = ix::staking::request_unstake_accounts(&alice.owner.pubkey(), &w.mint);
     acc.pool = other_pool;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::RequestUnstake { amount: 1 });
-    w.chain.fail("unstake via foreign pool (0 unbonding)", &[ix_], &[&alice.owner]).assert_error(E::WrongPool);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::RequestUnstake { amount: 1 },
+    );
+    w.chain
+        .fail(
+            "unstake via foreign pool (0 unbonding)",
+            &[ix_],
+            &[&alice.owner],
+        )
+        .assert_error(E::WrongPool);
 
     // Wrong mint, foreign vault, fake token program.
-    let other_tokens = w.chain.create_token_account("alice-other-tokens", &other_mint, &alice.owner.pubkey(), 10);
+    let other_tokens =
+        w.chain
+            .create_token_account("alice-other-tokens", &other_mint, &alice.owner.pubkey(), 10);
     let ix_ = ix::staking::stake(&alice.owner.pubkey(), &w.mint, &other_tokens, 10);
-    w.chain.fail("stake tokens of another mint", &[ix_], &[&alice.owner]).assert_error(E::WrongMint);
+    w.chain
+        .fail("stake tokens of another mint", &[ix_], &[&alice.owner])
+        .assert_error(E::WrongMint);
     let mut acc = ix::staking::stake_accounts(&alice.owner.pubkey(), &w.mint, &alice.wallet);
     acc.stake_mint = other_mint;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Stake { amount: 1 });
-    w.chain.fail("stake naming another mint", &[ix_], &[&alice.owner]).assert_error(E::WrongMint);
-    let fake_vault = w.chain.create_token_account("fake-vault", &w.mint, &alice.owner.pubkey(), 0);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Stake { amount: 1 },
+    );
+    w.chain
+        .fail("stake naming another mint", &[ix_], &[&alice.owner])
+        .assert_error(E::WrongMint);
+    let fake_vault = w
+        .chain
+        .create_token_account("fake-vault", &w.mint, &alice.owner.pubkey(), 0);
     let mut acc = ix::staking::stake_accounts(&alice.owner.pubkey(), &w.mint, &alice.wallet);
     acc.vault = fake_vault;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Stake { amount: 1 });
-    w.chain.fail("stake into a foreign vault", &[ix_], &[&alice.owner]).assert_error(E::WrongVault);
-    let mut acc = ix::staking::slash_accounts(&w.slasher.pubkey(), &w.mint, &alice.account, &w.treasury);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Stake { amount: 1 },
+    );
+    w.chain
+        .fail("stake into a foreign vault", &[ix_], &[&alice.owner])
+        .assert_error(E::WrongVault);
+    let mut acc =
+        ix::staking::slash_accounts(&w.slasher.pubkey(), &w.mint, &alice.account, &w.treasury);
     acc.vault = pda::vault(&other_pool).0;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Slash { args: SlashArgs { amount: 1, release: 0 } });
-    w.chain.fail("slash from another pool's vault", &[ix_], &[&w.slasher]).assert_error(E::WrongVault);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Slash {
+            args: SlashArgs {
+                amount: 1,
+                release: 0,
+            },
+        },
+    );
+    w.chain
+        .fail("slash from another pool's vault", &[ix_], &[&w.slasher])
+        .assert_error(E::WrongVault);
     let mut acc = ix::staking::stake_accounts(&alice.owner.pubkey(), &w.mint, &alice.wallet);
     acc.token_program = depin_jobs::ID;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Stake { amount: 1 });
-    w.chain.fail("fake token program", &[ix_], &[&alice.owner]).assert_error(anchor(A::InvalidProgramId));
-    let someone_else = w.chain.create_token_account("bob-wallet-2", &w.mint, &bob.owner.pubkey(), 5);
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Stake { amount: 1 },
+    );
+    w.chain
+        .fail("fake token program", &[ix_], &[&alice.owner])
+        .assert_error(anchor(A::InvalidProgramId));
+    let someone_else =
+        w.chain
+            .create_token_account("bob-wallet-2", &w.mint, &bob.owner.pubkey(), 5);
     let ix_ = ix::staking::stake(&alice.owner.pubkey(), &w.mint, &someone_else, 5);
-    w.chain.fail("stake from someone else's tokens", &[ix_], &[&alice.owner]).assert_error(E::WrongTokenOwner);
+    w.chain
+        .fail("stake from someone else's tokens", &[ix_], &[&alice.owner])
+        .assert_error(E::WrongTokenOwner);
 
     // Duplicate mutable accounts: the vault as withdraw destination (Anchor's own check).
-    w.chain.ok("bob unstakes", &[ix::staking::request_unstake(&bob.owner.pubkey(), &w.mint, 100)], &[&bob.owner]);
+    w.chain.ok(
+        "bob unstakes",
+        &[ix::staking::request_unstake(
+            &bob.owner.pubkey(),
+            &w.mint,
+            100,
+        )],
+        &[&bob.owner],
+    );
     w.chain.warp_seconds(UNBONDING);
     let ix_ = ix::staking::withdraw(&bob.owner.pubkey(), &w.mint, &w.vault);
     w.chain
@@ -404,56 +881,175 @@ pub fn attacks(backend: Backend) -> TestChain {
         .assert_error(anchor(A::ConstraintDuplicateMutableAccount));
     let mut acc = ix::staking::stake_accounts(&alice.owner.pubkey(), &w.mint, &alice.wallet);
     acc.source = w.vault;
-    let ix_ = ix::instruction(depin_staking::ID, acc, depin_staking::instruction::Stake { amount: 1 });
-    w.chain.fail("stake from the vault", &[ix_], &[&alice.owner]).assert_error(anchor(A::ConstraintDuplicateMutableAccount));
+    let ix_ = ix::instruction(
+        depin_staking::ID,
+        acc,
+        depin_staking::instruction::Stake { amount: 1 },
+    );
+    w.chain
+        .fail("stake from the vault", &[ix_], &[&alice.owner])
+        .assert_error(anchor(A::ConstraintDuplicateMutableAccount));
 
     // Lock / unlock / slash signed by anyone but the slasher.
     for (who, kp) in [("admin", &w.admin), ("owner", &alice.owner)] {
         let k = kp.pubkey();
-        w.chain.fail(&format!("lock by {who}"), &[ix::staking::lock(&k, &w.pool, &alice.account, 1)], &[kp]).assert_error(E::NotSlasher);
-        let args = UnlockArgs { amount: 1, completed: true };
-        w.chain.fail(&format!("unlock by {who}"), &[ix::staking::unlock(&k, &w.pool, &alice.account, args)], &[kp]).assert_error(E::NotSlasher);
-        let args = SlashArgs { amount: 1, release: 0 };
         w.chain
-            .fail(&format!("slash by {who}"), &[ix::staking::slash(&k, &w.mint, &alice.account, &w.treasury, args)], &[kp])
+            .fail(
+                &format!("lock by {who}"),
+                &[ix::staking::lock(&k, &w.pool, &alice.account, 1)],
+                &[kp],
+            )
+            .assert_error(E::NotSlasher);
+        let args = UnlockArgs {
+            amount: 1,
+            completed: true,
+        };
+        w.chain
+            .fail(
+                &format!("unlock by {who}"),
+                &[ix::staking::unlock(&k, &w.pool, &alice.account, args)],
+                &[kp],
+            )
+            .assert_error(E::NotSlasher);
+        let args = SlashArgs {
+            amount: 1,
+            release: 0,
+        };
+        w.chain
+            .fail(
+                &format!("slash by {who}"),
+                &[ix::staking::slash(
+                    &k,
+                    &w.mint,
+                    &alice.account,
+                    &w.treasury,
+                    args,
+                )],
+                &[kp],
+            )
             .assert_error(E::NotSlasher);
     }
     // Slashed stake goes to the treasury and nowhere else.
-    w.chain.ok("lock alice 100", &[w.lock_ix(&alice, 100)], &[&w.slasher]);
-    let args = SlashArgs { amount: 100, release: 0 };
-    let ix_ = ix::staking::slash(&w.slasher.pubkey(), &w.mint, &alice.account, &alice.wallet, args);
-    w.chain.fail("slash to the slasher's choice", &[ix_], &[&w.slasher]).assert_error(E::WrongDestination);
+    w.chain
+        .ok("lock alice 100", &[w.lock_ix(&alice, 100)], &[&w.slasher]);
+    let args = SlashArgs {
+        amount: 100,
+        release: 0,
+    };
+    let ix_ = ix::staking::slash(
+        &w.slasher.pubkey(),
+        &w.mint,
+        &alice.account,
+        &alice.wallet,
+        args,
+    );
+    w.chain
+        .fail("slash to the slasher's choice", &[ix_], &[&w.slasher])
+        .assert_error(E::WrongDestination);
 
     // An unstake that front-runs a lock wins; slashing cannot reach unbonding or free stake.
-    w.chain.ok("alice unstakes the rest", &[ix::staking::request_unstake(&alice.owner.pubkey(), &w.mint, 900)], &[&alice.owner]);
-    w.chain.fail("lock after unstake", &[w.lock_ix(&alice, 1)], &[&w.slasher]).assert_error(E::InsufficientFreeStake);
-    w.chain.fail("slash beyond locked", &[w.slash_ix(&alice, 101, 0)], &[&w.slasher]).assert_error(E::InsufficientLocked);
-    w.chain.fail("slash + release beyond locked", &[w.slash_ix(&alice, 60, 41)], &[&w.slasher]).assert_error(E::InsufficientLocked);
-    w.chain.fail("unlock beyond locked", &[w.unlock_ix(&alice, 101, false)], &[&w.slasher]).assert_error(E::InsufficientLocked);
-    w.chain.fail("slash zero", &[w.slash_ix(&alice, 0, 100)], &[&w.slasher]).assert_error(E::ZeroAmount);
-    w.chain.fail("lock zero", &[w.lock_ix(&alice, 0)], &[&w.slasher]).assert_error(E::ZeroAmount);
-    w.chain.fail("unlock zero", &[w.unlock_ix(&alice, 0, true)], &[&w.slasher]).assert_error(E::ZeroAmount);
-    w.chain.ok("slash all locked", &[w.slash_ix(&alice, 100, 0)], &[&w.slasher]);
+    w.chain.ok(
+        "alice unstakes the rest",
+        &[ix::staking::request_unstake(
+            &alice.owner.pubkey(),
+            &w.mint,
+            900,
+        )],
+        &[&alice.owner],
+    );
+    w.chain
+        .fail("lock after unstake", &[w.lock_ix(&alice, 1)], &[&w.slasher])
+        .assert_error(E::InsufficientFreeStake);
+    w.chain
+        .fail(
+            "slash beyond locked",
+            &[w.slash_ix(&alice, 101, 0)],
+            &[&w.slasher],
+        )
+        .assert_error(E::InsufficientLocked);
+    w.chain
+        .fail(
+            "slash + release beyond locked",
+            &[w.slash_ix(&alice, 60, 41)],
+            &[&w.slasher],
+        )
+        .assert_error(E::InsufficientLocked);
+    w.chain
+        .fail(
+            "unlock beyond locked",
+            &[w.unlock_ix(&alice, 101, false)],
+            &[&w.slasher],
+        )
+        .assert_error(E::InsufficientLocked);
+    w.chain
+        .fail("slash zero", &[w.slash_ix(&alice, 0, 100)], &[&w.slasher])
+        .assert_error(E::ZeroAmount);
+    w.chain
+        .fail("lock zero", &[w.lock_ix(&alice, 0)], &[&w.slasher])
+        .assert_error(E::ZeroAmount);
+    w.chain
+        .fail(
+            "unlock zero",
+            &[w.unlock_ix(&alice, 0, true)],
+            &[&w.slasher],
+        )
+        .assert_error(E::ZeroAmount);
+    w.chain.ok(
+        "slash all locked",
+        &[w.slash_ix(&alice, 100, 0)],
+        &[&w.slasher],
+    );
     assert_eq!(w.amounts(&alice), (900, 0, 900));
 
     // Re-initialisation.
-    w.chain.fail("register twice", &[ix::staking::register_provider(&alice.owner.pubkey(), &w.pool, "again")], &[&alice.owner]);
-    assert_eq!(w.provider_state(&alice).staked, 900, "re-registration changed nothing");
-    let ix_ = ix::staking::initialize_pool(&w.admin.pubkey(), &w.mint, &w.treasury, InitializePoolArgs { unbonding_seconds: 0, slasher: payer });
-    w.chain.fail("initialize the pool twice", &[ix_], &[&w.admin]);
+    w.chain.fail(
+        "register twice",
+        &[ix::staking::register_provider(
+            &alice.owner.pubkey(),
+            &w.pool,
+            "again",
+        )],
+        &[&alice.owner],
+    );
+    assert_eq!(
+        w.provider_state(&alice).staked,
+        900,
+        "re-registration changed nothing"
+    );
+    let ix_ = ix::staking::initialize_pool(
+        &w.admin.pubkey(),
+        &w.mint,
+        &w.treasury,
+        InitializePoolArgs {
+            unbonding_seconds: 0,
+            slasher: payer,
+        },
+    );
+    w.chain
+        .fail("initialize the pool twice", &[ix_], &[&w.admin]);
     assert_eq!(w.pool_state().slasher, w.slasher.pubkey());
 
     // Close and revive: closing and refunding the address in one transaction leaves a
     // system-owned husk that no instruction accepts.
     let carol = w.provider("carol", 0);
     let close = ix::staking::close_provider(&carol.owner.pubkey(), &w.pool);
-    let revive = anchor_lang::solana_program::system_instruction::transfer(&payer, &carol.account, 10_000_000);
-    w.chain.ok("close and refund in one tx", &[close, revive], &[&carol.owner]);
+    let revive = anchor_lang::solana_program::system_instruction::transfer(
+        &payer,
+        &carol.account,
+        10_000_000,
+    );
+    w.chain.ok(
+        "close and refund in one tx",
+        &[close, revive],
+        &[&carol.owner],
+    );
     let husk = w.chain.svm.get_account(&carol.account).unwrap();
     assert_eq!(husk.owner, anchor_lang::system_program::ID);
     assert!(husk.data.is_empty());
     let ix_ = ix::staking::request_unstake(&carol.owner.pubkey(), &w.mint, 1);
-    let f = w.chain.fail("use the revived provider", &[ix_], &[&carol.owner]);
+    let f = w
+        .chain
+        .fail("use the revived provider", &[ix_], &[&carol.owner]);
     assert!(
         matches!(f.err, TransactionError::InstructionError(0, InstructionError::Custom(c)) if c == anchor(A::AccountOwnedByWrongProgram) || c == anchor(A::AccountNotInitialized)),
         "{:?}",
@@ -468,26 +1064,65 @@ pub fn u64_edges(backend: Backend) -> TestChain {
     let mut w = StakingWorld::new(backend);
     let whale = w.staked_provider("whale", u64::MAX, u64::MAX);
     assert_eq!(w.pool_state().total_staked, u64::MAX);
-    w.chain.fail("unlock with nothing locked", &[w.unlock_ix(&whale, u64::MAX, false)], &[&w.slasher]).assert_error(E::InsufficientLocked);
-    w.chain.ok("lock everything", &[w.lock_ix(&whale, u64::MAX)], &[&w.slasher]);
-    w.chain.fail("lock one more", &[w.lock_ix(&whale, 1)], &[&w.slasher]).assert_error(E::InsufficientFreeStake);
+    w.chain
+        .fail(
+            "unlock with nothing locked",
+            &[w.unlock_ix(&whale, u64::MAX, false)],
+            &[&w.slasher],
+        )
+        .assert_error(E::InsufficientLocked);
+    w.chain.ok(
+        "lock everything",
+        &[w.lock_ix(&whale, u64::MAX)],
+        &[&w.slasher],
+    );
+    w.chain
+        .fail("lock one more", &[w.lock_ix(&whale, 1)], &[&w.slasher])
+        .assert_error(E::InsufficientFreeStake);
     let ix_ = ix::staking::request_unstake(&whale.owner.pubkey(), &w.mint, 1);
-    w.chain.fail("unstake with all locked", &[ix_], &[&whale.owner]).assert_error(E::InsufficientFreeStake);
-    w.chain.ok("slash MAX-1 release 1", &[w.slash_ix(&whale, u64::MAX - 1, 1)], &[&w.slasher]);
+    w.chain
+        .fail("unstake with all locked", &[ix_], &[&whale.owner])
+        .assert_error(E::InsufficientFreeStake);
+    w.chain.ok(
+        "slash MAX-1 release 1",
+        &[w.slash_ix(&whale, u64::MAX - 1, 1)],
+        &[&w.slasher],
+    );
     assert_eq!(w.amounts(&whale), (1, 0, 0));
     assert_eq!(w.chain.token_balance(&w.treasury), u64::MAX - 1);
     let ix_ = ix::staking::request_unstake(&whale.owner.pubkey(), &w.mint, u64::MAX);
-    w.chain.fail("unstake u64::MAX", &[ix_], &[&whale.owner]).assert_error(E::InsufficientFreeStake);
-    w.chain.ok("unstake the last unit", &[ix::staking::request_unstake(&whale.owner.pubkey(), &w.mint, 1)], &[&whale.owner]);
+    w.chain
+        .fail("unstake u64::MAX", &[ix_], &[&whale.owner])
+        .assert_error(E::InsufficientFreeStake);
+    w.chain.ok(
+        "unstake the last unit",
+        &[ix::staking::request_unstake(
+            &whale.owner.pubkey(),
+            &w.mint,
+            1,
+        )],
+        &[&whale.owner],
+    );
     w.chain.warp_seconds(UNBONDING);
-    w.chain.ok("withdraw the last unit", &[ix::staking::withdraw(&whale.owner.pubkey(), &w.mint, &whale.wallet)], &[&whale.owner]);
+    w.chain.ok(
+        "withdraw the last unit",
+        &[ix::staking::withdraw(
+            &whale.owner.pubkey(),
+            &w.mint,
+            &whale.wallet,
+        )],
+        &[&whale.owner],
+    );
     assert_eq!(w.pool_state().total_staked, 0);
     assert_eq!(w.pool_state().total_slashed, u64::MAX - 1);
     w.assert_invariants(&[&whale]);
     // The clock at the edge: an unbonding delay that would overflow i64 is refused.
     w.chain.set_unix_timestamp(i64::MAX - 10);
-    w.chain.ok("restake", &[w.stake_ix(&whale, 1)], &[&whale.owner]);
+    w.chain
+        .ok("restake", &[w.stake_ix(&whale, 1)], &[&whale.owner]);
     let ix_ = ix::staking::request_unstake(&whale.owner.pubkey(), &w.mint, 1);
-    w.chain.fail("unbond_at past i64::MAX", &[ix_], &[&whale.owner]).assert_error(E::MathOverflow);
+    w.chain
+        .fail("unbond_at past i64::MAX", &[ix_], &[&whale.owner])
+        .assert_error(E::MathOverflow);
     w.chain
 }

@@ -29,7 +29,11 @@ impl Rng {
     }
     /// Uniform in `0..=max`.
     pub fn upto(&mut self, max: u64) -> u64 {
-        if max == u64::MAX { self.next() } else { self.next() % (max + 1) }
+        if max == u64::MAX {
+            self.next()
+        } else {
+            self.next() % (max + 1)
+        }
     }
 }
 
@@ -75,7 +79,12 @@ fn pick(rng: &mut Rng, m: &Model) -> Op {
 
 /// Apply `op` to a copy of the model; `Some(model')` if the program must accept it.
 fn predict(m: &Model, op: Op, now: i64) -> Option<Model> {
-    let mut n = Model { ledgers: m.ledgers.clone(), unbond_at: m.unbond_at.clone(), wallets: m.wallets.clone(), ..*m };
+    let mut n = Model {
+        ledgers: m.ledgers.clone(),
+        unbond_at: m.unbond_at.clone(),
+        wallets: m.wallets.clone(),
+        ..*m
+    };
     match op {
         Op::Stake(p, a) => {
             if a > n.wallets[p] {
@@ -114,7 +123,13 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
     let mut rng = Rng::new(seed);
     let mut w = StakingWorld::new(backend);
     let mut providers: Vec<TestProvider> = Vec::new();
-    let mut m = Model { ledgers: vec![], unbond_at: vec![], wallets: vec![], treasury: 0, supply: 0 };
+    let mut m = Model {
+        ledgers: vec![],
+        unbond_at: vec![],
+        wallets: vec![],
+        treasury: 0,
+        supply: 0,
+    };
     for i in 0..PROVIDERS {
         let tokens = 1 + rng.upto(2_000);
         providers.push(w.provider(&format!("p{i}"), tokens));
@@ -130,11 +145,20 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
         let label = format!("seed {seed} step {step}: {op:?}");
         let (ixs, signer) = match op {
             Op::Stake(p, a) => (vec![w.stake_ix(&providers[p], a)], &providers[p].owner),
-            Op::Unstake(p, a) => {
-                (vec![ix::staking::request_unstake(&providers[p].owner.pubkey(), &w.mint, a)], &providers[p].owner)
-            }
+            Op::Unstake(p, a) => (
+                vec![ix::staking::request_unstake(
+                    &providers[p].owner.pubkey(),
+                    &w.mint,
+                    a,
+                )],
+                &providers[p].owner,
+            ),
             Op::Withdraw(p) => (
-                vec![ix::staking::withdraw(&providers[p].owner.pubkey(), &w.mint, &providers[p].wallet)],
+                vec![ix::staking::withdraw(
+                    &providers[p].owner.pubkey(),
+                    &w.mint,
+                    &providers[p].wallet,
+                )],
                 &providers[p].owner,
             ),
             Op::Lock(p, a) => (vec![w.lock_ix(&providers[p], a)], &w.slasher),
@@ -146,16 +170,31 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
             }
         };
         let signer = Signer::pubkey(signer);
-        let kp = [&w.slasher, &providers[0].owner, &providers[1].owner, &providers[2].owner]
-            .into_iter()
-            .find(|k| k.pubkey() == signer)
-            .expect("signer")
-            .insecure_clone();
+        let kp = [
+            &w.slasher,
+            &providers[0].owner,
+            &providers[1].owner,
+            &providers[2].owner,
+        ]
+        .into_iter()
+        .find(|k| k.pubkey() == signer)
+        .expect("signer")
+        .insecure_clone();
         let result = w.chain.send(&label, &ixs, &[&kp]);
         match (&expect, &result) {
-            (Some(next), Ok(_)) => m = Model { ledgers: next.ledgers.clone(), unbond_at: next.unbond_at.clone(), wallets: next.wallets.clone(), ..*next },
+            (Some(next), Ok(_)) => {
+                m = Model {
+                    ledgers: next.ledgers.clone(),
+                    unbond_at: next.unbond_at.clone(),
+                    wallets: next.wallets.clone(),
+                    ..*next
+                }
+            }
             (None, Err(_)) => {}
-            (Some(_), Err(f)) => panic!("{label}: model accepts, program refused: {:?}\n{:#?}", f.err, f.logs),
+            (Some(_), Err(f)) => panic!(
+                "{label}: model accepts, program refused: {:?}\n{:#?}",
+                f.err, f.logs
+            ),
             (None, Ok(_)) => panic!("{label}: model refuses, program accepted"),
         }
         check(&w, &providers, &m, &label);
@@ -169,16 +208,35 @@ fn check(w: &StakingWorld, providers: &[TestProvider], m: &Model, label: &str) {
     for (i, p) in providers.iter().enumerate() {
         let (s, l, u) = w.amounts(p);
         let want = m.ledgers[i];
-        assert_eq!((s, l, u), (want.staked, want.locked, want.unbonding), "{label}: provider {i} amounts");
+        assert_eq!(
+            (s, l, u),
+            (want.staked, want.locked, want.unbonding),
+            "{label}: provider {i} amounts"
+        );
         assert!(l + u <= s, "{label}: locked + unbonding <= staked");
-        assert_eq!(w.chain.token_balance(&p.wallet), m.wallets[i], "{label}: wallet {i}");
+        assert_eq!(
+            w.chain.token_balance(&p.wallet),
+            m.wallets[i],
+            "{label}: wallet {i}"
+        );
         vault_expected += s;
     }
     let vault = w.chain.token_balance(&w.vault);
     let treasury = w.chain.token_balance(&w.treasury);
     assert_eq!(vault, vault_expected, "{label}: vault = sum of stake");
-    assert_eq!(w.pool_state().total_staked, vault, "{label}: pool total = vault");
+    assert_eq!(
+        w.pool_state().total_staked,
+        vault,
+        "{label}: pool total = vault"
+    );
     assert_eq!(treasury, m.treasury, "{label}: treasury");
-    let wallets: u64 = providers.iter().map(|p| w.chain.token_balance(&p.wallet)).sum();
-    assert_eq!(wallets + vault + treasury, m.supply, "{label}: token conservation");
+    let wallets: u64 = providers
+        .iter()
+        .map(|p| w.chain.token_balance(&p.wallet))
+        .sum();
+    assert_eq!(
+        wallets + vault + treasury,
+        m.supply,
+        "{label}: token conservation"
+    );
 }

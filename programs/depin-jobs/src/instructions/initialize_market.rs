@@ -46,7 +46,9 @@ impl MarketConfig {
             JobsError::InvalidMaxReplicas
         );
         require!(
-            self.claim_window_secs > 0 && self.execution_window_secs > 0 && self.reveal_window_secs > 0,
+            self.claim_window_secs > 0
+                && self.execution_window_secs > 0
+                && self.reveal_window_secs > 0,
             JobsError::InvalidWindow
         );
         require!(self.min_bond > 0, JobsError::InvalidMinBond);

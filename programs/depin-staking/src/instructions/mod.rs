@@ -37,7 +37,11 @@ use crate::{errors::StakingError, state::Pool};
 #[inline(never)]
 pub(crate) fn check_vault_invariant(pool: &Pool, vault: &mut Account<TokenAccount>) -> Result<()> {
     vault.reload()?;
-    require_eq!(vault.amount, pool.total_staked, StakingError::VaultInvariantViolated);
+    require_eq!(
+        vault.amount,
+        pool.total_staked,
+        StakingError::VaultInvariantViolated
+    );
     Ok(())
 }
 

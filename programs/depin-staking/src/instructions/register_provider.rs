@@ -33,7 +33,10 @@ pub struct RegisterProvider<'info> {
 
 impl RegisterProvider<'_> {
     pub fn validate(&self, uri: &str) -> Result<()> {
-        require!(uri.len() <= limits::MAX_PROVIDER_URI_LEN, StakingError::UriTooLong);
+        require!(
+            uri.len() <= limits::MAX_PROVIDER_URI_LEN,
+            StakingError::UriTooLong
+        );
         Ok(())
     }
 }
@@ -50,7 +53,8 @@ impl RegisterProvider<'_> {
     pub fn handle(ctx: Context<Self>, uri: String) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let pool = &mut ctx.accounts.pool;
-        pool.provider_count = depin_core::math::add(pool.provider_count, 1).map_err(StakingError::from)?;
+        pool.provider_count =
+            depin_core::math::add(pool.provider_count, 1).map_err(StakingError::from)?;
 
         let provider = &mut ctx.accounts.provider;
         provider.pool = pool.key();

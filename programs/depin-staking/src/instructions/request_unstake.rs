@@ -38,7 +38,8 @@ impl RequestUnstake<'_> {
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, amount: u64) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let unbond_at = math::add_seconds(now, ctx.accounts.pool.unbonding_seconds).map_err(StakingError::from)?;
+        let unbond_at = math::add_seconds(now, ctx.accounts.pool.unbonding_seconds)
+            .map_err(StakingError::from)?;
         let provider = &mut ctx.accounts.provider;
         let mut ledger = provider.ledger();
         let unbonding_before = ledger.unbonding;

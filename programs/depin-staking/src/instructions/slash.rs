@@ -68,11 +68,14 @@ impl Slash<'_> {
         ledger.check().map_err(StakingError::from)?;
         provider.set_ledger(ledger);
         provider.jobs_slashed = math::add(provider.jobs_slashed, 1).map_err(StakingError::from)?;
-        provider.total_slashed = math::add(provider.total_slashed, args.amount).map_err(StakingError::from)?;
+        provider.total_slashed =
+            math::add(provider.total_slashed, args.amount).map_err(StakingError::from)?;
 
         let pool = &mut ctx.accounts.pool;
-        pool.total_staked = math::sub(pool.total_staked, args.amount).map_err(StakingError::from)?;
-        pool.total_slashed = math::add(pool.total_slashed, args.amount).map_err(StakingError::from)?;
+        pool.total_staked =
+            math::sub(pool.total_staked, args.amount).map_err(StakingError::from)?;
+        pool.total_slashed =
+            math::add(pool.total_slashed, args.amount).map_err(StakingError::from)?;
         super::pay_from_vault(
             pool,
             &ctx.accounts.vault,

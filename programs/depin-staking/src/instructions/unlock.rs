@@ -49,7 +49,8 @@ impl Unlock<'_> {
         ledger.check().map_err(StakingError::from)?;
         provider.set_ledger(ledger);
         if args.completed {
-            provider.jobs_completed = math::add(provider.jobs_completed, 1).map_err(StakingError::from)?;
+            provider.jobs_completed =
+                math::add(provider.jobs_completed, 1).map_err(StakingError::from)?;
         }
         emit!(Unlocked {
             pool: provider.pool,

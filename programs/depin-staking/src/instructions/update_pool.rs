@@ -37,7 +37,10 @@ pub struct UpdatePool<'info> {
 impl UpdatePool<'_> {
     pub fn validate(&self, args: &UpdatePoolArgs) -> Result<()> {
         if let Some(s) = args.unbonding_seconds {
-            require!((0..=limits::MAX_UNBONDING_SECONDS).contains(&s), StakingError::InvalidUnbondingPeriod);
+            require!(
+                (0..=limits::MAX_UNBONDING_SECONDS).contains(&s),
+                StakingError::InvalidUnbondingPeriod
+            );
         }
         require!(
             args.unbonding_seconds.is_some()

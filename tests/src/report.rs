@@ -1,0 +1,121 @@
+//! Compute-unit report over every scenario, on the SBF build. Used by the `scenario-report`
+//! binary and the `compute_units` benchmark (`cargo bench -p depin-tests`).
+
+use std::collections::BTreeMap;
+
+use crate::{scenarios, Backend, TestChain};
+
+type Scenario = (&'static str, fn(Backend) -> TestChain);
+
+/// Every scenario the report runs.
+pub const SCENARIOS: [Scenario; 6] = [
+    ("smoke::staking", scenarios::smoke::staking),
+    ("smoke::jobs", scenarios::smoke::jobs),
+    ("staking::lifecycle", scenarios::staking::lifecycle),
+    (
+        "staking::admin_and_pause",
+        scenarios::staking::admin_and_pause,
+    ),
+    ("staking::attacks", scenarios::staking::attacks),
+    ("staking::u64_edges", scenarios::staking::u64_edges),
+];
+
+/// Compute units of one instruction over all its successful single-instruction transactions.
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    /// Fewest units seen.
+    pub min: u64,
+    /// Most units seen.
+    pub max: u64,
+    /// Transactions measured.
+    pub samples: u32,
+}
+
+/// One transaction of one scenario.
+#[derive(Debug, Clone)]
+pub struct Tx {
+    /// Scenario name.
+    pub scenario: &'static str,
+    /// Step label.
+    pub step: String,
+    /// "ok" or the error.
+    pub outcome: String,
+    /// Compute units consumed.
+    pub compute_units: u64,
+}
+
+/// The whole report.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Per instruction name (Anchor's `Instruction: X` log).
+    pub per_instruction: BTreeMap<String, Range>,
+    /// Every transaction.
+    pub transactions: Vec<Tx>,
+}
+
+/// Run every scenario on the SBF build and collect the figures.
+pub fn run() -> Report {
+    let mut r = Report::default();
+    for (scenario, run) in SCENARIOS {
+        for step in run(Backend::Sbf).transcript {
+            let names = step.instruction_names();
+            if step.outcome.is_ok() && names.len() == 1 {
+                let e = r.per_instruction.entry(names[0].clone()).or_insert(Range {
+                    min: u64::MAX,
+                    max: 0,
+                    samples: 0,
+                });
+                e.min = e.min.min(step.compute_units);
+                e.max = e.max.max(step.compute_units);
+                e.samples += 1;
+            }
+            let outcome = match &step.outcome {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            r.transactions.push(Tx {
+                scenario,
+                step: step.label,
+                outcome,
+                compute_units: step.compute_units,
+            });
+        }
+    }
+    r
+}
+
+impl Report {
+    /// Markdown tables: per instruction, and every transaction if `transactions`.
+    pub fn markdown(&self, transactions: bool) -> String {
+        let mut out =
+            String::from("| instruction | min CU | max CU | samples |\n|---|---:|---:|---:|\n");
+        for (k, v) in &self.per_instruction {
+            out += &format!("| {k} | {} | {} | {} |\n", v.min, v.max, v.samples);
+        }
+        if transactions {
+            out += "\n| scenario | transaction | outcome | compute units |\n|---|---|---|---:|\n";
+            for t in &self.transactions {
+                out += &format!(
+                    "| {} | {} | {} | {} |\n",
+                    t.scenario, t.step, t.outcome, t.compute_units
+                );
+            }
+        }
+        out
+    }
+
+    /// Both tables as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        let per: Vec<_> = self
+            .per_instruction
+            .iter()
+            .map(|(k, v)| serde_json::json!({"instruction": k, "min_cu": v.min, "max_cu": v.max, "samples": v.samples}))
+            .collect();
+        let txs: Vec<_> = self
+            .transactions
+            .iter()
+            .map(|t| serde_json::json!({"scenario": t.scenario, "step": t.step, "outcome": t.outcome, "compute_units": t.compute_units}))
+            .collect();
+        serde_json::json!({"instructions": per, "transactions": txs})
+    }
+}
