@@ -20,6 +20,7 @@ pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
 /// `Provider` account body size.
 pub const PROVIDER_SIZE: usize =
     32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
+/// `MarketConfig` size (embedded in `Market`).
+pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2;
 /// `Market` account body size.
-pub const MARKET_SIZE: usize =
-    32 + 32 + 8 + 32 + 32 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2 + 1 + 1 + 1;
+pub const MARKET_SIZE: usize = 32 + 32 + 32 + 32 + MARKET_CONFIG_SIZE + 1 + 1 + 1;

@@ -3,7 +3,7 @@
 use crate::{Backend, TestChain};
 use anchor_lang::prelude::Pubkey;
 use depin_client::{ix, pda, Market, Pool, Provider};
-use depin_jobs::instructions::MarketConfig;
+use depin_jobs::{instructions::MarketConfig, JobsError};
 use depin_staking::instructions::InitializePoolArgs;
 use solana_sdk::signature::Signer;
 
@@ -171,49 +171,85 @@ pub fn jobs(backend: Backend) -> TestChain {
         (market.admin, market.payment_mint, market.staking_pool),
         (admin.pubkey(), pay_mint, pool)
     );
-    assert_eq!(
-        (market.fee_bps, market.min_bond, market.max_replicas),
-        (250, 1_000, 8)
-    );
+    assert_eq!(market.config, config);
     assert_eq!((market.bump, market.slasher_bump), (bump, pda::slasher().1));
 
     // Out-of-range settings are refused with a precise error.
-    let bad = MarketConfig {
-        market_id: 2,
-        max_replicas: 9,
-        ..config.clone()
-    };
-    chain
-        .fail(
+    let bad_configs = [
+        (
+            "max_replicas 0",
+            MarketConfig {
+                max_replicas: 0,
+                ..config.clone()
+            },
+            JobsError::InvalidMaxReplicas,
+        ),
+        (
             "max_replicas 9",
-            &[ix::jobs::initialize_market(
-                &admin.pubkey(),
-                &pay_mint,
-                &pool,
-                &fee_treasury,
-                bad,
-            )],
-            &[&admin],
-        )
-        .assert_error(depin_jobs::JobsError::InvalidMaxReplicas);
-    let bad = MarketConfig {
-        market_id: 2,
-        fee_bps: 10_001,
-        ..config.clone()
-    };
-    chain
-        .fail(
+            MarketConfig {
+                max_replicas: 9,
+                ..config.clone()
+            },
+            JobsError::InvalidMaxReplicas,
+        ),
+        (
             "fee 10001 bps",
-            &[ix::jobs::initialize_market(
-                &admin.pubkey(),
-                &pay_mint,
-                &pool,
-                &fee_treasury,
-                bad,
-            )],
-            &[&admin],
-        )
-        .assert_error(depin_jobs::JobsError::InvalidBps);
+            MarketConfig {
+                fee_bps: 10_001,
+                ..config.clone()
+            },
+            JobsError::InvalidBps,
+        ),
+        (
+            "slash 10001 bps",
+            MarketConfig {
+                slash_wrong_bps: 10_001,
+                ..config.clone()
+            },
+            JobsError::InvalidBps,
+        ),
+        (
+            "no-show u16::MAX bps",
+            MarketConfig {
+                slash_noshow_bps: u16::MAX,
+                ..config.clone()
+            },
+            JobsError::InvalidBps,
+        ),
+        (
+            "zero claim window",
+            MarketConfig {
+                claim_window_secs: 0,
+                ..config.clone()
+            },
+            JobsError::InvalidWindow,
+        ),
+        (
+            "zero reveal window",
+            MarketConfig {
+                reveal_window_secs: 0,
+                ..config.clone()
+            },
+            JobsError::InvalidWindow,
+        ),
+        (
+            "zero min bond",
+            MarketConfig {
+                min_bond: 0,
+                ..config.clone()
+            },
+            JobsError::InvalidMinBond,
+        ),
+    ];
+    for (label, bad, error) in bad_configs {
+        let bad = MarketConfig {
+            market_id: 2,
+            ..bad
+        };
+        let ix_ =
+            ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, bad);
+        chain.fail(label, &[ix_], &[&admin]).assert_error(error);
+    }
     // A treasury in another mint is refused.
     let wrong_treasury =
         chain.create_token_account("stake-mint-treasury-2", &stake_mint, &admin.pubkey(), 0);
@@ -233,6 +269,6 @@ pub fn jobs(backend: Backend) -> TestChain {
             )],
             &[&admin],
         )
-        .assert_error(depin_jobs::JobsError::WrongTreasury);
+        .assert_error(JobsError::WrongTreasury);
     chain
 }

@@ -6,9 +6,9 @@ use depin_staking::state::Pool;
 use crate::{errors::JobsError, events::MarketInitialized, state::Market};
 
 /// Settings of a market (also used by `update_market`).
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
 pub struct MarketConfig {
-    /// Distinguishes markets of the same payment mint.
+    /// Distinguishes markets of the same payment mint (CPU, GPU, big-memory...).
     pub market_id: u64,
     /// Protocol fee on each payout, basis points.
     pub fee_bps: u16,
@@ -109,18 +109,9 @@ impl InitializeMarket<'_> {
         let market = &mut ctx.accounts.market;
         market.admin = ctx.accounts.admin.key();
         market.payment_mint = ctx.accounts.payment_mint.key();
-        market.market_id = args.market_id;
         market.staking_pool = ctx.accounts.staking_pool.key();
         market.treasury = ctx.accounts.treasury.key();
-        market.fee_bps = args.fee_bps;
-        market.min_bond = args.min_bond;
-        market.claim_window_secs = args.claim_window_secs;
-        market.execution_window_secs = args.execution_window_secs;
-        market.reveal_window_secs = args.reveal_window_secs;
-        market.max_replicas = args.max_replicas;
-        market.slash_wrong_bps = args.slash_wrong_bps;
-        market.slash_noshow_bps = args.slash_noshow_bps;
-        market.abandon_penalty_bps = args.abandon_penalty_bps;
+        market.config = args;
         market.paused = false;
         market.bump = ctx.bumps.market;
         market.slasher_bump = ctx.bumps.slasher;
@@ -129,11 +120,11 @@ impl InitializeMarket<'_> {
             market: market.key(),
             admin: market.admin,
             payment_mint: market.payment_mint,
-            market_id: market.market_id,
+            market_id: market.config.market_id,
             staking_pool: market.staking_pool,
             treasury: market.treasury,
-            fee_bps: market.fee_bps,
-            min_bond: market.min_bond,
+            fee_bps: market.config.fee_bps,
+            min_bond: market.config.min_bond,
         });
         Ok(())
     }
