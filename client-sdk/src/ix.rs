@@ -261,7 +261,33 @@ pub mod staking {
 pub mod jobs {
     use super::*;
     use crate::{pda, JOBS_PROGRAM_ID};
-    use depin_jobs::{accounts as a, instruction as i, instructions::MarketConfig};
+    use depin_jobs::{
+        accounts as a, instruction as i,
+        instructions::{MarketConfig, PostJobArgs, UpdateMarketArgs},
+    };
+
+    fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+        instruction(JOBS_PROGRAM_ID, accounts, data)
+    }
+
+    /// Accounts of `initialize_market`.
+    pub fn initialize_market_accounts(
+        admin: &Pubkey,
+        payment_mint: &Pubkey,
+        market_id: u64,
+        staking_pool: &Pubkey,
+        treasury: &Pubkey,
+    ) -> a::InitializeMarket {
+        a::InitializeMarket {
+            admin: *admin,
+            payment_mint: *payment_mint,
+            market: pda::market(payment_mint, market_id).0,
+            staking_pool: *staking_pool,
+            slasher: pda::slasher().0,
+            treasury: *treasury,
+            system_program: anchor_lang::system_program::ID,
+        }
+    }
 
     /// `initialize_market`: create market `config.market_id` of `payment_mint`.
     pub fn initialize_market(
@@ -271,19 +297,124 @@ pub mod jobs {
         treasury: &Pubkey,
         config: MarketConfig,
     ) -> Instruction {
-        let accounts = a::InitializeMarket {
+        let accounts = initialize_market_accounts(
+            admin,
+            payment_mint,
+            config.market_id,
+            staking_pool,
+            treasury,
+        );
+        ix(accounts, i::InitializeMarket { args: config })
+    }
+
+    /// `update_market`: change settings; `new_treasury` / `new_admin` (who must sign) optional.
+    pub fn update_market(
+        admin: &Pubkey,
+        market: &Pubkey,
+        new_treasury: Option<Pubkey>,
+        new_admin: Option<Pubkey>,
+        args: UpdateMarketArgs,
+    ) -> Instruction {
+        let accounts = a::UpdateMarket {
             admin: *admin,
-            payment_mint: *payment_mint,
-            market: pda::market(payment_mint, config.market_id).0,
-            staking_pool: *staking_pool,
-            slasher: pda::slasher().0,
-            treasury: *treasury,
-            system_program: anchor_lang::system_program::ID,
+            market: *market,
+            new_treasury,
+            new_admin,
         };
-        instruction(
-            JOBS_PROGRAM_ID,
-            accounts,
-            i::InitializeMarket { args: config },
+        ix(accounts, i::UpdateMarket { args })
+    }
+
+    /// Accounts of `post_job` (job and escrow PDAs from `nonce`).
+    pub fn post_job_accounts(
+        requester: &Pubkey,
+        market: &Pubkey,
+        payment_mint: &Pubkey,
+        source: &Pubkey,
+        nonce: u64,
+    ) -> a::PostJob {
+        let job = pda::job(market, requester, nonce).0;
+        a::PostJob {
+            requester: *requester,
+            market: *market,
+            payment_mint: *payment_mint,
+            job,
+            escrow: pda::escrow(&job).0,
+            source: *source,
+            token_program: anchor_spl::token::ID,
+            system_program: anchor_lang::system_program::ID,
+        }
+    }
+
+    /// `post_job`: create job `args.nonce` of `requester` and escrow its reward from `source`.
+    pub fn post_job(
+        requester: &Pubkey,
+        market: &Pubkey,
+        payment_mint: &Pubkey,
+        source: &Pubkey,
+        args: PostJobArgs,
+    ) -> Instruction {
+        let accounts = post_job_accounts(requester, market, payment_mint, source, args.nonce);
+        ix(accounts, i::PostJob { args })
+    }
+
+    /// Accounts of `cancel_job`.
+    pub fn cancel_job_accounts(
+        requester: &Pubkey,
+        job: &Pubkey,
+        payment_mint: &Pubkey,
+        refund_to: &Pubkey,
+    ) -> a::CancelJob {
+        a::CancelJob {
+            requester: *requester,
+            job: *job,
+            escrow: pda::escrow(job).0,
+            payment_mint: *payment_mint,
+            refund_to: *refund_to,
+            token_program: anchor_spl::token::ID,
+        }
+    }
+
+    /// `cancel_job`: refund and close a job nobody holds a slot of.
+    pub fn cancel_job(
+        requester: &Pubkey,
+        job: &Pubkey,
+        payment_mint: &Pubkey,
+        refund_to: &Pubkey,
+    ) -> Instruction {
+        ix(
+            cancel_job_accounts(requester, job, payment_mint, refund_to),
+            i::CancelJob {},
+        )
+    }
+
+    /// Accounts of `claim_job` for `owner`'s provider account in `staking_pool`.
+    pub fn claim_job_accounts(
+        owner: &Pubkey,
+        market: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+    ) -> a::ClaimJob {
+        a::ClaimJob {
+            owner: *owner,
+            market: *market,
+            job: *job,
+            staking_pool: *staking_pool,
+            provider: pda::provider(staking_pool, owner).0,
+            slasher: pda::slasher().0,
+            staking_program: crate::STAKING_PROGRAM_ID,
+        }
+    }
+
+    /// `claim_job`: take a free slot of `job`, locking the bond of `owner`'s stake.
+    pub fn claim_job(
+        owner: &Pubkey,
+        market: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+    ) -> Instruction {
+        ix(
+            claim_job_accounts(owner, market, job, staking_pool),
+            i::ClaimJob {},
         )
     }
 }

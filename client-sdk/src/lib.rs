@@ -19,7 +19,10 @@
 #![deny(missing_docs)]
 
 pub use depin_core as core;
-pub use depin_jobs::{self as jobs_program, state::Market};
+pub use depin_jobs::{
+    self as jobs_program,
+    state::{Job, Market, Slot},
+};
 pub use depin_staking::{
     self as staking_program,
     state::{Pool, Provider},

@@ -45,14 +45,25 @@ pub fn sub(a: u64, b: u64) -> Result<u64, MathError> {
     a.checked_sub(b).ok_or(MathError::Underflow)
 }
 
-/// `a * b`, or [`MathError::Overflow`]. The bound is checked by division so the multiply
-/// never needs the overflow flag.
+/// `a * b`, or [`MathError::Overflow`], from 32-bit halves.
+///
+/// Not `a != 0 && b > u64::MAX / a` + multiply: LLVM recognises that idiom and folds it back
+/// into `umul.with.overflow`, which the upstream BPF backend miscompiles (the linker check
+/// caught exactly that in `post_job`). With `a = ah·2³² + al` and `b = bh·2³² + bl`:
+/// `ah·bh ≠ 0` overflows; otherwise `a·b = (ah·bl + al·bh)·2³² + al·bl`, where at most one
+/// cross term is non-zero and every partial product fits in 64 bits.
 #[inline]
 pub fn mul(a: u64, b: u64) -> Result<u64, MathError> {
-    if a != 0 && b > u64::MAX / a {
+    const LO: u64 = 0xffff_ffff;
+    let (ah, al, bh, bl) = (a >> 32, a & LO, b >> 32, b & LO);
+    if ah != 0 && bh != 0 {
         return Err(MathError::Overflow);
     }
-    Ok(a.wrapping_mul(b))
+    let cross = ah.wrapping_mul(bl) | al.wrapping_mul(bh); // one of the two is 0
+    if cross > LO {
+        return Err(MathError::Overflow);
+    }
+    add(cross << 32, al.wrapping_mul(bl))
 }
 
 /// `a / b`, or [`MathError::DivideByZero`].

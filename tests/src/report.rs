@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 6] = [
+pub const SCENARIOS: [Scenario; 8] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
@@ -18,6 +18,11 @@ pub const SCENARIOS: [Scenario; 6] = [
     ),
     ("staking::attacks", scenarios::staking::attacks),
     ("staking::u64_edges", scenarios::staking::u64_edges),
+    (
+        "jobs::post_cancel_claim",
+        scenarios::jobs::post_cancel_claim,
+    ),
+    ("jobs::attacks", scenarios::jobs::attacks),
 ];
 
 /// Compute units of one instruction over all its successful single-instruction transactions.

@@ -20,6 +20,46 @@ pub enum JobsError {
     WrongTreasury,
     #[msg("Staking pool does not name this program's slasher PDA")]
     PoolSlasherMismatch,
+    #[msg("Signer is not the market admin")]
+    NotMarketAdmin,
+    #[msg("The market id is part of the market's address and cannot change")]
+    MarketIdImmutable,
+    #[msg("Nothing to update")]
+    NothingToUpdate,
+    #[msg("Market is paused")]
+    MarketPaused,
+    #[msg("Token account is not owned by the signer")]
+    WrongTokenOwner,
+    #[msg("Replicas must be between 1 and the market's max_replicas")]
+    InvalidReplicas,
+    #[msg("Quorum must satisfy quorum <= replicas < 2 * quorum")]
+    InvalidQuorum,
+    #[msg("Bond is below the market's minimum")]
+    BondBelowMinimum,
+    #[msg("Reward per replica must be greater than zero")]
+    ZeroReward,
+    #[msg("URI is longer than 128 bytes")]
+    UriTooLong,
+    #[msg("Spec hash must not be zero")]
+    MissingSpecHash,
+    #[msg("Signer is not the job's requester")]
+    NotRequester,
+    #[msg("Job is not open")]
+    JobNotOpen,
+    #[msg("A slot of this job is held by a provider")]
+    JobHasClaims,
+    #[msg("Job belongs to another market")]
+    WrongMarket,
+    #[msg("Provider or pool is not the market's staking pool")]
+    WrongStakingPool,
+    #[msg("Signer is not the owner of this provider account")]
+    NotProviderOwner,
+    #[msg("The claim window has closed")]
+    ClaimWindowClosed,
+    #[msg("This provider already holds a slot of this job")]
+    AlreadyClaimed,
+    #[msg("Every slot of this job is taken")]
+    JobFull,
     #[msg("Arithmetic overflow")]
     MathOverflow,
     #[msg("Arithmetic underflow")]

@@ -22,3 +22,71 @@ pub struct MarketInitialized {
     /// Minimum bond per replica.
     pub min_bond: u64,
 }
+
+/// Market settings changed (values after the update).
+#[event]
+pub struct MarketUpdated {
+    /// The market.
+    pub market: Pubkey,
+    /// Admin after the update.
+    pub admin: Pubkey,
+    /// Fee receiver after the update.
+    pub treasury: Pubkey,
+    /// Settings after the update.
+    pub config: crate::instructions::MarketConfig,
+    /// Paused flag after the update.
+    pub paused: bool,
+}
+
+/// A job was posted and its reward escrowed.
+#[event]
+pub struct JobPosted {
+    /// The job.
+    pub job: Pubkey,
+    /// Its market.
+    pub market: Pubkey,
+    /// Who posted it.
+    pub requester: Pubkey,
+    /// Requester's nonce.
+    pub nonce: u64,
+    /// sha256 of the manifest.
+    pub spec_hash: [u8; 32],
+    /// Reward per replica.
+    pub reward_per_replica: u64,
+    /// Replicas.
+    pub replicas: u8,
+    /// Quorum.
+    pub quorum: u8,
+    /// Bond per claimant.
+    pub bond: u64,
+    /// Tokens moved into escrow.
+    pub deposited: u64,
+    /// Claims accepted before this time.
+    pub claim_deadline: i64,
+}
+
+/// A job was cancelled before any slot was held; the escrow was refunded.
+#[event]
+pub struct JobCancelled {
+    /// The closed job.
+    pub job: Pubkey,
+    /// Who received the refund and the rent.
+    pub requester: Pubkey,
+    /// Tokens refunded.
+    pub refund: u64,
+}
+
+/// A provider claimed a slot; its bond is locked.
+#[event]
+pub struct JobClaimed {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account now holding the slot.
+    pub provider: Pubkey,
+    /// Its owner.
+    pub owner: Pubkey,
+    /// Slot index.
+    pub slot: u8,
+    /// Stake locked.
+    pub bond: u64,
+}

@@ -12,6 +12,7 @@ use solana_compiler_builtins as _;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod staking_cpi;
 pub mod state;
 
 pub use errors::JobsError;
@@ -27,5 +28,27 @@ pub mod depin_jobs {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn initialize_market(ctx: Context<InitializeMarket>, args: MarketConfig) -> Result<()> {
         InitializeMarket::handle(ctx, args)
+    }
+
+    /// Change a market's settings, treasury, admin or paused flag.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()> {
+        UpdateMarket::handle(ctx, args)
+    }
+
+    /// Post a job and escrow its reward.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
+        PostJob::handle(ctx, args)
+    }
+
+    /// Take a free slot of a job; locks the provider's bond by CPI.
+    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
+        ClaimJob::handle(ctx)
+    }
+
+    /// Cancel a job nobody holds a slot of; refund the escrow.
+    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+        CancelJob::handle(ctx)
     }
 }

@@ -30,3 +30,127 @@ pub struct Market {
 
 const _: () = assert!(Market::INIT_SPACE == limits::MARKET_SIZE);
 const _: () = assert!(MarketConfig::INIT_SPACE == limits::MARKET_CONFIG_SIZE);
+
+/// `Job::status` values.
+pub mod job_status {
+    /// Posted; slots can be claimed until `claim_deadline`.
+    pub const OPEN: u8 = 0;
+}
+
+/// `Slot::state` values.
+pub mod slot_state {
+    /// Never claimed, or given back.
+    pub const FREE: u8 = 0;
+    /// Claimed; the provider's bond is locked.
+    pub const CLAIMED: u8 = 1;
+}
+
+/// One replica of a job (zero-copy).
+#[zero_copy]
+#[derive(Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// `depin_staking` provider account holding the slot (default while free).
+    pub provider: Pubkey,
+    /// `depin_core::hash::commitment` of the provider's result (zero until committed).
+    pub commitment: [u8; 32],
+    /// Revealed result hash (zero until revealed).
+    pub result_hash: [u8; 32],
+    /// Unix time of the claim.
+    pub claimed_at: i64,
+    /// One of [`slot_state`].
+    pub state: u8,
+    /// Length of `result_uri`.
+    pub result_uri_len: u8,
+    /// Explicit padding (keeps the layout free of implicit padding).
+    pub _pad: [u8; 6],
+    /// Where the provider published the output (first `result_uri_len` bytes).
+    pub result_uri: [u8; limits::MAX_URI_LEN],
+}
+
+/// A job: PDA `["job", market, requester, nonce_le]`, with its escrow token account
+/// `["escrow", job]` (authority: the job). Zero-copy, because it carries eight slots: decoding
+/// and re-encoding 2.5 KB with Borsh on every instruction would cost more compute than the
+/// instruction itself. The market's economic settings are copied in at posting, so
+/// `update_market` never changes the terms of a posted job.
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Job {
+    /// Market the job was posted in.
+    pub market: Pubkey,
+    /// Wallet that posted and paid; receives refunds and the rent.
+    pub requester: Pubkey,
+    /// sha256 of the manifest bytes.
+    pub spec_hash: [u8; 32],
+    /// Requester-chosen nonce that makes the address unique.
+    pub nonce: u64,
+    /// Reward per replica, in payment-mint units (the protocol fee is taken from it).
+    pub reward_per_replica: u64,
+    /// Stake each claimant locks, in stake-mint units.
+    pub bond: u64,
+    /// Tokens deposited into escrow at posting (`reward_per_replica * replicas`).
+    pub deposited: u64,
+    /// Unix time of posting.
+    pub created_at: i64,
+    /// Claims are accepted before this time.
+    pub claim_deadline: i64,
+    /// Commitments are accepted before this time.
+    pub commit_deadline: i64,
+    /// Reveals are accepted before this time.
+    pub reveal_deadline: i64,
+    /// Fee on each payout, basis points (snapshot of the market).
+    pub fee_bps: u16,
+    /// Slash for a losing result, basis points of the bond (snapshot).
+    pub slash_wrong_bps: u16,
+    /// Slash for a no-show, basis points of the bond (snapshot).
+    pub slash_noshow_bps: u16,
+    /// Penalty for abandoning a slot, basis points of the bond (snapshot).
+    pub abandon_penalty_bps: u16,
+    /// Number of replicas (1 ..= 8).
+    pub replicas: u8,
+    /// Equal results needed to settle (`2 * quorum > replicas`).
+    pub quorum: u8,
+    /// One of [`job_status`].
+    pub status: u8,
+    /// Slots currently held (state other than free).
+    pub claimed: u8,
+    /// Slots committed (or revealed).
+    pub committed: u8,
+    /// Slots revealed.
+    pub revealed: u8,
+    /// Canonical bump of the job PDA.
+    pub bump: u8,
+    /// Canonical bump of the escrow PDA.
+    pub escrow_bump: u8,
+    /// Length of `spec_uri`.
+    pub spec_uri_len: u8,
+    /// Explicit padding.
+    pub _pad: [u8; 7],
+    /// Where the manifest can be fetched (first `spec_uri_len` bytes).
+    pub spec_uri: [u8; limits::MAX_URI_LEN],
+    /// The replicas' slots; only the first `replicas` are used.
+    pub slots: [Slot; limits::MAX_REPLICAS as usize],
+}
+
+impl Job {
+    /// Index of the slot held by `provider`, if any.
+    pub fn slot_of(&self, provider: &Pubkey) -> Option<usize> {
+        self.slots[..self.replicas as usize]
+            .iter()
+            .position(|s| s.state != slot_state::FREE && s.provider == *provider)
+    }
+
+    /// Index of the first free slot, if any.
+    pub fn free_slot(&self) -> Option<usize> {
+        self.slots[..self.replicas as usize]
+            .iter()
+            .position(|s| s.state == slot_state::FREE)
+    }
+
+    /// The spec URI as text.
+    pub fn spec_uri(&self) -> &str {
+        core::str::from_utf8(&self.spec_uri[..self.spec_uri_len as usize]).unwrap_or("")
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<Slot>() == limits::SLOT_SIZE);
+const _: () = assert!(core::mem::size_of::<Job>() == limits::JOB_SIZE);

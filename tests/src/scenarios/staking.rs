@@ -17,7 +17,7 @@ use solana_sdk::{
     transaction::TransactionError,
 };
 
-use crate::{Backend, TestChain};
+use crate::{derive_keypair, Backend, TestChain};
 
 /// Unbonding delay of the test pool.
 pub const UNBONDING: i64 = 3 * 24 * 3600;
@@ -51,8 +51,15 @@ pub struct TestProvider {
 }
 
 impl StakingWorld {
-    /// Pool of a fresh mint, slasher = keypair "slasher".
+    /// Pool of a fresh mint, slasher = keypair "slasher" (signs lock / unlock / slash directly).
     pub fn new(backend: Backend) -> Self {
+        let slasher = derive_keypair("slasher").pubkey();
+        Self::with_slasher(backend, slasher)
+    }
+
+    /// Pool of a fresh mint whose slasher is `pool_slasher` (the jobs program's PDA for the jobs
+    /// scenarios; then [`Self::slasher`] cannot sign for the pool).
+    pub fn with_slasher(backend: Backend, pool_slasher: Pubkey) -> Self {
         let mut chain = TestChain::new(backend);
         let admin = chain.funded_keypair("admin", 10);
         let slasher = chain.keypair("slasher");
@@ -66,7 +73,7 @@ impl StakingWorld {
                 &treasury,
                 InitializePoolArgs {
                     unbonding_seconds: UNBONDING,
-                    slasher: slasher.pubkey(),
+                    slasher: pool_slasher,
                 },
             )],
             &[&admin],
@@ -75,7 +82,7 @@ impl StakingWorld {
         if let Some(e) = chain.event::<ev::PoolInitialized>(&sent) {
             assert_eq!(
                 (e.pool, e.stake_mint, e.vault, e.slasher, e.treasury),
-                (pool, mint, pda::vault(&pool).0, slasher.pubkey(), treasury)
+                (pool, mint, pda::vault(&pool).0, pool_slasher, treasury)
             );
         }
         StakingWorld {

@@ -1,0 +1,171 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use depin_core::{limits, math, seeds};
+
+use crate::{
+    errors::JobsError,
+    events::JobPosted,
+    state::{job_status, Job, Market},
+};
+
+/// A job to post.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PostJobArgs {
+    /// Requester-chosen nonce (part of the job's address).
+    pub nonce: u64,
+    /// sha256 of the manifest bytes.
+    pub spec_hash: [u8; 32],
+    /// Where the manifest can be fetched (at most 128 bytes).
+    pub spec_uri: String,
+    /// Reward per replica (the protocol fee is taken from it at payout).
+    pub reward_per_replica: u64,
+    /// Replicas, 1 ..= the market's `max_replicas`.
+    pub replicas: u8,
+    /// Equal results needed: `quorum <= replicas` and `2 * quorum > replicas`.
+    pub quorum: u8,
+    /// Stake each claimant locks, at least the market's `min_bond`.
+    pub bond: u64,
+}
+
+#[derive(Accounts)]
+#[instruction(args: PostJobArgs)]
+pub struct PostJob<'info> {
+    /// Pays the reward into escrow and the rent of job and escrow.
+    #[account(mut)]
+    pub requester: Signer<'info>,
+
+    /// Read only: posting never writes the market.
+    #[account(constraint = !market.paused @ JobsError::MarketPaused)]
+    pub market: Account<'info, Market>,
+
+    #[account(address = market.payment_mint @ JobsError::WrongMint)]
+    pub payment_mint: Account<'info, Mint>,
+
+    #[account(
+        init,
+        payer = requester,
+        space = limits::DISCRIMINATOR_LEN + limits::JOB_SIZE,
+        seeds = [seeds::JOB, market.key().as_ref(), requester.key().as_ref(), &args.nonce.to_le_bytes()],
+        bump,
+    )]
+    pub job: AccountLoader<'info, Job>,
+
+    #[account(
+        init,
+        payer = requester,
+        seeds = [seeds::ESCROW, job.key().as_ref()],
+        bump,
+        token::mint = payment_mint,
+        token::authority = job,
+    )]
+    pub escrow: Account<'info, TokenAccount>,
+
+    /// The requester's token account the reward comes from.
+    #[account(
+        mut,
+        constraint = source.mint == market.payment_mint @ JobsError::WrongMint,
+        constraint = source.owner == requester.key() @ JobsError::WrongTokenOwner,
+    )]
+    pub source: Account<'info, TokenAccount>,
+
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl PostJob<'_> {
+    pub fn validate(&self, args: &PostJobArgs) -> Result<()> {
+        let cfg = &self.market.config;
+        require!(
+            args.replicas >= 1 && args.replicas <= cfg.max_replicas,
+            JobsError::InvalidReplicas
+        );
+        require!(
+            args.quorum <= args.replicas && 2 * args.quorum > args.replicas,
+            JobsError::InvalidQuorum
+        );
+        require!(args.bond >= cfg.min_bond, JobsError::BondBelowMinimum);
+        require!(args.reward_per_replica > 0, JobsError::ZeroReward);
+        require!(
+            args.spec_uri.len() <= limits::MAX_URI_LEN,
+            JobsError::UriTooLong
+        );
+        require!(args.spec_hash != [0; 32], JobsError::MissingSpecHash);
+        Ok(())
+    }
+
+    /// Specification: post_job
+    /// - Preconditions: market not paused; `1 <= replicas <= max_replicas`;
+    ///   `quorum <= replicas < 2 * quorum`; `bond >= min_bond`; `reward_per_replica > 0`;
+    ///   spec URI at most 128 bytes; non-zero spec hash; `source` is the requester's account of
+    ///   the payment mint holding `reward_per_replica * replicas` (checked, no overflow).
+    /// - Effects: creates the job (status open, all slots free, market terms and deadlines
+    ///   fixed: claim = now + claim window, commit = claim + execution window, reveal = commit +
+    ///   reveal window) and its escrow; moves the deposit into escrow; emits `JobPosted`.
+    // Kept out of line: see docs/sbf-toolchain.md (branch range).
+    #[inline(never)]
+    pub fn handle(ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let cfg = ctx.accounts.market.config.clone();
+        let deposited =
+            math::mul(args.reward_per_replica, args.replicas as u64).map_err(JobsError::from)?;
+        let claim_deadline =
+            math::add_seconds(now, cfg.claim_window_secs as i64).map_err(JobsError::from)?;
+        let commit_deadline = math::add_seconds(claim_deadline, cfg.execution_window_secs as i64)
+            .map_err(JobsError::from)?;
+        let reveal_deadline = math::add_seconds(commit_deadline, cfg.reveal_window_secs as i64)
+            .map_err(JobsError::from)?;
+
+        token::transfer_checked(
+            CpiContext::new(
+                ctx.accounts.token_program.key(),
+                TransferChecked {
+                    from: ctx.accounts.source.to_account_info(),
+                    mint: ctx.accounts.payment_mint.to_account_info(),
+                    to: ctx.accounts.escrow.to_account_info(),
+                    authority: ctx.accounts.requester.to_account_info(),
+                },
+            ),
+            deposited,
+            ctx.accounts.payment_mint.decimals,
+        )?;
+
+        let mut job = ctx.accounts.job.load_init()?;
+        job.market = ctx.accounts.market.key();
+        job.requester = ctx.accounts.requester.key();
+        job.spec_hash = args.spec_hash;
+        job.nonce = args.nonce;
+        job.reward_per_replica = args.reward_per_replica;
+        job.bond = args.bond;
+        job.deposited = deposited;
+        job.created_at = now;
+        job.claim_deadline = claim_deadline;
+        job.commit_deadline = commit_deadline;
+        job.reveal_deadline = reveal_deadline;
+        job.fee_bps = cfg.fee_bps;
+        job.slash_wrong_bps = cfg.slash_wrong_bps;
+        job.slash_noshow_bps = cfg.slash_noshow_bps;
+        job.abandon_penalty_bps = cfg.abandon_penalty_bps;
+        job.replicas = args.replicas;
+        job.quorum = args.quorum;
+        job.status = job_status::OPEN;
+        job.bump = ctx.bumps.job;
+        job.escrow_bump = ctx.bumps.escrow;
+        job.spec_uri_len = args.spec_uri.len() as u8;
+        job.spec_uri[..args.spec_uri.len()].copy_from_slice(args.spec_uri.as_bytes());
+
+        emit!(JobPosted {
+            job: ctx.accounts.job.key(),
+            market: job.market,
+            requester: job.requester,
+            nonce: job.nonce,
+            spec_hash: job.spec_hash,
+            reward_per_replica: job.reward_per_replica,
+            replicas: job.replicas,
+            quorum: job.quorum,
+            bond: job.bond,
+            deposited,
+            claim_deadline,
+        });
+        Ok(())
+    }
+}

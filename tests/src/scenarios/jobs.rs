@@ -1,0 +1,609 @@
+//! Jobs program scenarios: markets, posting with escrow, cancellation, and claims that lock the
+//! provider's bond through the real CPI into `depin_staking`, signed by the `["slasher"]` PDA.
+
+use anchor_lang::prelude::Pubkey;
+use depin_client::{accounts::decode_zero_copy, ix, pda, Job, Market, Provider};
+use depin_jobs::{
+    events as ev,
+    instructions::{MarketConfig, PostJobArgs, UpdateMarketArgs},
+    state::{job_status, slot_state},
+    JobsError as E,
+};
+use depin_staking::StakingError;
+use solana_sdk::{
+    instruction::Instruction,
+    signature::{Keypair, Signer},
+};
+
+use super::staking::{unsign, StakingWorld, TestProvider};
+use crate::{Backend, TestChain};
+
+/// Market settings of the test market.
+pub fn test_config() -> MarketConfig {
+    MarketConfig {
+        market_id: 1,
+        fee_bps: 250,
+        min_bond: 1_000,
+        claim_window_secs: 60,
+        execution_window_secs: 600,
+        reveal_window_secs: 120,
+        max_replicas: 4,
+        slash_wrong_bps: 5_000,
+        slash_noshow_bps: 2_000,
+        abandon_penalty_bps: 100,
+    }
+}
+
+/// A staking pool slashed by the jobs program, a market on it, and a funded requester.
+pub struct JobsWorld {
+    /// Staking side (pool slasher = the jobs program's PDA).
+    pub s: StakingWorld,
+    /// Payment mint.
+    pub pay_mint: Pubkey,
+    /// Market PDA.
+    pub market: Pubkey,
+    /// Fee receiver.
+    pub fee_treasury: Pubkey,
+    /// Requester wallet.
+    pub requester: Keypair,
+    /// Requester's payment tokens.
+    pub requester_tokens: Pubkey,
+}
+
+/// Requester's starting payment tokens.
+pub const REQUESTER_TOKENS: u64 = 1_000_000;
+
+impl JobsWorld {
+    /// Pool, market 1 with [`test_config`], requester with [`REQUESTER_TOKENS`].
+    pub fn new(backend: Backend) -> Self {
+        let mut s = StakingWorld::with_slasher(backend, pda::slasher().0);
+        let pay_mint = s.chain.create_mint("pay-mint", 6);
+        let admin = s.admin.pubkey();
+        let fee_treasury = s
+            .chain
+            .create_token_account("fee-treasury", &pay_mint, &admin, 0);
+        let ix_ =
+            ix::jobs::initialize_market(&admin, &pay_mint, &s.pool, &fee_treasury, test_config());
+        s.chain.ok("initialize_market", &[ix_], &[&s.admin]);
+        let requester = s.chain.funded_keypair("requester", 10);
+        let requester_tokens = s.chain.create_token_account(
+            "requester-tokens",
+            &pay_mint,
+            &requester.pubkey(),
+            REQUESTER_TOKENS,
+        );
+        JobsWorld {
+            market: pda::market(&pay_mint, 1).0,
+            s,
+            pay_mint,
+            fee_treasury,
+            requester,
+            requester_tokens,
+        }
+    }
+
+    /// Post-job arguments: `replicas`, `quorum`, reward 10 000 per replica, bond 5 000.
+    pub fn args(&self, nonce: u64, replicas: u8, quorum: u8) -> PostJobArgs {
+        PostJobArgs {
+            nonce,
+            spec_hash: [7; 32],
+            spec_uri: format!("file:///jobs/{nonce}/manifest.json"),
+            reward_per_replica: 10_000,
+            replicas,
+            quorum,
+            bond: 5_000,
+        }
+    }
+
+    /// `post_job` by the requester, from its token account.
+    pub fn post_ix(&self, args: PostJobArgs) -> Instruction {
+        ix::jobs::post_job(
+            &self.requester.pubkey(),
+            &self.market,
+            &self.pay_mint,
+            &self.requester_tokens,
+            args,
+        )
+    }
+
+    /// Post job `nonce`; returns its address.
+    pub fn post(&mut self, nonce: u64, replicas: u8, quorum: u8) -> Pubkey {
+        let ix_ = self.post_ix(self.args(nonce, replicas, quorum));
+        let requester = self.requester.insecure_clone();
+        self.s
+            .chain
+            .ok(&format!("post job {nonce}"), &[ix_], &[&requester]);
+        pda::job(&self.market, &requester.pubkey(), nonce).0
+    }
+
+    /// `claim_job` of `p` on `job`.
+    pub fn claim_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
+        ix::jobs::claim_job(&p.owner.pubkey(), &self.market, job, &self.s.pool)
+    }
+
+    /// The job account.
+    pub fn job(&self, job: &Pubkey) -> Job {
+        let acc = self.s.chain.svm.get_account(job).expect("job exists");
+        decode_zero_copy(job, &acc.data).expect("job")
+    }
+}
+
+/// Post, validate, cancel, claim until full; bonds locked by CPI.
+pub fn post_cancel_claim(backend: Backend) -> TestChain {
+    let mut w = JobsWorld::new(backend);
+    let requester = w.requester.insecure_clone();
+
+    // Post: the deposit moves into escrow, the job records the market's terms and deadlines.
+    let sent =
+        w.s.chain
+            .ok("post job 1", &[w.post_ix(w.args(1, 3, 2))], &[&requester]);
+    let job1 = pda::job(&w.market, &requester.pubkey(), 1).0;
+    let escrow1 = pda::escrow(&job1).0;
+    let now = w.s.chain.now();
+    assert_eq!(w.s.chain.token_balance(&escrow1), 30_000);
+    assert_eq!(
+        w.s.chain.token_balance(&w.requester_tokens),
+        REQUESTER_TOKENS - 30_000
+    );
+    let j = w.job(&job1);
+    assert_eq!(
+        (j.market, j.requester, j.nonce, j.spec_hash),
+        (w.market, requester.pubkey(), 1, [7; 32])
+    );
+    assert_eq!(
+        (
+            j.replicas,
+            j.quorum,
+            j.bond,
+            j.reward_per_replica,
+            j.deposited
+        ),
+        (3, 2, 5_000, 10_000, 30_000)
+    );
+    assert_eq!(
+        (j.status, j.claimed, j.fee_bps, j.slash_wrong_bps),
+        (job_status::OPEN, 0, 250, 5_000)
+    );
+    assert_eq!(
+        (j.claim_deadline, j.commit_deadline, j.reveal_deadline),
+        (now + 60, now + 660, now + 780)
+    );
+    assert_eq!(
+        (j.bump, j.escrow_bump),
+        (
+            pda::job(&w.market, &requester.pubkey(), 1).1,
+            pda::escrow(&job1).1
+        )
+    );
+    assert_eq!(j.spec_uri(), "file:///jobs/1/manifest.json");
+    assert!(j.slots.iter().all(|s| s.state == slot_state::FREE));
+    if let Some(e) = w.s.chain.event::<ev::JobPosted>(&sent) {
+        assert_eq!(
+            (e.job, e.deposited, e.replicas, e.quorum, e.claim_deadline),
+            (job1, 30_000, 3, 2, now + 60)
+        );
+    }
+
+    // Every refusal of post_job, with its error.
+    let cases: [(&str, PostJobArgs, E); 8] = [
+        (
+            "zero replicas",
+            PostJobArgs {
+                replicas: 0,
+                quorum: 0,
+                ..w.args(9, 1, 1)
+            },
+            E::InvalidReplicas,
+        ),
+        (
+            "above max_replicas",
+            PostJobArgs {
+                replicas: 5,
+                quorum: 3,
+                ..w.args(9, 1, 1)
+            },
+            E::InvalidReplicas,
+        ),
+        ("quorum not a majority", w.args(9, 4, 2), E::InvalidQuorum),
+        ("quorum above replicas", w.args(9, 3, 4), E::InvalidQuorum),
+        (
+            "bond below minimum",
+            PostJobArgs {
+                bond: 999,
+                ..w.args(9, 1, 1)
+            },
+            E::BondBelowMinimum,
+        ),
+        (
+            "zero reward",
+            PostJobArgs {
+                reward_per_replica: 0,
+                ..w.args(9, 1, 1)
+            },
+            E::ZeroReward,
+        ),
+        (
+            "zero spec hash",
+            PostJobArgs {
+                spec_hash: [0; 32],
+                ..w.args(9, 1, 1)
+            },
+            E::MissingSpecHash,
+        ),
+        (
+            "spec uri of 129 bytes",
+            PostJobArgs {
+                spec_uri: "x".repeat(129),
+                ..w.args(9, 1, 1)
+            },
+            E::UriTooLong,
+        ),
+    ];
+    for (label, args, error) in cases {
+        w.s.chain
+            .fail(label, &[w.post_ix(args)], &[&requester])
+            .assert_error(error);
+    }
+    let big = PostJobArgs {
+        reward_per_replica: u64::MAX / 2,
+        ..w.args(9, 3, 2)
+    };
+    w.s.chain
+        .fail("deposit overflows u64", &[w.post_ix(big)], &[&requester])
+        .assert_error(E::MathOverflow);
+    let too_much = PostJobArgs {
+        reward_per_replica: REQUESTER_TOKENS,
+        ..w.args(9, 1, 1)
+    };
+    w.s.chain.fail(
+        "deposit beyond the wallet",
+        &[w.post_ix(too_much)],
+        &[&requester],
+    );
+    w.s.chain.fail(
+        "same nonce again",
+        &[w.post_ix(w.args(1, 1, 1))],
+        &[&requester],
+    );
+    assert_eq!(
+        w.s.chain.token_balance(&escrow1),
+        30_000,
+        "refused posts moved nothing"
+    );
+
+    // Cancel: only the requester, only while nobody holds a slot; refund + rent back.
+    let mallory = w.s.chain.funded_keypair("mallory", 1);
+    let ix_ = ix::jobs::cancel_job(&mallory.pubkey(), &job1, &w.pay_mint, &w.requester_tokens);
+    w.s.chain
+        .fail("cancel by a stranger", &[ix_], &[&mallory])
+        .assert_error(E::NotRequester);
+    let rent =
+        w.s.chain.svm.get_balance(&job1).unwrap() + w.s.chain.svm.get_balance(&escrow1).unwrap();
+    let lamports = w.s.chain.svm.get_balance(&requester.pubkey()).unwrap();
+    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job1, &w.pay_mint, &w.requester_tokens);
+    let sent = w.s.chain.ok("cancel job 1", &[ix_], &[&requester]);
+    assert!(!w.s.chain.exists(&job1) && !w.s.chain.exists(&escrow1));
+    assert_eq!(
+        w.s.chain.token_balance(&w.requester_tokens),
+        REQUESTER_TOKENS
+    );
+    assert_eq!(
+        w.s.chain.svm.get_balance(&requester.pubkey()).unwrap(),
+        lamports + rent
+    );
+    if let Some(e) = w.s.chain.event::<ev::JobCancelled>(&sent) {
+        assert_eq!((e.job, e.refund), (job1, 30_000));
+    }
+
+    // Claims lock the bond through the CPI; one slot per provider; full is full.
+    let job2 = w.post(2, 3, 2);
+    let ps: Vec<TestProvider> = (0..4)
+        .map(|i| w.s.staked_provider(&format!("p{i}"), 20_000, 10_000))
+        .collect();
+    let sent =
+        w.s.chain
+            .ok("p0 claims", &[w.claim_ix(&ps[0], &job2)], &[&ps[0].owner]);
+    assert_eq!(w.s.amounts(&ps[0]), (10_000, 5_000, 0));
+    if let Some(e) = w.s.chain.event::<ev::JobClaimed>(&sent) {
+        assert_eq!(
+            (e.job, e.provider, e.slot, e.bond),
+            (job2, ps[0].account, 0, 5_000)
+        );
+    }
+    w.s.chain
+        .fail(
+            "p0 claims twice",
+            &[w.claim_ix(&ps[0], &job2)],
+            &[&ps[0].owner],
+        )
+        .assert_error(E::AlreadyClaimed);
+    w.s.chain
+        .ok("p1 claims", &[w.claim_ix(&ps[1], &job2)], &[&ps[1].owner]);
+    w.s.chain
+        .ok("p2 claims", &[w.claim_ix(&ps[2], &job2)], &[&ps[2].owner]);
+    w.s.chain
+        .fail(
+            "p3 finds it full",
+            &[w.claim_ix(&ps[3], &job2)],
+            &[&ps[3].owner],
+        )
+        .assert_error(E::JobFull);
+    let j = w.job(&job2);
+    assert_eq!(j.claimed, 3);
+    for (i, p) in ps[..3].iter().enumerate() {
+        assert_eq!(
+            (j.slots[i].provider, j.slots[i].state),
+            (p.account, slot_state::CLAIMED)
+        );
+        assert_eq!(w.s.amounts(p), (10_000, 5_000, 0));
+    }
+    assert_eq!(
+        w.s.amounts(&ps[3]),
+        (10_000, 0, 0),
+        "a refused claim locks nothing"
+    );
+    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job2, &w.pay_mint, &w.requester_tokens);
+    w.s.chain
+        .fail("cancel a claimed job", &[ix_], &[&requester])
+        .assert_error(E::JobHasClaims);
+
+    // A second job: stake is per provider, so p0 can bond twice while it has free stake...
+    let job3 = w.post(3, 1, 1);
+    w.s.chain.ok(
+        "p0 claims a second job",
+        &[w.claim_ix(&ps[0], &job3)],
+        &[&ps[0].owner],
+    );
+    assert_eq!(w.s.amounts(&ps[0]), (10_000, 10_000, 0));
+    // ...but not a third time: the staking program refuses the lock inside the CPI.
+    let job4 = w.post(4, 1, 1);
+    w.s.chain
+        .fail(
+            "claim without free stake",
+            &[w.claim_ix(&ps[0], &job4)],
+            &[&ps[0].owner],
+        )
+        .assert_error(StakingError::InsufficientFreeStake);
+    // Too late: the claim window is over.
+    w.s.chain.warp_seconds(60);
+    w.s.chain
+        .fail(
+            "claim after the window",
+            &[w.claim_ix(&ps[3], &job4)],
+            &[&ps[3].owner],
+        )
+        .assert_error(E::ClaimWindowClosed);
+    w.s.chain
+}
+
+/// Attack classes on the jobs instructions built so far.
+pub fn attacks(backend: Backend) -> TestChain {
+    use anchor_lang::error::ErrorCode as A;
+    let mut w = JobsWorld::new(backend);
+    let requester = w.requester.insecure_clone();
+    let job = w.post(1, 2, 2);
+    let alice = w.s.staked_provider("alice", 20_000, 10_000);
+    let bob = w.s.staked_provider("bob", 20_000, 10_000);
+    let code = |c: A| -> u32 { c.into() };
+
+    // Missing signer.
+    let ix_ = unsign(w.claim_ix(&alice, &job), &alice.owner.pubkey());
+    w.s.chain
+        .fail("claim without signature", &[ix_], &[])
+        .assert_error(code(A::AccountNotSigner));
+    let ix_ = unsign(w.post_ix(w.args(5, 1, 1)), &requester.pubkey());
+    w.s.chain.fail("post without signature", &[ix_], &[]);
+
+    // Someone else's provider account.
+    let mut acc = ix::jobs::claim_job_accounts(&bob.owner.pubkey(), &w.market, &job, &w.s.pool);
+    acc.provider = alice.account;
+    let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
+    w.s.chain
+        .fail("claim with another's stake", &[ix_], &[&bob.owner])
+        .assert_error(E::NotProviderOwner);
+
+    // A fake slasher (not the PDA) and a fake staking program.
+    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
+    acc.slasher = bob.owner.pubkey();
+    let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
+    w.s.chain
+        .fail("claim with a fake slasher", &[ix_], &[&alice.owner])
+        .assert_error(code(A::ConstraintSeeds));
+    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
+    acc.staking_program = depin_jobs::ID;
+    let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
+    w.s.chain
+        .fail("claim with a fake staking program", &[ix_], &[&alice.owner])
+        .assert_error(code(A::InvalidProgramId));
+
+    // Stake in another pool (another stake mint, same slasher PDA).
+    let other_mint = w.s.chain.create_mint("other-stake-mint", 6);
+    let other_treasury =
+        w.s.chain
+            .create_token_account("other-treasury", &other_mint, &w.s.admin.pubkey(), 0);
+    let args = depin_staking::instructions::InitializePoolArgs {
+        unbonding_seconds: 0,
+        slasher: pda::slasher().0,
+    };
+    let ix_ = ix::staking::initialize_pool(&w.s.admin.pubkey(), &other_mint, &other_treasury, args);
+    let admin = w.s.admin.insecure_clone();
+    w.s.chain.ok("other pool", &[ix_], &[&admin]);
+    let other_pool = pda::pool(&other_mint).0;
+    let carol = w.s.chain.funded_keypair("carol", 2);
+    let carol_tokens =
+        w.s.chain
+            .create_token_account("carol-other", &other_mint, &carol.pubkey(), 10_000);
+    w.s.chain.ok(
+        "carol registers there",
+        &[ix::staking::register_provider(
+            &carol.pubkey(),
+            &other_pool,
+            "c",
+        )],
+        &[&carol],
+    );
+    w.s.chain.ok(
+        "carol stakes there",
+        &[ix::staking::stake(
+            &carol.pubkey(),
+            &other_mint,
+            &carol_tokens,
+            10_000,
+        )],
+        &[&carol],
+    );
+    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &w.market, &job, &other_pool);
+    w.s.chain
+        .fail("claim with stake in another pool", &[ix_], &[&carol])
+        .assert_error(E::WrongStakingPool);
+    let mut acc = ix::jobs::claim_job_accounts(&carol.pubkey(), &w.market, &job, &w.s.pool);
+    acc.provider = pda::provider(&other_pool, &carol.pubkey()).0;
+    let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
+    w.s.chain
+        .fail("foreign provider, right pool", &[ix_], &[&carol])
+        .assert_error(E::WrongStakingPool);
+    assert_eq!(
+        w.s.chain
+            .account::<Provider>(&pda::provider(&other_pool, &carol.pubkey()).0)
+            .locked,
+        0
+    );
+
+    // A job of another market.
+    let mut cfg2 = test_config();
+    cfg2.market_id = 2;
+    let ix_ = ix::jobs::initialize_market(
+        &admin.pubkey(),
+        &w.pay_mint,
+        &w.s.pool,
+        &w.fee_treasury,
+        cfg2,
+    );
+    w.s.chain.ok("market 2", &[ix_], &[&admin]);
+    let market2 = pda::market(&w.pay_mint, 2).0;
+    let ix_ = ix::jobs::post_job(
+        &requester.pubkey(),
+        &market2,
+        &w.pay_mint,
+        &w.requester_tokens,
+        w.args(1, 1, 1),
+    );
+    w.s.chain.ok("post in market 2", &[ix_], &[&requester]);
+    let job_m2 = pda::job(&market2, &requester.pubkey(), 1).0;
+    let ix_ = ix::jobs::claim_job(&alice.owner.pubkey(), &w.market, &job_m2, &w.s.pool);
+    w.s.chain
+        .fail(
+            "claim a job through another market",
+            &[ix_],
+            &[&alice.owner],
+        )
+        .assert_error(E::WrongMarket);
+
+    // Type cosplay: the market passed as the job.
+    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
+    acc.job = w.market;
+    let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
+    w.s.chain
+        .fail("market as job", &[ix_], &[&alice.owner])
+        .assert_error(code(A::AccountDiscriminatorMismatch));
+
+    // Wrong mint / fake token program on post; escrow of another job on cancel.
+    let other_pay =
+        w.s.chain
+            .create_token_account("req-other", &other_mint, &requester.pubkey(), 50_000);
+    let ix_ = ix::jobs::post_job(
+        &requester.pubkey(),
+        &w.market,
+        &w.pay_mint,
+        &other_pay,
+        w.args(6, 1, 1),
+    );
+    w.s.chain
+        .fail("pay with another mint", &[ix_], &[&requester])
+        .assert_error(E::WrongMint);
+    let mut acc = ix::jobs::post_job_accounts(
+        &requester.pubkey(),
+        &w.market,
+        &w.pay_mint,
+        &w.requester_tokens,
+        6,
+    );
+    acc.token_program = depin_jobs::ID;
+    let ix_ = ix::instruction(
+        depin_jobs::ID,
+        acc,
+        depin_jobs::instruction::PostJob {
+            args: w.args(6, 1, 1),
+        },
+    );
+    w.s.chain
+        .fail("fake token program", &[ix_], &[&requester])
+        .assert_error(code(A::InvalidProgramId));
+    let mut acc = ix::jobs::cancel_job_accounts(
+        &requester.pubkey(),
+        &job_m2,
+        &w.pay_mint,
+        &w.requester_tokens,
+    );
+    acc.escrow = pda::escrow(&job).0;
+    let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::CancelJob {});
+    w.s.chain
+        .fail("cancel with another job's escrow", &[ix_], &[&requester])
+        .assert_error(code(A::ConstraintSeeds));
+
+    // Paused market: no posts, no claims; resuming restores both.
+    let paused = UpdateMarketArgs {
+        paused: Some(true),
+        ..Default::default()
+    };
+    let ix_ = ix::jobs::update_market(&bob.owner.pubkey(), &w.market, None, None, paused.clone());
+    w.s.chain
+        .fail("pause by a stranger", &[ix_], &[&bob.owner])
+        .assert_error(E::NotMarketAdmin);
+    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, None, paused);
+    w.s.chain.ok("pause", &[ix_], &[&admin]);
+    w.s.chain
+        .fail(
+            "claim while paused",
+            &[w.claim_ix(&alice, &job)],
+            &[&alice.owner],
+        )
+        .assert_error(E::MarketPaused);
+    w.s.chain
+        .fail(
+            "post while paused",
+            &[w.post_ix(w.args(7, 1, 1))],
+            &[&requester],
+        )
+        .assert_error(E::MarketPaused);
+    let mut cfg = test_config();
+    cfg.market_id = 9;
+    let bad = UpdateMarketArgs {
+        config: Some(cfg),
+        paused: Some(false),
+    };
+    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, None, bad);
+    w.s.chain
+        .fail("change the market id", &[ix_], &[&admin])
+        .assert_error(E::MarketIdImmutable);
+    let mut cfg = test_config();
+    cfg.fee_bps = 100;
+    let resume = UpdateMarketArgs {
+        config: Some(cfg.clone()),
+        paused: Some(false),
+    };
+    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, None, resume);
+    w.s.chain.ok("resume with a lower fee", &[ix_], &[&admin]);
+    assert_eq!(w.s.chain.account::<Market>(&w.market).config, cfg);
+    assert_eq!(
+        w.job(&job).fee_bps,
+        250,
+        "a posted job keeps the terms it was posted with"
+    );
+    w.s.chain.ok(
+        "claim after resume",
+        &[w.claim_ix(&alice, &job)],
+        &[&alice.owner],
+    );
+    w.s.chain
+}
