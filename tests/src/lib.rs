@@ -406,16 +406,29 @@ impl TestChain {
 }
 
 impl Step {
-    /// Names of the top-level program instructions this step ran (from Anchor's
-    /// `Program log: Instruction: X` lines), e.g. `["Stake"]`.
+    /// Names of the top-level instructions this step ran (Anchor's `Instruction: X` log line
+    /// at invoke depth 1; instructions reached by CPI are not counted), e.g. `["ClaimJob"]`.
     pub fn instruction_names(&self) -> Vec<String> {
-        self.logs
-            .iter()
-            .filter_map(|l| {
-                l.strip_prefix("Program log: Instruction: ")
-                    .map(str::to_owned)
-            })
-            .collect()
+        let mut depth = 0usize;
+        let mut names = Vec::new();
+        for line in &self.logs {
+            if let Some(rest) = line.strip_prefix("Program ") {
+                if let Some(d) = rest.split(" invoke [").nth(1) {
+                    depth = d.trim_end_matches(']').parse().unwrap_or(depth);
+                    continue;
+                }
+                if rest.ends_with(" success") || rest.contains(" failed: ") {
+                    depth = depth.saturating_sub(1);
+                    continue;
+                }
+            }
+            if depth == 1 {
+                if let Some(name) = line.strip_prefix("Program log: Instruction: ") {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names
     }
 }
 
