@@ -263,7 +263,7 @@ pub mod jobs {
     use crate::{pda, JOBS_PROGRAM_ID};
     use depin_jobs::{
         accounts as a, instruction as i,
-        instructions::{MarketConfig, PostJobArgs, UpdateMarketArgs},
+        instructions::{MarketConfig, PostJobArgs, RevealArgs, UpdateMarketArgs},
     };
 
     fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
@@ -416,5 +416,74 @@ pub mod jobs {
             claim_job_accounts(owner, market, job, staking_pool),
             i::ClaimJob {},
         )
+    }
+
+    /// Accounts of `abandon_job` for `owner`'s provider in the market's `staking_pool`
+    /// (`stake_mint` and `pool_treasury` are the pool's).
+    pub fn abandon_job_accounts(
+        owner: &Pubkey,
+        market: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+        stake_mint: &Pubkey,
+        pool_treasury: &Pubkey,
+    ) -> a::AbandonJob {
+        a::AbandonJob {
+            owner: *owner,
+            market: *market,
+            job: *job,
+            staking_pool: *staking_pool,
+            provider: pda::provider(staking_pool, owner).0,
+            slasher: pda::slasher().0,
+            stake_mint: *stake_mint,
+            vault: pda::vault(staking_pool).0,
+            treasury: *pool_treasury,
+            token_program: anchor_spl::token::ID,
+            staking_program: crate::STAKING_PROGRAM_ID,
+        }
+    }
+
+    /// `abandon_job`: give back `owner`'s claimed slot before committing.
+    pub fn abandon_job(
+        owner: &Pubkey,
+        market: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+        stake_mint: &Pubkey,
+        pool_treasury: &Pubkey,
+    ) -> Instruction {
+        let accounts =
+            abandon_job_accounts(owner, market, job, staking_pool, stake_mint, pool_treasury);
+        ix(accounts, i::AbandonJob {})
+    }
+
+    /// `commit_result` of `owner`'s slot; see [`depin_core::hash::commitment`].
+    pub fn commit_result(
+        owner: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+        commitment: [u8; 32],
+    ) -> Instruction {
+        let accounts = a::CommitResult {
+            owner: *owner,
+            job: *job,
+            provider: pda::provider(staking_pool, owner).0,
+        };
+        ix(accounts, i::CommitResult { commitment })
+    }
+
+    /// `reveal_result` of `owner`'s slot.
+    pub fn reveal_result(
+        owner: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+        args: RevealArgs,
+    ) -> Instruction {
+        let accounts = a::RevealResult {
+            owner: *owner,
+            job: *job,
+            provider: pda::provider(staking_pool, owner).0,
+        };
+        ix(accounts, i::RevealResult { args })
     }
 }

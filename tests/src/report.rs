@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 8] = [
+pub const SCENARIOS: [Scenario; 9] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
@@ -23,6 +23,7 @@ pub const SCENARIOS: [Scenario; 8] = [
         scenarios::jobs::post_cancel_claim,
     ),
     ("jobs::attacks", scenarios::jobs::attacks),
+    ("jobs::commit_reveal", scenarios::jobs::commit_reveal),
 ];
 
 /// Compute units of one instruction over all its successful single-instruction transactions.

@@ -60,6 +60,28 @@ pub enum JobsError {
     AlreadyClaimed,
     #[msg("Every slot of this job is taken")]
     JobFull,
+    #[msg("Token account is not the pool's vault")]
+    WrongVault,
+    #[msg("This provider holds no slot of this job")]
+    NotSlotHolder,
+    #[msg("The slot is already committed")]
+    AlreadyCommitted,
+    #[msg("The slot has not committed")]
+    NotCommitted,
+    #[msg("The slot is already revealed")]
+    AlreadyRevealed,
+    #[msg("The commit deadline has passed")]
+    CommitWindowClosed,
+    #[msg("Reveals are not open yet: some held slot has not committed")]
+    RevealNotOpen,
+    #[msg("The reveal deadline has passed")]
+    RevealWindowClosed,
+    #[msg("Commitment must not be zero")]
+    ZeroCommitment,
+    #[msg("Another slot already holds this commitment")]
+    DuplicateCommitment,
+    #[msg("Result hash and salt do not match the commitment")]
+    CommitmentMismatch,
     #[msg("Arithmetic overflow")]
     MathOverflow,
     #[msg("Arithmetic underflow")]

@@ -90,3 +90,46 @@ pub struct JobClaimed {
     /// Stake locked.
     pub bond: u64,
 }
+
+/// A provider gave a claimed slot back before committing.
+#[event]
+pub struct JobAbandoned {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account that held the slot.
+    pub provider: Pubkey,
+    /// Slot index (free again).
+    pub slot: u8,
+    /// Bond slashed to the pool treasury.
+    pub penalty: u64,
+    /// Bond released back to free stake.
+    pub released: u64,
+}
+
+/// A provider committed to a result.
+#[event]
+pub struct ResultCommitted {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Slot index.
+    pub slot: u8,
+    /// The commitment.
+    pub commitment: [u8; 32],
+}
+
+/// A provider revealed its result.
+#[event]
+pub struct ResultRevealed {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Slot index.
+    pub slot: u8,
+    /// The result hash (matches the commitment).
+    pub result_hash: [u8; 32],
+    /// Where the output is published.
+    pub result_uri: String,
+}

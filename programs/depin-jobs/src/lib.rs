@@ -47,6 +47,23 @@ pub mod depin_jobs {
         ClaimJob::handle(ctx)
     }
 
+    /// Give a claimed slot back before committing (small penalty, rest of the bond released).
+    pub fn abandon_job(ctx: Context<AbandonJob>) -> Result<()> {
+        AbandonJob::handle(ctx)
+    }
+
+    /// Commit to a result: `sha256("depin-commit-v1" ‖ job ‖ provider ‖ result_hash ‖ salt)`.
+    #[access_control(ctx.accounts.validate(&commitment))]
+    pub fn commit_result(ctx: Context<CommitResult>, commitment: [u8; 32]) -> Result<()> {
+        CommitResult::handle(ctx, commitment)
+    }
+
+    /// Reveal a committed result.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn reveal_result(ctx: Context<RevealResult>, args: RevealArgs) -> Result<()> {
+        RevealResult::handle(ctx, args)
+    }
+
     /// Cancel a job nobody holds a slot of; refund the escrow.
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         CancelJob::handle(ctx)

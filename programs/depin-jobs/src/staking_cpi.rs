@@ -57,3 +57,111 @@ pub fn lock(a: &SlasherAccounts<'_, '_>, slasher_bump: u8, amount: u64) -> Resul
     )?;
     Ok(())
 }
+
+/// The token accounts a slash moves tokens between.
+pub struct SlashTokenAccounts<'a, 'info> {
+    /// The pool's stake mint.
+    pub stake_mint: &'a AccountInfo<'info>,
+    /// The pool's vault.
+    pub vault: &'a AccountInfo<'info>,
+    /// The pool's treasury (the only slash destination `depin_staking` accepts).
+    pub treasury: &'a AccountInfo<'info>,
+    /// The SPL Token program.
+    pub token_program: &'a AccountInfo<'info>,
+}
+
+/// `depin_staking::unlock { amount, completed }`.
+pub fn unlock(
+    a: &SlasherAccounts<'_, '_>,
+    slasher_bump: u8,
+    amount: u64,
+    completed: bool,
+) -> Result<()> {
+    let mut data = [0u8; 17];
+    data[..8].copy_from_slice(depin_staking::instruction::Unlock::DISCRIMINATOR);
+    data[8..16].copy_from_slice(&amount.to_le_bytes());
+    data[16] = completed as u8;
+    let ix = Instruction {
+        program_id: depin_staking::ID,
+        accounts: vec![
+            AccountMeta::new_readonly(a.slasher.key(), true),
+            AccountMeta::new_readonly(a.pool.key(), false),
+            AccountMeta::new(a.provider.key(), false),
+        ],
+        data: data.to_vec(),
+    };
+    let bump = [slasher_bump];
+    let signer: &[&[u8]] = &[seeds::SLASHER, &bump];
+    invoke_signed(
+        &ix,
+        &[
+            a.slasher.clone(),
+            a.pool.clone(),
+            a.provider.clone(),
+            a.staking_program.clone(),
+        ],
+        &[signer],
+    )?;
+    Ok(())
+}
+
+/// `depin_staking::slash { amount, release }`: `amount` of the bond to the pool treasury,
+/// `release` more back to free stake.
+pub fn slash<'info>(
+    a: &SlasherAccounts<'_, 'info>,
+    t: &SlashTokenAccounts<'_, 'info>,
+    slasher_bump: u8,
+    amount: u64,
+    release: u64,
+) -> Result<()> {
+    let mut data = [0u8; 24];
+    data[..8].copy_from_slice(depin_staking::instruction::Slash::DISCRIMINATOR);
+    data[8..16].copy_from_slice(&amount.to_le_bytes());
+    data[16..].copy_from_slice(&release.to_le_bytes());
+    let ix = Instruction {
+        program_id: depin_staking::ID,
+        accounts: vec![
+            AccountMeta::new_readonly(a.slasher.key(), true),
+            AccountMeta::new(a.pool.key(), false),
+            AccountMeta::new(a.provider.key(), false),
+            AccountMeta::new_readonly(t.stake_mint.key(), false),
+            AccountMeta::new(t.vault.key(), false),
+            AccountMeta::new(t.treasury.key(), false),
+            AccountMeta::new_readonly(t.token_program.key(), false),
+        ],
+        data: data.to_vec(),
+    };
+    let bump = [slasher_bump];
+    let signer: &[&[u8]] = &[seeds::SLASHER, &bump];
+    invoke_signed(
+        &ix,
+        &[
+            a.slasher.clone(),
+            a.pool.clone(),
+            a.provider.clone(),
+            t.stake_mint.clone(),
+            t.vault.clone(),
+            t.treasury.clone(),
+            t.token_program.clone(),
+            a.staking_program.clone(),
+        ],
+        &[signer],
+    )?;
+    Ok(())
+}
+
+/// Release a bond, slashing `penalty` of it first when non-zero (one CPI either way).
+pub fn settle_bond<'info>(
+    a: &SlasherAccounts<'_, 'info>,
+    t: &SlashTokenAccounts<'_, 'info>,
+    slasher_bump: u8,
+    bond: u64,
+    penalty: u64,
+    completed: bool,
+) -> Result<()> {
+    if penalty == 0 {
+        unlock(a, slasher_bump, bond, completed)
+    } else {
+        slash(a, t, slasher_bump, penalty, bond - penalty)
+    }
+}

@@ -43,6 +43,10 @@ pub mod slot_state {
     pub const FREE: u8 = 0;
     /// Claimed; the provider's bond is locked.
     pub const CLAIMED: u8 = 1;
+    /// Commitment recorded.
+    pub const COMMITTED: u8 = 2;
+    /// Result hash revealed (checked against the commitment).
+    pub const REVEALED: u8 = 3;
 }
 
 /// One replica of a job (zero-copy).
@@ -144,6 +148,16 @@ impl Job {
         self.slots[..self.replicas as usize]
             .iter()
             .position(|s| s.state == slot_state::FREE)
+    }
+
+    /// Whether reveals are accepted at `now`: every replica committed; or the claim window is
+    /// over and every held slot committed (no new claimant can appear who could copy a
+    /// revealed hash); or the commit deadline passed. And the reveal deadline has not.
+    pub fn reveal_open(&self, now: i64) -> bool {
+        let all_in = self.committed == self.replicas
+            || (now >= self.claim_deadline && self.committed == self.claimed)
+            || now >= self.commit_deadline;
+        all_in && now < self.reveal_deadline
     }
 
     /// The spec URI as text.

@@ -5,7 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use depin_client::{accounts::decode_zero_copy, ix, pda, Job, Market, Provider};
 use depin_jobs::{
     events as ev,
-    instructions::{MarketConfig, PostJobArgs, UpdateMarketArgs},
+    instructions::{MarketConfig, PostJobArgs, RevealArgs, UpdateMarketArgs},
     state::{job_status, slot_state},
     JobsError as E,
 };
@@ -119,6 +119,47 @@ impl JobsWorld {
     /// `claim_job` of `p` on `job`.
     pub fn claim_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
         ix::jobs::claim_job(&p.owner.pubkey(), &self.market, job, &self.s.pool)
+    }
+
+    /// `abandon_job` of `p` on `job`.
+    pub fn abandon_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
+        let s = &self.s;
+        ix::jobs::abandon_job(
+            &p.owner.pubkey(),
+            &self.market,
+            job,
+            &s.pool,
+            &s.mint,
+            &s.treasury,
+        )
+    }
+
+    /// `commit_result` of `p` for `result_hash` with `salt`.
+    pub fn commit_ix(
+        &self,
+        p: &TestProvider,
+        job: &Pubkey,
+        result_hash: [u8; 32],
+        salt: [u8; 32],
+    ) -> Instruction {
+        let c = depin_core::hash::commitment(job, &p.account, &result_hash, &salt);
+        ix::jobs::commit_result(&p.owner.pubkey(), job, &self.s.pool, c)
+    }
+
+    /// `reveal_result` of `p`.
+    pub fn reveal_ix(
+        &self,
+        p: &TestProvider,
+        job: &Pubkey,
+        result_hash: [u8; 32],
+        salt: [u8; 32],
+    ) -> Instruction {
+        let args = RevealArgs {
+            result_hash,
+            salt,
+            result_uri: format!("file:///out/{}", p.account),
+        };
+        ix::jobs::reveal_result(&p.owner.pubkey(), job, &self.s.pool, args)
     }
 
     /// The job account.
@@ -604,6 +645,239 @@ pub fn attacks(backend: Backend) -> TestChain {
         "claim after resume",
         &[w.claim_ix(&alice, &job)],
         &[&alice.owner],
+    );
+    w.s.chain
+}
+
+/// Abandon and re-claim, commit, reveal: every rule of the commit-reveal phase.
+pub fn commit_reveal(backend: Backend) -> TestChain {
+    let mut w = JobsWorld::new(backend);
+    let job = w.post(1, 3, 2);
+    let ps: Vec<TestProvider> = (0..5)
+        .map(|i| w.s.staked_provider(&format!("p{i}"), 20_000, 20_000))
+        .collect();
+    for p in &ps[..3] {
+        w.s.chain.ok("claim", &[w.claim_ix(p, &job)], &[&p.owner]);
+    }
+    let (h_a, h_b) = (
+        depin_core::hash::result_hash(0, b"42"),
+        depin_core::hash::result_hash(0, b"41"),
+    );
+    let salt = |i: u8| [i + 100; 32];
+
+    // Abandon: only a holder, only before committing; 1 % of the bond goes to the pool treasury.
+    w.s.chain
+        .fail(
+            "abandon by a non-holder",
+            &[w.abandon_ix(&ps[3], &job)],
+            &[&ps[3].owner],
+        )
+        .assert_error(E::NotSlotHolder);
+    let treasury_before = w.s.chain.token_balance(&w.s.treasury);
+    let sent = w.s.chain.ok(
+        "p2 abandons",
+        &[w.abandon_ix(&ps[2], &job)],
+        &[&ps[2].owner],
+    );
+    assert_eq!(w.s.amounts(&ps[2]), (19_950, 0, 0));
+    assert_eq!(w.s.chain.token_balance(&w.s.treasury), treasury_before + 50);
+    if let Some(e) = w.s.chain.event::<ev::JobAbandoned>(&sent) {
+        assert_eq!(
+            (e.provider, e.slot, e.penalty, e.released),
+            (ps[2].account, 2, 50, 4_950)
+        );
+    }
+    let j = w.job(&job);
+    assert_eq!((j.claimed, j.slots[2].state), (2, slot_state::FREE));
+    w.s.chain.ok(
+        "p3 re-claims the freed slot",
+        &[w.claim_ix(&ps[3], &job)],
+        &[&ps[3].owner],
+    );
+    assert_eq!(w.job(&job).slots[2].provider, ps[3].account);
+
+    // Commit: holders only, once, non-zero, no copies.
+    w.s.chain.ok(
+        "p0 commits",
+        &[w.commit_ix(&ps[0], &job, h_a, salt(0))],
+        &[&ps[0].owner],
+    );
+    w.s.chain
+        .fail(
+            "p0 commits again",
+            &[w.commit_ix(&ps[0], &job, h_a, salt(0))],
+            &[&ps[0].owner],
+        )
+        .assert_error(E::AlreadyCommitted);
+    let zero = ix::jobs::commit_result(&ps[1].owner.pubkey(), &job, &w.s.pool, [0; 32]);
+    w.s.chain
+        .fail("zero commitment", &[zero], &[&ps[1].owner])
+        .assert_error(E::ZeroCommitment);
+    let copied = w.job(&job).slots[0].commitment;
+    let copy = ix::jobs::commit_result(&ps[1].owner.pubkey(), &job, &w.s.pool, copied);
+    w.s.chain
+        .fail("p1 copies p0's commitment", &[copy], &[&ps[1].owner])
+        .assert_error(E::DuplicateCommitment);
+    w.s.chain
+        .fail(
+            "commit by a non-holder",
+            &[w.commit_ix(&ps[4], &job, h_a, salt(4))],
+            &[&ps[4].owner],
+        )
+        .assert_error(E::NotSlotHolder);
+    w.s.chain.ok(
+        "p1 commits",
+        &[w.commit_ix(&ps[1], &job, h_b, salt(1))],
+        &[&ps[1].owner],
+    );
+    w.s.chain
+        .fail(
+            "abandon after committing",
+            &[w.abandon_ix(&ps[1], &job)],
+            &[&ps[1].owner],
+        )
+        .assert_error(E::AlreadyCommitted);
+
+    // Reveals wait until no held slot is uncommitted (the claim window is still open).
+    w.s.chain
+        .fail(
+            "reveal too early",
+            &[w.reveal_ix(&ps[0], &job, h_a, salt(0))],
+            &[&ps[0].owner],
+        )
+        .assert_error(E::RevealNotOpen);
+    w.s.chain.ok(
+        "p3 commits",
+        &[w.commit_ix(&ps[3], &job, h_a, salt(3))],
+        &[&ps[3].owner],
+    );
+    let j = w.job(&job);
+    assert_eq!((j.committed, j.revealed), (3, 0));
+    assert!(j.slots[..3]
+        .iter()
+        .all(|s| s.state == slot_state::COMMITTED));
+
+    // Reveal: the hash and salt must open the commitment; once.
+    w.s.chain
+        .fail(
+            "wrong salt",
+            &[w.reveal_ix(&ps[0], &job, h_a, salt(9))],
+            &[&ps[0].owner],
+        )
+        .assert_error(E::CommitmentMismatch);
+    let sent = w.s.chain.ok(
+        "p0 reveals",
+        &[w.reveal_ix(&ps[0], &job, h_a, salt(0))],
+        &[&ps[0].owner],
+    );
+    if let Some(e) = w.s.chain.event::<ev::ResultRevealed>(&sent) {
+        assert_eq!((e.provider, e.slot, e.result_hash), (ps[0].account, 0, h_a));
+    }
+    w.s.chain
+        .fail(
+            "p0 reveals again",
+            &[w.reveal_ix(&ps[0], &job, h_a, salt(0))],
+            &[&ps[0].owner],
+        )
+        .assert_error(E::AlreadyRevealed);
+    // p1 committed to h_b; now that h_a is public it cannot switch to it, not even with p0's salt.
+    w.s.chain
+        .fail(
+            "p1 copies the revealed hash",
+            &[w.reveal_ix(&ps[1], &job, h_a, salt(1))],
+            &[&ps[1].owner],
+        )
+        .assert_error(E::CommitmentMismatch);
+    w.s.chain
+        .fail(
+            "p1 copies hash and salt",
+            &[w.reveal_ix(&ps[1], &job, h_a, salt(0))],
+            &[&ps[1].owner],
+        )
+        .assert_error(E::CommitmentMismatch);
+    w.s.chain.ok(
+        "p1 reveals its own",
+        &[w.reveal_ix(&ps[1], &job, h_b, salt(1))],
+        &[&ps[1].owner],
+    );
+    let j = w.job(&job);
+    assert_eq!(
+        (j.revealed, j.slots[0].result_hash, j.slots[1].result_hash),
+        (2, h_a, h_b)
+    );
+    let uri = &j.slots[0].result_uri[..j.slots[0].result_uri_len as usize];
+    assert_eq!(uri, format!("file:///out/{}", ps[0].account).as_bytes());
+    // After the reveal deadline nobody reveals.
+    w.s.chain.set_unix_timestamp(j.reveal_deadline);
+    w.s.chain
+        .fail(
+            "reveal too late",
+            &[w.reveal_ix(&ps[3], &job, h_a, salt(3))],
+            &[&ps[3].owner],
+        )
+        .assert_error(E::RevealWindowClosed);
+
+    // Other ways reveals open: the claim window closing with every held slot committed, or
+    // the commit deadline passing; commits stop at the commit deadline.
+    let job2 = w.post(2, 3, 2);
+    for p in &ps[..2] {
+        w.s.chain
+            .ok("claim job 2", &[w.claim_ix(p, &job2)], &[&p.owner]);
+    }
+    w.s.chain.ok(
+        "p0 commits job 2",
+        &[w.commit_ix(&ps[0], &job2, h_a, salt(0))],
+        &[&ps[0].owner],
+    );
+    w.s.chain.ok(
+        "p1 commits job 2",
+        &[w.commit_ix(&ps[1], &job2, h_a, salt(1))],
+        &[&ps[1].owner],
+    );
+    w.s.chain
+        .fail(
+            "job 2: claim window open",
+            &[w.reveal_ix(&ps[0], &job2, h_a, salt(0))],
+            &[&ps[0].owner],
+        )
+        .assert_error(E::RevealNotOpen);
+    let j2 = w.job(&job2);
+    w.s.chain.set_unix_timestamp(j2.claim_deadline);
+    w.s.chain.ok(
+        "job 2: claim window over, all held slots in",
+        &[w.reveal_ix(&ps[0], &job2, h_a, salt(0))],
+        &[&ps[0].owner],
+    );
+    let job3 = w.post(3, 2, 2);
+    for p in &ps[..2] {
+        w.s.chain
+            .ok("claim job 3", &[w.claim_ix(p, &job3)], &[&p.owner]);
+    }
+    w.s.chain.ok(
+        "p0 commits job 3",
+        &[w.commit_ix(&ps[0], &job3, h_a, salt(0))],
+        &[&ps[0].owner],
+    );
+    let j3 = w.job(&job3);
+    w.s.chain.set_unix_timestamp(j3.commit_deadline);
+    w.s.chain
+        .fail(
+            "commit too late",
+            &[w.commit_ix(&ps[1], &job3, h_a, salt(1))],
+            &[&ps[1].owner],
+        )
+        .assert_error(E::CommitWindowClosed);
+    w.s.chain
+        .fail(
+            "abandon too late",
+            &[w.abandon_ix(&ps[1], &job3)],
+            &[&ps[1].owner],
+        )
+        .assert_error(E::CommitWindowClosed);
+    w.s.chain.ok(
+        "job 3: commit deadline passed",
+        &[w.reveal_ix(&ps[0], &job3, h_a, salt(0))],
+        &[&ps[0].owner],
     );
     w.s.chain
 }

@@ -1,0 +1,68 @@
+use anchor_lang::prelude::*;
+use depin_staking::state::Provider;
+
+use crate::{
+    errors::JobsError,
+    events::ResultCommitted,
+    state::{job_status, slot_state, Job},
+};
+
+#[derive(Accounts)]
+pub struct CommitResult<'info> {
+    /// The provider's wallet.
+    pub owner: Signer<'info>,
+
+    #[account(mut)]
+    pub job: AccountLoader<'info, Job>,
+
+    /// The provider account holding a slot of the job.
+    #[account(has_one = owner @ JobsError::NotProviderOwner)]
+    pub provider: Account<'info, Provider>,
+}
+
+impl CommitResult<'_> {
+    pub fn validate(&self, commitment: &[u8; 32]) -> Result<()> {
+        require!(*commitment != [0; 32], JobsError::ZeroCommitment);
+        Ok(())
+    }
+
+    /// Specification: commit_result
+    /// - Preconditions: job open, before `commit_deadline`; signer owns `provider`, which holds
+    ///   a claimed, not yet committed slot; `commitment` is non-zero and differs from every
+    ///   other slot's (a copied commitment could never be revealed anyway: it binds the
+    ///   provider's key).
+    /// - Effects: stores `commitment =
+    ///   sha256("depin-commit-v1" ‖ job ‖ provider ‖ result_hash ‖ salt)`; slot committed;
+    ///   `committed += 1`; emits `ResultCommitted`.
+    // Kept out of line: see docs/sbf-toolchain.md (branch range).
+    #[inline(never)]
+    pub fn handle(ctx: Context<Self>, commitment: [u8; 32]) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let provider_key = ctx.accounts.provider.key();
+        let mut job = ctx.accounts.job.load_mut()?;
+        require!(job.status == job_status::OPEN, JobsError::JobNotOpen);
+        require!(now < job.commit_deadline, JobsError::CommitWindowClosed);
+        let slot = job.slot_of(&provider_key).ok_or(JobsError::NotSlotHolder)?;
+        require!(
+            job.slots[slot].state == slot_state::CLAIMED,
+            JobsError::AlreadyCommitted
+        );
+        let replicas = job.replicas as usize;
+        require!(
+            !job.slots[..replicas]
+                .iter()
+                .any(|s| s.commitment == commitment),
+            JobsError::DuplicateCommitment
+        );
+        job.slots[slot].commitment = commitment;
+        job.slots[slot].state = slot_state::COMMITTED;
+        job.committed += 1; // at most the number of held slots
+        emit!(ResultCommitted {
+            job: ctx.accounts.job.key(),
+            provider: provider_key,
+            slot: slot as u8,
+            commitment,
+        });
+        Ok(())
+    }
+}
