@@ -5,7 +5,7 @@
 //! growth path (`RawVec::finish_grow`) computes `capacity * size_of::<AccountMeta>()` with an
 //! overflow-checked multiply, which the upstream-LLVM SBF route miscompiles (the linker check
 //! flagged it and SBF runs crashed with an access violation). Here every allocation has its
-//! final size up front: `vec![...]` of a fixed number of metas and a fixed-size data buffer.
+//! final size up front: fixed-size arrays of metas and infos, a fixed-size data buffer.
 
 use anchor_lang::{
     prelude::*,
@@ -29,33 +29,56 @@ pub struct SlasherAccounts<'a, 'info> {
     pub provider: &'a AccountInfo<'info>,
 }
 
+/// Invoke `depin_staking` with `data`, the slasher PDA signing. `metas` lists the
+/// instruction's accounts (the slasher first), `infos` the same plus the staking program.
+/// Fixed-size arrays: every allocation size is a compile-time constant.
+fn invoke_as_slasher<const M: usize, const N: usize>(
+    slasher_bump: u8,
+    data: &[u8],
+    metas: [AccountMeta; M],
+    infos: [AccountInfo<'_>; N],
+) -> Result<()> {
+    let ix = Instruction {
+        program_id: depin_staking::ID,
+        accounts: Vec::from(metas),
+        data: data.to_vec(),
+    };
+    let bump = [slasher_bump];
+    let signer: &[&[u8]] = &[seeds::SLASHER, &bump];
+    invoke_signed(&ix, &infos, &[signer])?;
+    Ok(())
+}
+
+/// `[slasher, pool, provider, staking program]` account infos.
+fn bond_infos<'info>(a: &SlasherAccounts<'_, 'info>) -> [AccountInfo<'info>; 4] {
+    [
+        a.slasher.clone(),
+        a.pool.clone(),
+        a.provider.clone(),
+        a.staking_program.clone(),
+    ]
+}
+
+/// The metas of `[slasher (signer), pool, provider (writable)]`, `pool` writable if asked.
+fn bond_metas(a: &SlasherAccounts<'_, '_>, pool_writable: bool) -> [AccountMeta; 3] {
+    let pool = if pool_writable {
+        AccountMeta::new(a.pool.key(), false)
+    } else {
+        AccountMeta::new_readonly(a.pool.key(), false)
+    };
+    [
+        AccountMeta::new_readonly(a.slasher.key(), true),
+        pool,
+        AccountMeta::new(a.provider.key(), false),
+    ]
+}
+
 /// `depin_staking::lock(amount)`.
 pub fn lock(a: &SlasherAccounts<'_, '_>, slasher_bump: u8, amount: u64) -> Result<()> {
     let mut data = [0u8; 16];
     data[..8].copy_from_slice(depin_staking::instruction::Lock::DISCRIMINATOR);
     data[8..].copy_from_slice(&amount.to_le_bytes());
-    let ix = Instruction {
-        program_id: depin_staking::ID,
-        accounts: vec![
-            AccountMeta::new_readonly(a.slasher.key(), true),
-            AccountMeta::new_readonly(a.pool.key(), false),
-            AccountMeta::new(a.provider.key(), false),
-        ],
-        data: data.to_vec(),
-    };
-    let bump = [slasher_bump];
-    let signer: &[&[u8]] = &[seeds::SLASHER, &bump];
-    invoke_signed(
-        &ix,
-        &[
-            a.slasher.clone(),
-            a.pool.clone(),
-            a.provider.clone(),
-            a.staking_program.clone(),
-        ],
-        &[signer],
-    )?;
-    Ok(())
+    invoke_as_slasher(slasher_bump, &data, bond_metas(a, false), bond_infos(a))
 }
 
 /// The token accounts a slash moves tokens between.
@@ -81,28 +104,7 @@ pub fn unlock(
     data[..8].copy_from_slice(depin_staking::instruction::Unlock::DISCRIMINATOR);
     data[8..16].copy_from_slice(&amount.to_le_bytes());
     data[16] = completed as u8;
-    let ix = Instruction {
-        program_id: depin_staking::ID,
-        accounts: vec![
-            AccountMeta::new_readonly(a.slasher.key(), true),
-            AccountMeta::new_readonly(a.pool.key(), false),
-            AccountMeta::new(a.provider.key(), false),
-        ],
-        data: data.to_vec(),
-    };
-    let bump = [slasher_bump];
-    let signer: &[&[u8]] = &[seeds::SLASHER, &bump];
-    invoke_signed(
-        &ix,
-        &[
-            a.slasher.clone(),
-            a.pool.clone(),
-            a.provider.clone(),
-            a.staking_program.clone(),
-        ],
-        &[signer],
-    )?;
-    Ok(())
+    invoke_as_slasher(slasher_bump, &data, bond_metas(a, false), bond_infos(a))
 }
 
 /// `depin_staking::slash { amount, release }`: `amount` of the bond to the pool treasury,
@@ -118,36 +120,27 @@ pub fn slash<'info>(
     data[..8].copy_from_slice(depin_staking::instruction::Slash::DISCRIMINATOR);
     data[8..16].copy_from_slice(&amount.to_le_bytes());
     data[16..].copy_from_slice(&release.to_le_bytes());
-    let ix = Instruction {
-        program_id: depin_staking::ID,
-        accounts: vec![
-            AccountMeta::new_readonly(a.slasher.key(), true),
-            AccountMeta::new(a.pool.key(), false),
-            AccountMeta::new(a.provider.key(), false),
-            AccountMeta::new_readonly(t.stake_mint.key(), false),
-            AccountMeta::new(t.vault.key(), false),
-            AccountMeta::new(t.treasury.key(), false),
-            AccountMeta::new_readonly(t.token_program.key(), false),
-        ],
-        data: data.to_vec(),
-    };
-    let bump = [slasher_bump];
-    let signer: &[&[u8]] = &[seeds::SLASHER, &bump];
-    invoke_signed(
-        &ix,
-        &[
-            a.slasher.clone(),
-            a.pool.clone(),
-            a.provider.clone(),
-            t.stake_mint.clone(),
-            t.vault.clone(),
-            t.treasury.clone(),
-            t.token_program.clone(),
-            a.staking_program.clone(),
-        ],
-        &[signer],
-    )?;
-    Ok(())
+    let [slasher, pool, provider] = bond_metas(a, true);
+    let metas = [
+        slasher,
+        pool,
+        provider,
+        AccountMeta::new_readonly(t.stake_mint.key(), false),
+        AccountMeta::new(t.vault.key(), false),
+        AccountMeta::new(t.treasury.key(), false),
+        AccountMeta::new_readonly(t.token_program.key(), false),
+    ];
+    let infos = [
+        a.slasher.clone(),
+        a.pool.clone(),
+        a.provider.clone(),
+        t.stake_mint.clone(),
+        t.vault.clone(),
+        t.treasury.clone(),
+        t.token_program.clone(),
+        a.staking_program.clone(),
+    ];
+    invoke_as_slasher(slasher_bump, &data, metas, infos)
 }
 
 /// Release a bond, slashing `penalty` of it first when non-zero (one CPI either way).

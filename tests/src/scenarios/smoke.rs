@@ -131,16 +131,8 @@ pub fn jobs(backend: Backend) -> TestChain {
     let fee_treasury = chain.create_token_account("fee-treasury", &pay_mint, &admin.pubkey(), 0);
     let pool = pda::pool(&stake_mint).0;
     let config = MarketConfig {
-        market_id: 1,
-        fee_bps: 250,
-        min_bond: 1_000,
-        claim_window_secs: 60,
-        execution_window_secs: 600,
-        reveal_window_secs: 120,
         max_replicas: 8,
-        slash_wrong_bps: 5_000,
-        slash_noshow_bps: 2_000,
-        abandon_penalty_bps: 100,
+        ..super::jobs::test_config()
     };
     let sent = chain.ok(
         "initialize_market",
