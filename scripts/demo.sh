@@ -7,4 +7,4 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 scripts/setup.sh
 scripts/build-sbf.sh
-cargo run --quiet --locked -p depin-tests --bin scenario-report -- "$@"
+cargo run --quiet --locked -p depin-tests --bin scenario-report -- --transactions "$@"
