@@ -3,7 +3,7 @@
 use anchor_lang::prelude::*;
 use depin_core::limits;
 
-use crate::instructions::MarketConfig;
+use crate::{errors::JobsError, instructions::MarketConfig};
 
 /// A marketplace for one payment mint: PDA `["market", payment_mint, market_id_le]`.
 /// Jobs read it but never write it, so posting jobs does not serialise on the market.
@@ -148,6 +148,20 @@ impl Job {
         self.slots[..self.replicas as usize]
             .iter()
             .position(|s| s.state == slot_state::FREE)
+    }
+
+    /// The slot `provider` holds, if the job is open, `now` is before the commit deadline and
+    /// the slot is claimed but not yet committed: the precondition shared by `commit_result`
+    /// and `abandon_job`.
+    pub fn uncommitted_slot_of(&self, provider: &Pubkey, now: i64) -> Result<usize> {
+        require!(self.status == job_status::OPEN, JobsError::JobNotOpen);
+        require!(now < self.commit_deadline, JobsError::CommitWindowClosed);
+        let slot = self.slot_of(provider).ok_or(JobsError::NotSlotHolder)?;
+        require!(
+            self.slots[slot].state == slot_state::CLAIMED,
+            JobsError::AlreadyCommitted
+        );
+        Ok(slot)
     }
 
     /// Whether reveals are accepted at `now`: every replica committed; or the claim window is

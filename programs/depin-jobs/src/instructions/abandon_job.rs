@@ -10,7 +10,7 @@ use crate::{
     errors::JobsError,
     events::JobAbandoned,
     staking_cpi,
-    state::{job_status, slot_state, Job, Market, Slot},
+    state::{Job, Market, Slot},
 };
 
 #[derive(Accounts)]
@@ -65,13 +65,7 @@ impl AbandonJob<'_> {
         let provider_key = ctx.accounts.provider.key();
         let (slot, bond, penalty) = {
             let mut job = ctx.accounts.job.load_mut()?;
-            require!(job.status == job_status::OPEN, JobsError::JobNotOpen);
-            require!(now < job.commit_deadline, JobsError::CommitWindowClosed);
-            let slot = job.slot_of(&provider_key).ok_or(JobsError::NotSlotHolder)?;
-            require!(
-                job.slots[slot].state == slot_state::CLAIMED,
-                JobsError::AlreadyCommitted
-            );
+            let slot = job.uncommitted_slot_of(&provider_key, now)?;
             let penalty =
                 math::bps_floor(job.bond, job.abandon_penalty_bps).map_err(JobsError::from)?;
             job.slots[slot] = <Slot as bytemuck::Zeroable>::zeroed(); // free, no provider

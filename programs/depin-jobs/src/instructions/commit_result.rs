@@ -4,7 +4,7 @@ use depin_staking::state::Provider;
 use crate::{
     errors::JobsError,
     events::ResultCommitted,
-    state::{job_status, slot_state, Job},
+    state::{slot_state, Job},
 };
 
 #[derive(Accounts)]
@@ -40,13 +40,7 @@ impl CommitResult<'_> {
         let now = Clock::get()?.unix_timestamp;
         let provider_key = ctx.accounts.provider.key();
         let mut job = ctx.accounts.job.load_mut()?;
-        require!(job.status == job_status::OPEN, JobsError::JobNotOpen);
-        require!(now < job.commit_deadline, JobsError::CommitWindowClosed);
-        let slot = job.slot_of(&provider_key).ok_or(JobsError::NotSlotHolder)?;
-        require!(
-            job.slots[slot].state == slot_state::CLAIMED,
-            JobsError::AlreadyCommitted
-        );
+        let slot = job.uncommitted_slot_of(&provider_key, now)?;
         let replicas = job.replicas as usize;
         require!(
             !job.slots[..replicas]
