@@ -53,9 +53,15 @@ upstream)
       # --deploy=false: sbpf-linker would otherwise copy every cdylib it links into
       # ./target/deploy, including depin-staking built as depin-jobs' dependency (without
       # entrypoint), over the real program. This script alone writes target/deploy.
+      # -Os (the linker runs the whole-program LTO pipeline): every function with more than 5
+      # parameters must be inlined on this route, and Anchor's per-instruction dispatchers
+      # (sret + 5 slice words) and `try_accounts` are such functions, so all of them land in
+      # `entrypoint`. At -O2 that function outgrew SBF's 16-bit branch offsets once depin-jobs
+      # had 14 instructions ("Branch target out of insn range"); -Os keeps it in range
+      # (docs/sbf-toolchain.md has the figures).
       export RUSTFLAGS="-C linker=sbpf-linker -C panic=abort -C relocation-model=static \
 -C link-arg=--llvm-args=-bpf-stack-size=4096 -C link-arg=--arch=v0 \
--C link-arg=--fatal-errors=false -C link-arg=--deploy=false \
+-C link-arg=--fatal-errors=false -C link-arg=--deploy=false -C link-arg=-Os \
 -W linker-messages"
       cd "$ROOT"
       set +e

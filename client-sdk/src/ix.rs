@@ -263,8 +263,56 @@ pub mod jobs {
     use crate::{pda, JOBS_PROGRAM_ID};
     use depin_jobs::{
         accounts as a, instruction as i,
-        instructions::{MarketConfig, PostJobArgs, RevealArgs, UpdateMarketArgs},
+        instructions::{MarketConfig, PostJobArgs, RevealArgs, SubmitArgs, UpdateMarketArgs},
     };
+
+    /// The addresses of a market and of the staking pool behind it that settlement
+    /// instructions need (read them once from the `Market` and `Pool` accounts).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct MarketKeys {
+        /// The market.
+        pub market: Pubkey,
+        /// Its payment mint.
+        pub payment_mint: Pubkey,
+        /// Its fee treasury (`Market::treasury`).
+        pub fee_treasury: Pubkey,
+        /// Its staking pool.
+        pub staking_pool: Pubkey,
+        /// The pool's stake mint.
+        pub stake_mint: Pubkey,
+        /// The pool's treasury, where penalties go (`Pool::treasury`).
+        pub pool_treasury: Pubkey,
+    }
+
+    /// The composite `SlotBond` accounts for `provider` (a provider account of the market's
+    /// pool).
+    pub fn slot_bond_accounts(keys: &MarketKeys, provider: &Pubkey) -> a::SlotBond {
+        a::SlotBond {
+            market: keys.market,
+            staking_pool: keys.staking_pool,
+            provider: *provider,
+            slasher: pda::slasher().0,
+            stake_mint: keys.stake_mint,
+            vault: pda::vault(&keys.staking_pool).0,
+            treasury: keys.pool_treasury,
+            token_program: anchor_spl::token::ID,
+            staking_program: crate::STAKING_PROGRAM_ID,
+        }
+    }
+
+    /// Mark the pool, its vault and its treasury writable: a slash moves stake tokens and
+    /// updates the pool's totals (a plain release leaves them read-only, so releases of
+    /// different jobs do not contend on the pool).
+    pub fn with_slash_writable(mut ix: Instruction, keys: &MarketKeys) -> Instruction {
+        let vault = pda::vault(&keys.staking_pool).0;
+        for m in &mut ix.accounts {
+            if m.pubkey == keys.staking_pool || m.pubkey == vault || m.pubkey == keys.pool_treasury
+            {
+                m.is_writable = true;
+            }
+        }
+        ix
+    }
 
     fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
         instruction(JOBS_PROGRAM_ID, accounts, data)
@@ -361,28 +409,21 @@ pub mod jobs {
     pub fn cancel_job_accounts(
         requester: &Pubkey,
         job: &Pubkey,
-        payment_mint: &Pubkey,
         refund_to: &Pubkey,
     ) -> a::CancelJob {
         a::CancelJob {
             requester: *requester,
             job: *job,
             escrow: pda::escrow(job).0,
-            payment_mint: *payment_mint,
             refund_to: *refund_to,
             token_program: anchor_spl::token::ID,
         }
     }
 
     /// `cancel_job`: refund and close a job nobody holds a slot of.
-    pub fn cancel_job(
-        requester: &Pubkey,
-        job: &Pubkey,
-        payment_mint: &Pubkey,
-        refund_to: &Pubkey,
-    ) -> Instruction {
+    pub fn cancel_job(requester: &Pubkey, job: &Pubkey, refund_to: &Pubkey) -> Instruction {
         ix(
-            cancel_job_accounts(requester, job, payment_mint, refund_to),
+            cancel_job_accounts(requester, job, refund_to),
             i::CancelJob {},
         )
     }
@@ -418,43 +459,21 @@ pub mod jobs {
         )
     }
 
-    /// Accounts of `abandon_job` for `owner`'s provider in the market's `staking_pool`
-    /// (`stake_mint` and `pool_treasury` are the pool's).
-    pub fn abandon_job_accounts(
-        owner: &Pubkey,
-        market: &Pubkey,
-        job: &Pubkey,
-        staking_pool: &Pubkey,
-        stake_mint: &Pubkey,
-        pool_treasury: &Pubkey,
-    ) -> a::AbandonJob {
+    /// Accounts of `abandon_job` for `owner`'s provider in the market's pool.
+    pub fn abandon_job_accounts(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> a::AbandonJob {
+        let provider = pda::provider(&keys.staking_pool, owner).0;
         a::AbandonJob {
             owner: *owner,
-            market: *market,
             job: *job,
-            staking_pool: *staking_pool,
-            provider: pda::provider(staking_pool, owner).0,
-            slasher: pda::slasher().0,
-            stake_mint: *stake_mint,
-            vault: pda::vault(staking_pool).0,
-            treasury: *pool_treasury,
-            token_program: anchor_spl::token::ID,
-            staking_program: crate::STAKING_PROGRAM_ID,
+            bond: slot_bond_accounts(keys, &provider),
         }
     }
 
-    /// `abandon_job`: give back `owner`'s claimed slot before committing.
-    pub fn abandon_job(
-        owner: &Pubkey,
-        market: &Pubkey,
-        job: &Pubkey,
-        staking_pool: &Pubkey,
-        stake_mint: &Pubkey,
-        pool_treasury: &Pubkey,
-    ) -> Instruction {
-        let accounts =
-            abandon_job_accounts(owner, market, job, staking_pool, stake_mint, pool_treasury);
-        ix(accounts, i::AbandonJob {})
+    /// `abandon_job`: give back `owner`'s claimed slot before committing (pool accounts
+    /// writable: the abandon penalty is a slash).
+    pub fn abandon_job(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> Instruction {
+        let ix_ = ix(abandon_job_accounts(owner, keys, job), i::AbandonJob {});
+        with_slash_writable(ix_, keys)
     }
 
     /// `commit_result` of `owner`'s slot; see [`depin_core::hash::commitment`].
@@ -485,5 +504,138 @@ pub mod jobs {
             provider: pda::provider(staking_pool, owner).0,
         };
         ix(accounts, i::RevealResult { args })
+    }
+
+    /// `submit_result` of `owner`'s slot of a single-replica job.
+    pub fn submit_result(
+        owner: &Pubkey,
+        job: &Pubkey,
+        staking_pool: &Pubkey,
+        args: SubmitArgs,
+    ) -> Instruction {
+        let accounts = a::SubmitResult {
+            owner: *owner,
+            job: *job,
+            provider: pda::provider(staking_pool, owner).0,
+        };
+        ix(accounts, i::SubmitResult { args })
+    }
+
+    /// `reclaim_slot`: free the slot `provider` (a provider account) let run past its deadline
+    /// (pool accounts writable: the no-show penalty is a slash).
+    pub fn reclaim_slot(keys: &MarketKeys, job: &Pubkey, provider: &Pubkey) -> Instruction {
+        let accounts = a::ReclaimSlot {
+            job: *job,
+            bond: slot_bond_accounts(keys, provider),
+        };
+        with_slash_writable(ix(accounts, i::ReclaimSlot {}), keys)
+    }
+
+    /// `settle_job`: tally the reveals of `job`.
+    pub fn settle_job(job: &Pubkey) -> Instruction {
+        ix(a::SettleJob { job: *job }, i::SettleJob {})
+    }
+
+    /// `expire_job`: end `job`, whose claim window closed short of the quorum.
+    pub fn expire_job(job: &Pubkey) -> Instruction {
+        ix(a::ExpireJob { job: *job }, i::ExpireJob {})
+    }
+
+    /// How `release_slot` treats the slot, as far as the accounts are concerned.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Release {
+        /// A winner: paid into this payment-mint token account of the provider's owner.
+        Pay(Pubkey),
+        /// A penalty is due: pool, vault and pool treasury writable.
+        Slash,
+        /// Bond released in full, nothing paid.
+        Plain,
+    }
+
+    /// Accounts of `release_slot` (`payout_to` only for a winner).
+    pub fn release_slot_accounts(
+        keys: &MarketKeys,
+        job: &Pubkey,
+        provider: &Pubkey,
+        payout_to: Option<Pubkey>,
+    ) -> a::ReleaseSlot {
+        a::ReleaseSlot {
+            job: *job,
+            escrow: pda::escrow(job).0,
+            bond: slot_bond_accounts(keys, provider),
+            payout_to,
+        }
+    }
+
+    /// `release_slot`: pay, release or slash `provider`'s slot of settled `job`. Use
+    /// [`release_for`] to derive `release` from the job account.
+    pub fn release_slot(
+        keys: &MarketKeys,
+        job: &Pubkey,
+        provider: &Pubkey,
+        release: Release,
+    ) -> Instruction {
+        let payout_to = match release {
+            Release::Pay(to) => Some(to),
+            _ => None,
+        };
+        let ix_ = ix(
+            release_slot_accounts(keys, job, provider, payout_to),
+            i::ReleaseSlot {},
+        );
+        match release {
+            Release::Slash => with_slash_writable(ix_, keys),
+            _ => ix_,
+        }
+    }
+
+    /// What `release_slot` will do to `slot` of settled `job` (the same rules as the program,
+    /// from `depin_core::settle`), given the payment-mint token account of the slot holder's
+    /// owner.
+    pub fn release_for(
+        job: &crate::Job,
+        slot: usize,
+        payout_to: Pubkey,
+    ) -> Result<Release, depin_core::MathError> {
+        let s = job.terms().settle(job.verdict(slot))?;
+        Ok(if s.payout > 0 {
+            Release::Pay(payout_to)
+        } else if s.penalty > 0 {
+            Release::Slash
+        } else {
+            Release::Plain
+        })
+    }
+
+    /// Accounts of `close_job`.
+    pub fn close_job_accounts(
+        keys: &MarketKeys,
+        job: &Pubkey,
+        requester: &Pubkey,
+        refund_to: &Pubkey,
+    ) -> a::CloseJob {
+        a::CloseJob {
+            job: *job,
+            requester: *requester,
+            market: keys.market,
+            escrow: pda::escrow(job).0,
+            refund_to: *refund_to,
+            fee_treasury: keys.fee_treasury,
+            token_program: anchor_spl::token::ID,
+        }
+    }
+
+    /// `close_job`: pay the fees, refund `refund_to` (a payment-mint account of the
+    /// requester), close escrow and job.
+    pub fn close_job(
+        keys: &MarketKeys,
+        job: &Pubkey,
+        requester: &Pubkey,
+        refund_to: &Pubkey,
+    ) -> Instruction {
+        ix(
+            close_job_accounts(keys, job, requester, refund_to),
+            i::CloseJob {},
+        )
     }
 }

@@ -17,6 +17,7 @@ pub mod hash;
 pub mod limits;
 pub mod math;
 pub mod seeds;
+pub mod settle;
 pub mod stake;
 
 pub use math::MathError;

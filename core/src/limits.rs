@@ -26,8 +26,8 @@ pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2;
 pub const MARKET_SIZE: usize = 32 + 32 + 32 + 32 + MARKET_CONFIG_SIZE + 1 + 1 + 1;
 
 /// One assignment slot of a job (zero-copy, `repr(C)`, no implicit padding).
-pub const SLOT_SIZE: usize = 32 + 32 + 32 + 8 + 1 + 1 + 6 + MAX_URI_LEN;
+pub const SLOT_SIZE: usize = 32 + 32 + 32 + 8 + 1 + 1 + 1 + 5 + MAX_URI_LEN;
 /// `Job` account body size (zero-copy): keys and hashes, amounts, times, rates, counters,
 /// spec URI, then `MAX_REPLICAS` slots.
 pub const JOB_SIZE: usize =
-    32 * 3 + 8 * 4 + 8 * 4 + 2 * 4 + 8 + 8 + MAX_URI_LEN + (MAX_REPLICAS as usize) * SLOT_SIZE;
+    32 * 5 + 8 * 6 + 8 * 5 + 2 * 4 + 12 + 4 + MAX_URI_LEN + (MAX_REPLICAS as usize) * SLOT_SIZE;

@@ -82,6 +82,32 @@ pub enum JobsError {
     DuplicateCommitment,
     #[msg("Result hash and salt do not match the commitment")]
     CommitmentMismatch,
+    #[msg("Results cannot be settled yet: reveals are still possible")]
+    SettleTooEarly,
+    #[msg("The claim window ended short of the quorum: use expire_job")]
+    JobExpirable,
+    #[msg("The job cannot expire: the claim window is open or the quorum claimed it")]
+    NotExpirable,
+    #[msg("The job is not settled")]
+    JobNotSettled,
+    #[msg("This slot has already been released")]
+    SlotAlreadyReleased,
+    #[msg("Some held slots are not released yet")]
+    SlotsNotReleased,
+    #[msg("Token account is not the job's escrow")]
+    WrongEscrow,
+    #[msg("A winner's payout needs the provider owner's token account of the payment mint")]
+    MissingPayoutAccount,
+    #[msg("Escrow balance differs from deposited minus paid")]
+    EscrowMismatch,
+    #[msg("submit_result is only for single-replica jobs")]
+    NotSingleReplica,
+    #[msg("The slot's holder still has time to commit")]
+    SlotNotLate,
+    #[msg("Account is not a depin_staking provider account")]
+    NotAProvider,
+    #[msg("Account is not the job's requester")]
+    WrongRequester,
     #[msg("Arithmetic overflow")]
     MathOverflow,
     #[msg("Arithmetic underflow")]

@@ -133,3 +133,97 @@ pub struct ResultRevealed {
     /// Where the output is published.
     pub result_uri: String,
 }
+
+/// The single provider of a one-replica job submitted its result.
+#[event]
+pub struct ResultSubmitted {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// The result hash.
+    pub result_hash: [u8; 32],
+    /// Where the output is published.
+    pub result_uri: String,
+}
+
+/// A late holder's slot was freed; its bond paid the no-show penalty.
+#[event]
+pub struct SlotReclaimed {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account that held the slot.
+    pub provider: Pubkey,
+    /// Slot index (free again).
+    pub slot: u8,
+    /// Bond slashed to the pool treasury.
+    pub penalty: u64,
+    /// Bond released back to free stake.
+    pub released: u64,
+}
+
+/// A job's reveals were tallied.
+#[event]
+pub struct JobSettled {
+    /// The job.
+    pub job: Pubkey,
+    /// `depin_core::settle::outcome::AGREED` or `NO_QUORUM`.
+    pub outcome: u8,
+    /// The agreed result hash (zero without a quorum).
+    pub agreed_hash: [u8; 32],
+    /// Members of the winning group.
+    pub winners: u8,
+    /// Slots held at settlement.
+    pub held: u8,
+    /// Slots revealed.
+    pub revealed: u8,
+}
+
+/// A job's claim window closed short of the quorum.
+#[event]
+pub struct JobExpired {
+    /// The job.
+    pub job: Pubkey,
+    /// Slots held (fewer than the quorum).
+    pub held: u8,
+    /// The quorum.
+    pub quorum: u8,
+}
+
+/// One held slot of a settled job was paid, released or slashed.
+#[event]
+pub struct SlotReleased {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Slot index.
+    pub slot: u8,
+    /// `depin_core::settle::Verdict` as `u8` (0 winner, 1 wrong, 2 no-show, 3 released).
+    pub verdict: u8,
+    /// Paid from escrow to the provider's owner.
+    pub payout: u64,
+    /// Fee kept in escrow for the market treasury.
+    pub fee: u64,
+    /// Bond slashed to the pool treasury.
+    pub penalty: u64,
+    /// Bond released back to free stake.
+    pub released: u64,
+}
+
+/// A settled job was closed: fees paid, the rest refunded, escrow and job closed.
+#[event]
+pub struct JobClosed {
+    /// The closed job.
+    pub job: Pubkey,
+    /// Who received the refund and the rent.
+    pub requester: Pubkey,
+    /// `depin_core::settle::outcome` value.
+    pub outcome: u8,
+    /// Total paid to winners.
+    pub paid: u64,
+    /// Fees paid to the market treasury.
+    pub fees: u64,
+    /// Tokens refunded to the requester.
+    pub refund: u64,
+}

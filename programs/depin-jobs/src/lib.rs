@@ -9,9 +9,12 @@ use anchor_lang::prelude::*;
 #[cfg(all(target_os = "solana", feature = "upstream-sbf"))]
 use solana_compiler_builtins as _;
 
+pub mod bond;
 pub mod errors;
+pub mod escrow;
 pub mod events;
 pub mod instructions;
+pub mod provider;
 pub mod staking_cpi;
 pub mod state;
 
@@ -62,6 +65,37 @@ pub mod depin_jobs {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn reveal_result(ctx: Context<RevealResult>, args: RevealArgs) -> Result<()> {
         RevealResult::handle(ctx, args)
+    }
+
+    /// Single-replica fast path: record the result directly (no commit-reveal).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn submit_result(ctx: Context<SubmitResult>, args: SubmitArgs) -> Result<()> {
+        SubmitResult::handle(ctx, args)
+    }
+
+    /// Free a slot whose holder missed its deadline (no-show penalty); permissionless.
+    pub fn reclaim_slot(ctx: Context<ReclaimSlot>) -> Result<()> {
+        ReclaimSlot::handle(ctx)
+    }
+
+    /// Tally the reveals and record the outcome; permissionless.
+    pub fn settle_job(ctx: Context<SettleJob>) -> Result<()> {
+        SettleJob::handle(ctx)
+    }
+
+    /// End a job whose claim window closed short of the quorum; permissionless.
+    pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
+        ExpireJob::handle(ctx)
+    }
+
+    /// Pay, release or slash one held slot of a settled job; permissionless.
+    pub fn release_slot(ctx: Context<ReleaseSlot>) -> Result<()> {
+        ReleaseSlot::handle(ctx)
+    }
+
+    /// Pay the fees, refund the rest, close escrow and job; permissionless.
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        CloseJob::handle(ctx)
     }
 
     /// Cancel a job nobody holds a slot of; refund the escrow.

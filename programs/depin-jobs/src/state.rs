@@ -1,7 +1,10 @@
 //! Accounts of the jobs program. Sizes are pinned to `depin_core::limits` at compile time.
 
 use anchor_lang::prelude::*;
-use depin_core::limits;
+use depin_core::{
+    limits,
+    settle::{self, outcome, Terms, Verdict},
+};
 
 use crate::{errors::JobsError, instructions::MarketConfig};
 
@@ -35,6 +38,9 @@ const _: () = assert!(MarketConfig::INIT_SPACE == limits::MARKET_CONFIG_SIZE);
 pub mod job_status {
     /// Posted; slots can be claimed until `claim_deadline`.
     pub const OPEN: u8 = 0;
+    /// Outcome recorded (`Job::outcome`); held slots are being released one by one, then
+    /// `close_job` pays the fees, refunds the rest and closes the job.
+    pub const SETTLED: u8 = 1;
 }
 
 /// `Slot::state` values.
@@ -65,8 +71,11 @@ pub struct Slot {
     pub state: u8,
     /// Length of `result_uri`.
     pub result_uri_len: u8,
+    /// Set once settlement has paid / released / slashed this slot (after `settle_job` or
+    /// `expire_job`).
+    pub released: u8,
     /// Explicit padding (keeps the layout free of implicit padding).
-    pub _pad: [u8; 6],
+    pub _pad: [u8; 5],
     /// Where the provider published the output (first `result_uri_len` bytes).
     pub result_uri: [u8; limits::MAX_URI_LEN],
 }
@@ -83,8 +92,13 @@ pub struct Job {
     pub market: Pubkey,
     /// Wallet that posted and paid; receives refunds and the rent.
     pub requester: Pubkey,
+    /// The job's escrow token account (PDA `["escrow", job]`), stored so every later
+    /// instruction checks it by address without re-deriving it.
+    pub escrow: Pubkey,
     /// sha256 of the manifest bytes.
     pub spec_hash: [u8; 32],
+    /// The result hash the quorum agreed on (zero until settled with `outcome::AGREED`).
+    pub agreed_hash: [u8; 32],
     /// Requester-chosen nonce that makes the address unique.
     pub nonce: u64,
     /// Reward per replica, in payment-mint units (the protocol fee is taken from it).
@@ -93,6 +107,10 @@ pub struct Job {
     pub bond: u64,
     /// Tokens deposited into escrow at posting (`reward_per_replica * replicas`).
     pub deposited: u64,
+    /// Tokens paid out of escrow to winners so far.
+    pub paid: u64,
+    /// Protocol fees accrued by released winners, paid to the market treasury at close.
+    pub fees: u64,
     /// Unix time of posting.
     pub created_at: i64,
     /// Claims are accepted before this time.
@@ -101,6 +119,8 @@ pub struct Job {
     pub commit_deadline: i64,
     /// Reveals are accepted before this time.
     pub reveal_deadline: i64,
+    /// Unix time of settlement or expiry (0 while open).
+    pub settled_at: i64,
     /// Fee on each payout, basis points (snapshot of the market).
     pub fee_bps: u16,
     /// Slash for a losing result, basis points of the bond (snapshot).
@@ -121,6 +141,12 @@ pub struct Job {
     pub committed: u8,
     /// Slots revealed.
     pub revealed: u8,
+    /// Held slots settlement has released (paid / unlocked / slashed).
+    pub released: u8,
+    /// Members of the winning group (0 unless `outcome::AGREED`).
+    pub winners: u8,
+    /// One of `depin_core::settle::outcome` (`NONE` while open).
+    pub outcome: u8,
     /// Canonical bump of the job PDA.
     pub bump: u8,
     /// Canonical bump of the escrow PDA.
@@ -128,7 +154,7 @@ pub struct Job {
     /// Length of `spec_uri`.
     pub spec_uri_len: u8,
     /// Explicit padding.
-    pub _pad: [u8; 7],
+    pub _pad: [u8; 4],
     /// Where the manifest can be fetched (first `spec_uri_len` bytes).
     pub spec_uri: [u8; limits::MAX_URI_LEN],
     /// The replicas' slots; only the first `replicas` are used.
@@ -150,9 +176,20 @@ impl Job {
             .position(|s| s.state == slot_state::FREE)
     }
 
-    /// The slot `provider` holds, if the job is open, `now` is before the commit deadline and
-    /// the slot is claimed but not yet committed: the precondition shared by `commit_result`
-    /// and `abandon_job`.
+    /// The execution window: how long a claimant has from its claim to commit (or submit).
+    pub fn execution_window(&self) -> i64 {
+        self.commit_deadline - self.claim_deadline // both fixed at posting, commit >= claim
+    }
+
+    /// The time by which the holder of `slot` must commit: its claim time plus the execution
+    /// window (never later than `commit_deadline`, since claims end at `claim_deadline`).
+    pub fn slot_deadline(&self, slot: usize) -> i64 {
+        self.slots[slot].claimed_at + self.execution_window()
+    }
+
+    /// The slot `provider` holds, if the job is open, the slot is claimed but not yet committed
+    /// and `now` is before its deadline: the precondition shared by `commit_result`,
+    /// `submit_result` and `abandon_job`.
     pub fn uncommitted_slot_of(&self, provider: &Pubkey, now: i64) -> Result<usize> {
         require!(self.status == job_status::OPEN, JobsError::JobNotOpen);
         require!(now < self.commit_deadline, JobsError::CommitWindowClosed);
@@ -161,7 +198,61 @@ impl Job {
             self.slots[slot].state == slot_state::CLAIMED,
             JobsError::AlreadyCommitted
         );
+        require!(
+            now < self.slot_deadline(slot),
+            JobsError::CommitWindowClosed
+        );
         Ok(slot)
+    }
+
+    /// Whether the claim window ended short of the quorum (`expire_job` applies).
+    pub fn expirable(&self, now: i64) -> bool {
+        now >= self.claim_deadline && self.claimed < self.quorum
+    }
+
+    /// Whether `settle_job` may tally at `now`: every replica revealed; or the claim window is
+    /// over and every held slot revealed; or the reveal deadline passed.
+    pub fn settle_ready(&self, now: i64) -> bool {
+        self.revealed == self.replicas
+            || (now >= self.claim_deadline && self.revealed == self.claimed)
+            || now >= self.reveal_deadline
+    }
+
+    /// Count the revealed hashes of the used slots.
+    pub fn tally(&self) -> settle::Tally {
+        let mut revealed = [None; limits::MAX_REPLICAS as usize];
+        for (r, s) in revealed
+            .iter_mut()
+            .zip(&self.slots[..self.replicas as usize])
+        {
+            if s.state == slot_state::REVEALED {
+                *r = Some(s.result_hash);
+            }
+        }
+        settle::tally(&revealed[..self.replicas as usize], self.quorum)
+    }
+
+    /// The verdict for held `slot` of a settled job.
+    pub fn verdict(&self, slot: usize) -> Verdict {
+        let s = &self.slots[slot];
+        let revealed = (s.state == slot_state::REVEALED).then_some(&s.result_hash);
+        Verdict::of(self.outcome, &self.agreed_hash, revealed)
+    }
+
+    /// The posted terms settlement uses.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            reward: self.reward_per_replica,
+            bond: self.bond,
+            fee_bps: self.fee_bps,
+            slash_wrong_bps: self.slash_wrong_bps,
+            slash_noshow_bps: self.slash_noshow_bps,
+        }
+    }
+
+    /// Whether the job ended with a refund of everything (no quorum or expired).
+    pub fn refunds_all(&self) -> bool {
+        self.outcome == outcome::NO_QUORUM || self.outcome == outcome::EXPIRED
     }
 
     /// Whether reveals are accepted at `now`: every replica committed; or the claim window is

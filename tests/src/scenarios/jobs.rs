@@ -24,10 +24,10 @@ pub fn test_config() -> MarketConfig {
         market_id: 1,
         fee_bps: 250,
         min_bond: 1_000,
-        claim_window_secs: 60,
-        execution_window_secs: 600,
+        claim_window_secs: 600,
+        execution_window_secs: 300,
         reveal_window_secs: 120,
-        max_replicas: 4,
+        max_replicas: 8,
         slash_wrong_bps: 5_000,
         slash_noshow_bps: 2_000,
         abandon_penalty_bps: 100,
@@ -123,15 +123,19 @@ impl JobsWorld {
 
     /// `abandon_job` of `p` on `job`.
     pub fn abandon_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
-        let s = &self.s;
-        ix::jobs::abandon_job(
-            &p.owner.pubkey(),
-            &self.market,
-            job,
-            &s.pool,
-            &s.mint,
-            &s.treasury,
-        )
+        ix::jobs::abandon_job(&p.owner.pubkey(), &self.keys(), job)
+    }
+
+    /// The market's and pool's addresses the settlement builders need.
+    pub fn keys(&self) -> ix::jobs::MarketKeys {
+        ix::jobs::MarketKeys {
+            market: self.market,
+            payment_mint: self.pay_mint,
+            fee_treasury: self.fee_treasury,
+            staking_pool: self.s.pool,
+            stake_mint: self.s.mint,
+            pool_treasury: self.s.treasury,
+        }
     }
 
     /// `commit_result` of `p` for `result_hash` with `salt`.
@@ -207,7 +211,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     );
     assert_eq!(
         (j.claim_deadline, j.commit_deadline, j.reveal_deadline),
-        (now + 60, now + 660, now + 780)
+        (now + 600, now + 900, now + 1_020)
     );
     assert_eq!(
         (j.bump, j.escrow_bump),
@@ -221,7 +225,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     if let Some(e) = w.s.chain.event::<ev::JobPosted>(&sent) {
         assert_eq!(
             (e.job, e.deposited, e.replicas, e.quorum, e.claim_deadline),
-            (job1, 30_000, 3, 2, now + 60)
+            (job1, 30_000, 3, 2, now + 600)
         );
     }
 
@@ -239,8 +243,8 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         (
             "above max_replicas",
             PostJobArgs {
-                replicas: 5,
-                quorum: 3,
+                replicas: 9,
+                quorum: 5,
                 ..w.args(9, 1, 1)
             },
             E::InvalidReplicas,
@@ -314,14 +318,14 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
 
     // Cancel: only the requester, only while nobody holds a slot; refund + rent back.
     let mallory = w.s.chain.funded_keypair("mallory", 1);
-    let ix_ = ix::jobs::cancel_job(&mallory.pubkey(), &job1, &w.pay_mint, &w.requester_tokens);
+    let ix_ = ix::jobs::cancel_job(&mallory.pubkey(), &job1, &w.requester_tokens);
     w.s.chain
         .fail("cancel by a stranger", &[ix_], &[&mallory])
         .assert_error(E::NotRequester);
     let rent =
         w.s.chain.svm.get_balance(&job1).unwrap() + w.s.chain.svm.get_balance(&escrow1).unwrap();
     let lamports = w.s.chain.svm.get_balance(&requester.pubkey()).unwrap();
-    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job1, &w.pay_mint, &w.requester_tokens);
+    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job1, &w.requester_tokens);
     let sent = w.s.chain.ok("cancel job 1", &[ix_], &[&requester]);
     assert!(!w.s.chain.exists(&job1) && !w.s.chain.exists(&escrow1));
     assert_eq!(
@@ -383,7 +387,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         (10_000, 0, 0),
         "a refused claim locks nothing"
     );
-    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job2, &w.pay_mint, &w.requester_tokens);
+    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job2, &w.requester_tokens);
     w.s.chain
         .fail("cancel a claimed job", &[ix_], &[&requester])
         .assert_error(E::JobHasClaims);
@@ -406,7 +410,8 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         )
         .assert_error(StakingError::InsufficientFreeStake);
     // Too late: the claim window is over.
-    w.s.chain.warp_seconds(60);
+    w.s.chain
+        .warp_seconds(test_config().claim_window_secs as i64);
     w.s.chain
         .fail(
             "claim after the window",
@@ -580,17 +585,12 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain
         .fail("fake token program", &[ix_], &[&requester])
         .assert_error(code(A::InvalidProgramId));
-    let mut acc = ix::jobs::cancel_job_accounts(
-        &requester.pubkey(),
-        &job_m2,
-        &w.pay_mint,
-        &w.requester_tokens,
-    );
+    let mut acc = ix::jobs::cancel_job_accounts(&requester.pubkey(), &job_m2, &w.requester_tokens);
     acc.escrow = pda::escrow(&job).0;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::CancelJob {});
     w.s.chain
         .fail("cancel with another job's escrow", &[ix_], &[&requester])
-        .assert_error(code(A::ConstraintSeeds));
+        .assert_error(E::WrongEscrow);
 
     // Paused market: no posts, no claims; resuming restores both.
     let paused = UpdateMarketArgs {

@@ -2,6 +2,7 @@
 //! reused by the scenario report).
 
 pub mod jobs;
+pub mod settlement;
 pub mod smoke;
 pub mod staking;
 pub mod staking_property;

@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, CloseAccount, Mint, Token, TokenAccount, TransferChecked};
-use depin_core::seeds;
+use anchor_spl::token::{Token, TokenAccount};
 
 use crate::{
     errors::JobsError,
+    escrow::{Escrow, JobSigner},
     events::JobCancelled,
     state::{job_status, Job},
 };
@@ -14,18 +14,20 @@ pub struct CancelJob<'info> {
     #[account(mut)]
     pub requester: Signer<'info>,
 
-    #[account(mut, close = requester, has_one = requester @ JobsError::NotRequester)]
+    #[account(
+        mut,
+        close = requester,
+        has_one = requester @ JobsError::NotRequester,
+        has_one = escrow @ JobsError::WrongEscrow,
+    )]
     pub job: AccountLoader<'info, Job>,
 
-    #[account(mut, seeds = [seeds::ESCROW, job.key().as_ref()], bump)]
-    pub escrow: Account<'info, TokenAccount>,
-
-    #[account(address = escrow.mint @ JobsError::WrongMint)]
-    pub payment_mint: Account<'info, Mint>,
+    #[account(mut)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
 
     /// Any token account of the payment mint chosen by the requester.
     #[account(mut, constraint = refund_to.mint == escrow.mint @ JobsError::WrongMint)]
-    pub refund_to: Account<'info, TokenAccount>,
+    pub refund_to: Box<Account<'info, TokenAccount>>,
 
     pub token_program: Program<'info, Token>,
 }
@@ -39,51 +41,22 @@ impl CancelJob<'_> {
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>) -> Result<()> {
-        let job_key = ctx.accounts.job.key();
-        let (market, requester, nonce, bump) = {
+        let (requester, signer) = {
             let job = ctx.accounts.job.load()?;
             require!(job.status == job_status::OPEN, JobsError::JobNotOpen);
             require!(job.claimed == 0, JobsError::JobHasClaims);
-            (job.market, job.requester, job.nonce, job.bump)
+            (job.requester, JobSigner::of(&job))
         };
         let refund = ctx.accounts.escrow.amount;
-        let nonce_le = nonce.to_le_bytes();
-        let bump = [bump];
-        let signer: &[&[u8]] = &[
-            seeds::JOB,
-            market.as_ref(),
-            requester.as_ref(),
-            &nonce_le,
-            &bump,
-        ];
-        let program = ctx.accounts.token_program.key();
-        if refund > 0 {
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    program,
-                    TransferChecked {
-                        from: ctx.accounts.escrow.to_account_info(),
-                        mint: ctx.accounts.payment_mint.to_account_info(),
-                        to: ctx.accounts.refund_to.to_account_info(),
-                        authority: ctx.accounts.job.to_account_info(),
-                    },
-                    &[signer],
-                ),
-                refund,
-                ctx.accounts.payment_mint.decimals,
-            )?;
-        }
-        token::close_account(CpiContext::new_with_signer(
-            program,
-            CloseAccount {
-                account: ctx.accounts.escrow.to_account_info(),
-                destination: ctx.accounts.requester.to_account_info(),
-                authority: ctx.accounts.job.to_account_info(),
-            },
-            &[signer],
-        ))?;
+        let escrow = Escrow {
+            token_program: &ctx.accounts.token_program.to_account_info(),
+            escrow: &ctx.accounts.escrow.to_account_info(),
+            job: &ctx.accounts.job.to_account_info(),
+        };
+        escrow.transfer(&signer, &ctx.accounts.refund_to.to_account_info(), refund)?;
+        escrow.close(&signer, &ctx.accounts.requester.to_account_info())?;
         emit!(JobCancelled {
-            job: job_key,
+            job: ctx.accounts.job.key(),
             requester,
             refund
         });

@@ -1,14 +1,11 @@
 use anchor_lang::prelude::*;
 use depin_core::seeds;
-use depin_staking::{
-    program::DepinStaking,
-    state::{Pool, Provider},
-};
+use depin_staking::{program::DepinStaking, state::Pool};
 
 use crate::{
     errors::JobsError,
     events::JobClaimed,
-    staking_cpi,
+    provider, staking_cpi,
     state::{job_status, slot_state, Job, Market},
 };
 
@@ -27,13 +24,14 @@ pub struct ClaimJob<'info> {
     #[account(address = market.staking_pool @ JobsError::WrongStakingPool)]
     pub staking_pool: Account<'info, Pool>,
 
-    /// The claimant's stake in that pool (written by the `lock` CPI).
+    /// CHECK: the claimant's `depin_staking` provider account in that pool (read in place by
+    /// `crate::provider`; written and fully re-validated by the `lock` CPI).
     #[account(
         mut,
-        has_one = owner @ JobsError::NotProviderOwner,
-        constraint = provider.pool == market.staking_pool @ JobsError::WrongStakingPool,
+        constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner,
+        constraint = provider::pool_of(&provider)? == market.staking_pool @ JobsError::WrongStakingPool,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: UncheckedAccount<'info>,
 
     /// CHECK: this program's `["slasher"]` PDA; signs the `lock` CPI.
     #[account(seeds = [seeds::SLASHER], bump = market.slasher_bump)]

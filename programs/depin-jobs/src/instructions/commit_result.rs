@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
-use depin_staking::state::Provider;
 
 use crate::{
     errors::JobsError,
     events::ResultCommitted,
+    provider,
     state::{slot_state, Job},
 };
 
@@ -15,9 +15,9 @@ pub struct CommitResult<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
 
-    /// The provider account holding a slot of the job.
-    #[account(has_one = owner @ JobsError::NotProviderOwner)]
-    pub provider: Account<'info, Provider>,
+    /// CHECK: The provider account holding a slot of the job. (read in place by `crate::provider`).
+    #[account(constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner)]
+    pub provider: UncheckedAccount<'info>,
 }
 
 impl CommitResult<'_> {

@@ -132,6 +132,7 @@ impl PostJob<'_> {
         let mut job = ctx.accounts.job.load_init()?;
         job.market = ctx.accounts.market.key();
         job.requester = ctx.accounts.requester.key();
+        job.escrow = ctx.accounts.escrow.key();
         job.spec_hash = args.spec_hash;
         job.nonce = args.nonce;
         job.reward_per_replica = args.reward_per_replica;

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 use depin_core::{hash, limits};
-use depin_staking::state::Provider;
 
 use crate::{
     errors::JobsError,
     events::ResultRevealed,
+    provider,
     state::{job_status, slot_state, Job},
 };
 
@@ -27,9 +27,9 @@ pub struct RevealResult<'info> {
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
 
-    /// The provider account holding a committed slot of the job.
-    #[account(has_one = owner @ JobsError::NotProviderOwner)]
-    pub provider: Account<'info, Provider>,
+    /// CHECK: The provider account holding a committed slot of the job. (read in place by `crate::provider`).
+    #[account(constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner)]
+    pub provider: UncheckedAccount<'info>,
 }
 
 impl RevealResult<'_> {

@@ -1,0 +1,70 @@
+//! The accounts every instruction that releases or slashes a provider's bond needs, as one
+//! composite `#[derive(Accounts)]` shared by `abandon_job`, `reclaim_slot` and `release_slot`.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::Token;
+use depin_core::seeds;
+use depin_staking::{program::DepinStaking, state::Pool};
+
+use crate::{errors::JobsError, provider, staking_cpi, state::Market};
+
+/// A provider's bond in the market's staking pool, and everything a `depin_staking` unlock or
+/// slash CPI needs. `staking_pool`, `vault` and `treasury` need to be writable only when a
+/// penalty is due (a slash moves stake tokens and updates the pool's totals); a plain release
+/// leaves them read-only so settlements of different jobs do not contend on the pool.
+#[derive(Accounts)]
+pub struct SlotBond<'info> {
+    pub market: Box<Account<'info, Market>>,
+
+    /// The market's staking pool.
+    #[account(address = market.staking_pool @ JobsError::WrongStakingPool)]
+    pub staking_pool: Box<Account<'info, Pool>>,
+
+    /// CHECK: the `depin_staking` provider account whose bond is released (read in place by
+    /// `crate::provider`; written and fully re-validated by the CPI).
+    #[account(
+        mut,
+        constraint = provider::pool_of(&provider)? == market.staking_pool @ JobsError::WrongStakingPool,
+    )]
+    pub provider: UncheckedAccount<'info>,
+
+    /// CHECK: this program's `["slasher"]` PDA; signs the CPI.
+    #[account(seeds = [seeds::SLASHER], bump = market.slasher_bump)]
+    pub slasher: UncheckedAccount<'info>,
+
+    /// CHECK: the pool's stake mint (address checked here, used by depin_staking).
+    #[account(address = staking_pool.stake_mint @ JobsError::WrongMint)]
+    pub stake_mint: UncheckedAccount<'info>,
+
+    /// CHECK: the pool's vault (address checked here, used by depin_staking).
+    #[account(address = staking_pool.vault @ JobsError::WrongVault)]
+    pub vault: UncheckedAccount<'info>,
+
+    /// CHECK: the pool's treasury, where penalties go (address checked here).
+    #[account(address = staking_pool.treasury @ JobsError::WrongTreasury)]
+    pub treasury: UncheckedAccount<'info>,
+
+    pub token_program: Program<'info, Token>,
+    pub staking_program: Program<'info, DepinStaking>,
+}
+
+impl SlotBond<'_> {
+    /// Release `bond`, slashing `penalty` of it to the pool treasury first when non-zero (one
+    /// CPI either way); `completed` counts the job as completed for the provider.
+    pub fn settle(&self, bond: u64, penalty: u64, completed: bool) -> Result<()> {
+        let accounts = staking_cpi::SlasherAccounts {
+            staking_program: &self.staking_program.to_account_info(),
+            slasher: &self.slasher.to_account_info(),
+            pool: &self.staking_pool.to_account_info(),
+            provider: &self.provider.to_account_info(),
+        };
+        let tokens = staking_cpi::SlashTokenAccounts {
+            stake_mint: &self.stake_mint.to_account_info(),
+            vault: &self.vault.to_account_info(),
+            treasury: &self.treasury.to_account_info(),
+            token_program: &self.token_program.to_account_info(),
+        };
+        let bump = self.market.slasher_bump;
+        staking_cpi::settle_bond(&accounts, &tokens, bump, bond, penalty, completed)
+    }
+}

@@ -1,0 +1,566 @@
+//! Settlement scenarios: whole job lifecycles for 1, 2, 3 and 8 replicas (all agree, a liar,
+//! a no-show, no quorum, a deterministic failure agreed by all, abandon and re-claim, a missed
+//! deadline and re-claim, cancel, expire), each checked token by token against an explicit
+//! table of what every role must receive or lose.
+
+use anchor_lang::prelude::Pubkey;
+use depin_client::{ix, pda};
+use depin_core::settle::outcome;
+use depin_jobs::{events as ev, instructions::SubmitArgs, state::job_status};
+use solana_sdk::signature::Signer;
+
+use super::{
+    jobs::{JobsWorld, REQUESTER_TOKENS},
+    staking::TestProvider,
+};
+use crate::{Backend, TestChain};
+
+/// Reward per replica in the scenarios (from [`JobsWorld::args`]).
+pub const REWARD: u64 = 10_000;
+/// Bond per claimant.
+pub const BOND: u64 = 5_000;
+/// Fee on one payout: ceil(10 000 × 2.5 %).
+pub const FEE: u64 = 250;
+/// A winner's payout.
+pub const PAYOUT: u64 = REWARD - FEE;
+/// Penalty for a wrong result: 50 % of the bond.
+pub const WRONG: u64 = 2_500;
+/// Penalty for a no-show: 20 % of the bond.
+pub const NOSHOW: u64 = 1_000;
+/// Penalty for abandoning: 1 % of the bond.
+pub const ABANDON: u64 = 50;
+
+/// What one claimant does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Commits and reveals result number `n` (see [`result`]).
+    Reveal(u8),
+    /// Claims and never commits.
+    NoShow,
+    /// Commits and never reveals.
+    Silent,
+}
+
+/// Result number `n`: output `n` with exit code 0; number 255 is a deterministic failure
+/// (a trap, exit code 101, its message as output), agreed on like any other result.
+pub fn result(n: u8) -> [u8; 32] {
+    if n == 255 {
+        depin_core::hash::result_hash(101, b"wasm trap: unreachable")
+    } else {
+        depin_core::hash::result_hash(0, &[n])
+    }
+}
+
+/// How a job is expected to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Result number `n` wins.
+    Agreed(u8),
+    /// No group reaches the quorum.
+    NoQuorum,
+    /// Fewer claims than the quorum when the claim window closed.
+    Expired,
+}
+
+impl Expect {
+    /// The payout and penalty `role` must see — the protocol's rules written out as a table,
+    /// independently of `depin_core::settle`.
+    fn amounts(self, role: Role) -> (u64, u64) {
+        match (self, role) {
+            (Expect::Expired, _) => (0, 0),
+            (Expect::Agreed(w), Role::Reveal(n)) if n == w => (PAYOUT, 0),
+            (Expect::Agreed(_), Role::Reveal(_)) => (0, WRONG),
+            (Expect::NoQuorum, Role::Reveal(_)) => (0, 0),
+            (_, Role::NoShow | Role::Silent) => (0, NOSHOW),
+        }
+    }
+
+    fn outcome(self) -> u8 {
+        match self {
+            Expect::Agreed(_) => outcome::AGREED,
+            Expect::NoQuorum => outcome::NO_QUORUM,
+            Expect::Expired => outcome::EXPIRED,
+        }
+    }
+}
+
+/// A market with nine staked providers, each with a payment-mint account for payouts.
+pub struct SettleWorld {
+    /// Market, pool, requester.
+    pub w: JobsWorld,
+    /// Providers (stake 100 000 each).
+    pub ps: Vec<TestProvider>,
+    /// Each provider owner's payment-mint account.
+    pub pay: Vec<Pubkey>,
+    next_nonce: u64,
+}
+
+impl SettleWorld {
+    /// The world, nine providers.
+    pub fn new(backend: Backend) -> Self {
+        let mut w = JobsWorld::new(backend);
+        let mut ps = Vec::new();
+        let mut pay = Vec::new();
+        for i in 0..9 {
+            let p = w.s.staked_provider(&format!("sp{i}"), 100_000, 100_000);
+            pay.push(w.s.chain.create_token_account(
+                &format!("sp{i}-pay"),
+                &w.pay_mint,
+                &p.owner.pubkey(),
+                0,
+            ));
+            ps.push(p);
+        }
+        SettleWorld {
+            w,
+            ps,
+            pay,
+            next_nonce: 100,
+        }
+    }
+
+    /// The chain.
+    pub fn chain(&mut self) -> &mut TestChain {
+        &mut self.w.s.chain
+    }
+
+    /// Post a job with `replicas` and `quorum`; returns its address.
+    pub fn post(&mut self, replicas: u8, quorum: u8) -> Pubkey {
+        self.next_nonce += 1;
+        self.w.post(self.next_nonce, replicas, quorum)
+    }
+
+    /// Provider `i` commits (or, for a one-replica job, submits) result `n` on `job`.
+    fn commit(&mut self, i: usize, job: &Pubkey, n: u8, single: bool) {
+        let p = &self.ps[i];
+        let ix_ = if single {
+            let args = SubmitArgs {
+                result_hash: result(n),
+                result_uri: format!("file:///out/{}", p.account),
+            };
+            ix::jobs::submit_result(&p.owner.pubkey(), job, &self.w.s.pool, args)
+        } else {
+            self.w.commit_ix(p, job, result(n), [i as u8; 32])
+        };
+        let owner = p.owner.insecure_clone();
+        self.chain()
+            .ok(&format!("sp{i} commits"), &[ix_], &[&owner]);
+    }
+
+    /// Provider `i` reveals result `n` on `job`.
+    fn reveal(&mut self, i: usize, job: &Pubkey, n: u8) {
+        let p = &self.ps[i];
+        let ix_ = self.w.reveal_ix(p, job, result(n), [i as u8; 32]);
+        let owner = p.owner.insecure_clone();
+        self.chain()
+            .ok(&format!("sp{i} reveals"), &[ix_], &[&owner]);
+    }
+
+    /// Provider `i` claims `job`.
+    pub fn claim(&mut self, i: usize, job: &Pubkey) {
+        let ix_ = self.w.claim_ix(&self.ps[i], job);
+        let owner = self.ps[i].owner.insecure_clone();
+        self.chain().ok(&format!("sp{i} claims"), &[ix_], &[&owner]);
+    }
+
+    /// Warp to `t` if it is later than now.
+    fn warp_to(&mut self, t: i64) {
+        if self.chain().now() < t {
+            self.chain().set_unix_timestamp(t);
+        }
+    }
+
+    /// Settle (or expire) `job`, release every held slot (the instruction's accounts chosen
+    /// from the job as a crank would), close it; check every token and every bond.
+    /// `claimants[k]` is the provider index that holds slot `k`; `roles[k]` what it did.
+    pub fn finish(&mut self, job: &Pubkey, claimants: &[usize], roles: &[Role], expect: Expect) {
+        let j = self.w.job(job);
+        let before: Vec<_> = claimants
+            .iter()
+            .map(|&i| {
+                let st = self.w.s.provider_state(&self.ps[i]);
+                (st, self.w.s.chain.token_balance(&self.pay[i]))
+            })
+            .collect();
+        let pool_treasury = self.w.s.chain.token_balance(&self.w.s.treasury);
+        let fee_treasury = self.w.s.chain.token_balance(&self.w.fee_treasury);
+        let requester_tokens = self.w.s.chain.token_balance(&self.w.requester_tokens);
+        let requester = self.w.requester.pubkey();
+        let escrow = pda::escrow(job).0;
+        let rent = self.w.s.chain.svm.get_balance(job).unwrap()
+            + self.w.s.chain.svm.get_balance(&escrow).unwrap();
+        let lamports = self.w.s.chain.svm.get_balance(&requester).unwrap();
+
+        // Settle or expire, by the permissionless crank (the chain's payer).
+        if expect == Expect::Expired {
+            self.chain()
+                .fail("settle an expirable job", &[ix::jobs::settle_job(job)], &[])
+                .assert_error(depin_jobs::JobsError::JobExpirable);
+            let sent = self.chain().ok("expire", &[ix::jobs::expire_job(job)], &[]);
+            if let Some(e) = self.w.s.chain.event::<ev::JobExpired>(&sent) {
+                assert_eq!((e.job, e.held, e.quorum), (*job, j.claimed, j.quorum));
+            }
+        } else {
+            let sent = self.chain().ok("settle", &[ix::jobs::settle_job(job)], &[]);
+            if let Some(e) = self.w.s.chain.event::<ev::JobSettled>(&sent) {
+                assert_eq!((e.job, e.outcome), (*job, expect.outcome()));
+            }
+        }
+        let settled = self.w.job(job);
+        assert_eq!(
+            (settled.status, settled.outcome),
+            (job_status::SETTLED, expect.outcome())
+        );
+        if let Expect::Agreed(n) = expect {
+            assert_eq!(settled.agreed_hash, result(n));
+            let winners = roles.iter().filter(|r| **r == Role::Reveal(n)).count();
+            assert_eq!(settled.winners as usize, winners);
+        }
+        self.chain()
+            .fail("settle twice", &[ix::jobs::settle_job(job)], &[])
+            .assert_error(depin_jobs::JobsError::JobNotOpen);
+
+        // Release every held slot.
+        let keys = self.w.keys();
+        let (mut paid, mut fees, mut penalties) = (0, 0, 0);
+        for (k, (&i, &role)) in claimants.iter().zip(roles).enumerate() {
+            let slot = settled
+                .slot_of(&self.ps[i].account)
+                .expect("claimant holds a slot");
+            let release = ix::jobs::release_for(&settled, slot, self.pay[i]).unwrap();
+            let ix_ = ix::jobs::release_slot(&keys, job, &self.ps[i].account, release);
+            let sent = self
+                .chain()
+                .ok(&format!("release sp{i}"), &[ix_.clone()], &[]);
+            let (payout, penalty) = expect.amounts(role);
+            let fee = if payout > 0 { FEE } else { 0 };
+            if let Some(e) = self.w.s.chain.event::<ev::SlotReleased>(&sent) {
+                assert_eq!(
+                    (e.provider, e.payout, e.fee, e.penalty, e.released),
+                    (self.ps[i].account, payout, fee, penalty, BOND - penalty)
+                );
+            }
+            self.chain()
+                .fail(&format!("release sp{i} twice"), &[ix_], &[])
+                .assert_error(depin_jobs::JobsError::SlotAlreadyReleased);
+            let (st0, pay0) = &before[k];
+            let st = self.w.s.provider_state(&self.ps[i]);
+            assert_eq!(st.staked, st0.staked - penalty, "sp{i} stake");
+            assert_eq!(st.locked, st0.locked - BOND, "sp{i} bond released");
+            assert_eq!(
+                st.jobs_completed,
+                st0.jobs_completed + (payout > 0) as u64,
+                "sp{i} completed"
+            );
+            assert_eq!(
+                st.jobs_slashed,
+                st0.jobs_slashed + (penalty > 0) as u64,
+                "sp{i} slashed"
+            );
+            assert_eq!(
+                self.w.s.chain.token_balance(&self.pay[i]),
+                pay0 + payout,
+                "sp{i} paid"
+            );
+            paid += payout;
+            fees += fee;
+            penalties += penalty;
+        }
+
+        // Close: fees to the market treasury, the rest back, rent back; exact conservation.
+        let close = ix::jobs::close_job(&keys, job, &requester, &self.w.requester_tokens);
+        let sent = self.chain().ok("close", &[close], &[]);
+        let refund = j.deposited - paid - fees;
+        if let Some(e) = self.w.s.chain.event::<ev::JobClosed>(&sent) {
+            assert_eq!(
+                (e.job, e.outcome, e.paid, e.fees, e.refund),
+                (*job, expect.outcome(), paid, fees, refund)
+            );
+        }
+        let c = &self.w.s.chain;
+        assert!(
+            !c.exists(job) && !c.exists(&escrow),
+            "job and escrow closed"
+        );
+        assert_eq!(c.token_balance(&self.w.fee_treasury), fee_treasury + fees);
+        assert_eq!(
+            c.token_balance(&self.w.requester_tokens),
+            requester_tokens + refund
+        );
+        assert_eq!(
+            c.token_balance(&self.w.s.treasury),
+            pool_treasury + penalties
+        );
+        assert_eq!(c.svm.get_balance(&requester).unwrap(), lamports + rent);
+        assert_eq!(j.deposited, paid + fees + refund);
+        let all: Vec<&TestProvider> = self.ps.iter().collect();
+        self.w.s.assert_invariants(&all);
+    }
+
+    /// A whole lifecycle: post, claims by providers `0..roles.len()`, commits, reveals (time
+    /// moved only as far as the rules require), then [`Self::finish`].
+    pub fn lifecycle(&mut self, replicas: u8, quorum: u8, roles: &[Role], expect: Expect) {
+        let job = self.post(replicas, quorum);
+        let single = replicas == 1;
+        let claimants: Vec<usize> = (0..roles.len()).collect();
+        for &i in &claimants {
+            self.claim(i, &job);
+        }
+        for (i, role) in roles.iter().enumerate() {
+            match *role {
+                Role::Reveal(n) => self.commit(i, &job, n, single),
+                Role::Silent => self.commit(i, &job, 0x5a, single),
+                Role::NoShow => {}
+            }
+        }
+        let j = self.w.job(&job);
+        if roles.contains(&Role::NoShow) {
+            self.warp_to(j.commit_deadline);
+        } else if (roles.len() as u8) < replicas {
+            self.warp_to(j.claim_deadline);
+        }
+        if !single {
+            for (i, role) in roles.iter().enumerate() {
+                if let Role::Reveal(n) = *role {
+                    self.reveal(i, &job, n);
+                }
+            }
+        }
+        if roles.iter().any(|r| !matches!(r, Role::Reveal(_))) {
+            self.chain()
+                .fail(
+                    "settle before the reveal deadline",
+                    &[ix::jobs::settle_job(&job)],
+                    &[],
+                )
+                .assert_error(depin_jobs::JobsError::SettleTooEarly);
+            self.warp_to(j.reveal_deadline);
+        }
+        self.finish(&job, &claimants, roles, expect);
+    }
+}
+
+use Expect::{Agreed, NoQuorum};
+use Role::{NoShow, Reveal, Silent};
+
+/// Single replica: the fast path (submit, settle at once), the same job through
+/// commit-reveal, a deterministic failure, a no-show, expiry and cancel.
+pub fn replicas_1(backend: Backend) -> TestChain {
+    let mut sw = SettleWorld::new(backend);
+    sw.lifecycle(1, 1, &[Reveal(1)], Agreed(1));
+    sw.lifecycle(1, 1, &[Reveal(255)], Agreed(255));
+    sw.lifecycle(1, 1, &[NoShow], NoQuorum);
+    // The same job through commit-reveal (also allowed for one replica).
+    let job = sw.post(1, 1);
+    sw.claim(0, &job);
+    sw.commit(0, &job, 7, false);
+    sw.reveal(0, &job, 7);
+    sw.finish(&job, &[0], &[Reveal(7)], Agreed(7));
+    // submit_result is refused on a multi-replica job.
+    let job = sw.post(3, 2);
+    sw.claim(0, &job);
+    let p = &sw.ps[0];
+    let args = SubmitArgs {
+        result_hash: result(1),
+        result_uri: "file:///out".into(),
+    };
+    let ix_ = ix::jobs::submit_result(&p.owner.pubkey(), &job, &sw.w.s.pool, args);
+    let owner = p.owner.insecure_clone();
+    sw.chain()
+        .fail("submit on a 3-replica job", &[ix_], &[&owner])
+        .assert_error(depin_jobs::JobsError::NotSingleReplica);
+    expire_and_cancel(&mut sw, 1, 1);
+    sw.w.s.chain
+}
+
+/// Two replicas, quorum two: agreement, a liar (no quorum), a no-show, abandon + re-claim.
+pub fn replicas_2(backend: Backend) -> TestChain {
+    let mut sw = SettleWorld::new(backend);
+    sw.lifecycle(2, 2, &[Reveal(1), Reveal(1)], Agreed(1));
+    sw.lifecycle(2, 2, &[Reveal(1), Reveal(2)], NoQuorum);
+    sw.lifecycle(2, 2, &[Reveal(1), NoShow], NoQuorum);
+    sw.lifecycle(2, 2, &[Reveal(255), Reveal(255)], Agreed(255));
+    abandon_and_reclaim(&mut sw, 2, 2);
+    expire_and_cancel(&mut sw, 2, 2);
+    sw.w.s.chain
+}
+
+/// Three replicas, quorum two: every outcome, including a provider that commits and never
+/// reveals, and a late holder evicted and replaced.
+pub fn replicas_3(backend: Backend) -> TestChain {
+    let mut sw = SettleWorld::new(backend);
+    sw.lifecycle(3, 2, &[Reveal(1), Reveal(1), Reveal(1)], Agreed(1));
+    sw.lifecycle(3, 2, &[Reveal(1), Reveal(2), Reveal(1)], Agreed(1));
+    sw.lifecycle(3, 2, &[Reveal(1), NoShow, Reveal(1)], Agreed(1));
+    sw.lifecycle(3, 2, &[Reveal(1), Reveal(1), Silent], Agreed(1));
+    sw.lifecycle(3, 2, &[Reveal(1), Reveal(2), Reveal(3)], NoQuorum);
+    sw.lifecycle(3, 2, &[Reveal(1), Reveal(2), NoShow], NoQuorum);
+    sw.lifecycle(3, 3, &[Reveal(1), Reveal(1), Reveal(2)], NoQuorum);
+    sw.lifecycle(3, 2, &[Reveal(255), Reveal(255), Reveal(255)], Agreed(255));
+    // Two claims of three, both in: settles once the claim window closes.
+    sw.lifecycle(3, 2, &[Reveal(4), Reveal(4)], Agreed(4));
+    abandon_and_reclaim(&mut sw, 3, 2);
+    missed_deadline_and_reclaim(&mut sw);
+    expire_and_cancel(&mut sw, 3, 2);
+    sw.w.s.chain
+}
+
+/// Eight replicas, quorum five.
+pub fn replicas_8(backend: Backend) -> TestChain {
+    let mut sw = SettleWorld::new(backend);
+    let all = [Reveal(1); 8];
+    sw.lifecycle(8, 5, &all, Agreed(1));
+    let mut liar = all;
+    liar[3] = Reveal(2);
+    sw.lifecycle(8, 5, &liar, Agreed(1));
+    let mut noshow = all;
+    noshow[7] = NoShow;
+    sw.lifecycle(8, 5, &noshow, Agreed(1));
+    let split = [
+        Reveal(1),
+        Reveal(2),
+        Reveal(1),
+        Reveal(2),
+        Reveal(1),
+        Reveal(2),
+        Reveal(1),
+        Reveal(2),
+    ];
+    sw.lifecycle(8, 5, &split, NoQuorum);
+    sw.lifecycle(8, 5, &[Reveal(255); 8], Agreed(255));
+    abandon_and_reclaim(&mut sw, 8, 5);
+    expire_and_cancel(&mut sw, 8, 5);
+    sw.w.s.chain
+}
+
+/// Provider 0 claims and abandons (1 % penalty), provider `replicas` takes the freed slot, and
+/// everyone agrees.
+fn abandon_and_reclaim(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
+    let job = sw.post(replicas, quorum);
+    sw.claim(0, &job);
+    let staked = sw.w.s.provider_state(&sw.ps[0]).staked;
+    let ix_ = sw.w.abandon_ix(&sw.ps[0], &job);
+    let owner = sw.ps[0].owner.insecure_clone();
+    sw.chain().ok("sp0 abandons", &[ix_], &[&owner]);
+    assert_eq!(sw.w.s.provider_state(&sw.ps[0]).staked, staked - ABANDON);
+    let claimants: Vec<usize> = (1..=replicas as usize).collect();
+    for &i in &claimants {
+        sw.claim(i, &job);
+    }
+    for &i in &claimants {
+        sw.commit(i, &job, 3, replicas == 1);
+    }
+    if replicas > 1 {
+        for &i in &claimants {
+            sw.reveal(i, &job, 3);
+        }
+    }
+    let roles = vec![Reveal(3); claimants.len()];
+    sw.finish(&job, &claimants, &roles, Agreed(3));
+}
+
+/// A holder lets its slot deadline pass: before it, nobody can evict it; after it, anyone can
+/// (no-show penalty), and another provider claims the slot while the claim window is open.
+fn missed_deadline_and_reclaim(sw: &mut SettleWorld) {
+    let job = sw.post(3, 2);
+    sw.claim(0, &job);
+    sw.claim(1, &job);
+    let keys = sw.w.keys();
+    let late = sw.ps[1].account;
+    sw.chain()
+        .fail(
+            "evict before the slot deadline",
+            &[ix::jobs::reclaim_slot(&keys, &job, &late)],
+            &[],
+        )
+        .assert_error(depin_jobs::JobsError::SlotNotLate);
+    let j = sw.w.job(&job);
+    let deadline = j.slot_deadline(1);
+    assert!(
+        deadline < j.claim_deadline,
+        "test market: execution < claim window"
+    );
+    sw.warp_to(deadline);
+    let owner = sw.ps[1].owner.insecure_clone();
+    let ix_ = sw.w.commit_ix(&sw.ps[1], &job, result(1), [1; 32]);
+    sw.chain()
+        .fail("commit after the slot deadline", &[ix_], &[&owner])
+        .assert_error(depin_jobs::JobsError::CommitWindowClosed);
+    let staked = sw.w.s.provider_state(&sw.ps[1]).staked;
+    let sent = sw.chain().ok(
+        "evict the late holder",
+        &[ix::jobs::reclaim_slot(&keys, &job, &late)],
+        &[],
+    );
+    if let Some(e) = sw.w.s.chain.event::<ev::SlotReclaimed>(&sent) {
+        assert_eq!(
+            (e.provider, e.penalty, e.released),
+            (late, NOSHOW, BOND - NOSHOW)
+        );
+    }
+    let st = sw.w.s.provider_state(&sw.ps[1]);
+    assert_eq!((st.staked, st.locked), (staked - NOSHOW, 0));
+    assert_eq!(sw.w.job(&job).claimed, 1);
+    // Provider 0 claimed at posting: its own deadline has passed too, and it is evicted.
+    let first = sw.ps[0].account;
+    sw.chain().ok(
+        "evict sp0 as well",
+        &[ix::jobs::reclaim_slot(&keys, &job, &first)],
+        &[],
+    );
+    for i in 2..5 {
+        sw.claim(i, &job);
+    }
+    for i in 2..5 {
+        sw.commit(i, &job, 1, false);
+    }
+    for i in 2..5 {
+        sw.reveal(i, &job, 1);
+    }
+    sw.finish(&job, &[2, 3, 4], &[Reveal(1); 3], Agreed(1));
+}
+
+/// Expire: the claim window closes with fewer claims than the quorum; bonds released in full,
+/// everything refunded. Cancel: before any claim, refunded and closed by the requester.
+fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
+    let job = sw.post(replicas, quorum);
+    let claimants: Vec<usize> = (0..quorum as usize - 1).collect();
+    for &i in &claimants {
+        sw.claim(i, &job);
+    }
+    sw.chain()
+        .fail(
+            "expire while claims are open",
+            &[ix::jobs::expire_job(&job)],
+            &[],
+        )
+        .assert_error(depin_jobs::JobsError::NotExpirable);
+    let j = sw.w.job(&job);
+    sw.warp_to(j.claim_deadline);
+    let roles = vec![NoShow; claimants.len()];
+    sw.finish(&job, &claimants, &roles, Expect::Expired);
+
+    // A job that reached its quorum does not expire.
+    let job = sw.post(replicas, quorum);
+    for i in 0..quorum as usize {
+        sw.claim(i, &job);
+    }
+    let j = sw.w.job(&job);
+    sw.warp_to(j.claim_deadline);
+    sw.chain()
+        .fail("expire a job at quorum", &[ix::jobs::expire_job(&job)], &[])
+        .assert_error(depin_jobs::JobsError::NotExpirable);
+    sw.warp_to(j.reveal_deadline);
+    let claimants: Vec<usize> = (0..quorum as usize).collect();
+    let roles = vec![NoShow; claimants.len()];
+    sw.finish(&job, &claimants, &roles, NoQuorum);
+
+    let before = sw.w.s.chain.token_balance(&sw.w.requester_tokens);
+    let job = sw.post(replicas, quorum);
+    let requester = sw.w.requester.insecure_clone();
+    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &sw.w.requester_tokens);
+    sw.chain().ok("cancel", &[cancel], &[&requester]);
+    assert!(!sw.w.s.chain.exists(&job));
+    assert_eq!(sw.w.s.chain.token_balance(&sw.w.requester_tokens), before);
+    assert!(sw.w.s.chain.token_balance(&sw.w.requester_tokens) <= REQUESTER_TOKENS);
+}
