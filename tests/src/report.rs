@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 9] = [
+pub const SCENARIOS: [Scenario; 13] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
@@ -24,6 +24,10 @@ pub const SCENARIOS: [Scenario; 9] = [
     ),
     ("jobs::attacks", scenarios::jobs::attacks),
     ("jobs::commit_reveal", scenarios::jobs::commit_reveal),
+    ("settlement::replicas_1", scenarios::settlement::replicas_1),
+    ("settlement::replicas_2", scenarios::settlement::replicas_2),
+    ("settlement::replicas_3", scenarios::settlement::replicas_3),
+    ("settlement::replicas_8", scenarios::settlement::replicas_8),
 ];
 
 /// Compute units of one instruction over all its successful single-instruction transactions.
@@ -57,6 +61,8 @@ pub struct Report {
     pub per_instruction: BTreeMap<String, Range>,
     /// Every transaction.
     pub transactions: Vec<Tx>,
+    /// Whole job lifecycles.
+    pub lifecycles: Vec<scenarios::settlement::LifecycleCost>,
 }
 
 /// Run every scenario on the SBF build and collect the figures.
@@ -87,6 +93,7 @@ pub fn run() -> Report {
             });
         }
     }
+    r.lifecycles = scenarios::settlement::benchmark_lifecycles();
     r
 }
 
@@ -97,6 +104,13 @@ impl Report {
             String::from("| instruction | min CU | max CU | samples |\n|---|---:|---:|---:|\n");
         for (k, v) in &self.per_instruction {
             out += &format!("| {k} | {} | {} | {} |\n", v.min, v.max, v.samples);
+        }
+        out += "\n| job lifecycle | transactions | total CU | largest transaction CU |\n|---|---:|---:|---:|\n";
+        for l in &self.lifecycles {
+            out += &format!(
+                "| {} | {} | {} | {} |\n",
+                l.name, l.transactions, l.compute_units, l.max_transaction
+            );
         }
         if transactions {
             out += "\n| scenario | transaction | outcome | compute units |\n|---|---|---|---:|\n";
@@ -122,6 +136,11 @@ impl Report {
             .iter()
             .map(|t| serde_json::json!({"scenario": t.scenario, "step": t.step, "outcome": t.outcome, "compute_units": t.compute_units}))
             .collect();
-        serde_json::json!({"instructions": per, "transactions": txs})
+        let lifecycles: Vec<_> = self
+            .lifecycles
+            .iter()
+            .map(|l| serde_json::json!({"lifecycle": l.name, "transactions": l.transactions, "compute_units": l.compute_units, "max_transaction_cu": l.max_transaction}))
+            .collect();
+        serde_json::json!({"instructions": per, "lifecycles": lifecycles, "transactions": txs})
     }
 }

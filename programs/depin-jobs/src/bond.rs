@@ -3,7 +3,6 @@
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::Token;
-use depin_core::seeds;
 use depin_staking::{program::DepinStaking, state::Pool};
 
 use crate::{errors::JobsError, provider, staking_cpi, state::Market};
@@ -29,7 +28,10 @@ pub struct SlotBond<'info> {
     pub provider: UncheckedAccount<'info>,
 
     /// CHECK: this program's `["slasher"]` PDA; signs the CPI.
-    #[account(seeds = [seeds::SLASHER], bump = market.slasher_bump)]
+    // The pool's slasher is this program's PDA (checked when the market was created), so the
+    // address comparison replaces a `create_program_address` (about 1.5k CU); signing with the
+    // stored bump would fail for any other account anyway.
+    #[account(address = staking_pool.slasher @ JobsError::WrongSlasher)]
     pub slasher: UncheckedAccount<'info>,
 
     /// CHECK: the pool's stake mint (address checked here, used by depin_staking).

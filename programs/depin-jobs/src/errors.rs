@@ -104,6 +104,8 @@ pub enum JobsError {
     NotSingleReplica,
     #[msg("The slot's holder still has time to commit")]
     SlotNotLate,
+    #[msg("Account is not the staking pool's slasher (this program's slasher PDA)")]
+    WrongSlasher,
     #[msg("Account is not a depin_staking provider account")]
     NotAProvider,
     #[msg("Account is not the job's requester")]

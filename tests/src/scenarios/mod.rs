@@ -2,6 +2,7 @@
 //! reused by the scenario report).
 
 pub mod jobs;
+pub mod jobs_property;
 pub mod settlement;
 pub mod smoke;
 pub mod staking;

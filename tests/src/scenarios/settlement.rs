@@ -564,3 +564,61 @@ fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
     assert_eq!(sw.w.s.chain.token_balance(&sw.w.requester_tokens), before);
     assert!(sw.w.s.chain.token_balance(&sw.w.requester_tokens) <= REQUESTER_TOKENS);
 }
+
+/// Compute units of one whole job lifecycle on the SBF build.
+#[derive(Debug, Clone)]
+pub struct LifecycleCost {
+    /// What was run.
+    pub name: String,
+    /// Successful transactions (post, claims, commits/submits, reveals, settle, releases,
+    /// close).
+    pub transactions: u32,
+    /// Their compute units, summed.
+    pub compute_units: u64,
+    /// The most expensive of them.
+    pub max_transaction: u64,
+}
+
+/// Run one lifecycle of `replicas` with `roles` on the SBF build and sum its successful
+/// transactions (the refused ones `finish` sends to check double settlement are not part of a
+/// lifecycle and are left out).
+pub fn lifecycle_cost(
+    name: &str,
+    replicas: u8,
+    quorum: u8,
+    roles: &[Role],
+    expect: Expect,
+) -> LifecycleCost {
+    let mut sw = SettleWorld::new(Backend::Sbf);
+    let start = sw.chain().transcript.len();
+    sw.lifecycle(replicas, quorum, roles, expect);
+    let steps = &sw.chain().transcript[start..];
+    let ok: Vec<u64> = steps
+        .iter()
+        .filter(|s| s.outcome.is_ok())
+        .map(|s| s.compute_units)
+        .collect();
+    LifecycleCost {
+        name: name.to_owned(),
+        transactions: ok.len() as u32,
+        compute_units: ok.iter().sum(),
+        max_transaction: ok.iter().copied().max().unwrap_or(0),
+    }
+}
+
+/// The lifecycles the benchmark reports: 1 replica (fast path), 3 and 8 replicas all agreeing,
+/// and 3 replicas with a liar.
+pub fn benchmark_lifecycles() -> Vec<LifecycleCost> {
+    vec![
+        lifecycle_cost("1 replica, submit fast path", 1, 1, &[Reveal(1)], Agreed(1)),
+        lifecycle_cost("3 replicas, all agree", 3, 2, &[Reveal(1); 3], Agreed(1)),
+        lifecycle_cost(
+            "3 replicas, one liar",
+            3,
+            2,
+            &[Reveal(1), Reveal(2), Reveal(1)],
+            Agreed(1),
+        ),
+        lifecycle_cost("8 replicas, all agree", 8, 5, &[Reveal(1); 8], Agreed(1)),
+    ]
+}
