@@ -128,6 +128,17 @@ impl Failed {
             self.logs
         );
     }
+
+    /// Assert that instruction 0 failed with the runtime error `e`.
+    #[track_caller]
+    pub fn assert_instruction_error(&self, e: InstructionError) {
+        assert_eq!(
+            self.err,
+            TransactionError::InstructionError(0, e),
+            "logs: {:#?}",
+            self.logs
+        );
+    }
 }
 
 /// A LiteSVM chain with both programs loaded the chosen way, and a transcript of every send.

@@ -80,3 +80,4 @@ fn property_parity() {
         assert_parity(&sbf, &native);
     }
 }
+dual_test!(settlement_attacks => settlement::attacks);

@@ -454,7 +454,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
         .fail("claim with a fake slasher", &[ix_], &[&alice.owner])
-        .assert_error(code(A::ConstraintSeeds));
+        .assert_error(E::WrongSlasher);
     let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
     acc.staking_program = depin_jobs::ID;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});

@@ -6,7 +6,11 @@
 use anchor_lang::prelude::Pubkey;
 use depin_client::{ix, pda};
 use depin_core::settle::outcome;
-use depin_jobs::{events as ev, instructions::SubmitArgs, state::job_status};
+use depin_jobs::{
+    events as ev,
+    instructions::{PostJobArgs, SubmitArgs},
+    state::job_status,
+};
 use solana_sdk::signature::Signer;
 
 use super::{
@@ -621,4 +625,315 @@ pub fn benchmark_lifecycles() -> Vec<LifecycleCost> {
         ),
         lifecycle_cost("8 replicas, all agree", 8, 5, &[Reveal(1); 8], Agreed(1)),
     ]
+}
+
+/// Attack classes on settlement: releases and closes with substituted accounts (escrow of
+/// another job, job of another market, payout to a stranger or in the wrong mint, fake token
+/// and staking programs, a forged slasher, a pool passed as a provider), a winner released
+/// without its payout account, a slash without the pool writable, closing early, stealing the
+/// rent or the refund, a donation to the escrow, close-and-revive in one transaction, and
+/// settlement arithmetic at the edge of u64 on-chain.
+pub fn attacks(backend: Backend) -> TestChain {
+    use anchor_lang::error::ErrorCode as A;
+    use depin_jobs::JobsError as E;
+    let code = |c: A| -> u32 { c.into() };
+    let mut sw = SettleWorld::new(backend);
+    let keys = sw.w.keys();
+
+    // Job A: three replicas, provider 1 lies; settled, nothing released yet.
+    let job = sw.post(3, 2);
+    let other = sw.post(1, 1);
+    for i in 0..3 {
+        sw.claim(i, &job);
+    }
+    for (i, n) in [(0, 1), (1, 2), (2, 1)] {
+        sw.commit(i, &job, n, false);
+    }
+    let (winner, liar) = (sw.ps[0].account, sw.ps[1].account);
+    let pay0 = sw.pay[0];
+    let winner_release =
+        |job: &Pubkey| ix::jobs::release_slot(&keys, job, &winner, ix::jobs::Release::Pay(pay0));
+    sw.chain()
+        .fail("release before settlement", &[winner_release(&job)], &[])
+        .assert_error(E::JobNotSettled);
+    for (i, n) in [(0, 1), (1, 2), (2, 1)] {
+        sw.reveal(i, &job, n);
+    }
+    sw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
+
+    let with = |f: &dyn Fn(&mut depin_jobs::accounts::ReleaseSlot)| {
+        let mut a = ix::jobs::release_slot_accounts(&keys, &job, &winner, Some(pay0));
+        f(&mut a);
+        ix::instruction(depin_jobs::ID, a, depin_jobs::instruction::ReleaseSlot {})
+    };
+    let other_escrow = pda::escrow(&other).0;
+    let stranger_pay = sw.pay[5];
+    let stake_wallet = sw.ps[0].wallet;
+    let pool = sw.w.s.pool;
+    let cases: Vec<(&str, solana_sdk::instruction::Instruction, u32)> = vec![
+        (
+            "escrow of another job",
+            with(&|a| a.escrow = other_escrow),
+            E::WrongEscrow.into(),
+        ),
+        (
+            "payout to a stranger",
+            with(&|a| a.payout_to = Some(stranger_pay)),
+            E::WrongTokenOwner.into(),
+        ),
+        (
+            "payout in the stake mint",
+            with(&|a| a.payout_to = Some(stake_wallet)),
+            E::WrongMint.into(),
+        ),
+        (
+            "winner without a payout account",
+            with(&|a| a.payout_to = None),
+            E::MissingPayoutAccount.into(),
+        ),
+        (
+            "fake token program",
+            with(&|a| a.bond.token_program = depin_jobs::ID),
+            code(A::InvalidProgramId),
+        ),
+        (
+            "fake staking program",
+            with(&|a| a.bond.staking_program = anchor_spl::token::ID),
+            code(A::InvalidProgramId),
+        ),
+        (
+            "forged slasher",
+            with(&|a| a.bond.slasher = stranger_pay),
+            E::WrongSlasher.into(),
+        ),
+        (
+            "pool passed as the provider",
+            with(&|a| a.bond.provider = pool),
+            E::NotAProvider.into(),
+        ),
+        (
+            "vault substituted",
+            with(&|a| a.bond.vault = stranger_pay),
+            E::WrongVault.into(),
+        ),
+    ];
+    for (label, ix_, err) in cases {
+        sw.chain().fail(label, &[ix_], &[]).assert_error(err);
+    }
+    let outsider = sw.ps[6].account;
+    sw.chain()
+        .fail(
+            "release a provider that holds no slot",
+            &[ix::jobs::release_slot(
+                &keys,
+                &job,
+                &outsider,
+                ix::jobs::Release::Plain,
+            )],
+            &[],
+        )
+        .assert_error(E::NotSlotHolder);
+
+    // The job through another market (same pool): refused before any transfer.
+    let mut cfg2 = super::jobs::test_config();
+    cfg2.market_id = 2;
+    let admin = sw.w.s.admin.insecure_clone();
+    let ix_ = ix::jobs::initialize_market(
+        &admin.pubkey(),
+        &sw.w.pay_mint,
+        &sw.w.s.pool,
+        &sw.w.fee_treasury,
+        cfg2,
+    );
+    sw.chain().ok("market 2", &[ix_], &[&admin]);
+    let keys2 = ix::jobs::MarketKeys {
+        market: pda::market(&sw.w.pay_mint, 2).0,
+        ..keys
+    };
+    sw.chain()
+        .fail(
+            "release through another market",
+            &[ix::jobs::release_slot(
+                &keys2,
+                &job,
+                &winner,
+                ix::jobs::Release::Pay(pay0),
+            )],
+            &[],
+        )
+        .assert_error(E::WrongMarket);
+
+    // A slash needs the pool, vault and treasury writable: sent read-only, the CPI is refused
+    // by the runtime and nothing moves. On the SBF build only: solana-program-test's native
+    // CPI path panics on a privilege escalation (`unwrap` on the error) instead of returning
+    // it, so the outcome would differ for a harness reason, not a program one.
+    if sw.w.s.chain.backend == Backend::Sbf {
+        let ro = ix::jobs::release_slot(&keys, &job, &liar, ix::jobs::Release::Plain);
+        sw.chain()
+            .fail("slash with the pool read-only", &[ro], &[])
+            .assert_instruction_error(
+                solana_sdk::instruction::InstructionError::PrivilegeEscalation,
+            );
+        assert_eq!(sw.w.s.provider_state(&sw.ps[1]).locked, BOND);
+        // Not part of the transcript the parity test compares with the native run.
+        sw.chain().transcript.pop();
+    }
+
+    // Closing early, or with someone else's accounts.
+    let requester = sw.w.requester.pubkey();
+    let refund_to = sw.w.requester_tokens;
+    let close_with = |f: &dyn Fn(&mut depin_jobs::accounts::CloseJob)| {
+        let mut a = ix::jobs::close_job_accounts(&keys, &job, &requester, &refund_to);
+        f(&mut a);
+        ix::instruction(depin_jobs::ID, a, depin_jobs::instruction::CloseJob {})
+    };
+    sw.chain()
+        .fail("close before the releases", &[close_with(&|_| {})], &[])
+        .assert_error(E::SlotsNotReleased);
+    for i in 0..3 {
+        let j = sw.w.job(&job);
+        let slot = j.slot_of(&sw.ps[i].account).unwrap();
+        let r = ix::jobs::release_for(&j, slot, sw.pay[i]).unwrap();
+        let ix_ = ix::jobs::release_slot(&keys, &job, &sw.ps[i].account, r);
+        sw.chain().ok(&format!("release sp{i}"), &[ix_], &[]);
+    }
+    let thief = sw.ps[5].owner.pubkey();
+    let cases: Vec<(&str, solana_sdk::instruction::Instruction, u32)> = vec![
+        (
+            "rent to a thief",
+            close_with(&|a| a.requester = thief),
+            E::WrongRequester.into(),
+        ),
+        (
+            "refund to a thief",
+            close_with(&|a| a.refund_to = stranger_pay),
+            E::WrongTokenOwner.into(),
+        ),
+        (
+            "fees to another account",
+            close_with(&|a| a.fee_treasury = stranger_pay),
+            E::WrongTreasury.into(),
+        ),
+        (
+            "escrow of another job",
+            close_with(&|a| a.escrow = other_escrow),
+            E::WrongEscrow.into(),
+        ),
+        (
+            "close through another market",
+            close_with(&|a| a.market = keys2.market),
+            E::WrongMarket.into(),
+        ),
+    ];
+    for (label, ix_, err) in cases {
+        sw.chain().fail(label, &[ix_], &[]).assert_error(err);
+    }
+
+    // A donation to the escrow cannot block the close; it is refunded with the rest.
+    let escrow = pda::escrow(&job).0;
+    let donor =
+        sw.w.s
+            .chain
+            .create_token_account("donor", &sw.w.pay_mint, &thief, 77);
+    let donate = anchor_spl::token::spl_token::instruction::transfer(
+        &anchor_spl::token::ID,
+        &donor,
+        &escrow,
+        &thief,
+        &[],
+        77,
+    )
+    .unwrap();
+    let thief_kp = sw.ps[5].owner.insecure_clone();
+    sw.chain()
+        .ok("donate to the escrow", &[donate], &[&thief_kp]);
+    let before = sw.w.s.chain.token_balance(&refund_to);
+    sw.chain().ok("close", &[close_with(&|_| {})], &[]);
+    // deposited 30 000 - two payouts (2 × 9 750) - fees (2 × 250) + the donation.
+    assert_eq!(sw.w.s.chain.token_balance(&refund_to), before + 10_000 + 77);
+
+    // Close and revive in one transaction: the lamports come back, the job does not.
+    let job = sw.post(1, 1);
+    sw.claim(0, &job);
+    sw.commit(0, &job, 1, true);
+    sw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
+    let j = sw.w.job(&job);
+    let r = ix::jobs::release_for(&j, 0, sw.pay[0]).unwrap();
+    let ix_ = ix::jobs::release_slot(&keys, &job, &winner, r);
+    sw.chain().ok("release", &[ix_], &[]);
+    let close = ix::jobs::close_job(&keys, &job, &requester, &refund_to);
+    let payer = sw.w.s.chain.payer.pubkey();
+    let revive =
+        anchor_lang::solana_program::system_instruction::transfer(&payer, &job, 10_000_000);
+    let resettle = ix::jobs::settle_job(&job);
+    sw.chain()
+        .fail(
+            "close, refund the rent, settle again",
+            &[close.clone(), revive.clone(), resettle],
+            &[],
+        )
+        .assert_error(code(A::AccountOwnedByWrongProgram));
+    sw.chain().ok("close", &[close], &[]);
+    let release_again = ix::jobs::release_slot(&keys, &job, &winner, r);
+    sw.chain()
+        .fail("release after close", &[release_again], &[])
+        .assert_error(code(A::AccountOwnedByWrongProgram));
+
+    // u64 edges: a requester holding almost the whole supply posts three replicas of a third
+    // of it each; fees (rounded up) and payouts (rounded down) still conserve exactly.
+    let rich = sw.w.s.chain.funded_keypair("rich", 10);
+    let huge = u64::MAX - 10_000_000;
+    let rich_tokens =
+        sw.w.s
+            .chain
+            .create_token_account("rich-tokens", &sw.w.pay_mint, &rich.pubkey(), huge);
+    let reward = huge / 3;
+    let args = PostJobArgs {
+        reward_per_replica: reward,
+        ..sw.w.args(1, 3, 2)
+    };
+    let post = ix::jobs::post_job(
+        &rich.pubkey(),
+        &sw.w.market,
+        &sw.w.pay_mint,
+        &rich_tokens,
+        args,
+    );
+    sw.chain().ok("post a u64-edge job", &[post], &[&rich]);
+    let job = pda::job(&sw.w.market, &rich.pubkey(), 1).0;
+    for i in 0..3 {
+        sw.claim(i, &job);
+    }
+    for i in 0..3 {
+        sw.commit(i, &job, 1, false);
+    }
+    for i in 0..3 {
+        sw.reveal(i, &job, 1);
+    }
+    sw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
+    let fee = ((reward as u128 * 250).div_ceil(10_000)) as u64;
+    for i in 0..3 {
+        let before = sw.w.s.chain.token_balance(&sw.pay[i]);
+        let ix_ = ix::jobs::release_slot(
+            &keys,
+            &job,
+            &sw.ps[i].account,
+            ix::jobs::Release::Pay(sw.pay[i]),
+        );
+        sw.chain().ok("release a u64-edge payout", &[ix_], &[]);
+        assert_eq!(
+            sw.w.s.chain.token_balance(&sw.pay[i]) - before,
+            reward - fee
+        );
+    }
+    let fees0 = sw.w.s.chain.token_balance(&sw.w.fee_treasury);
+    let left = huge - 3 * reward;
+    let close = ix::jobs::close_job(&keys, &job, &rich.pubkey(), &rich_tokens);
+    sw.chain().ok("close the u64-edge job", &[close], &[]);
+    assert_eq!(
+        sw.w.s.chain.token_balance(&sw.w.fee_treasury) - fees0,
+        3 * fee
+    );
+    assert_eq!(sw.w.s.chain.token_balance(&rich_tokens), left);
+    sw.w.s.chain
 }
