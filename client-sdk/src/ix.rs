@@ -210,36 +210,42 @@ pub mod staking {
         ix(unlock_accounts(slasher, pool, provider), i::Unlock { args })
     }
 
-    /// Accounts of `slash` (signed by the pool's slasher); `treasury` must be the pool's.
-    pub fn slash_accounts(
-        slasher: &Pubkey,
-        stake_mint: &Pubkey,
-        provider: &Pubkey,
-        treasury: &Pubkey,
-    ) -> a::Slash {
-        let pool = pda::pool(stake_mint).0;
+    /// Accounts of `slash` (signed by the pool's slasher).
+    pub fn slash_accounts(slasher: &Pubkey, pool: &Pubkey, provider: &Pubkey) -> a::Slash {
         a::Slash {
             slasher: *slasher,
-            pool,
+            pool: *pool,
             provider: *provider,
+        }
+    }
+
+    /// `slash`: take `args.amount` of a bond (for the treasury), release `args.release`.
+    pub fn slash(
+        slasher: &Pubkey,
+        pool: &Pubkey,
+        provider: &Pubkey,
+        args: SlashArgs,
+    ) -> Instruction {
+        ix(slash_accounts(slasher, pool, provider), i::Slash { args })
+    }
+
+    /// Accounts of `sweep_slashed` (`treasury` must be the pool's).
+    pub fn sweep_slashed_accounts(stake_mint: &Pubkey, treasury: &Pubkey) -> a::SweepSlashed {
+        let pool = pda::pool(stake_mint).0;
+        a::SweepSlashed {
+            pool,
             stake_mint: *stake_mint,
             vault: pda::vault(&pool).0,
-            destination: *treasury,
+            treasury: *treasury,
             token_program: anchor_spl::token::ID,
         }
     }
 
-    /// `slash`: take `args.amount` of a bond to the treasury, release `args.release`.
-    pub fn slash(
-        slasher: &Pubkey,
-        stake_mint: &Pubkey,
-        provider: &Pubkey,
-        treasury: &Pubkey,
-        args: SlashArgs,
-    ) -> Instruction {
+    /// `sweep_slashed`: move the pool's slashed stake from the vault to its treasury.
+    pub fn sweep_slashed(stake_mint: &Pubkey, treasury: &Pubkey) -> Instruction {
         ix(
-            slash_accounts(slasher, stake_mint, provider, treasury),
-            i::Slash { args },
+            sweep_slashed_accounts(stake_mint, treasury),
+            i::SweepSlashed {},
         )
     }
 
@@ -278,10 +284,6 @@ pub mod jobs {
         pub fee_treasury: Pubkey,
         /// Its staking pool.
         pub staking_pool: Pubkey,
-        /// The pool's stake mint.
-        pub stake_mint: Pubkey,
-        /// The pool's treasury, where penalties go (`Pool::treasury`).
-        pub pool_treasury: Pubkey,
     }
 
     /// The composite `SlotBond` accounts for `provider` (a provider account of the market's
@@ -292,22 +294,15 @@ pub mod jobs {
             staking_pool: keys.staking_pool,
             provider: *provider,
             slasher: pda::slasher().0,
-            stake_mint: keys.stake_mint,
-            vault: pda::vault(&keys.staking_pool).0,
-            treasury: keys.pool_treasury,
-            token_program: anchor_spl::token::ID,
             staking_program: crate::STAKING_PROGRAM_ID,
         }
     }
 
-    /// Mark the pool, its vault and its treasury writable: a slash moves stake tokens and
-    /// updates the pool's totals (a plain release leaves them read-only, so releases of
-    /// different jobs do not contend on the pool).
+    /// Mark the staking pool writable: a slash updates the pool's totals (a plain release
+    /// leaves it read-only, so releases of different jobs do not contend on the pool).
     pub fn with_slash_writable(mut ix: Instruction, keys: &MarketKeys) -> Instruction {
-        let vault = pda::vault(&keys.staking_pool).0;
         for m in &mut ix.accounts {
-            if m.pubkey == keys.staking_pool || m.pubkey == vault || m.pubkey == keys.pool_treasury
-            {
+            if m.pubkey == keys.staking_pool {
                 m.is_writable = true;
             }
         }
@@ -546,7 +541,7 @@ pub mod jobs {
     pub enum Release {
         /// A winner: paid into this payment-mint token account of the provider's owner.
         Pay(Pubkey),
-        /// A penalty is due: pool, vault and pool treasury writable.
+        /// A penalty is due: the staking pool writable.
         Slash,
         /// Bond released in full, nothing paid.
         Plain,
@@ -563,6 +558,7 @@ pub mod jobs {
             job: *job,
             escrow: pda::escrow(job).0,
             bond: slot_bond_accounts(keys, provider),
+            token_program: anchor_spl::token::ID,
             payout_to,
         }
     }

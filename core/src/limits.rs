@@ -16,7 +16,7 @@ pub const MAX_UNBONDING_SECONDS: i64 = 365 * 24 * 60 * 60;
 pub const DISCRIMINATOR_LEN: usize = 8;
 
 /// `Pool` account body size.
-pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
+pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
 /// `Provider` account body size.
 pub const PROVIDER_SIZE: usize =
     32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;

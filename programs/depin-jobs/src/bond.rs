@@ -2,15 +2,14 @@
 //! composite `#[derive(Accounts)]` shared by `abandon_job`, `reclaim_slot` and `release_slot`.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::Token;
 use depin_staking::{program::DepinStaking, state::Pool};
 
 use crate::{errors::JobsError, provider, staking_cpi, state::Market};
 
 /// A provider's bond in the market's staking pool, and everything a `depin_staking` unlock or
-/// slash CPI needs. `staking_pool`, `vault` and `treasury` need to be writable only when a
-/// penalty is due (a slash moves stake tokens and updates the pool's totals); a plain release
-/// leaves them read-only so settlements of different jobs do not contend on the pool.
+/// slash CPI needs. `staking_pool` needs to be writable only when a penalty is due (a slash
+/// updates the pool's totals); a plain release leaves it read-only so settlements of different
+/// jobs do not contend on the pool.
 #[derive(Accounts)]
 pub struct SlotBond<'info> {
     pub market: Box<Account<'info, Market>>,
@@ -34,24 +33,11 @@ pub struct SlotBond<'info> {
     #[account(address = staking_pool.slasher @ JobsError::WrongSlasher)]
     pub slasher: UncheckedAccount<'info>,
 
-    /// CHECK: the pool's stake mint (address checked here, used by depin_staking).
-    #[account(address = staking_pool.stake_mint @ JobsError::WrongMint)]
-    pub stake_mint: UncheckedAccount<'info>,
-
-    /// CHECK: the pool's vault (address checked here, used by depin_staking).
-    #[account(address = staking_pool.vault @ JobsError::WrongVault)]
-    pub vault: UncheckedAccount<'info>,
-
-    /// CHECK: the pool's treasury, where penalties go (address checked here).
-    #[account(address = staking_pool.treasury @ JobsError::WrongTreasury)]
-    pub treasury: UncheckedAccount<'info>,
-
-    pub token_program: Program<'info, Token>,
     pub staking_program: Program<'info, DepinStaking>,
 }
 
 impl SlotBond<'_> {
-    /// Release `bond`, slashing `penalty` of it to the pool treasury first when non-zero (one
+    /// Release `bond`, slashing `penalty` of it (for the pool treasury) first when non-zero (one
     /// CPI either way); `completed` counts the job as completed for the provider.
     pub fn settle(&self, bond: u64, penalty: u64, completed: bool) -> Result<()> {
         let accounts = staking_cpi::SlasherAccounts {
@@ -60,13 +46,7 @@ impl SlotBond<'_> {
             pool: &self.staking_pool.to_account_info(),
             provider: &self.provider.to_account_info(),
         };
-        let tokens = staking_cpi::SlashTokenAccounts {
-            stake_mint: &self.stake_mint.to_account_info(),
-            vault: &self.vault.to_account_info(),
-            treasury: &self.treasury.to_account_info(),
-            token_program: &self.token_program.to_account_info(),
-        };
         let bump = self.market.slasher_bump;
-        staking_cpi::settle_bond(&accounts, &tokens, bump, bond, penalty, completed)
+        staking_cpi::settle_bond(&accounts, bump, bond, penalty, completed)
     }
 }

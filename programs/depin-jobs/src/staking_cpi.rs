@@ -81,18 +81,6 @@ pub fn lock(a: &SlasherAccounts<'_, '_>, slasher_bump: u8, amount: u64) -> Resul
     invoke_as_slasher(slasher_bump, &data, bond_metas(a, false), bond_infos(a))
 }
 
-/// The token accounts a slash moves tokens between.
-pub struct SlashTokenAccounts<'a, 'info> {
-    /// The pool's stake mint.
-    pub stake_mint: &'a AccountInfo<'info>,
-    /// The pool's vault.
-    pub vault: &'a AccountInfo<'info>,
-    /// The pool's treasury (the only slash destination `depin_staking` accepts).
-    pub treasury: &'a AccountInfo<'info>,
-    /// The SPL Token program.
-    pub token_program: &'a AccountInfo<'info>,
-}
-
 /// `depin_staking::unlock { amount, completed }`.
 pub fn unlock(
     a: &SlasherAccounts<'_, '_>,
@@ -107,11 +95,10 @@ pub fn unlock(
     invoke_as_slasher(slasher_bump, &data, bond_metas(a, false), bond_infos(a))
 }
 
-/// `depin_staking::slash { amount, release }`: `amount` of the bond to the pool treasury,
-/// `release` more back to free stake.
-pub fn slash<'info>(
-    a: &SlasherAccounts<'_, 'info>,
-    t: &SlashTokenAccounts<'_, 'info>,
+/// `depin_staking::slash { amount, release }`: `amount` of the bond slashed (held in the vault
+/// for the pool treasury until `sweep_slashed`), `release` more back to free stake.
+pub fn slash(
+    a: &SlasherAccounts<'_, '_>,
     slasher_bump: u8,
     amount: u64,
     release: u64,
@@ -120,33 +107,12 @@ pub fn slash<'info>(
     data[..8].copy_from_slice(depin_staking::instruction::Slash::DISCRIMINATOR);
     data[8..16].copy_from_slice(&amount.to_le_bytes());
     data[16..].copy_from_slice(&release.to_le_bytes());
-    let [slasher, pool, provider] = bond_metas(a, true);
-    let metas = [
-        slasher,
-        pool,
-        provider,
-        AccountMeta::new_readonly(t.stake_mint.key(), false),
-        AccountMeta::new(t.vault.key(), false),
-        AccountMeta::new(t.treasury.key(), false),
-        AccountMeta::new_readonly(t.token_program.key(), false),
-    ];
-    let infos = [
-        a.slasher.clone(),
-        a.pool.clone(),
-        a.provider.clone(),
-        t.stake_mint.clone(),
-        t.vault.clone(),
-        t.treasury.clone(),
-        t.token_program.clone(),
-        a.staking_program.clone(),
-    ];
-    invoke_as_slasher(slasher_bump, &data, metas, infos)
+    invoke_as_slasher(slasher_bump, &data, bond_metas(a, true), bond_infos(a))
 }
 
 /// Release a bond, slashing `penalty` of it first when non-zero (one CPI either way).
-pub fn settle_bond<'info>(
-    a: &SlasherAccounts<'_, 'info>,
-    t: &SlashTokenAccounts<'_, 'info>,
+pub fn settle_bond(
+    a: &SlasherAccounts<'_, '_>,
     slasher_bump: u8,
     bond: u64,
     penalty: u64,
@@ -155,6 +121,6 @@ pub fn settle_bond<'info>(
     if penalty == 0 {
         unlock(a, slasher_bump, bond, completed)
     } else {
-        slash(a, t, slasher_bump, penalty, bond - penalty)
+        slash(a, slasher_bump, penalty, bond - penalty)
     }
 }

@@ -54,6 +54,8 @@ pub enum StakingError {
     MathOverflow,
     #[msg("Arithmetic underflow")]
     MathUnderflow,
+    #[msg("No slashed stake is waiting to be swept")]
+    NothingToSweep,
 }
 
 impl From<MathError> for StakingError {

@@ -141,9 +141,7 @@ pub struct Slashed {
     pub pool: Pubkey,
     /// The provider account.
     pub provider: Pubkey,
-    /// Token account that received the slashed tokens.
-    pub destination: Pubkey,
-    /// Tokens slashed.
+    /// Tokens slashed (held in the vault for the treasury until `sweep_slashed`).
     pub amount: u64,
     /// Tokens of the bond released back to free stake in the same call.
     pub released: u64,
@@ -155,8 +153,23 @@ pub struct Slashed {
     pub staked_before: u64,
     /// Provider stake after.
     pub staked_after: u64,
-    /// Pool total (= vault balance) after.
+    /// Pool total stake after.
     pub pool_total_staked: u64,
+    /// Slashed stake awaiting `sweep_slashed` after.
+    pub pool_pending_slashed: u64,
+}
+
+/// Slashed stake was moved from the vault to the pool treasury.
+#[event]
+pub struct SlashedSwept {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The treasury that received it.
+    pub treasury: Pubkey,
+    /// Tokens moved.
+    pub amount: u64,
+    /// Σ of everything ever slashed from the pool.
+    pub pool_total_slashed: u64,
 }
 
 /// An empty provider account was closed.

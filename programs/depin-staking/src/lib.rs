@@ -5,8 +5,8 @@
 //! bond locks that only the jobs program's `["slasher"]` PDA may lock, unlock or slash.
 //!
 //! Invariants (checked at the end of every handler that moves stake):
-//! `locked + unbonding <= staked` for each provider, and vault balance = `pool.total_staked`
-//! = Σ `provider.staked`.
+//! `locked + unbonding <= staked` for each provider, and vault balance =
+//! `pool.total_staked + pool.pending_slashed`, with `pool.total_staked` = Σ `provider.staked`.
 
 use anchor_lang::prelude::*;
 
@@ -78,6 +78,11 @@ pub mod depin_staking {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn slash(ctx: Context<Slash>, args: SlashArgs) -> Result<()> {
         Slash::handle(ctx, args)
+    }
+
+    /// Move slashed stake from the vault to the pool treasury; permissionless.
+    pub fn sweep_slashed(ctx: Context<SweepSlashed>) -> Result<()> {
+        SweepSlashed::handle(ctx)
     }
 
     /// Close an empty provider account.

@@ -19,10 +19,13 @@ pub struct Pool {
     pub treasury: Pubkey,
     /// Delay between `request_unstake` and `withdraw`, in seconds.
     pub unbonding_seconds: i64,
-    /// Σ `staked` over all providers; always equal to the vault balance.
+    /// Σ `staked` over all providers. The vault holds `total_staked + pending_slashed`.
     pub total_staked: u64,
     /// Σ of everything ever slashed from this pool.
     pub total_slashed: u64,
+    /// Slashed stake still in the vault: `slash` only moves numbers (no token transfer, so a
+    /// slash costs about as much as an unlock); `sweep_slashed` later sends it to the treasury.
+    pub pending_slashed: u64,
     /// Number of provider accounts ever registered.
     pub provider_count: u64,
     /// When set, no new providers, stake or locks; exits still work.

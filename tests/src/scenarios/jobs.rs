@@ -133,8 +133,6 @@ impl JobsWorld {
             payment_mint: self.pay_mint,
             fee_treasury: self.fee_treasury,
             staking_pool: self.s.pool,
-            stake_mint: self.s.mint,
-            pool_treasury: self.s.treasury,
         }
     }
 
@@ -673,14 +671,14 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
             &[&ps[3].owner],
         )
         .assert_error(E::NotSlotHolder);
-    let treasury_before = w.s.chain.token_balance(&w.s.treasury);
+    let pending_before = w.s.pool_state().pending_slashed;
     let sent = w.s.chain.ok(
         "p2 abandons",
         &[w.abandon_ix(&ps[2], &job)],
         &[&ps[2].owner],
     );
     assert_eq!(w.s.amounts(&ps[2]), (19_950, 0, 0));
-    assert_eq!(w.s.chain.token_balance(&w.s.treasury), treasury_before + 50);
+    assert_eq!(w.s.pool_state().pending_slashed, pending_before + 50);
     if let Some(e) = w.s.chain.event::<ev::JobAbandoned>(&sent) {
         assert_eq!(
             (e.provider, e.slot, e.penalty, e.released),

@@ -186,7 +186,9 @@ impl SettleWorld {
                 (st, self.w.s.chain.token_balance(&self.pay[i]))
             })
             .collect();
-        let pool_treasury = self.w.s.chain.token_balance(&self.w.s.treasury);
+        // What the pool treasury holds once everything slashed so far is swept.
+        let pool_treasury = self.w.s.chain.token_balance(&self.w.s.treasury)
+            + self.w.s.pool_state().pending_slashed;
         let fee_treasury = self.w.s.chain.token_balance(&self.w.fee_treasury);
         let requester_tokens = self.w.s.chain.token_balance(&self.w.requester_tokens);
         let requester = self.w.requester.pubkey();
@@ -269,6 +271,12 @@ impl SettleWorld {
             paid += payout;
             fees += fee;
             penalties += penalty;
+        }
+
+        // Penalties wait in the vault until the (permissionless) sweep sends them on.
+        if self.w.s.pool_state().pending_slashed > 0 {
+            let sweep = ix::staking::sweep_slashed(&self.w.s.mint, &self.w.s.treasury);
+            self.chain().ok("sweep penalties", &[sweep], &[]);
         }
 
         // Close: fees to the market treasury, the rest back, rent back; exact conservation.
@@ -693,7 +701,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         ),
         (
             "fake token program",
-            with(&|a| a.bond.token_program = depin_jobs::ID),
+            with(&|a| a.token_program = depin_jobs::ID),
             code(A::InvalidProgramId),
         ),
         (
@@ -712,9 +720,9 @@ pub fn attacks(backend: Backend) -> TestChain {
             E::NotAProvider.into(),
         ),
         (
-            "vault substituted",
-            with(&|a| a.bond.vault = stranger_pay),
-            E::WrongVault.into(),
+            "market passed as the staking pool",
+            with(&|a| a.bond.staking_pool = keys.market),
+            code(A::AccountOwnedByWrongProgram),
         ),
     ];
     for (label, ix_, err) in cases {

@@ -149,15 +149,19 @@ impl StakingWorld {
         )
     }
 
-    /// `slash` signed by the slasher, to the pool treasury.
+    /// `slash` signed by the slasher.
     pub fn slash_ix(&self, p: &TestProvider, amount: u64, release: u64) -> Instruction {
         ix::staking::slash(
             &self.slasher.pubkey(),
-            &self.mint,
+            &self.pool,
             &p.account,
-            &self.treasury,
             SlashArgs { amount, release },
         )
+    }
+
+    /// `sweep_slashed` to the pool treasury (permissionless: the chain's payer sends it).
+    pub fn sweep_ix(&self) -> Instruction {
+        ix::staking::sweep_slashed(&self.mint, &self.treasury)
     }
 
     /// The provider account.
@@ -176,8 +180,8 @@ impl StakingWorld {
         self.chain.account(&self.pool)
     }
 
-    /// Assert vault balance = pool total = Σ staked over `providers`, and each provider's
-    /// `locked + unbonding <= staked`.
+    /// Assert vault balance = pool total + pending slashed, pool total = Σ staked over
+    /// `providers`, and each provider's `locked + unbonding <= staked`.
     #[track_caller]
     pub fn assert_invariants(&self, providers: &[&TestProvider]) {
         let pool = self.pool_state();
@@ -195,8 +199,8 @@ impl StakingWorld {
         }
         assert_eq!(
             self.chain.token_balance(&self.vault),
-            pool.total_staked,
-            "vault balance != pool total"
+            pool.total_staked + pool.pending_slashed,
+            "vault balance != pool total + pending slashed"
         );
         assert_eq!(
             pool.total_staked, sum,
@@ -343,16 +347,16 @@ pub fn lifecycle(backend: Backend) -> TestChain {
     if let Some(e) = w.chain.event::<ev::Slashed>(&sent) {
         assert_eq!(
             (
-                e.destination,
                 e.amount,
                 e.released,
                 e.locked_before,
                 e.locked_after,
                 e.staked_before,
                 e.staked_after,
-                e.pool_total_staked
+                e.pool_total_staked,
+                e.pool_pending_slashed
             ),
-            (w.treasury, 25_000, 75_000, 100_000, 0, 500_000, 475_000, 475_000)
+            (25_000, 75_000, 100_000, 0, 500_000, 475_000, 475_000, 25_000)
         );
     }
     let s = w.provider_state(&p);
@@ -361,10 +365,27 @@ pub fn lifecycle(backend: Backend) -> TestChain {
         (s.jobs_completed, s.jobs_slashed, s.total_slashed),
         (1, 1, 25_000)
     );
-    assert_eq!(w.chain.token_balance(&w.treasury), 25_000);
+    // The slash moved numbers only; the tokens wait in the vault until the sweep.
+    assert_eq!(w.chain.token_balance(&w.treasury), 0);
     let pool = w.pool_state();
-    assert_eq!((pool.total_staked, pool.total_slashed), (475_000, 25_000));
+    assert_eq!(
+        (pool.total_staked, pool.total_slashed, pool.pending_slashed),
+        (475_000, 25_000, 25_000)
+    );
     w.assert_invariants(&[&p]);
+    let sent = w.chain.ok("sweep", &[w.sweep_ix()], &[]);
+    if let Some(e) = w.chain.event::<ev::SlashedSwept>(&sent) {
+        assert_eq!(
+            (e.treasury, e.amount, e.pool_total_slashed),
+            (w.treasury, 25_000, 25_000)
+        );
+    }
+    assert_eq!(w.chain.token_balance(&w.treasury), 25_000);
+    assert_eq!(w.pool_state().pending_slashed, 0);
+    w.assert_invariants(&[&p]);
+    w.chain
+        .fail("sweep nothing", &[w.sweep_ix()], &[])
+        .assert_error(E::NothingToSweep);
 
     // Closing needs an empty account; afterwards the owner gets the rent and may come back.
     w.chain
@@ -647,6 +668,7 @@ pub fn admin_and_pause(backend: Backend) -> TestChain {
         &[w.slash_ix(&p, 300, 0)],
         &[&w.slasher],
     );
+    w.chain.ok("sweep while paused", &[w.sweep_ix()], &[]);
     assert_eq!(
         w.chain.token_balance(&t2),
         300,
@@ -837,21 +859,15 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.chain
         .fail("stake into a foreign vault", &[ix_], &[&alice.owner])
         .assert_error(E::WrongVault);
-    let mut acc =
-        ix::staking::slash_accounts(&w.slasher.pubkey(), &w.mint, &alice.account, &w.treasury);
+    let mut acc = ix::staking::sweep_slashed_accounts(&w.mint, &w.treasury);
     acc.vault = pda::vault(&other_pool).0;
     let ix_ = ix::instruction(
         depin_staking::ID,
         acc,
-        depin_staking::instruction::Slash {
-            args: SlashArgs {
-                amount: 1,
-                release: 0,
-            },
-        },
+        depin_staking::instruction::SweepSlashed {},
     );
     w.chain
-        .fail("slash from another pool's vault", &[ix_], &[&w.slasher])
+        .fail("sweep from another pool's vault", &[ix_], &[])
         .assert_error(E::WrongVault);
     let mut acc = ix::staking::stake_accounts(&alice.owner.pubkey(), &w.mint, &alice.wallet);
     acc.token_program = depin_jobs::ID;
@@ -925,33 +941,18 @@ pub fn attacks(backend: Backend) -> TestChain {
         w.chain
             .fail(
                 &format!("slash by {who}"),
-                &[ix::staking::slash(
-                    &k,
-                    &w.mint,
-                    &alice.account,
-                    &w.treasury,
-                    args,
-                )],
+                &[ix::staking::slash(&k, &w.pool, &alice.account, args)],
                 &[kp],
             )
             .assert_error(E::NotSlasher);
     }
-    // Slashed stake goes to the treasury and nowhere else.
+    // Slashed stake goes to the treasury and nowhere else: a slash names no destination and
+    // the sweep accepts only the pool's treasury.
     w.chain
         .ok("lock alice 100", &[w.lock_ix(&alice, 100)], &[&w.slasher]);
-    let args = SlashArgs {
-        amount: 100,
-        release: 0,
-    };
-    let ix_ = ix::staking::slash(
-        &w.slasher.pubkey(),
-        &w.mint,
-        &alice.account,
-        &alice.wallet,
-        args,
-    );
+    let ix_ = ix::staking::sweep_slashed(&w.mint, &alice.wallet);
     w.chain
-        .fail("slash to the slasher's choice", &[ix_], &[&w.slasher])
+        .fail("sweep to someone's choice", &[ix_], &[])
         .assert_error(E::WrongDestination);
 
     // An unstake that front-runs a lock wins; slashing cannot reach unbonding or free stake.
@@ -1096,6 +1097,9 @@ pub fn u64_edges(backend: Backend) -> TestChain {
         &[&w.slasher],
     );
     assert_eq!(w.amounts(&whale), (1, 0, 0));
+    assert_eq!(w.pool_state().pending_slashed, u64::MAX - 1);
+    w.assert_invariants(&[&whale]);
+    w.chain.ok("sweep u64::MAX - 1", &[w.sweep_ix()], &[]);
     assert_eq!(w.chain.token_balance(&w.treasury), u64::MAX - 1);
     let ix_ = ix::staking::request_unstake(&whale.owner.pubkey(), &w.mint, u64::MAX);
     w.chain

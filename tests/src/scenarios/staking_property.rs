@@ -45,6 +45,7 @@ enum Op {
     Lock(usize, u64),
     Unlock(usize, u64, bool),
     Slash(usize, u64, u64),
+    Sweep,
     Warp(i64),
 }
 
@@ -53,6 +54,7 @@ struct Model {
     unbond_at: Vec<i64>,
     wallets: Vec<u64>,
     treasury: u64,
+    pending: u64,
     supply: u64,
 }
 
@@ -71,7 +73,11 @@ fn pick(rng: &mut Rng, m: &Model) -> Op {
         5 => Op::Unlock(p, rng.upto(l.locked + 2), rng.next() % 2 == 0),
         6 => {
             let a = rng.upto(l.locked + 2);
-            Op::Slash(p, a, rng.upto(l.locked.saturating_sub(a) + 2))
+            if rng.next() % 4 == 0 {
+                Op::Sweep
+            } else {
+                Op::Slash(p, a, rng.upto(l.locked.saturating_sub(a) + 2))
+            }
         }
         _ => Op::Warp(rng.upto(UNBONDING as u64 * 2) as i64),
     }
@@ -110,7 +116,14 @@ fn predict(m: &Model, op: Op, now: i64) -> Option<Model> {
             if r > 0 {
                 n.ledgers[p].unlock(r).ok()?;
             }
-            n.treasury += a;
+            n.pending += a;
+        }
+        Op::Sweep => {
+            if n.pending == 0 {
+                return None;
+            }
+            n.treasury += n.pending;
+            n.pending = 0;
         }
         Op::Warp(_) => {}
     }
@@ -128,6 +141,7 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
         unbond_at: vec![],
         wallets: vec![],
         treasury: 0,
+        pending: 0,
         supply: 0,
     };
     for i in 0..PROVIDERS {
@@ -164,6 +178,8 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
             Op::Lock(p, a) => (vec![w.lock_ix(&providers[p], a)], &w.slasher),
             Op::Unlock(p, a, c) => (vec![w.unlock_ix(&providers[p], a, c)], &w.slasher),
             Op::Slash(p, a, r) => (vec![w.slash_ix(&providers[p], a, r)], &w.slasher),
+            // Permissionless: the chain's payer alone signs (the signer below is not added).
+            Op::Sweep => (vec![w.sweep_ix()], &w.slasher),
             Op::Warp(s) => {
                 w.chain.warp_seconds(s);
                 continue;
@@ -180,7 +196,11 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
         .find(|k| k.pubkey() == signer)
         .expect("signer")
         .insecure_clone();
-        let result = w.chain.send(&label, &ixs, &[&kp]);
+        let signers: &[&solana_sdk::signature::Keypair] = match op {
+            Op::Sweep => &[],
+            _ => &[&kp],
+        };
+        let result = w.chain.send(&label, &ixs, signers);
         match (&expect, &result) {
             (Some(next), Ok(_)) => {
                 m = Model {
@@ -223,11 +243,15 @@ fn check(w: &StakingWorld, providers: &[TestProvider], m: &Model, label: &str) {
     }
     let vault = w.chain.token_balance(&w.vault);
     let treasury = w.chain.token_balance(&w.treasury);
-    assert_eq!(vault, vault_expected, "{label}: vault = sum of stake");
     assert_eq!(
-        w.pool_state().total_staked,
         vault,
-        "{label}: pool total = vault"
+        vault_expected + m.pending,
+        "{label}: vault = sum of stake + pending slashed"
+    );
+    assert_eq!(
+        (w.pool_state().total_staked, w.pool_state().pending_slashed),
+        (vault_expected, m.pending),
+        "{label}: pool totals"
     );
     assert_eq!(treasury, m.treasury, "{label}: treasury");
     let wallets: u64 = providers

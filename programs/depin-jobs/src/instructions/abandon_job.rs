@@ -21,7 +21,7 @@ pub struct AbandonJob<'info> {
     )]
     pub job: AccountLoader<'info, Job>,
 
-    /// The provider's bond (pool, vault and treasury writable when a penalty is due).
+    /// The provider's bond (pool writable when a penalty is due).
     #[account(constraint = provider::owner_of(&bond.provider)? == owner.key() @ JobsError::NotProviderOwner)]
     pub bond: SlotBond<'info>,
 }
@@ -31,8 +31,8 @@ impl AbandonJob<'_> {
     /// - Preconditions: job of this market, open, before `commit_deadline` and before the
     ///   slot's own deadline (claim time + execution window); signer owns `provider`, which
     ///   holds a slot of the job that is claimed but not committed.
-    /// - Effects: `penalty = floor(bond * abandon_penalty_bps / 10000)` is slashed to the pool
-    ///   treasury and the rest of the bond released (one CPI; a plain unlock when the penalty is
+    /// - Effects: `penalty = floor(bond * abandon_penalty_bps / 10000)` is slashed (for the pool
+    ///   treasury) and the rest of the bond released (one CPI; a plain unlock when the penalty is
     ///   0); the slot becomes free (claimable again while the claim window is open);
     ///   `claimed -= 1`; emits `JobAbandoned`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).

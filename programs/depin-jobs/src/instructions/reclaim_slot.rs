@@ -18,8 +18,7 @@ pub struct ReclaimSlot<'info> {
     )]
     pub job: AccountLoader<'info, Job>,
 
-    /// The late holder's bond (pool, vault and treasury writable when the no-show slash is
-    /// non-zero).
+    /// The late holder's bond (pool writable when the no-show slash is non-zero).
     pub bond: SlotBond<'info>,
 }
 

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::TokenAccount;
+use anchor_spl::token::{Token, TokenAccount};
 use depin_core::{math, settle::Verdict};
 
 // Glob import: Anchor's derive for a composite field needs the field type's generated modules.
@@ -26,8 +26,10 @@ pub struct ReleaseSlot<'info> {
     #[account(mut, constraint = escrow.key() == job.load()?.escrow @ JobsError::WrongEscrow)]
     pub escrow: UncheckedAccount<'info>,
 
-    /// The slot holder's bond (pool, vault and treasury writable when a penalty is due).
+    /// The slot holder's bond (pool writable when a penalty is due).
     pub bond: SlotBond<'info>,
+
+    pub token_program: Program<'info, Token>,
 
     /// Token account of the provider's owner for the payment mint; required for a winner.
     #[account(
@@ -77,7 +79,7 @@ impl ReleaseSlot<'_> {
                 .as_ref()
                 .ok_or(JobsError::MissingPayoutAccount)?;
             let escrow = Escrow {
-                token_program: &ctx.accounts.bond.token_program.to_account_info(),
+                token_program: &ctx.accounts.token_program.to_account_info(),
                 escrow: &ctx.accounts.escrow.to_account_info(),
                 job: &ctx.accounts.job.to_account_info(),
             };

@@ -12,6 +12,7 @@ pub mod register_provider;
 pub mod request_unstake;
 pub mod slash;
 pub mod stake;
+pub mod sweep_slashed;
 pub mod unlock;
 pub mod update_pool;
 pub mod withdraw;
@@ -23,6 +24,7 @@ pub use register_provider::*;
 pub use request_unstake::*;
 pub use slash::*;
 pub use stake::*;
+pub use sweep_slashed::*;
 pub use unlock::*;
 pub use update_pool::*;
 pub use withdraw::*;
@@ -33,15 +35,14 @@ use depin_core::seeds;
 
 use crate::{errors::StakingError, state::Pool};
 
-/// Vault balance must equal the pool's total stake (Σ provider stake). Reloads the vault.
+/// Vault balance must equal the pool's total stake (Σ provider stake) plus the slashed stake
+/// not yet swept to the treasury. Reloads the vault.
 #[inline(never)]
 pub(crate) fn check_vault_invariant(pool: &Pool, vault: &mut Account<TokenAccount>) -> Result<()> {
     vault.reload()?;
-    require_eq!(
-        vault.amount,
-        pool.total_staked,
-        StakingError::VaultInvariantViolated
-    );
+    let expected = depin_core::math::add(pool.total_staked, pool.pending_slashed)
+        .map_err(StakingError::from)?;
+    require_eq!(vault.amount, expected, StakingError::VaultInvariantViolated);
     Ok(())
 }
 

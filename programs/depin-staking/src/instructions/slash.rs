@@ -1,5 +1,4 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
 use depin_core::math;
 
 use crate::{
@@ -11,7 +10,7 @@ use crate::{
 /// A slash of part of a bond, optionally releasing the rest of it in the same call.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct SlashArgs {
-    /// Tokens taken from `locked` and sent to the pool treasury (> 0).
+    /// Tokens taken from `locked` for the pool treasury (> 0; swept by `sweep_slashed`).
     pub amount: u64,
     /// Tokens of the same bond released back to free stake afterwards (may be 0).
     pub release: u64,
@@ -27,18 +26,6 @@ pub struct Slash<'info> {
 
     #[account(mut, has_one = pool @ StakingError::WrongPool)]
     pub provider: Account<'info, Provider>,
-
-    #[account(address = pool.stake_mint @ StakingError::WrongMint)]
-    pub stake_mint: Account<'info, Mint>,
-
-    #[account(mut, address = pool.vault @ StakingError::WrongVault)]
-    pub vault: Account<'info, TokenAccount>,
-
-    /// The pool treasury: slashed stake goes nowhere else.
-    #[account(mut, address = pool.treasury @ StakingError::WrongDestination)]
-    pub destination: Account<'info, TokenAccount>,
-
-    pub token_program: Program<'info, Token>,
 }
 
 impl Slash<'_> {
@@ -52,8 +39,11 @@ impl Slash<'_> {
     ///   `0 < amount` and `amount + release <= locked` (only bonded stake can be slashed, never
     ///   free or unbonding stake). Allowed while paused.
     /// - Effects: `locked -= amount + release`, `staked -= amount`, `jobs_slashed += 1`,
-    ///   `total_slashed += amount` (provider and pool), `pool.total_staked -= amount`; moves
-    ///   `amount` from the vault to the treasury; checks both invariants; emits `Slashed`.
+    ///   `total_slashed += amount` (provider and pool), `pool.total_staked -= amount`,
+    ///   `pool.pending_slashed += amount` (the tokens stay in the vault until `sweep_slashed`
+    ///   sends them to the pool treasury, their only destination, so vault =
+    ///   `total_staked + pending_slashed` holds without a transfer); checks the provider
+    ///   invariant; emits `Slashed`.
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
@@ -76,20 +66,12 @@ impl Slash<'_> {
             math::sub(pool.total_staked, args.amount).map_err(StakingError::from)?;
         pool.total_slashed =
             math::add(pool.total_slashed, args.amount).map_err(StakingError::from)?;
-        super::pay_from_vault(
-            pool,
-            &ctx.accounts.vault,
-            &ctx.accounts.stake_mint,
-            ctx.accounts.destination.to_account_info(),
-            &ctx.accounts.token_program,
-            args.amount,
-        )?;
-        super::check_vault_invariant(pool, &mut ctx.accounts.vault)?;
+        pool.pending_slashed =
+            math::add(pool.pending_slashed, args.amount).map_err(StakingError::from)?;
 
         emit!(Slashed {
             pool: pool.key(),
             provider: provider.key(),
-            destination: ctx.accounts.destination.key(),
             amount: args.amount,
             released: args.release,
             locked_before: before.locked,
@@ -97,6 +79,7 @@ impl Slash<'_> {
             staked_before: before.staked,
             staked_after: ledger.staked,
             pool_total_staked: pool.total_staked,
+            pool_pending_slashed: pool.pending_slashed,
         });
         Ok(())
     }
