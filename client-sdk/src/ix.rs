@@ -423,35 +423,19 @@ pub mod jobs {
         )
     }
 
-    /// Accounts of `claim_job` for `owner`'s provider account in `staking_pool`.
-    pub fn claim_job_accounts(
-        owner: &Pubkey,
-        market: &Pubkey,
-        job: &Pubkey,
-        staking_pool: &Pubkey,
-    ) -> a::ClaimJob {
+    /// Accounts of `claim_job` for `owner`'s provider account in the market's pool.
+    pub fn claim_job_accounts(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> a::ClaimJob {
+        let provider = pda::provider(&keys.staking_pool, owner).0;
         a::ClaimJob {
             owner: *owner,
-            market: *market,
             job: *job,
-            staking_pool: *staking_pool,
-            provider: pda::provider(staking_pool, owner).0,
-            slasher: pda::slasher().0,
-            staking_program: crate::STAKING_PROGRAM_ID,
+            bond: slot_bond_accounts(keys, &provider),
         }
     }
 
     /// `claim_job`: take a free slot of `job`, locking the bond of `owner`'s stake.
-    pub fn claim_job(
-        owner: &Pubkey,
-        market: &Pubkey,
-        job: &Pubkey,
-        staking_pool: &Pubkey,
-    ) -> Instruction {
-        ix(
-            claim_job_accounts(owner, market, job, staking_pool),
-            i::ClaimJob {},
-        )
+    pub fn claim_job(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> Instruction {
+        ix(claim_job_accounts(owner, keys, job), i::ClaimJob {})
     }
 
     /// Accounts of `abandon_job` for `owner`'s provider in the market's pool.

@@ -68,9 +68,15 @@ macro_rules! dual_test {
 
 /// Directory holding the SBF build (`DEPIN_DEPLOY_DIR` overrides `<repo>/target/deploy`).
 pub fn deploy_dir() -> PathBuf {
+    // The package directory at run time first (cargo sets it for `cargo run`/`test`, nextest
+    // too): with a target dir shared between checkouts (CI caches it outside the clone), a
+    // binary uplifted by another checkout's build would otherwise read that checkout's `.so`.
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     std::env::var_os("DEPIN_DEPLOY_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy"))
+        .unwrap_or_else(|| package.join("../target/deploy"))
 }
 
 /// One transaction's record in a run's transcript.
@@ -477,4 +483,13 @@ pub fn assert_parity(sbf: &TestChain, native: &TestChain) {
             );
         }
     }
+}
+
+/// Random sequences per backend for the property tests: `DEPIN_PROPERTY_SEQUENCES` when set,
+/// else `default`.
+pub fn property_sequences(default: u64) -> u64 {
+    std::env::var("DEPIN_PROPERTY_SEQUENCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -22,10 +22,7 @@ dual_test!(lifecycle_replicas_8 => settlement::replicas_8);
 /// Sequences per backend (override with DEPIN_PROPERTY_SEQUENCES) and random steps per
 /// sequence (each sequence then drives every job it posted to its close).
 fn sequences() -> u64 {
-    std::env::var("DEPIN_PROPERTY_SEQUENCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16)
+    depin_tests::property_sequences(16)
 }
 const STEPS: usize = 150;
 

@@ -13,10 +13,7 @@ dual_test!(u64_edges => staking::u64_edges);
 
 /// Sequences per backend (override with DEPIN_PROPERTY_SEQUENCES) and steps per sequence.
 fn sequences() -> u64 {
-    std::env::var("DEPIN_PROPERTY_SEQUENCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(48)
+    depin_tests::property_sequences(48)
 }
 const STEPS: usize = 60;
 

@@ -17,8 +17,15 @@ const PROGRAMS: [(&str, &str); 2] = [
     ("depin_jobs", "programs/depin-jobs"),
 ];
 
+/// The workspace root. From `CARGO_MANIFEST_DIR` at run time (cargo sets it for `cargo run`),
+/// not at compile time: with a target dir shared between checkouts (CI caches it outside the
+/// clone), `target/debug/xtask` may have been built by another checkout, and would then check
+/// that checkout's IDL.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    Path::new(&package)
         .parent()
         .expect("workspace root")
         .to_path_buf()

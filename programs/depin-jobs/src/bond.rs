@@ -1,5 +1,6 @@
-//! The accounts every instruction that releases or slashes a provider's bond needs, as one
-//! composite `#[derive(Accounts)]` shared by `abandon_job`, `reclaim_slot` and `release_slot`.
+//! The accounts every instruction that locks, releases or slashes a provider's bond needs, as
+//! one composite `#[derive(Accounts)]` shared by `claim_job`, `abandon_job`, `reclaim_slot` and
+//! `release_slot`.
 
 use anchor_lang::prelude::*;
 use depin_staking::{program::DepinStaking, state::Pool};
@@ -36,17 +37,25 @@ pub struct SlotBond<'info> {
     pub staking_program: Program<'info, DepinStaking>,
 }
 
-impl SlotBond<'_> {
+impl<'info> SlotBond<'info> {
+    fn slasher_accounts(&self) -> staking_cpi::SlasherAccounts<'info> {
+        staking_cpi::SlasherAccounts {
+            staking_program: self.staking_program.to_account_info(),
+            slasher: self.slasher.to_account_info(),
+            pool: self.staking_pool.to_account_info(),
+            provider: self.provider.to_account_info(),
+        }
+    }
+
+    /// Lock `bond` of the provider's free stake (the `lock` CPI).
+    pub fn lock(&self, bond: u64) -> Result<()> {
+        staking_cpi::lock(&self.slasher_accounts(), self.market.slasher_bump, bond)
+    }
+
     /// Release `bond`, slashing `penalty` of it (for the pool treasury) first when non-zero (one
     /// CPI either way); `completed` counts the job as completed for the provider.
     pub fn settle(&self, bond: u64, penalty: u64, completed: bool) -> Result<()> {
-        let accounts = staking_cpi::SlasherAccounts {
-            staking_program: &self.staking_program.to_account_info(),
-            slasher: &self.slasher.to_account_info(),
-            pool: &self.staking_pool.to_account_info(),
-            provider: &self.provider.to_account_info(),
-        };
         let bump = self.market.slasher_bump;
-        staking_cpi::settle_bond(&accounts, bump, bond, penalty, completed)
+        staking_cpi::settle_bond(&self.slasher_accounts(), bump, bond, penalty, completed)
     }
 }

@@ -18,15 +18,15 @@ use anchor_lang::{
 use depin_core::seeds;
 
 /// The accounts every slasher-signed staking instruction starts with.
-pub struct SlasherAccounts<'a, 'info> {
+pub struct SlasherAccounts<'info> {
     /// The `depin_staking` program.
-    pub staking_program: &'a AccountInfo<'info>,
+    pub staking_program: AccountInfo<'info>,
     /// This program's `["slasher"]` PDA.
-    pub slasher: &'a AccountInfo<'info>,
+    pub slasher: AccountInfo<'info>,
     /// The staking pool.
-    pub pool: &'a AccountInfo<'info>,
+    pub pool: AccountInfo<'info>,
     /// The provider whose bond changes.
-    pub provider: &'a AccountInfo<'info>,
+    pub provider: AccountInfo<'info>,
 }
 
 /// Invoke `depin_staking` with `data`, the slasher PDA signing. `metas` lists the
@@ -50,7 +50,7 @@ fn invoke_as_slasher<const M: usize, const N: usize>(
 }
 
 /// `[slasher, pool, provider, staking program]` account infos.
-fn bond_infos<'info>(a: &SlasherAccounts<'_, 'info>) -> [AccountInfo<'info>; 4] {
+fn bond_infos<'info>(a: &SlasherAccounts<'info>) -> [AccountInfo<'info>; 4] {
     [
         a.slasher.clone(),
         a.pool.clone(),
@@ -60,7 +60,7 @@ fn bond_infos<'info>(a: &SlasherAccounts<'_, 'info>) -> [AccountInfo<'info>; 4] 
 }
 
 /// The metas of `[slasher (signer), pool, provider (writable)]`, `pool` writable if asked.
-fn bond_metas(a: &SlasherAccounts<'_, '_>, pool_writable: bool) -> [AccountMeta; 3] {
+fn bond_metas(a: &SlasherAccounts<'_>, pool_writable: bool) -> [AccountMeta; 3] {
     let pool = if pool_writable {
         AccountMeta::new(a.pool.key(), false)
     } else {
@@ -74,7 +74,7 @@ fn bond_metas(a: &SlasherAccounts<'_, '_>, pool_writable: bool) -> [AccountMeta;
 }
 
 /// `depin_staking::lock(amount)`.
-pub fn lock(a: &SlasherAccounts<'_, '_>, slasher_bump: u8, amount: u64) -> Result<()> {
+pub fn lock(a: &SlasherAccounts<'_>, slasher_bump: u8, amount: u64) -> Result<()> {
     let mut data = [0u8; 16];
     data[..8].copy_from_slice(depin_staking::instruction::Lock::DISCRIMINATOR);
     data[8..].copy_from_slice(&amount.to_le_bytes());
@@ -83,7 +83,7 @@ pub fn lock(a: &SlasherAccounts<'_, '_>, slasher_bump: u8, amount: u64) -> Resul
 
 /// `depin_staking::unlock { amount, completed }`.
 pub fn unlock(
-    a: &SlasherAccounts<'_, '_>,
+    a: &SlasherAccounts<'_>,
     slasher_bump: u8,
     amount: u64,
     completed: bool,
@@ -97,12 +97,7 @@ pub fn unlock(
 
 /// `depin_staking::slash { amount, release }`: `amount` of the bond slashed (held in the vault
 /// for the pool treasury until `sweep_slashed`), `release` more back to free stake.
-pub fn slash(
-    a: &SlasherAccounts<'_, '_>,
-    slasher_bump: u8,
-    amount: u64,
-    release: u64,
-) -> Result<()> {
+pub fn slash(a: &SlasherAccounts<'_>, slasher_bump: u8, amount: u64, release: u64) -> Result<()> {
     let mut data = [0u8; 24];
     data[..8].copy_from_slice(depin_staking::instruction::Slash::DISCRIMINATOR);
     data[8..16].copy_from_slice(&amount.to_le_bytes());
@@ -112,7 +107,7 @@ pub fn slash(
 
 /// Release a bond, slashing `penalty` of it first when non-zero (one CPI either way).
 pub fn settle_bond(
-    a: &SlasherAccounts<'_, '_>,
+    a: &SlasherAccounts<'_>,
     slasher_bump: u8,
     bond: u64,
     penalty: u64,

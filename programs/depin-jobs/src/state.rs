@@ -3,7 +3,7 @@
 use anchor_lang::prelude::*;
 use depin_core::{
     limits,
-    settle::{self, outcome, Terms, Verdict},
+    settle::{self, Terms, Verdict},
 };
 
 use crate::{errors::JobsError, instructions::MarketConfig};
@@ -248,11 +248,6 @@ impl Job {
             slash_wrong_bps: self.slash_wrong_bps,
             slash_noshow_bps: self.slash_noshow_bps,
         }
-    }
-
-    /// Whether the job ended with a refund of everything (no quorum or expired).
-    pub fn refunds_all(&self) -> bool {
-        self.outcome == outcome::NO_QUORUM || self.outcome == outcome::EXPIRED
     }
 
     /// Whether reveals are accepted at `now`: every replica committed; or the claim window is

@@ -118,7 +118,7 @@ impl JobsWorld {
 
     /// `claim_job` of `p` on `job`.
     pub fn claim_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
-        ix::jobs::claim_job(&p.owner.pubkey(), &self.market, job, &self.s.pool)
+        ix::jobs::claim_job(&p.owner.pubkey(), &self.keys(), job)
     }
 
     /// `abandon_job` of `p` on `job`.
@@ -439,22 +439,22 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain.fail("post without signature", &[ix_], &[]);
 
     // Someone else's provider account.
-    let mut acc = ix::jobs::claim_job_accounts(&bob.owner.pubkey(), &w.market, &job, &w.s.pool);
-    acc.provider = alice.account;
+    let mut acc = ix::jobs::claim_job_accounts(&bob.owner.pubkey(), &w.keys(), &job);
+    acc.bond.provider = alice.account;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
         .fail("claim with another's stake", &[ix_], &[&bob.owner])
         .assert_error(E::NotProviderOwner);
 
     // A fake slasher (not the PDA) and a fake staking program.
-    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
-    acc.slasher = bob.owner.pubkey();
+    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.keys(), &job);
+    acc.bond.slasher = bob.owner.pubkey();
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
         .fail("claim with a fake slasher", &[ix_], &[&alice.owner])
         .assert_error(E::WrongSlasher);
-    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
-    acc.staking_program = depin_jobs::ID;
+    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.keys(), &job);
+    acc.bond.staking_program = depin_jobs::ID;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
         .fail("claim with a fake staking program", &[ix_], &[&alice.owner])
@@ -496,12 +496,16 @@ pub fn attacks(backend: Backend) -> TestChain {
         )],
         &[&carol],
     );
-    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &w.market, &job, &other_pool);
+    let other = ix::jobs::MarketKeys {
+        staking_pool: other_pool,
+        ..w.keys()
+    };
+    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &other, &job);
     w.s.chain
         .fail("claim with stake in another pool", &[ix_], &[&carol])
         .assert_error(E::WrongStakingPool);
-    let mut acc = ix::jobs::claim_job_accounts(&carol.pubkey(), &w.market, &job, &w.s.pool);
-    acc.provider = pda::provider(&other_pool, &carol.pubkey()).0;
+    let mut acc = ix::jobs::claim_job_accounts(&carol.pubkey(), &w.keys(), &job);
+    acc.bond.provider = pda::provider(&other_pool, &carol.pubkey()).0;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
         .fail("foreign provider, right pool", &[ix_], &[&carol])
@@ -534,7 +538,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     w.s.chain.ok("post in market 2", &[ix_], &[&requester]);
     let job_m2 = pda::job(&market2, &requester.pubkey(), 1).0;
-    let ix_ = ix::jobs::claim_job(&alice.owner.pubkey(), &w.market, &job_m2, &w.s.pool);
+    let ix_ = ix::jobs::claim_job(&alice.owner.pubkey(), &w.keys(), &job_m2);
     w.s.chain
         .fail(
             "claim a job through another market",
@@ -544,7 +548,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         .assert_error(E::WrongMarket);
 
     // Type cosplay: the market passed as the job.
-    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.market, &job, &w.s.pool);
+    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.keys(), &job);
     acc.job = w.market;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain

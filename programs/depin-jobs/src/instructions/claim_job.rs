@@ -1,11 +1,12 @@
 use anchor_lang::prelude::*;
-use depin_staking::{program::DepinStaking, state::Pool};
 
+// Glob import: Anchor's derive for a composite field needs the field type's generated modules.
+use crate::bond::*;
 use crate::{
     errors::JobsError,
     events::JobClaimed,
-    provider, staking_cpi,
-    state::{job_status, slot_state, Job, Market},
+    provider,
+    state::{job_status, slot_state, Job},
 };
 
 #[derive(Accounts)]
@@ -13,33 +14,19 @@ pub struct ClaimJob<'info> {
     /// The provider's wallet (owner of the `depin_staking` provider account).
     pub owner: Signer<'info>,
 
-    #[account(constraint = !market.paused @ JobsError::MarketPaused)]
-    pub market: Account<'info, Market>,
-
-    #[account(mut, has_one = market @ JobsError::WrongMarket)]
-    pub job: AccountLoader<'info, Job>,
-
-    /// The market's staking pool.
-    #[account(address = market.staking_pool @ JobsError::WrongStakingPool)]
-    pub staking_pool: Account<'info, Pool>,
-
-    /// CHECK: the claimant's `depin_staking` provider account in that pool (read in place by
-    /// `crate::provider`; written and fully re-validated by the `lock` CPI).
     #[account(
         mut,
-        constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner,
-        constraint = provider::pool_of(&provider)? == market.staking_pool @ JobsError::WrongStakingPool,
+        constraint = job.load()?.market == bond.market.key() @ JobsError::WrongMarket,
     )]
-    pub provider: UncheckedAccount<'info>,
+    pub job: AccountLoader<'info, Job>,
 
-    /// CHECK: this program's `["slasher"]` PDA; signs the `lock` CPI.
-    // The pool's slasher is this program's PDA (checked when the market was created), so the
-    // address comparison replaces a `create_program_address` (about 1.5k CU); signing with the
-    // stored bump would fail for any other account anyway.
-    #[account(address = staking_pool.slasher @ JobsError::WrongSlasher)]
-    pub slasher: UncheckedAccount<'info>,
-
-    pub staking_program: Program<'info, DepinStaking>,
+    /// The claimant's provider account in the market's staking pool, whose bond the `lock`
+    /// CPI takes.
+    #[account(
+        constraint = !bond.market.paused @ JobsError::MarketPaused,
+        constraint = provider::owner_of(&bond.provider)? == owner.key() @ JobsError::NotProviderOwner,
+    )]
+    pub bond: SlotBond<'info>,
 }
 
 impl ClaimJob<'_> {
@@ -54,7 +41,7 @@ impl ClaimJob<'_> {
     #[inline(never)]
     pub fn handle(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let provider_key = ctx.accounts.provider.key();
+        let provider_key = ctx.accounts.bond.provider.key();
         let (slot, bond) = {
             let mut job = ctx.accounts.job.load_mut()?;
             require!(job.status == job_status::OPEN, JobsError::JobNotOpen);
@@ -71,15 +58,7 @@ impl ClaimJob<'_> {
             job.claimed += 1; // at most `replicas` (<= 8): a free slot was found
             (slot, job.bond)
         };
-
-        let accounts = staking_cpi::SlasherAccounts {
-            staking_program: &ctx.accounts.staking_program.to_account_info(),
-            slasher: &ctx.accounts.slasher.to_account_info(),
-            pool: &ctx.accounts.staking_pool.to_account_info(),
-            provider: &ctx.accounts.provider.to_account_info(),
-        };
-        staking_cpi::lock(&accounts, ctx.accounts.market.slasher_bump, bond)?;
-
+        ctx.accounts.bond.lock(bond)?;
         emit!(JobClaimed {
             job: ctx.accounts.job.key(),
             provider: provider_key,
