@@ -356,7 +356,9 @@ use Expect::{Agreed, NoQuorum};
 use Role::{NoShow, Reveal, Silent};
 
 /// Single replica: the fast path (submit, settle at once), the same job through
-/// commit-reveal, a deterministic failure, a no-show, expiry and cancel.
+/// commit-reveal, a deterministic failure, a no-show, abandon and re-claim, expiry and cancel.
+/// ("One liar" has no meaning here: with one replica there is nobody to disagree with, which
+/// is why the fast path is for work that is not bit-reproducible.)
 pub fn replicas_1(backend: Backend) -> TestChain {
     let mut sw = SettleWorld::new(backend);
     sw.lifecycle(1, 1, &[Reveal(1)], Agreed(1));
@@ -381,6 +383,7 @@ pub fn replicas_1(backend: Backend) -> TestChain {
     sw.chain()
         .fail("submit on a 3-replica job", &[ix_], &[&owner])
         .assert_error(depin_jobs::JobsError::NotSingleReplica);
+    abandon_and_reclaim(&mut sw, 1, 1);
     expire_and_cancel(&mut sw, 1, 1);
     sw.w.s.chain
 }
