@@ -1,0 +1,374 @@
+//! End to end over a real network: the SBF programs in an embedded local chain
+//! (`depin-localnet`, surfpool-core), driven only through JSON-RPC and the websocket with
+//! solana-client's nonblocking clients — the way the SDK, CLI and worker talk to a cluster.
+//! One 3-replica job from mint creation to close, a provider's websocket subscription seeing
+//! the posted job, and the settlement checked through RPC reads.
+
+use std::time::{Duration, Instant};
+
+use anchor_lang::{prelude::Pubkey, AccountDeserialize};
+use depin_client::{accounts::decode_zero_copy, ix, pda, Job};
+use depin_jobs::instructions::{PostJobArgs, RevealArgs};
+use depin_localnet::{Localnet, LocalnetConfig};
+use depin_tests::{deploy_dir, derive_keypair, scenarios::jobs::test_config};
+use futures_util::StreamExt;
+use solana_client::{
+    nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient},
+    rpc_config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
+    rpc_filter::{Memcmp, RpcFilterType},
+};
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::{
+    instruction::Instruction,
+    signature::{Keypair, Signer},
+    transaction::Transaction,
+};
+
+const SOL: u64 = 1_000_000_000;
+
+struct Net {
+    rpc: RpcClient,
+    payer: Keypair,
+}
+
+impl Net {
+    async fn send(&self, what: &str, ixs: &[Instruction], signers: &[&Keypair]) {
+        let mut all: Vec<&Keypair> = vec![&self.payer];
+        all.extend_from_slice(signers);
+        let blockhash = self.rpc.get_latest_blockhash().await.expect("blockhash");
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&self.payer.pubkey()), &all, blockhash);
+        self.rpc
+            .send_and_confirm_transaction(&tx)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+
+    async fn create_mint(&self, label: &str, authority: &Pubkey) -> Pubkey {
+        use anchor_spl::token::spl_token::{instruction, state::Mint, ID};
+        use solana_program_pack::Pack;
+        let mint = derive_keypair(label);
+        let rent = self
+            .rpc
+            .get_minimum_balance_for_rent_exemption(Mint::LEN)
+            .await
+            .unwrap();
+        let create = anchor_lang::solana_program::system_instruction::create_account(
+            &self.payer.pubkey(),
+            &mint.pubkey(),
+            rent,
+            Mint::LEN as u64,
+            &ID,
+        );
+        let init = instruction::initialize_mint2(&ID, &mint.pubkey(), authority, None, 6).unwrap();
+        self.send(label, &[create, init], &[&mint]).await;
+        mint.pubkey()
+    }
+
+    async fn token_account(
+        &self,
+        label: &str,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Pubkey {
+        use anchor_spl::token::spl_token::{instruction, state::Account, ID};
+        use solana_program_pack::Pack;
+        let account = derive_keypair(label);
+        let rent = self
+            .rpc
+            .get_minimum_balance_for_rent_exemption(Account::LEN)
+            .await
+            .unwrap();
+        let create = anchor_lang::solana_program::system_instruction::create_account(
+            &self.payer.pubkey(),
+            &account.pubkey(),
+            rent,
+            Account::LEN as u64,
+            &ID,
+        );
+        let init = instruction::initialize_account3(&ID, &account.pubkey(), mint, owner).unwrap();
+        let mut ixs = vec![create, init];
+        if amount > 0 {
+            ixs.push(
+                instruction::mint_to(
+                    &ID,
+                    mint,
+                    &account.pubkey(),
+                    &self.payer.pubkey(),
+                    &[],
+                    amount,
+                )
+                .unwrap(),
+            );
+        }
+        self.send(label, &ixs, &[&account]).await;
+        account.pubkey()
+    }
+
+    async fn balance(&self, account: &Pubkey) -> u64 {
+        self.rpc
+            .get_token_account_balance(account)
+            .await
+            .unwrap()
+            .amount
+            .parse()
+            .unwrap()
+    }
+
+    async fn job(&self, job: &Pubkey) -> Job {
+        let data = self.rpc.get_account_data(job).await.unwrap();
+        decode_zero_copy(job, &data).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replica_job_over_rpc_and_websocket() {
+    let payer = derive_keypair("rpc-payer");
+    let admin = derive_keypair("rpc-admin");
+    let requester = derive_keypair("rpc-requester");
+    let providers: Vec<Keypair> = (0..3)
+        .map(|i| derive_keypair(&format!("rpc-p{i}")))
+        .collect();
+    let mut config = LocalnetConfig::with_programs_from(deploy_dir());
+    config.airdrop = [&payer, &admin, &requester]
+        .into_iter()
+        .chain(&providers)
+        .map(|k| k.pubkey())
+        .collect();
+    config.airdrop_lamports = 100 * SOL;
+    let started = Instant::now();
+    let localnet = Localnet::start(config).await.expect("localnet");
+    eprintln!(
+        "local network up in {:?} at {} / {}",
+        started.elapsed(),
+        localnet.rpc_url(),
+        localnet.ws_url()
+    );
+    assert!(localnet.has_program(&depin_localnet::JOBS_PROGRAM_ID));
+    let net = Net {
+        rpc: RpcClient::new_with_commitment(
+            localnet.rpc_url().to_owned(),
+            CommitmentConfig::confirmed(),
+        ),
+        payer,
+    };
+    // Airdropped at start, and the RPC answers.
+    assert!(net.rpc.get_balance(&requester.pubkey()).await.unwrap() >= 100 * SOL);
+
+    // Mints, pool (slashed by the jobs program), market.
+    let payer_key = net.payer.pubkey();
+    let stake_mint = net.create_mint("rpc-stake-mint", &payer_key).await;
+    let pay_mint = net.create_mint("rpc-pay-mint", &payer_key).await;
+    let pool_treasury = net
+        .token_account("rpc-pool-treasury", &stake_mint, &admin.pubkey(), 0)
+        .await;
+    let fee_treasury = net
+        .token_account("rpc-fee-treasury", &pay_mint, &admin.pubkey(), 0)
+        .await;
+    let pool = pda::pool(&stake_mint).0;
+    let args = depin_staking::instructions::InitializePoolArgs {
+        slasher: pda::slasher().0,
+        unbonding_seconds: 3_600,
+    };
+    net.send(
+        "initialize_pool",
+        &[ix::staking::initialize_pool(
+            &admin.pubkey(),
+            &stake_mint,
+            &pool_treasury,
+            args,
+        )],
+        &[&admin],
+    )
+    .await;
+    net.send(
+        "initialize_market",
+        &[ix::jobs::initialize_market(
+            &admin.pubkey(),
+            &pay_mint,
+            &pool,
+            &fee_treasury,
+            test_config(),
+        )],
+        &[&admin],
+    )
+    .await;
+    let market = pda::market(&pay_mint, test_config().market_id).0;
+    let keys = ix::jobs::MarketKeys {
+        market,
+        payment_mint: pay_mint,
+        fee_treasury,
+        staking_pool: pool,
+    };
+
+    // Providers: registered, staked, with payout accounts.
+    let mut payouts = Vec::new();
+    for (i, p) in providers.iter().enumerate() {
+        let wallet = net
+            .token_account(
+                &format!("rpc-p{i}-wallet"),
+                &stake_mint,
+                &p.pubkey(),
+                50_000,
+            )
+            .await;
+        payouts.push(
+            net.token_account(&format!("rpc-p{i}-pay"), &pay_mint, &p.pubkey(), 0)
+                .await,
+        );
+        net.send(
+            "register",
+            &[
+                ix::staking::register_provider(&p.pubkey(), &pool, "http://127.0.0.1"),
+                ix::staking::stake(&p.pubkey(), &stake_mint, &wallet, 20_000),
+            ],
+            &[p],
+        )
+        .await;
+    }
+    let requester_tokens = net
+        .token_account(
+            "rpc-requester-tokens",
+            &pay_mint,
+            &requester.pubkey(),
+            1_000_000,
+        )
+        .await;
+
+    // A provider watches open jobs of this market over the websocket.
+    let pubsub = PubsubClient::new(localnet.ws_url())
+        .await
+        .expect("websocket");
+    let filter = RpcProgramAccountsConfig {
+        filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+            8,
+            market.to_bytes().to_vec(),
+        ))]),
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (mut stream, _unsubscribe) = pubsub
+        .program_subscribe(&depin_client::JOBS_PROGRAM_ID, Some(filter))
+        .await
+        .expect("programSubscribe");
+
+    let args = PostJobArgs {
+        nonce: 1,
+        spec_hash: [7; 32],
+        spec_uri: "file:///jobs/1/manifest.json".into(),
+        reward_per_replica: 10_000,
+        replicas: 3,
+        quorum: 2,
+        bond: 5_000,
+    };
+    let post = ix::jobs::post_job(
+        &requester.pubkey(),
+        &market,
+        &pay_mint,
+        &requester_tokens,
+        args,
+    );
+    let job = pda::job(&market, &requester.pubkey(), 1).0;
+    let posted_slot = net.rpc.get_slot().await.unwrap();
+    let posted_at = Instant::now();
+    net.send("post_job", &[post], &[&requester]).await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("a notification within 10 s")
+        .expect("stream open");
+    assert_eq!(seen.value.pubkey, job.to_string());
+    eprintln!(
+        "job seen over the websocket {:?} after sending post_job (context slot {} vs {} before posting)",
+        posted_at.elapsed(),
+        seen.context.slot,
+        posted_slot
+    );
+
+    // Claims, commits, reveals — each provider through RPC.
+    let result = depin_core::hash::result_hash(0, b"42");
+    for p in &providers {
+        net.send(
+            "claim",
+            &[ix::jobs::claim_job(&p.pubkey(), &keys, &job)],
+            &[p],
+        )
+        .await;
+    }
+    for (i, p) in providers.iter().enumerate() {
+        let c = depin_core::hash::commitment(
+            &job,
+            &pda::provider(&pool, &p.pubkey()).0,
+            &result,
+            &[i as u8 + 1; 32],
+        );
+        net.send(
+            "commit",
+            &[ix::jobs::commit_result(&p.pubkey(), &job, &pool, c)],
+            &[p],
+        )
+        .await;
+    }
+    for (i, p) in providers.iter().enumerate() {
+        let args = RevealArgs {
+            result_hash: result,
+            salt: [i as u8 + 1; 32],
+            result_uri: format!("http://127.0.0.1/out/{i}"),
+        };
+        net.send(
+            "reveal",
+            &[ix::jobs::reveal_result(&p.pubkey(), &job, &pool, args)],
+            &[p],
+        )
+        .await;
+    }
+
+    // Settle, release, close — as a crank would, reading the job through RPC.
+    net.send("settle", &[ix::jobs::settle_job(&job)], &[]).await;
+    let settled = net.job(&job).await;
+    assert_eq!(settled.agreed_hash, result);
+    for (i, p) in providers.iter().enumerate() {
+        let provider = pda::provider(&pool, &p.pubkey()).0;
+        let slot = settled.slot_of(&provider).unwrap();
+        let release = ix::jobs::release_for(&settled, slot, payouts[i]).unwrap();
+        net.send(
+            "release",
+            &[ix::jobs::release_slot(&keys, &job, &provider, release)],
+            &[],
+        )
+        .await;
+    }
+    net.send(
+        "close",
+        &[ix::jobs::close_job(
+            &keys,
+            &job,
+            &requester.pubkey(),
+            &requester_tokens,
+        )],
+        &[],
+    )
+    .await;
+
+    // Through RPC: payouts, fees, refund, closed accounts, released bonds.
+    for pay in &payouts {
+        assert_eq!(net.balance(pay).await, 9_750);
+    }
+    assert_eq!(net.balance(&fee_treasury).await, 750);
+    assert_eq!(net.balance(&requester_tokens).await, 1_000_000 - 30_000);
+    assert!(net.rpc.get_account(&job).await.is_err(), "job closed");
+    for p in &providers {
+        let data = net
+            .rpc
+            .get_account_data(&pda::provider(&pool, &p.pubkey()).0)
+            .await
+            .unwrap();
+        let st = depin_client::Provider::try_deserialize(&mut data.as_slice()).unwrap();
+        assert_eq!((st.staked, st.locked, st.jobs_completed), (20_000, 0, 1));
+    }
+    localnet.stop().expect("stop");
+}
