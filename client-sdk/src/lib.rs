@@ -1,8 +1,10 @@
 //! # depin-client
 //!
-//! The Rust SDK of depin-compute. This foundation layer is pure (no RPC): program addresses,
-//! PDAs derived from the seeds in [`depin_core::seeds`], typed instruction builders for both
-//! programs, and typed account decoding. The async RPC layer builds on it.
+//! The Rust SDK of depin-compute: program addresses, PDAs derived from the seeds in
+//! [`depin_core::seeds`], typed instruction builders for both programs, typed account
+//! decoding, and [`rpc`], the async layer over solana-client's nonblocking RPC and pubsub
+//! clients (sending with retries and named program errors, `getProgramAccounts` queries,
+//! waiting for settlement).
 //!
 //! ```
 //! use depin_client::{pda, ix};
@@ -40,5 +42,6 @@ pub mod error;
 pub mod events;
 pub mod ix;
 pub mod pda;
+pub mod rpc;
 
 pub use error::ClientError;

@@ -1,19 +1,25 @@
 //! End to end over a real network: the SBF programs in an embedded local chain
 //! (`depin-localnet`, surfpool-core), driven only through JSON-RPC and the websocket with
 //! solana-client's nonblocking clients — the way the SDK, CLI and worker talk to a cluster.
-//! One 3-replica job from mint creation to close, a provider's websocket subscription seeing
-//! the posted job, and the settlement checked through RPC reads.
+//! One 3-replica job from mint creation to close through the SDK's `DepinRpc` (sending with
+//! retries, named program errors, `getProgramAccounts` queries, waiting for settlement by
+//! subscription), a provider's websocket subscription seeing the posted job, and the
+//! settlement checked through RPC reads.
 
 use std::time::{Duration, Instant};
 
-use anchor_lang::{prelude::Pubkey, AccountDeserialize};
-use depin_client::{accounts::decode_zero_copy, ix, pda, Job};
+use anchor_lang::prelude::Pubkey;
+use depin_client::{
+    ix, pda,
+    rpc::{DepinRpc, JobFilter},
+    ClientError,
+};
 use depin_jobs::instructions::{PostJobArgs, RevealArgs};
 use depin_localnet::{Localnet, LocalnetConfig};
 use depin_tests::{deploy_dir, derive_keypair, scenarios::jobs::test_config};
 use futures_util::StreamExt;
 use solana_client::{
-    nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient},
+    nonblocking::pubsub_client::PubsubClient,
     rpc_config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
     rpc_filter::{Memcmp, RpcFilterType},
 };
@@ -21,25 +27,19 @@ use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{
     instruction::Instruction,
     signature::{Keypair, Signer},
-    transaction::Transaction,
 };
 
 const SOL: u64 = 1_000_000_000;
 
 struct Net {
-    rpc: RpcClient,
+    client: DepinRpc,
     payer: Keypair,
 }
 
 impl Net {
     async fn send(&self, what: &str, ixs: &[Instruction], signers: &[&Keypair]) {
-        let mut all: Vec<&Keypair> = vec![&self.payer];
-        all.extend_from_slice(signers);
-        let blockhash = self.rpc.get_latest_blockhash().await.expect("blockhash");
-        let tx =
-            Transaction::new_signed_with_payer(ixs, Some(&self.payer.pubkey()), &all, blockhash);
-        self.rpc
-            .send_and_confirm_transaction(&tx)
+        self.client
+            .send(&self.payer, ixs, signers)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e}"));
     }
@@ -49,7 +49,8 @@ impl Net {
         use solana_program_pack::Pack;
         let mint = derive_keypair(label);
         let rent = self
-            .rpc
+            .client
+            .rpc()
             .get_minimum_balance_for_rent_exemption(Mint::LEN)
             .await
             .unwrap();
@@ -76,7 +77,8 @@ impl Net {
         use solana_program_pack::Pack;
         let account = derive_keypair(label);
         let rent = self
-            .rpc
+            .client
+            .rpc()
             .get_minimum_balance_for_rent_exemption(Account::LEN)
             .await
             .unwrap();
@@ -107,7 +109,8 @@ impl Net {
     }
 
     async fn balance(&self, account: &Pubkey) -> u64 {
-        self.rpc
+        self.client
+            .rpc()
             .get_token_account_balance(account)
             .await
             .unwrap()
@@ -115,10 +118,17 @@ impl Net {
             .parse()
             .unwrap()
     }
+}
 
-    async fn job(&self, job: &Pubkey) -> Job {
-        let data = self.rpc.get_account_data(job).await.unwrap();
-        decode_zero_copy(job, &data).unwrap()
+fn args_for(nonce: u64) -> PostJobArgs {
+    PostJobArgs {
+        nonce,
+        spec_hash: [7; 32],
+        spec_uri: format!("file:///jobs/{nonce}/manifest.json"),
+        reward_per_replica: 10_000,
+        replicas: 3,
+        quorum: 2,
+        bond: 5_000,
     }
 }
 
@@ -147,14 +157,18 @@ async fn three_replica_job_over_rpc_and_websocket() {
     );
     assert!(localnet.has_program(&depin_localnet::JOBS_PROGRAM_ID));
     let net = Net {
-        rpc: RpcClient::new_with_commitment(
-            localnet.rpc_url().to_owned(),
-            CommitmentConfig::confirmed(),
-        ),
+        client: DepinRpc::new(localnet.rpc_url(), CommitmentConfig::confirmed())
+            .with_websocket(localnet.ws_url()),
         payer,
     };
     // Airdropped at start, and the RPC answers.
-    assert!(net.rpc.get_balance(&requester.pubkey()).await.unwrap() >= 100 * SOL);
+    let funded = net
+        .client
+        .rpc()
+        .get_balance(&requester.pubkey())
+        .await
+        .unwrap();
+    assert!(funded >= 100 * SOL);
 
     // Mints, pool (slashed by the jobs program), market.
     let payer_key = net.payer.pubkey();
@@ -257,24 +271,15 @@ async fn three_replica_job_over_rpc_and_websocket() {
         .await
         .expect("programSubscribe");
 
-    let args = PostJobArgs {
-        nonce: 1,
-        spec_hash: [7; 32],
-        spec_uri: "file:///jobs/1/manifest.json".into(),
-        reward_per_replica: 10_000,
-        replicas: 3,
-        quorum: 2,
-        bond: 5_000,
-    };
     let post = ix::jobs::post_job(
         &requester.pubkey(),
         &market,
         &pay_mint,
         &requester_tokens,
-        args,
+        args_for(1),
     );
     let job = pda::job(&market, &requester.pubkey(), 1).0;
-    let posted_slot = net.rpc.get_slot().await.unwrap();
+    let posted_slot = net.client.rpc().get_slot().await.unwrap();
     let posted_at = Instant::now();
     net.send("post_job", &[post], &[&requester]).await;
     let seen = tokio::time::timeout(Duration::from_secs(10), stream.next())
@@ -289,29 +294,70 @@ async fn three_replica_job_over_rpc_and_websocket() {
         posted_slot
     );
 
+    // The open jobs of the market, as a provider's reconcile would query them.
+    let open = net
+        .client
+        .jobs(JobFilter::Market {
+            market,
+            open_only: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![job]);
+
     // Claims, commits, reveals — each provider through RPC.
     let result = depin_core::hash::result_hash(0, b"42");
     for p in &providers {
-        net.send(
-            "claim",
-            &[ix::jobs::claim_job(&p.pubkey(), &keys, &job)],
-            &[p],
-        )
-        .await;
+        let claim = ix::jobs::claim_job(&p.pubkey(), &keys, &job);
+        net.send("claim", &[claim], &[p]).await;
     }
+
+    // Refusals come back named, even from inside the staking CPI.
+    let late = derive_keypair("rpc-late");
+    let fund =
+        anchor_lang::solana_program::system_instruction::transfer(&payer_key, &late.pubkey(), SOL);
+    net.send("fund", &[fund], &[]).await;
+    let register = ix::staking::register_provider(&late.pubkey(), &pool, "x");
+    net.send("register late", &[register], &[&late]).await;
+    let claim = ix::jobs::claim_job(&late.pubkey(), &keys, &job);
+    match net.client.send(&net.payer, &[claim], &[&late]).await {
+        Err(ClientError::Program { name, program, .. }) => {
+            assert_eq!((program.as_str(), name.as_str()), ("depin_jobs", "JobFull"))
+        }
+        other => panic!("expected JobFull, got {other:?}"),
+    }
+    let post2 = ix::jobs::post_job(
+        &requester.pubkey(),
+        &market,
+        &pay_mint,
+        &requester_tokens,
+        args_for(2),
+    );
+    net.send("post job 2", &[post2], &[&requester]).await;
+    let job2 = pda::job(&market, &requester.pubkey(), 2).0;
+    let claim = ix::jobs::claim_job(&late.pubkey(), &keys, &job2);
+    match net.client.send(&net.payer, &[claim], &[&late]).await {
+        Err(ClientError::Program { name, program, .. }) => assert_eq!(
+            (program.as_str(), name.as_str()),
+            ("depin_staking", "InsufficientFreeStake")
+        ),
+        other => panic!("expected InsufficientFreeStake, got {other:?}"),
+    }
+    let p0 = pda::provider(&pool, &providers[0].pubkey()).0;
+    let held = net.client.jobs(JobFilter::HeldBy(p0)).await.unwrap();
+    assert_eq!(held.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![job]);
+    let mine = net
+        .client
+        .jobs(JobFilter::Requester(requester.pubkey()))
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 2);
+
     for (i, p) in providers.iter().enumerate() {
-        let c = depin_core::hash::commitment(
-            &job,
-            &pda::provider(&pool, &p.pubkey()).0,
-            &result,
-            &[i as u8 + 1; 32],
-        );
-        net.send(
-            "commit",
-            &[ix::jobs::commit_result(&p.pubkey(), &job, &pool, c)],
-            &[p],
-        )
-        .await;
+        let provider = pda::provider(&pool, &p.pubkey()).0;
+        let c = depin_core::hash::commitment(&job, &provider, &result, &[i as u8 + 1; 32]);
+        let commit = ix::jobs::commit_result(&p.pubkey(), &job, &pool, c);
+        net.send("commit", &[commit], &[p]).await;
     }
     for (i, p) in providers.iter().enumerate() {
         let args = RevealArgs {
@@ -319,55 +365,66 @@ async fn three_replica_job_over_rpc_and_websocket() {
             salt: [i as u8 + 1; 32],
             result_uri: format!("http://127.0.0.1/out/{i}"),
         };
-        net.send(
-            "reveal",
-            &[ix::jobs::reveal_result(&p.pubkey(), &job, &pool, args)],
-            &[p],
-        )
-        .await;
+        let reveal = ix::jobs::reveal_result(&p.pubkey(), &job, &pool, args);
+        net.send("reveal", &[reveal], &[p]).await;
     }
 
-    // Settle, release, close — as a crank would, reading the job through RPC.
+    // The requester waits by subscription (polling every 2 s as the fallback) while a crank
+    // settles.
+    let waiter = {
+        let client = DepinRpc::new(localnet.rpc_url(), CommitmentConfig::confirmed())
+            .with_websocket(localnet.ws_url());
+        tokio::spawn(async move {
+            client
+                .wait_settled(&job, Duration::from_secs(2), Duration::from_secs(30))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let settle_sent = Instant::now();
     net.send("settle", &[ix::jobs::settle_job(&job)], &[]).await;
-    let settled = net.job(&job).await;
-    assert_eq!(settled.agreed_hash, result);
+    let settled = net.client.job(&job).await.unwrap();
+    let seen = waiter
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("settled, not closed yet");
+    eprintln!(
+        "settlement seen by the waiter {:?} after sending settle_job",
+        settle_sent.elapsed()
+    );
+    assert_eq!((seen.agreed_hash, settled.agreed_hash), (result, result));
+
+    // Release and close, as a crank would, from the job read through RPC.
     for (i, p) in providers.iter().enumerate() {
         let provider = pda::provider(&pool, &p.pubkey()).0;
         let slot = settled.slot_of(&provider).unwrap();
         let release = ix::jobs::release_for(&settled, slot, payouts[i]).unwrap();
-        net.send(
-            "release",
-            &[ix::jobs::release_slot(&keys, &job, &provider, release)],
-            &[],
-        )
-        .await;
+        let ix_ = ix::jobs::release_slot(&keys, &job, &provider, release);
+        net.send("release", &[ix_], &[]).await;
     }
-    net.send(
-        "close",
-        &[ix::jobs::close_job(
-            &keys,
-            &job,
-            &requester.pubkey(),
-            &requester_tokens,
-        )],
-        &[],
-    )
-    .await;
+    let close = ix::jobs::close_job(&keys, &job, &requester.pubkey(), &requester_tokens);
+    net.send("close", &[close], &[]).await;
 
     // Through RPC: payouts, fees, refund, closed accounts, released bonds.
     for pay in &payouts {
         assert_eq!(net.balance(pay).await, 9_750);
     }
     assert_eq!(net.balance(&fee_treasury).await, 750);
-    assert_eq!(net.balance(&requester_tokens).await, 1_000_000 - 30_000);
-    assert!(net.rpc.get_account(&job).await.is_err(), "job closed");
+    assert_eq!(
+        net.balance(&requester_tokens).await,
+        1_000_000 - 30_000 - 30_000
+    );
+    assert!(matches!(
+        net.client.job(&job).await,
+        Err(ClientError::AccountNotFound(_))
+    ));
     for p in &providers {
-        let data = net
-            .rpc
-            .get_account_data(&pda::provider(&pool, &p.pubkey()).0)
+        let st: depin_client::Provider = net
+            .client
+            .account(&pda::provider(&pool, &p.pubkey()).0)
             .await
             .unwrap();
-        let st = depin_client::Provider::try_deserialize(&mut data.as_slice()).unwrap();
         assert_eq!((st.staked, st.locked, st.jobs_completed), (20_000, 0, 1));
     }
     localnet.stop().expect("stop");

@@ -1,0 +1,419 @@
+//! Async access to a cluster (or the local network) over JSON-RPC and the websocket, on
+//! solana-client's nonblocking clients: sending with blockhash refresh, retries and
+//! confirmation; typed account reads; `getProgramAccounts` queries with `memcmp` filters; and
+//! waiting for a job by subscription with a polling fallback.
+
+use std::time::{Duration, Instant};
+
+use anchor_lang::{prelude::Pubkey, AccountDeserialize};
+use depin_jobs::state::{job_status, Job, Slot};
+use futures_util::StreamExt;
+use solana_client::{
+    client_error::ClientError as RpcClientError,
+    nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient},
+    rpc_config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
+    rpc_filter::{Memcmp, RpcFilterType},
+};
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client_api::{
+    client_error::ErrorKind,
+    request::{RpcError, RpcResponseErrorData},
+};
+use solana_sdk::{
+    instruction::{Instruction, InstructionError},
+    signature::{Keypair, Signature, Signer},
+    transaction::{Transaction, TransactionError},
+};
+
+use crate::{
+    accounts::decode_zero_copy,
+    error::{program_error, program_name},
+    ClientError, JOBS_PROGRAM_ID,
+};
+
+/// How [`DepinRpc::send_with`] retries.
+#[derive(Clone, Copy, Debug)]
+pub struct SendOptions {
+    /// Attempts in all (each with a fresh blockhash).
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled for each further one.
+    pub backoff: Duration,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions {
+            attempts: 5,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Which jobs a query returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobFilter {
+    /// Jobs of a market; only open ones if `open_only`.
+    Market {
+        /// The market.
+        market: Pubkey,
+        /// Only jobs whose status is open.
+        open_only: bool,
+    },
+    /// Jobs a requester posted.
+    Requester(Pubkey),
+    /// Jobs in which this provider account holds a slot.
+    HeldBy(Pubkey),
+}
+
+/// Byte offsets (account data, discriminator included) the `memcmp` filters use; computed from
+/// the program's own `Job` layout, so they cannot drift.
+pub mod offsets {
+    use super::*;
+    /// `Job::market`.
+    pub const MARKET: usize = 8 + core::mem::offset_of!(Job, market);
+    /// `Job::requester`.
+    pub const REQUESTER: usize = 8 + core::mem::offset_of!(Job, requester);
+    /// `Job::status`.
+    pub const STATUS: usize = 8 + core::mem::offset_of!(Job, status);
+    /// `Job::slots[i].provider`.
+    pub const fn slot_provider(i: usize) -> usize {
+        8 + core::mem::offset_of!(Job, slots)
+            + i * core::mem::size_of::<Slot>()
+            + core::mem::offset_of!(Slot, provider)
+    }
+}
+
+/// A connection to one RPC endpoint (and optionally its websocket).
+pub struct DepinRpc {
+    rpc: RpcClient,
+    ws_url: Option<String>,
+}
+
+impl DepinRpc {
+    /// Client of `url` at `commitment`.
+    pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
+        DepinRpc {
+            rpc: RpcClient::new_with_commitment(url.into(), commitment),
+            ws_url: None,
+        }
+    }
+
+    /// Also use the websocket at `ws_url` (subscriptions; polling otherwise).
+    pub fn with_websocket(mut self, ws_url: impl Into<String>) -> Self {
+        self.ws_url = Some(ws_url.into());
+        self
+    }
+
+    /// The underlying nonblocking RPC client.
+    pub fn rpc(&self) -> &RpcClient {
+        &self.rpc
+    }
+
+    /// [`Self::send_with`] with the default [`SendOptions`].
+    pub async fn send(
+        &self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Signature, ClientError> {
+        self.send_with(payer, ixs, signers, SendOptions::default())
+            .await
+    }
+
+    /// Sign with a fresh blockhash, send, and wait for confirmation at the client's commitment.
+    /// Transport errors, an expired or unknown blockhash and confirmation time-outs are
+    /// retried (with a new blockhash, after checking whether an earlier attempt landed after
+    /// all, so a retry never executes the transaction twice). A program error is returned at
+    /// once as [`ClientError::Program`] with its name.
+    pub async fn send_with(
+        &self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        opts: SendOptions,
+    ) -> Result<Signature, ClientError> {
+        let mut all: Vec<&Keypair> = vec![payer];
+        all.extend(signers.iter().filter(|k| k.pubkey() != payer.pubkey()));
+        let mut sent: Vec<Signature> = Vec::new();
+        let mut backoff = opts.backoff;
+        let mut last = String::new();
+        for attempt in 0..opts.attempts.max(1) {
+            if attempt > 0 {
+                if let Some(sig) = self.landed(&sent, ixs).await? {
+                    return Ok(sig);
+                }
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            let blockhash = match self.rpc.get_latest_blockhash().await {
+                Ok(b) => b,
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+            let tx =
+                Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, blockhash);
+            sent.push(tx.signatures[0]);
+            match self.rpc.send_and_confirm_transaction(&tx).await {
+                Ok(sig) => return Ok(sig),
+                Err(e) => match classify(&e, ixs) {
+                    Failure::Final(err) => return Err(err),
+                    Failure::Retry(why) => last = why,
+                },
+            }
+        }
+        if let Some(sig) = self.landed(&sent, ixs).await? {
+            return Ok(sig);
+        }
+        Err(ClientError::Rpc(format!(
+            "gave up after {} attempts: {last}",
+            opts.attempts
+        )))
+    }
+
+    /// The first of `sent` that the cluster has processed: `Ok(Some)` if it succeeded, the
+    /// program error if it failed.
+    async fn landed(
+        &self,
+        sent: &[Signature],
+        ixs: &[Instruction],
+    ) -> Result<Option<Signature>, ClientError> {
+        if sent.is_empty() {
+            return Ok(None);
+        }
+        let Ok(statuses) = self.rpc.get_signature_statuses(sent).await else {
+            return Ok(None);
+        };
+        for (sig, status) in sent.iter().zip(statuses.value) {
+            if let Some(status) = status {
+                return match status.err {
+                    None => Ok(Some(*sig)),
+                    Some(e) => Err(transaction_error(&e.into(), ixs, &[])),
+                };
+            }
+        }
+        Ok(None)
+    }
+
+    /// Decode the Anchor account at `address`.
+    pub async fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<T, ClientError> {
+        let data = self.data(address).await?;
+        crate::accounts::decode(address, &data)
+    }
+
+    /// The job at `address`.
+    pub async fn job(&self, address: &Pubkey) -> Result<Job, ClientError> {
+        let data = self.data(address).await?;
+        decode_zero_copy(address, &data)
+    }
+
+    async fn data(&self, address: &Pubkey) -> Result<Vec<u8>, ClientError> {
+        let response = self
+            .rpc
+            .get_account_with_commitment(address, self.rpc.commitment())
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?;
+        response
+            .value
+            .map(|a| a.data)
+            .ok_or_else(|| ClientError::AccountNotFound(address.to_string()))
+    }
+
+    /// Jobs matching `filter` (one `getProgramAccounts` per filter; eight, one per slot
+    /// position, for [`JobFilter::HeldBy`]), sorted by address.
+    pub async fn jobs(&self, filter: JobFilter) -> Result<Vec<(Pubkey, Job)>, ClientError> {
+        let size = RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64);
+        let memcmp = |offset: usize, bytes: &[u8]| {
+            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
+        };
+        let queries: Vec<Vec<RpcFilterType>> = match filter {
+            JobFilter::Market { market, open_only } => {
+                let mut f = vec![size, memcmp(offsets::MARKET, market.as_ref())];
+                if open_only {
+                    f.push(memcmp(offsets::STATUS, &[job_status::OPEN]));
+                }
+                vec![f]
+            }
+            JobFilter::Requester(r) => vec![vec![size, memcmp(offsets::REQUESTER, r.as_ref())]],
+            JobFilter::HeldBy(p) => (0..depin_core::limits::MAX_REPLICAS as usize)
+                .map(|i| vec![size.clone(), memcmp(offsets::slot_provider(i), p.as_ref())])
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for filters in queries {
+            let config = RpcProgramAccountsConfig {
+                filters: Some(filters),
+                account_config: RpcAccountInfoConfig {
+                    encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+                    commitment: Some(self.rpc.commitment()),
+                    ..RpcAccountInfoConfig::default()
+                },
+                ..RpcProgramAccountsConfig::default()
+            };
+            let accounts = self
+                .rpc
+                .get_program_ui_accounts_with_config(&JOBS_PROGRAM_ID, config)
+                .await
+                .map_err(|e| ClientError::Rpc(e.to_string()))?;
+            for (address, account) in accounts {
+                let data = account
+                    .data
+                    .decode()
+                    .ok_or_else(|| ClientError::BadAccount {
+                        address: address.to_string(),
+                        expected: "Job",
+                        reason: "undecodable account data".into(),
+                    })?;
+                out.push((address, decode_zero_copy(&address, &data)?));
+            }
+        }
+        out.sort_by_key(|(a, _)| *a);
+        out.dedup_by_key(|(a, _)| *a);
+        Ok(out)
+    }
+
+    /// Wait until the job at `address` is settled (or already closed: `None`), by account
+    /// subscription when a websocket is configured, and by polling every `poll` either way (a
+    /// dropped or silent subscription cannot make the wait miss it).
+    pub async fn wait_settled(
+        &self,
+        address: &Pubkey,
+        poll: Duration,
+        timeout: Duration,
+    ) -> Result<Option<Job>, ClientError> {
+        let deadline = Instant::now() + timeout;
+        let pubsub = match &self.ws_url {
+            Some(url) => PubsubClient::new(url).await.ok(),
+            None => None,
+        };
+        let config = RpcAccountInfoConfig {
+            encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+            commitment: Some(self.rpc.commitment()),
+            ..RpcAccountInfoConfig::default()
+        };
+        let mut subscription = match &pubsub {
+            Some(ps) => ps.account_subscribe(address, Some(config)).await.ok(),
+            None => None,
+        };
+        loop {
+            match self.job(address).await {
+                Ok(job) if job.status == job_status::SETTLED => return Ok(Some(job)),
+                Ok(_) => {}
+                Err(ClientError::AccountNotFound(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ClientError::Timeout(format!("job {address} not settled")));
+            }
+            let wait = poll.min(left);
+            match subscription.as_mut() {
+                // A notification (or the poll interval, whichever first) triggers a re-read.
+                Some((stream, _)) => {
+                    if let Ok(None) = tokio::time::timeout(wait, stream.next()).await {
+                        subscription = None; // the stream ended: keep polling
+                    }
+                }
+                None => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+}
+
+enum Failure {
+    Final(ClientError),
+    Retry(String),
+}
+
+fn classify(e: &RpcClientError, ixs: &[Instruction]) -> Failure {
+    let logs = match e.kind() {
+        ErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(r),
+            ..
+        }) => r.logs.clone().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    match e.get_transaction_error() {
+        Some(TransactionError::BlockhashNotFound) => Failure::Retry("blockhash expired".into()),
+        Some(TransactionError::AlreadyProcessed) => Failure::Retry("already processed".into()),
+        Some(err) => Failure::Final(transaction_error(&err, ixs, &logs)),
+        None => Failure::Retry(e.to_string()),
+    }
+}
+
+/// A transaction error as a [`ClientError`], naming our programs' custom errors. The failing
+/// program is taken from the logs when they are there (an error raised inside a CPI is
+/// reported on the outer instruction), else from the failing instruction.
+fn transaction_error(err: &TransactionError, ixs: &[Instruction], logs: &[String]) -> ClientError {
+    let TransactionError::InstructionError(index, InstructionError::Custom(code)) = err else {
+        return ClientError::Transaction(err.to_string());
+    };
+    let from_logs = logs.iter().find_map(|l| {
+        let rest = l.strip_prefix("Program ")?;
+        let (id, tail) = rest.split_once(' ')?;
+        tail.starts_with("failed: custom program error")
+            .then(|| id.to_owned())
+    });
+    let program = from_logs
+        .or_else(|| ixs.get(*index as usize).map(|ix| ix.program_id.to_string()))
+        .unwrap_or_default();
+    match program_error(&program, *code) {
+        Some((name, message)) => ClientError::Program {
+            program: program_name(&program),
+            code: *code,
+            name,
+            message,
+        },
+        None => ClientError::Transaction(err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_offsets_match_the_layout() {
+        assert_eq!(offsets::MARKET, 8);
+        assert_eq!(offsets::REQUESTER, 40);
+        let mut job: Job = bytemuck::Zeroable::zeroed();
+        job.status = 0xAB;
+        job.slots[3].provider = Pubkey::new_from_array([0xCD; 32]);
+        let mut data = vec![0u8; 8];
+        data.extend_from_slice(bytemuck::bytes_of(&job));
+        assert_eq!(data[offsets::STATUS], 0xAB);
+        assert_eq!(data[offsets::slot_provider(3)..][..32], [0xCD; 32]);
+    }
+
+    #[test]
+    fn custom_errors_are_named_from_the_failing_program() {
+        let ix = Instruction {
+            program_id: JOBS_PROGRAM_ID,
+            accounts: vec![],
+            data: vec![],
+        };
+        let code: u32 = depin_jobs::JobsError::JobFull.into();
+        let err = TransactionError::InstructionError(0, InstructionError::Custom(code));
+        match transaction_error(&err, &[ix.clone()], &[]) {
+            ClientError::Program { name, program, .. } => {
+                assert_eq!((name.as_str(), program.as_str()), ("JobFull", "depin_jobs"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Raised inside the staking CPI: the logs name the inner program.
+        let code: u32 = depin_staking::StakingError::InsufficientFreeStake.into();
+        let err = TransactionError::InstructionError(0, InstructionError::Custom(code));
+        let logs = vec![format!(
+            "Program {} failed: custom program error: {code:#x}",
+            crate::STAKING_PROGRAM_ID
+        )];
+        match transaction_error(&err, &[ix], &logs) {
+            ClientError::Program { name, program, .. } => assert_eq!(
+                (name.as_str(), program.as_str()),
+                ("InsufficientFreeStake", "depin_staking")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}
