@@ -273,13 +273,11 @@ pub mod jobs {
     };
 
     /// The addresses of a market and of the staking pool behind it that settlement
-    /// instructions need (read them once from the `Market` and `Pool` accounts).
+    /// instructions need (all three are in the `Market` account).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct MarketKeys {
         /// The market.
         pub market: Pubkey,
-        /// Its payment mint.
-        pub payment_mint: Pubkey,
         /// Its fee treasury (`Market::treasury`).
         pub fee_treasury: Pubkey,
         /// Its staking pool.

@@ -44,26 +44,42 @@ impl Net {
             .unwrap_or_else(|e| panic!("{what}: {e}"));
     }
 
-    async fn create_mint(&self, label: &str, authority: &Pubkey) -> Pubkey {
-        use anchor_spl::token::spl_token::{instruction, state::Mint, ID};
-        use solana_program_pack::Pack;
-        let mint = derive_keypair(label);
+    /// A new rent-exempt account of `len` bytes owned by SPL Token at `label`'s address, and
+    /// `then` (its initialisation and more) in the same transaction.
+    async fn create_token_program_account(
+        &self,
+        label: &str,
+        len: usize,
+        then: impl FnOnce(&Pubkey) -> Vec<Instruction>,
+    ) -> Pubkey {
+        let account = derive_keypair(label);
         let rent = self
             .client
             .rpc()
-            .get_minimum_balance_for_rent_exemption(Mint::LEN)
+            .get_minimum_balance_for_rent_exemption(len)
             .await
             .unwrap();
-        let create = anchor_lang::solana_program::system_instruction::create_account(
-            &self.payer.pubkey(),
-            &mint.pubkey(),
-            rent,
-            Mint::LEN as u64,
-            &ID,
-        );
-        let init = instruction::initialize_mint2(&ID, &mint.pubkey(), authority, None, 6).unwrap();
-        self.send(label, &[create, init], &[&mint]).await;
-        mint.pubkey()
+        let mut ixs = vec![
+            anchor_lang::solana_program::system_instruction::create_account(
+                &self.payer.pubkey(),
+                &account.pubkey(),
+                rent,
+                len as u64,
+                &anchor_spl::token::ID,
+            ),
+        ];
+        ixs.extend(then(&account.pubkey()));
+        self.send(label, &ixs, &[&account]).await;
+        account.pubkey()
+    }
+
+    async fn create_mint(&self, label: &str, authority: &Pubkey) -> Pubkey {
+        use anchor_spl::token::spl_token::{instruction, state::Mint, ID};
+        use solana_program_pack::Pack;
+        self.create_token_program_account(label, Mint::LEN, |mint| {
+            vec![instruction::initialize_mint2(&ID, mint, authority, None, 6).unwrap()]
+        })
+        .await
     }
 
     async fn token_account(
@@ -75,37 +91,16 @@ impl Net {
     ) -> Pubkey {
         use anchor_spl::token::spl_token::{instruction, state::Account, ID};
         use solana_program_pack::Pack;
-        let account = derive_keypair(label);
-        let rent = self
-            .client
-            .rpc()
-            .get_minimum_balance_for_rent_exemption(Account::LEN)
-            .await
-            .unwrap();
-        let create = anchor_lang::solana_program::system_instruction::create_account(
-            &self.payer.pubkey(),
-            &account.pubkey(),
-            rent,
-            Account::LEN as u64,
-            &ID,
-        );
-        let init = instruction::initialize_account3(&ID, &account.pubkey(), mint, owner).unwrap();
-        let mut ixs = vec![create, init];
-        if amount > 0 {
-            ixs.push(
-                instruction::mint_to(
-                    &ID,
-                    mint,
-                    &account.pubkey(),
-                    &self.payer.pubkey(),
-                    &[],
-                    amount,
-                )
-                .unwrap(),
-            );
-        }
-        self.send(label, &ixs, &[&account]).await;
-        account.pubkey()
+        let payer = self.payer.pubkey();
+        self.create_token_program_account(label, Account::LEN, |account| {
+            let mut ixs =
+                vec![instruction::initialize_account3(&ID, account, mint, owner).unwrap()];
+            if amount > 0 {
+                ixs.push(instruction::mint_to(&ID, mint, account, &payer, &[], amount).unwrap());
+            }
+            ixs
+        })
+        .await
     }
 
     async fn balance(&self, account: &Pubkey) -> u64 {
@@ -211,7 +206,6 @@ async fn three_replica_job_over_rpc_and_websocket() {
     let market = pda::market(&pay_mint, test_config().market_id).0;
     let keys = ix::jobs::MarketKeys {
         market,
-        payment_mint: pay_mint,
         fee_treasury,
         staking_pool: pool,
     };

@@ -130,7 +130,6 @@ impl JobsWorld {
     pub fn keys(&self) -> ix::jobs::MarketKeys {
         ix::jobs::MarketKeys {
             market: self.market,
-            payment_mint: self.pay_mint,
             fee_treasury: self.fee_treasury,
             staking_pool: self.s.pool,
         }
