@@ -37,6 +37,15 @@ pub enum ClientError {
     /// Gave up waiting.
     #[error("timed out: {0}")]
     Timeout(String),
+    /// A blob could not be read, written or verified.
+    #[error(transparent)]
+    Blob(#[from] crate::blob::BlobError),
+    /// A manifest was refused.
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+    /// A request the SDK refuses before sending anything (the reason says what to change).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Name and message of custom error `code` of program `program_id`, from the programs' IDL.

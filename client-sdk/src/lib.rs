@@ -38,9 +38,12 @@ pub const STAKING_PROGRAM_ID: Pubkey = depin_staking::ID;
 pub const JOBS_PROGRAM_ID: Pubkey = depin_jobs::ID;
 
 pub mod accounts;
+pub mod blob;
 pub mod error;
 pub mod events;
 pub mod ix;
+pub mod manifest;
+pub mod ops;
 pub mod pda;
 pub mod rpc;
 

@@ -31,13 +31,24 @@ use crate::{
     ClientError, JOBS_PROGRAM_ID,
 };
 
-/// How [`DepinRpc::send_with`] retries.
+/// How [`DepinRpc::send_with`] sends, confirms and retries.
 #[derive(Clone, Copy, Debug)]
 pub struct SendOptions {
     /// Attempts in all (each with a fresh blockhash).
     pub attempts: u32,
     /// Wait before the second attempt; doubled for each further one.
     pub backoff: Duration,
+    /// How often the signature status is polled while confirming.
+    pub confirm_poll: Duration,
+    /// How long one attempt waits for confirmation before it is retried (after checking
+    /// whether it landed after all).
+    pub confirm_timeout: Duration,
+    /// Priority fee, in micro-lamports per compute unit (0: none). Adds a
+    /// `ComputeBudget::SetComputeUnitPrice` instruction.
+    pub priority_fee_micro_lamports: u64,
+    /// Compute-unit limit to request (adds `ComputeBudget::SetComputeUnitLimit`); with a
+    /// priority fee, a tight limit keeps the fee low.
+    pub compute_unit_limit: Option<u32>,
 }
 
 impl Default for SendOptions {
@@ -45,7 +56,26 @@ impl Default for SendOptions {
         SendOptions {
             attempts: 5,
             backoff: Duration::from_millis(200),
+            confirm_poll: Duration::from_millis(50),
+            confirm_timeout: Duration::from_secs(30),
+            priority_fee_micro_lamports: 0,
+            compute_unit_limit: None,
         }
+    }
+}
+
+impl SendOptions {
+    /// The compute-budget instructions these options ask for (empty by default).
+    pub fn budget_instructions(&self) -> Vec<Instruction> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
+        let mut out = Vec::new();
+        if let Some(limit) = self.compute_unit_limit {
+            out.push(Cb::set_compute_unit_limit(limit));
+        }
+        if self.priority_fee_micro_lamports > 0 {
+            out.push(Cb::set_compute_unit_price(self.priority_fee_micro_lamports));
+        }
+        out
     }
 }
 
@@ -87,6 +117,7 @@ pub mod offsets {
 pub struct DepinRpc {
     rpc: RpcClient,
     ws_url: Option<String>,
+    defaults: SendOptions,
 }
 
 impl DepinRpc {
@@ -95,7 +126,19 @@ impl DepinRpc {
         DepinRpc {
             rpc: RpcClient::new_with_commitment(url.into(), commitment),
             ws_url: None,
+            defaults: SendOptions::default(),
         }
+    }
+
+    /// Use `opts` for [`Self::send`] (priority fee, retries, confirmation polling).
+    pub fn with_send_options(mut self, opts: SendOptions) -> Self {
+        self.defaults = opts;
+        self
+    }
+
+    /// The websocket URL, if one is configured.
+    pub fn ws_url(&self) -> Option<&str> {
+        self.ws_url.as_deref()
     }
 
     /// Also use the websocket at `ws_url` (subscriptions; polling otherwise).
@@ -109,15 +152,15 @@ impl DepinRpc {
         &self.rpc
     }
 
-    /// [`Self::send_with`] with the default [`SendOptions`].
+    /// [`Self::send_with`] with this client's [`SendOptions`] (see
+    /// [`Self::with_send_options`]).
     pub async fn send(
         &self,
         payer: &Keypair,
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Signature, ClientError> {
-        self.send_with(payer, ixs, signers, SendOptions::default())
-            .await
+        self.send_with(payer, ixs, signers, self.defaults).await
     }
 
     /// Sign with a fresh blockhash, send, and wait for confirmation at the client's commitment.
@@ -134,6 +177,9 @@ impl DepinRpc {
     ) -> Result<Signature, ClientError> {
         let mut all: Vec<&Keypair> = vec![payer];
         all.extend(signers.iter().filter(|k| k.pubkey() != payer.pubkey()));
+        let mut with_budget = opts.budget_instructions();
+        with_budget.extend_from_slice(ixs);
+        let ixs = &with_budget[..];
         let mut sent: Vec<Signature> = Vec::new();
         let mut backoff = opts.backoff;
         let mut last = String::new();
@@ -155,12 +201,23 @@ impl DepinRpc {
             let tx =
                 Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, blockhash);
             sent.push(tx.signatures[0]);
-            match self.rpc.send_and_confirm_transaction(&tx).await {
-                Ok(sig) => return Ok(sig),
+            let config = solana_client::rpc_config::RpcSendTransactionConfig {
+                preflight_commitment: Some(self.rpc.commitment().commitment),
+                ..Default::default()
+            };
+            let sig = match self.rpc.send_transaction_with_config(&tx, config).await {
+                Ok(sig) => sig,
                 Err(e) => match classify(&e, ixs) {
                     Failure::Final(err) => return Err(err),
-                    Failure::Retry(why) => last = why,
+                    Failure::Retry(why) => {
+                        last = why;
+                        continue;
+                    }
                 },
+            };
+            match self.confirm(&sig, &blockhash, ixs, opts).await? {
+                Some(sig) => return Ok(sig),
+                None => last = format!("{sig} not confirmed (blockhash expired or time-out)"),
             }
         }
         if let Some(sig) = self.landed(&sent, ixs).await? {
@@ -170,6 +227,45 @@ impl DepinRpc {
             "gave up after {} attempts: {last}",
             opts.attempts
         )))
+    }
+
+    /// Poll `sig` until it reaches the client's commitment (`Some`), fails (the program
+    /// error), its blockhash expires or the attempt times out (`None`: retry).
+    async fn confirm(
+        &self,
+        sig: &Signature,
+        blockhash: &solana_sdk::hash::Hash,
+        ixs: &[Instruction],
+        opts: SendOptions,
+    ) -> Result<Option<Signature>, ClientError> {
+        let until = Instant::now() + opts.confirm_timeout;
+        let mut polls = 0u32;
+        while Instant::now() < until {
+            tokio::time::sleep(opts.confirm_poll).await;
+            polls += 1;
+            if let Ok(statuses) = self.rpc.get_signature_statuses(&[*sig]).await {
+                if let Some(Some(status)) = statuses.value.into_iter().next() {
+                    if let Some(e) = status.err {
+                        return Err(transaction_error(&e.into(), ixs, &[]));
+                    }
+                    if status.satisfies_commitment(self.rpc.commitment()) {
+                        return Ok(Some(*sig));
+                    }
+                    continue;
+                }
+            }
+            // Not seen yet: give up on this attempt once its blockhash can no longer land.
+            if polls % 10 == 0 {
+                let valid = self
+                    .rpc
+                    .is_blockhash_valid(blockhash, CommitmentConfig::processed())
+                    .await;
+                if let Ok(false) = valid {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The first of `sent` that the cluster has processed: `Ok(Some)` if it succeeded, the

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod exec;
 pub mod hash;
 pub mod limits;
 pub mod math;

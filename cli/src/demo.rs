@@ -1,0 +1,524 @@
+//! `depin demo`: a whole market on this machine. Starts the embedded local chain with the SBF
+//! programs, runs the migrations, funds a requester and N providers, starts N workers
+//! in-process (one of them scripted to lie), posts a batch of jobs built from `examples/`,
+//! shows their progress, and ends with a table of results, payouts, fees, slashes and latency.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context, Result};
+use depin_client::{
+    blob::{BlobFetcher, FileStore},
+    manifest::{hex, DraftManifest},
+    ops::{outcome_name, verified_result, JobTerms},
+    pda,
+    rpc::DepinRpc,
+    ClientError, Job,
+};
+use depin_core::{exec, settle::Verdict};
+use depin_jobs::state::{job_status, slot_state};
+use depin_localnet::{Localnet, LocalnetConfig};
+use depin_migrations::{migrate, mint_to, Deployment, Plan};
+use depin_worker::{config::Fault, Worker, WorkerConfig};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::Serialize;
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::signature::{Keypair, Signer};
+
+/// Demo settings.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Providers (workers) to start.
+    pub providers: usize,
+    /// How many of them lie (reveal a wrong result).
+    pub dishonest: usize,
+    /// Jobs posted per example.
+    pub jobs_per_example: usize,
+    /// Replicas per job.
+    pub replicas: u8,
+    /// Folder with `depin_staking.so` / `depin_jobs.so`.
+    pub programs: PathBuf,
+    /// The `examples/` folder (each subfolder with a `job.json` is an example).
+    pub examples: PathBuf,
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+/// One job's line of the final table.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobRow {
+    /// Example name.
+    pub name: String,
+    /// Job account.
+    pub job: String,
+    /// Replicas.
+    pub replicas: u8,
+    /// Settlement outcome.
+    pub outcome: String,
+    /// Agreed result hash (hex).
+    pub result_hash: String,
+    /// Exit code of the agreed result.
+    pub exit_code: Option<i32>,
+    /// The result's first line.
+    pub summary: String,
+    /// Paid to winners (from the settled job and the settlement rules of `depin_core`).
+    pub paid: u64,
+    /// Protocol fees (same).
+    pub fees: u64,
+    /// Providers slashed in this job.
+    pub slashed: Vec<String>,
+    /// Stake slashed in this job.
+    pub slashed_amount: u64,
+    /// Slots from post to settlement.
+    pub latency_slots: u64,
+    /// Milliseconds from post to settlement.
+    pub latency_ms: u64,
+}
+
+/// One provider's line.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProviderRow {
+    /// Owner wallet.
+    pub owner: String,
+    /// Scripted to lie.
+    pub dishonest: bool,
+    /// Earned (payment token).
+    pub earned: u64,
+    /// Stake before and after.
+    pub stake_before: u64,
+    /// Stake after.
+    pub stake_after: u64,
+    /// Jobs completed (on-chain counter).
+    pub jobs_completed: u64,
+    /// Jobs slashed (on-chain counter).
+    pub jobs_slashed: u64,
+}
+
+/// The demo's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoReport {
+    /// RPC URL of the local chain.
+    pub rpc_url: String,
+    /// Addresses set up by the migrations.
+    pub deployment: Deployment,
+    /// Jobs.
+    pub jobs: Vec<JobRow>,
+    /// Providers.
+    pub providers: Vec<ProviderRow>,
+    /// Wall time of the job batch (post of the first to the close of the last), ms.
+    pub batch_ms: u64,
+}
+
+const TOKEN: u64 = 1_000_000;
+
+struct Tracked {
+    name: String,
+    job: Pubkey,
+    posted_slot: u64,
+    posted_at: Instant,
+    settled: Option<(Job, u64, Instant)>,
+    closed: bool,
+    bar: ProgressBar,
+}
+
+fn stage(job: &Job) -> String {
+    let n = job.replicas;
+    if job.status == job_status::SETTLED {
+        return format!(
+            "settled ({}), releasing {}/{}",
+            outcome_name(job.outcome),
+            job.released,
+            job.claimed
+        );
+    }
+    let count = |s: u8| {
+        job.slots
+            .iter()
+            .take(n as usize)
+            .filter(|x| x.state >= s)
+            .count()
+    };
+    format!(
+        "claimed {}/{n}  committed {}/{n}  revealed {}/{n}",
+        count(slot_state::CLAIMED),
+        count(slot_state::COMMITTED),
+        count(slot_state::REVEALED)
+    )
+}
+
+/// Run the demo.
+pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
+    if opts.providers < opts.replicas as usize {
+        bail!(
+            "{} providers cannot fill {} replicas",
+            opts.providers,
+            opts.replicas
+        );
+    }
+    if 2 * opts.dishonest >= opts.replicas as usize && opts.dishonest > 0 {
+        bail!(
+            "{} dishonest providers could reach the quorum of {} replicas",
+            opts.dishonest,
+            opts.replicas
+        );
+    }
+    let examples = find_examples(&opts.examples)?;
+    for p in ["depin_staking.so", "depin_jobs.so"] {
+        if !opts.programs.join(p).exists() {
+            bail!(
+                "{} not found: build the programs first (scripts/build-sbf.sh)",
+                opts.programs.join(p).display()
+            );
+        }
+    }
+    let work = std::env::temp_dir().join(format!("depin-demo-{}", std::process::id()));
+    let _cleanup = RemoveOnDrop(work.clone());
+    std::fs::create_dir_all(&work)?;
+
+    // 1. The chain.
+    let admin = Keypair::new();
+    let requester = Keypair::new();
+    let providers: Vec<Keypair> = (0..opts.providers).map(|_| Keypair::new()).collect();
+    let mut config = LocalnetConfig::with_programs_from(&opts.programs);
+    config.airdrop = std::iter::once(admin.pubkey())
+        .chain(std::iter::once(requester.pubkey()))
+        .chain(providers.iter().map(|p| p.pubkey()))
+        .collect();
+    config.airdrop_lamports = 100_000_000_000;
+    let localnet = Localnet::start(config)
+        .await
+        .context("starting the local chain")?;
+    println!(
+        "local chain: {}  (websocket {})",
+        localnet.rpc_url(),
+        localnet.ws_url()
+    );
+    let rpc = DepinRpc::new(localnet.rpc_url(), CommitmentConfig::confirmed())
+        .with_websocket(localnet.ws_url());
+
+    // 2. Migrations.
+    let (deployment, steps) = migrate(&rpc, &admin, &Plan::localnet()).await?;
+    for s in &steps {
+        println!("  migrate: {:<14} {:<8} {}", s.what, s.status, s.address);
+    }
+    let stake_mint = Deployment::key(&deployment.stake_mint)?;
+    let pay_mint = Deployment::key(&deployment.payment_mint)?;
+    let market = Deployment::key(&deployment.market)?;
+    let pool = Deployment::key(&deployment.pool)?;
+
+    // 3. Funding, registration, stake.
+    mint_to(&rpc, &admin, &pay_mint, &requester.pubkey(), 10_000 * TOKEN).await?;
+    for p in &providers {
+        mint_to(&rpc, &admin, &stake_mint, &p.pubkey(), 100 * TOKEN).await?;
+        rpc.register_and_stake(p, &stake_mint, "http://127.0.0.1", 50 * TOKEN)
+            .await?;
+    }
+    let stake_before: Vec<u64> = {
+        let mut v = Vec::new();
+        for p in &providers {
+            v.push(
+                rpc.provider(&pool, &p.pubkey())
+                    .await?
+                    .map_or(0, |x| x.staked),
+            );
+        }
+        v
+    };
+    println!(
+        "funded a requester with 10000 tokens and {} providers with 50 staked tokens each ({} scripted to lie)",
+        providers.len(),
+        opts.dishonest
+    );
+
+    // 4. Workers, in-process.
+    let mut workers = Vec::new();
+    let mut runners = Vec::new();
+    for (i, p) in providers.iter().enumerate() {
+        let cfg = WorkerConfig {
+            markets: vec![market.to_string()],
+            rpc_urls: vec![localnet.rpc_url().to_string()],
+            ws_urls: vec![localnet.ws_url().to_string()],
+            data_dir: work.join(format!("worker-{i}")),
+            listen: "127.0.0.1:0".parse()?,
+            reconcile_secs: 2,
+            fault: if i >= opts.providers - opts.dishonest {
+                Fault::WrongResult
+            } else {
+                Fault::None
+            },
+            ..WorkerConfig::default()
+        };
+        let w = Worker::new(cfg, p.insecure_clone()).await?;
+        let runner = {
+            let w = w.clone();
+            tokio::spawn(async move { w.run().await })
+        };
+        workers.push(w);
+        runners.push(runner);
+    }
+    println!("started {} workers", workers.len());
+
+    // 5. The batch.
+    let store = FileStore::new(work.join("requester-blobs"))?;
+    let multi = MultiProgress::new();
+    if !opts.progress {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{spinner} {prefix:<16} {wide_msg}")?;
+    let mut tracked = Vec::new();
+    let batch_start = Instant::now();
+    for (name, draft) in &examples {
+        let manifest = draft.upload(&store).await?;
+        for _ in 0..opts.jobs_per_example {
+            let terms = JobTerms::majority(2 * TOKEN, opts.replicas);
+            let posted = rpc
+                .post_manifest(&requester, &market, &manifest, &store, terms)
+                .await?;
+            let posted_slot = rpc
+                .rpc()
+                .get_slot()
+                .await
+                .map_err(|e| ClientError::Rpc(e.to_string()))?;
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(style.clone());
+            bar.set_prefix(name.clone());
+            bar.set_message("posted");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            tracked.push(Tracked {
+                name: name.clone(),
+                job: posted.job,
+                posted_slot,
+                posted_at: Instant::now(),
+                settled: None,
+                closed: false,
+                bar,
+            });
+        }
+    }
+    let deadline = Instant::now() + opts.timeout;
+    while tracked.iter().any(|t| !t.closed) {
+        if Instant::now() > deadline {
+            bail!("jobs did not finish within {:?}", opts.timeout);
+        }
+        for t in tracked.iter_mut().filter(|t| !t.closed) {
+            match rpc.job(&t.job).await {
+                Ok(j) => {
+                    if j.status == job_status::SETTLED && t.settled.is_none() {
+                        let slot = rpc.rpc().get_slot().await.unwrap_or(t.posted_slot);
+                        t.settled = Some((j, slot, Instant::now()));
+                    } else if let Some(s) = t.settled.as_mut() {
+                        s.0 = j; // keep the latest settled view (releases)
+                    }
+                    t.bar.set_message(stage(&j));
+                }
+                Err(ClientError::AccountNotFound(_)) => {
+                    t.closed = true;
+                    t.bar
+                        .finish_with_message("closed: paid, fees to the treasury, rest refunded");
+                }
+                Err(e) => t.bar.set_message(format!("(read failed: {e})")),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let batch_ms = batch_start.elapsed().as_millis() as u64;
+
+    // 6. The report.
+    let fetcher = BlobFetcher::default();
+    let owners: BTreeMap<Pubkey, usize> = providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (pda::provider(&pool, &p.pubkey()).0, i))
+        .collect();
+    let mut earned = vec![0u64; providers.len()];
+    let mut rows = Vec::new();
+    for t in &tracked {
+        let Some((job, slot, at)) = &t.settled else {
+            bail!("job {} closed without being seen settled", t.job);
+        };
+        let mut slashed = Vec::new();
+        let (mut slashed_amount, mut paid, mut fees) = (0, 0, 0);
+        let terms = job.terms();
+        for k in 0..job.replicas as usize {
+            let who = job.slots[k].provider;
+            let s = terms
+                .settle(job.verdict(k))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            if let Some(&i) = owners.get(&who) {
+                earned[i] += s.payout;
+            }
+            paid += s.payout;
+            fees += s.fee;
+            if matches!(job.verdict(k), Verdict::Wrong | Verdict::NoShow) {
+                slashed.push(
+                    owners
+                        .get(&who)
+                        .map_or(who.to_string(), |i| format!("provider {i}")),
+                );
+                slashed_amount += s.penalty;
+            }
+        }
+        let (exit_code, summary) = match verified_result(job, &fetcher, 1 << 20).await {
+            Ok(r) => {
+                let text = String::from_utf8_lossy(&r.output).into_owned();
+                let mut lines = text.lines();
+                let first = lines.next().unwrap_or("").to_string();
+                (
+                    Some(r.exit_code),
+                    lines.next().map(str::to_string).unwrap_or(first),
+                )
+            }
+            Err(e) => (None, format!("(no verified result: {e})")),
+        };
+        let summary = match exit_code {
+            Some(c) if c != 0 => format!("{} {summary}", exec::describe_exit(c)),
+            _ => summary,
+        };
+        rows.push(JobRow {
+            name: t.name.clone(),
+            job: t.job.to_string(),
+            replicas: job.replicas,
+            outcome: outcome_name(job.outcome).to_string(),
+            result_hash: hex(&job.agreed_hash),
+            exit_code,
+            summary,
+            paid,
+            fees,
+            slashed,
+            slashed_amount,
+            latency_slots: slot.saturating_sub(t.posted_slot),
+            latency_ms: at.duration_since(t.posted_at).as_millis() as u64,
+        });
+    }
+    let mut provider_rows = Vec::new();
+    for (i, p) in providers.iter().enumerate() {
+        let acc = rpc
+            .provider(&pool, &p.pubkey())
+            .await?
+            .context("provider account")?;
+        provider_rows.push(ProviderRow {
+            owner: p.pubkey().to_string(),
+            dishonest: i >= opts.providers - opts.dishonest,
+            earned: earned[i],
+            stake_before: stake_before[i],
+            stake_after: acc.staked,
+            jobs_completed: acc.jobs_completed,
+            jobs_slashed: acc.jobs_slashed,
+        });
+    }
+    for w in &workers {
+        w.shutdown(Duration::from_secs(2)).await;
+    }
+    for r in runners {
+        let _ = r.await;
+    }
+    let rpc_url = localnet.rpc_url().to_string();
+    localnet.stop()?;
+    Ok(DemoReport {
+        rpc_url,
+        deployment,
+        jobs: rows,
+        providers: provider_rows,
+        batch_ms,
+    })
+}
+
+fn find_examples(dir: &Path) -> Result<Vec<(String, DraftManifest)>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    dirs.sort();
+    for d in dirs {
+        let job = d.join("job.json");
+        if job.exists() {
+            let draft = DraftManifest::load(&job)?;
+            draft.read_blobs().with_context(|| {
+                format!(
+                    "example {}: build the example jobs first (scripts/build-examples.sh)",
+                    d.display()
+                )
+            })?;
+            out.push((draft.name.clone(), draft));
+        }
+    }
+    if out.is_empty() {
+        bail!("no example jobs (*/job.json) under {}", dir.display());
+    }
+    Ok(out)
+}
+
+struct RemoveOnDrop(PathBuf);
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tokens(units: u64) -> String {
+    format!("{}.{:02}", units / TOKEN, (units % TOKEN) / (TOKEN / 100))
+}
+
+/// The final tables, for people.
+pub fn print_report(r: &DemoReport) {
+    println!();
+    println!(
+        "{:<16} {:>3} {:<8} {:<10} {:<44} {:>7} {:>6} {:>8} {:>6} {:>7}",
+        "job", "rep", "outcome", "result", "output", "paid", "fees", "slashed", "slots", "ms"
+    );
+    for j in &r.jobs {
+        let mut summary = j.summary.clone();
+        summary.truncate(44);
+        println!(
+            "{:<16} {:>3} {:<8} {:<10} {:<44} {:>7} {:>6} {:>8} {:>6} {:>7}",
+            j.name,
+            j.replicas,
+            j.outcome,
+            &j.result_hash[..8],
+            summary,
+            tokens(j.paid),
+            tokens(j.fees),
+            if j.slashed.is_empty() {
+                "-".to_string()
+            } else {
+                tokens(j.slashed_amount)
+            },
+            j.latency_slots,
+            j.latency_ms
+        );
+    }
+    println!();
+    println!(
+        "{:<46} {:<9} {:>8} {:>12} {:>12} {:>5} {:>7}",
+        "provider", "role", "earned", "stake before", "stake after", "jobs", "slashed"
+    );
+    for p in &r.providers {
+        println!(
+            "{:<46} {:<9} {:>8} {:>12} {:>12} {:>5} {:>7}",
+            p.owner,
+            if p.dishonest { "DISHONEST" } else { "honest" },
+            tokens(p.earned),
+            tokens(p.stake_before),
+            tokens(p.stake_after),
+            p.jobs_completed,
+            p.jobs_slashed
+        );
+    }
+    let (slots, n) = r
+        .jobs
+        .iter()
+        .fold((0, 0), |(s, n), j| (s + j.latency_slots, n + 1));
+    println!();
+    println!(
+        "{} jobs settled and closed in {:.1} s; mean post → settle latency {:.1} slots",
+        r.jobs.len(),
+        r.batch_ms as f64 / 1000.0,
+        slots as f64 / n.max(1) as f64
+    );
+    println!("(the final rows come from the settled job accounts, the outputs from the winners' result URIs verified against the agreed hash)");
+}

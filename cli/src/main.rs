@@ -1,0 +1,809 @@
+//! `depin`: the depin-compute command line. Conventions of the `solana` CLI: `-u/--url` takes
+//! `localhost`, `devnet`, `mainnet` or a URL; `-k/--keypair` a keypair file (default
+//! `~/.config/solana/id.json`); `--output json` for machine-readable output.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use depin_cli::{demo, url_of, ws_of};
+use depin_client::{
+    blob::{BlobFetcher, FileStore},
+    manifest::{hex, DraftManifest},
+    ops::{outcome_name, JobTerms},
+    pda,
+    rpc::{DepinRpc, JobFilter, SendOptions},
+    ClientError, Job,
+};
+use depin_jobs::state::{job_status, slot_state};
+use serde_json::json;
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::signature::{Keypair, Signer};
+
+#[derive(Parser)]
+#[command(
+    name = "depin",
+    version,
+    about = "depin-compute: verifiable compute on Solana"
+)]
+struct Cli {
+    /// RPC URL or moniker: localhost, devnet, mainnet.
+    #[arg(
+        short = 'u',
+        long,
+        global = true,
+        default_value = "localhost",
+        env = "DEPIN_URL"
+    )]
+    url: String,
+    /// Websocket URL (default: derived from the RPC URL).
+    #[arg(long, global = true, env = "DEPIN_WS_URL")]
+    ws_url: Option<String>,
+    /// Keypair file (default ~/.config/solana/id.json).
+    #[arg(short = 'k', long, global = true, env = "DEPIN_KEYPAIR")]
+    keypair: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// Priority fee, micro-lamports per compute unit.
+    #[arg(long, global = true, default_value_t = 0)]
+    priority_fee: u64,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a whole market on this machine: local chain, workers, example jobs, final table.
+    Demo {
+        /// Providers (workers).
+        #[arg(long, default_value_t = 4)]
+        providers: usize,
+        /// How many providers lie.
+        #[arg(long, default_value_t = 1)]
+        dishonest: usize,
+        /// Jobs per example.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Replicas per job.
+        #[arg(long, default_value_t = 3)]
+        replicas: u8,
+        /// Folder of the SBF programs.
+        #[arg(long, default_value = "target/deploy")]
+        programs: PathBuf,
+        /// Folder of the examples.
+        #[arg(long, default_value = "examples")]
+        examples: PathBuf,
+        /// Seconds before giving up.
+        #[arg(long, default_value_t = 180)]
+        timeout: u64,
+    },
+    /// Start the embedded local chain with the programs, run the migrations, and serve until
+    /// Ctrl-C.
+    Localnet {
+        /// Folder of the SBF programs.
+        #[arg(long, default_value = "target/deploy")]
+        programs: PathBuf,
+        /// Write the deployment's addresses here.
+        #[arg(long)]
+        deployment: Option<PathBuf>,
+        /// Wallets to fund with 100 SOL.
+        #[arg(long = "fund")]
+        fund: Vec<Pubkey>,
+    },
+    /// Jobs: post, status, wait, result, cancel, list.
+    #[command(subcommand)]
+    Job(JobCmd),
+    /// Providers: register, stake, unstake, withdraw, show.
+    #[command(subcommand)]
+    Provider(ProviderCmd),
+    /// Markets: show, pause, resume.
+    #[command(subcommand)]
+    Market(MarketCmd),
+    /// Staking pools: show.
+    #[command(subcommand)]
+    Pool(PoolCmd),
+}
+
+#[derive(Subcommand)]
+enum JobCmd {
+    /// Post a job from a draft manifest (module and input by local path).
+    Post {
+        /// Draft manifest (JSON), e.g. examples/heat-diffusion/job.json.
+        draft: PathBuf,
+        /// Market address.
+        #[arg(long)]
+        market: Pubkey,
+        /// Reward per replica (payment-token base units).
+        #[arg(long)]
+        reward: u64,
+        /// Replicas.
+        #[arg(long, default_value_t = 3)]
+        replicas: u8,
+        /// Quorum (default: simple majority).
+        #[arg(long)]
+        quorum: Option<u8>,
+        /// Bond per provider (default: the market's minimum).
+        #[arg(long)]
+        bond: Option<u64>,
+        /// Folder the module, input and manifest are stored in (served as file:// URIs).
+        #[arg(long, default_value = "depin-blobs")]
+        store: PathBuf,
+        /// Serve the store under this base URL instead of file:// URIs.
+        #[arg(long)]
+        store_url: Option<String>,
+    },
+    /// Show a job.
+    Status { job: Pubkey },
+    /// Wait until a job settles.
+    Wait {
+        job: Pubkey,
+        /// Seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Fetch a settled job's output and verify it against the agreed hash.
+    Result {
+        job: Pubkey,
+        /// Write the output here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Most output bytes to download.
+        #[arg(long, default_value_t = 64 << 20)]
+        max_bytes: u64,
+    },
+    /// Cancel a job nobody has claimed.
+    Cancel { job: Pubkey },
+    /// List jobs of a market, of a requester (default: you), or held by a provider.
+    List {
+        #[arg(long)]
+        market: Option<Pubkey>,
+        /// Only open jobs (with --market).
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        requester: Option<Pubkey>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProviderCmd {
+    /// Register in the pool of a stake mint (and optionally stake).
+    Register {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        /// Public endpoint of your worker.
+        #[arg(long, default_value = "")]
+        endpoint: String,
+        /// Tokens to stake now.
+        #[arg(long, default_value_t = 0)]
+        stake: u64,
+    },
+    /// Stake more.
+    Stake {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        amount: u64,
+    },
+    /// Start unbonding free stake.
+    Unstake {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        amount: u64,
+    },
+    /// Withdraw unbonded stake.
+    Withdraw {
+        #[arg(long)]
+        stake_mint: Pubkey,
+    },
+    /// Show a provider (default: you).
+    Show {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        owner: Option<Pubkey>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MarketCmd {
+    /// Show a market.
+    Show { market: Pubkey },
+    /// Pause a market (admin).
+    Pause { market: Pubkey },
+    /// Resume a market (admin).
+    Resume { market: Pubkey },
+}
+
+#[derive(Subcommand)]
+enum PoolCmd {
+    /// Show the pool of a stake mint.
+    Show {
+        #[arg(long)]
+        stake_mint: Pubkey,
+    },
+}
+
+struct Ctx {
+    url: String,
+    rpc: DepinRpc,
+    keypair: Option<PathBuf>,
+    json: bool,
+}
+
+impl Ctx {
+    fn signer(&self) -> Result<Keypair> {
+        let path = match &self.keypair {
+            Some(p) => p.clone(),
+            None => default_keypair_path(),
+        };
+        if !path.exists() {
+            bail!(
+                "keypair file {} not found: pass -k/--keypair or create one with `solana-keygen new`",
+                path.display()
+            );
+        }
+        solana_sdk::signature::read_keypair_file(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "keypair file {} is not a valid keypair: {e}",
+                path.display()
+            )
+        })
+    }
+
+    /// Map RPC transport errors to a clear "cannot reach" message.
+    fn explain(&self, e: ClientError) -> anyhow::Error {
+        match e {
+            ClientError::Rpc(why) => {
+                anyhow::anyhow!("cannot reach the RPC endpoint {}: {why}", self.url)
+            }
+            ClientError::AccountNotFound(a) => {
+                anyhow::anyhow!("account {a} does not exist on {}", self.url)
+            }
+            other => other.into(),
+        }
+    }
+
+    fn print(&self, value: serde_json::Value, human: impl FnOnce()) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        } else {
+            human();
+        }
+    }
+}
+
+fn default_keypair_path() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".config/solana/id.json")
+}
+
+fn job_json(addr: &Pubkey, j: &Job) -> serde_json::Value {
+    let slots: Vec<_> = j
+        .slots
+        .iter()
+        .take(j.replicas as usize)
+        .map(|s| {
+            json!({
+                "provider": if s.provider == Pubkey::default() { None } else { Some(s.provider.to_string()) },
+                "state": match s.state { slot_state::FREE => "free", slot_state::CLAIMED => "claimed", slot_state::COMMITTED => "committed", _ => "revealed" },
+                "result_hash": if s.state == slot_state::REVEALED { Some(hex(&s.result_hash)) } else { None },
+                "released": s.released != 0,
+            })
+        })
+        .collect();
+    json!({
+        "job": addr.to_string(),
+        "market": j.market.to_string(),
+        "requester": j.requester.to_string(),
+        "status": if j.status == job_status::OPEN { "open" } else { "settled" },
+        "outcome": outcome_name(j.outcome),
+        "spec_uri": j.spec_uri(),
+        "spec_hash": hex(&j.spec_hash),
+        "agreed_hash": if j.status == job_status::SETTLED { Some(hex(&j.agreed_hash)) } else { None },
+        "reward_per_replica": j.reward_per_replica,
+        "replicas": j.replicas,
+        "quorum": j.quorum,
+        "bond": j.bond,
+        "deposited": j.deposited,
+        "paid": j.paid,
+        "fees": j.fees,
+        "claim_deadline": j.claim_deadline,
+        "reveal_deadline": j.reveal_deadline,
+        "slots": slots,
+    })
+}
+
+fn print_job(ctx: &Ctx, addr: &Pubkey, j: &Job) {
+    let v = job_json(addr, j);
+    ctx.print(v.clone(), || {
+        println!("job          {addr}");
+        println!(
+            "status       {} ({})",
+            v["status"].as_str().unwrap_or(""),
+            v["outcome"].as_str().unwrap_or("")
+        );
+        println!("market       {}", j.market);
+        println!("requester    {}", j.requester);
+        println!("manifest     {}", j.spec_uri());
+        println!(
+            "reward       {} x {} replicas (quorum {}), bond {}",
+            j.reward_per_replica, j.replicas, j.quorum, j.bond
+        );
+        println!(
+            "escrow       deposited {}, paid {}, fees {}",
+            j.deposited, j.paid, j.fees
+        );
+        if j.status == job_status::SETTLED {
+            println!("agreed hash  {}", hex(&j.agreed_hash));
+        }
+        for (i, s) in v["slots"].as_array().into_iter().flatten().enumerate() {
+            println!(
+                "slot {i}       {:<10} {}",
+                s["state"].as_str().unwrap_or(""),
+                s["provider"].as_str().unwrap_or("-")
+            );
+        }
+    });
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let url = url_of(&cli.url);
+    let ws = cli.ws_url.clone().unwrap_or_else(|| ws_of(&url));
+    let rpc = DepinRpc::new(url.clone(), CommitmentConfig::confirmed())
+        .with_websocket(ws)
+        .with_send_options(SendOptions {
+            priority_fee_micro_lamports: cli.priority_fee,
+            ..SendOptions::default()
+        });
+    let ctx = Ctx {
+        url,
+        rpc,
+        keypair: cli.keypair.clone(),
+        json: cli.output == Output::Json,
+    };
+    match cli.cmd {
+        Cmd::Demo {
+            providers,
+            dishonest,
+            jobs,
+            replicas,
+            programs,
+            examples,
+            timeout,
+        } => {
+            let opts = demo::DemoOptions {
+                providers,
+                dishonest,
+                jobs_per_example: jobs,
+                replicas,
+                programs,
+                examples,
+                timeout: Duration::from_secs(timeout),
+                progress: !ctx.json,
+            };
+            let report = tokio::select! {
+                r = demo::run(opts) => r?,
+                _ = tokio::signal::ctrl_c() => bail!("interrupted: the local chain and workers were stopped"),
+            };
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                demo::print_report(&report);
+            }
+        }
+        Cmd::Localnet {
+            programs,
+            deployment,
+            fund,
+        } => localnet(&ctx, &programs, deployment.as_deref(), fund).await?,
+        Cmd::Job(cmd) => job(&ctx, cmd).await?,
+        Cmd::Provider(cmd) => provider(&ctx, cmd).await?,
+        Cmd::Market(cmd) => market(&ctx, cmd).await?,
+        Cmd::Pool(PoolCmd::Show { stake_mint }) => {
+            let pool = pda::pool(&stake_mint).0;
+            let p = ctx.rpc.pool(&pool).await.map_err(|e| ctx.explain(e))?;
+            let v = json!({
+                "pool": pool.to_string(), "stake_mint": p.stake_mint.to_string(), "admin": p.admin.to_string(),
+                "slasher": p.slasher.to_string(), "treasury": p.treasury.to_string(),
+                "total_staked": p.total_staked, "pending_slashed": p.pending_slashed,
+                "unbonding_seconds": p.unbonding_seconds,
+            });
+            ctx.print(v.clone(), || {
+                for (k, val) in v.as_object().into_iter().flatten() {
+                    println!("{k:<18} {}", val.to_string().trim_matches('"'));
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn localnet(ctx: &Ctx, programs: &Path, out: Option<&Path>, fund: Vec<Pubkey>) -> Result<()> {
+    let admin = ctx
+        .signer()
+        .or_else(|_| -> Result<Keypair> { Ok(Keypair::new()) })?;
+    let mut config = depin_localnet::LocalnetConfig::with_programs_from(programs);
+    config.airdrop = std::iter::once(admin.pubkey()).chain(fund).collect();
+    config.airdrop_lamports = 100_000_000_000;
+    let net = depin_localnet::Localnet::start(config).await?;
+    let rpc = DepinRpc::new(net.rpc_url(), CommitmentConfig::confirmed());
+    let (deployment, steps) =
+        depin_migrations::migrate(&rpc, &admin, &depin_migrations::Plan::localnet()).await?;
+    let json = serde_json::to_string_pretty(&json!({
+        "rpc_url": net.rpc_url(), "ws_url": net.ws_url(), "deployment": deployment,
+    }))?;
+    if let Some(path) = out {
+        std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if ctx.json {
+        println!("{json}");
+    } else {
+        println!(
+            "local chain up: {}  websocket {}",
+            net.rpc_url(),
+            net.ws_url()
+        );
+        for s in &steps {
+            println!("  {:<16} {:<8} {}", s.what, s.status, s.address);
+        }
+        println!(
+            "admin {} (mint authority of both mints). Ctrl-C stops it.",
+            admin.pubkey()
+        );
+    }
+    tokio::signal::ctrl_c().await?;
+    net.stop()?;
+    Ok(())
+}
+
+async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
+    match cmd {
+        JobCmd::Post {
+            draft,
+            market,
+            reward,
+            replicas,
+            quorum,
+            bond,
+            store,
+            store_url,
+        } => {
+            let requester = ctx.signer()?;
+            let draft = DraftManifest::load(&draft)?;
+            let mut store = FileStore::new(&store)?;
+            if let Some(base) = store_url {
+                store = store.served_at(base);
+            }
+            let bar = indicatif::ProgressBar::new_spinner();
+            if ctx.json {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message("uploading module and input");
+            let manifest = draft.upload(&store).await.map_err(|e| ctx.explain(e))?;
+            bar.set_message("posting the job");
+            let terms = JobTerms {
+                reward_per_replica: reward,
+                replicas,
+                quorum: quorum.unwrap_or(replicas / 2 + 1),
+                bond,
+                nonce: None,
+            };
+            let posted = ctx
+                .rpc
+                .post_manifest(&requester, &market, &manifest, &store, terms)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            bar.finish_and_clear();
+            let v = json!({
+                "job": posted.job.to_string(), "nonce": posted.nonce,
+                "manifest_uri": posted.manifest.uri, "spec_hash": hex(&posted.manifest.sha256),
+                "signature": posted.signature.to_string(),
+            });
+            ctx.print(v, || {
+                println!("posted job {}", posted.job);
+                println!(
+                    "manifest  {} (sha256 {})",
+                    posted.manifest.uri,
+                    hex(&posted.manifest.sha256)
+                );
+                println!("tx        {}", posted.signature);
+            });
+        }
+        JobCmd::Status { job } => {
+            let j = ctx.rpc.job(&job).await.map_err(|e| ctx.explain(e))?;
+            print_job(ctx, &job, &j);
+        }
+        JobCmd::Wait { job, timeout } => {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if ctx.json {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message(format!("waiting for {job} to settle"));
+            let settled = ctx
+                .rpc
+                .wait_job(&job, Duration::from_secs(timeout))
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            bar.finish_and_clear();
+            match settled {
+                Some(j) => print_job(ctx, &job, &j),
+                None => bail!("job {job} no longer exists (closed)"),
+            }
+        }
+        JobCmd::Result {
+            job,
+            out,
+            max_bytes,
+        } => {
+            let r = ctx
+                .rpc
+                .fetch_result(&job, &BlobFetcher::default(), max_bytes)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            if let Some(path) = &out {
+                std::fs::write(path, &r.output)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            let v = json!({
+                "job": job.to_string(), "exit_code": r.exit_code, "result_hash": hex(&r.result_hash),
+                "uri": r.uri, "output_bytes": r.output.len(),
+                "output": if out.is_none() { Some(String::from_utf8_lossy(&r.output).into_owned()) } else { None },
+            });
+            ctx.print(v, || {
+                eprintln!(
+                    "verified: {} bytes from {} match the agreed hash {} (exit: {})",
+                    r.output.len(),
+                    r.uri,
+                    hex(&r.result_hash),
+                    depin_core::exec::describe_exit(r.exit_code)
+                );
+                if out.is_none() {
+                    use std::io::Write;
+                    let _ = std::io::stdout().write_all(&r.output);
+                }
+            });
+        }
+        JobCmd::Cancel { job } => {
+            let requester = ctx.signer()?;
+            let sig = ctx
+                .rpc
+                .cancel_job(&requester, &job)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(
+                json!({"job": job.to_string(), "signature": sig.to_string()}),
+                || println!("cancelled {job}; escrow refunded ({sig})"),
+            );
+        }
+        JobCmd::List {
+            market,
+            open,
+            requester,
+        } => {
+            let filter = match (market, requester) {
+                (Some(m), _) => JobFilter::Market {
+                    market: m,
+                    open_only: open,
+                },
+                (None, Some(r)) => JobFilter::Requester(r),
+                (None, None) => JobFilter::Requester(ctx.signer()?.pubkey()),
+            };
+            let jobs = ctx.rpc.jobs(filter).await.map_err(|e| ctx.explain(e))?;
+            let v: Vec<_> = jobs.iter().map(|(a, j)| job_json(a, j)).collect();
+            ctx.print(json!(v), || {
+                println!(
+                    "{:<44} {:<8} {:<9} {:>4} {:>12}",
+                    "job", "status", "outcome", "rep", "reward"
+                );
+                for (a, j) in &jobs {
+                    println!(
+                        "{:<44} {:<8} {:<9} {:>4} {:>12}",
+                        a.to_string(),
+                        if j.status == job_status::OPEN {
+                            "open"
+                        } else {
+                            "settled"
+                        },
+                        outcome_name(j.outcome),
+                        j.replicas,
+                        j.reward_per_replica
+                    );
+                }
+                println!("{} job(s)", jobs.len());
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
+    match cmd {
+        ProviderCmd::Register {
+            stake_mint,
+            endpoint,
+            stake,
+        } => {
+            let owner = ctx.signer()?;
+            ctx.rpc
+                .register_and_stake(&owner, &stake_mint, &endpoint, stake)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(
+                json!({"owner": owner.pubkey().to_string(), "staked_now": stake}),
+                || {
+                    println!(
+                        "registered {} in pool {} (staked {stake})",
+                        owner.pubkey(),
+                        pda::pool(&stake_mint).0
+                    )
+                },
+            );
+        }
+        ProviderCmd::Stake { stake_mint, amount } => {
+            let owner = ctx.signer()?;
+            let pool = pda::pool(&stake_mint).0;
+            if ctx
+                .rpc
+                .provider(&pool, &owner.pubkey())
+                .await
+                .map_err(|e| ctx.explain(e))?
+                .is_none()
+            {
+                bail!(
+                    "{} is not registered in pool {pool}: run `depin provider register` first",
+                    owner.pubkey()
+                );
+            }
+            ctx.rpc
+                .register_and_stake(&owner, &stake_mint, "", amount)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(json!({"staked": amount}), || println!("staked {amount}"));
+        }
+        ProviderCmd::Unstake { stake_mint, amount } => {
+            let owner = ctx.signer()?;
+            let sig = ctx
+                .rpc
+                .request_unstake(&owner, &stake_mint, amount)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(
+                json!({"unbonding": amount, "signature": sig.to_string()}),
+                || println!("unbonding {amount}; withdraw after the pool's unbonding delay"),
+            );
+        }
+        ProviderCmd::Withdraw { stake_mint } => {
+            let owner = ctx.signer()?;
+            let sig = ctx
+                .rpc
+                .withdraw(&owner, &stake_mint)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(json!({"signature": sig.to_string()}), || {
+                println!("withdrawn ({sig})")
+            });
+        }
+        ProviderCmd::Show { stake_mint, owner } => {
+            let owner = match owner {
+                Some(o) => o,
+                None => ctx.signer()?.pubkey(),
+            };
+            let pool = pda::pool(&stake_mint).0;
+            let Some(p) = ctx
+                .rpc
+                .provider(&pool, &owner)
+                .await
+                .map_err(|e| ctx.explain(e))?
+            else {
+                bail!("{owner} is not registered in pool {pool}");
+            };
+            let free = p
+                .staked
+                .saturating_sub(p.locked)
+                .saturating_sub(p.unbonding);
+            let v = json!({
+                "owner": owner.to_string(), "provider": pda::provider(&pool, &owner).0.to_string(),
+                "staked": p.staked, "locked": p.locked, "unbonding": p.unbonding, "free": free,
+                "unbond_at": p.unbond_at, "jobs_completed": p.jobs_completed,
+                "jobs_slashed": p.jobs_slashed, "total_slashed": p.total_slashed, "endpoint": p.uri,
+            });
+            ctx.print(v.clone(), || {
+                for (k, val) in v.as_object().into_iter().flatten() {
+                    println!("{k:<16} {}", val.to_string().trim_matches('"'));
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
+    match cmd {
+        MarketCmd::Show { market } => {
+            let m = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
+            let c = &m.config;
+            let v = json!({
+                "market": market.to_string(), "admin": m.admin.to_string(),
+                "payment_mint": m.payment_mint.to_string(), "staking_pool": m.staking_pool.to_string(),
+                "treasury": m.treasury.to_string(), "paused": m.paused, "market_id": c.market_id,
+                "fee_bps": c.fee_bps, "min_bond": c.min_bond, "claim_window_secs": c.claim_window_secs,
+                "execution_window_secs": c.execution_window_secs, "reveal_window_secs": c.reveal_window_secs,
+                "max_replicas": c.max_replicas, "slash_wrong_bps": c.slash_wrong_bps,
+                "slash_noshow_bps": c.slash_noshow_bps, "abandon_penalty_bps": c.abandon_penalty_bps,
+            });
+            ctx.print(v.clone(), || {
+                for (k, val) in v.as_object().into_iter().flatten() {
+                    println!("{k:<22} {}", val.to_string().trim_matches('"'));
+                }
+            });
+        }
+        MarketCmd::Pause { market } => set_paused(ctx, market, true).await?,
+        MarketCmd::Resume { market } => set_paused(ctx, market, false).await?,
+    }
+    Ok(())
+}
+
+async fn set_paused(ctx: &Ctx, market: Pubkey, pause: bool) -> Result<()> {
+    {
+        {
+            ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
+            let admin = ctx.signer()?;
+            let args = depin_jobs::instructions::UpdateMarketArgs {
+                config: None,
+                paused: Some(pause),
+            };
+            let ix =
+                depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, None, args);
+            ctx.rpc
+                .send(&admin, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(
+                json!({"market": market.to_string(), "paused": pause}),
+                || {
+                    println!(
+                        "market {market} {}",
+                        if pause { "paused" } else { "resumed" }
+                    )
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Blobs (modules, inputs, manifests, results) named by URI and verified by sha256.
+//!
+//! Reading: `file://` (a local path), `http://` and `https://` (GET), and `ipfs://<cid>[/path]`
+//! through a configured HTTP gateway. Every read is capped in size and checked against the
+//! digest the caller expects before any byte is returned. Writing goes through a
+//! [`BlobStore`]; [`FileStore`] keeps content-addressed files in a folder (the worker serves its
+//! folder over HTTP, so its `file://` blobs are also reachable as `http://.../blobs/<sha256>`).
+//!
+//! ```
+//! # tokio_test_shim::block_on(async {
+//! use depin_client::blob::{sha256, BlobFetcher, BlobStore, FileStore};
+//! let dir = std::env::temp_dir().join(format!("depin-doc-{}", std::process::id()));
+//! let store = FileStore::new(&dir).unwrap();
+//! let blob = store.put(b"hello").await.unwrap();
+//! assert_eq!(blob.sha256, sha256(b"hello"));
+//! let bytes = BlobFetcher::default().fetch(&blob.uri, &blob.sha256, 1024).await.unwrap();
+//! assert_eq!(bytes, b"hello");
+//! # std::fs::remove_dir_all(dir).unwrap();
+//! # });
+//! # mod tokio_test_shim { pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f) } }
+//! ```
+
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    pin::Pin,
+    time::Duration,
+};
+
+use depin_core::hash::Hash32;
+
+use crate::manifest::{hex, BlobRef};
+
+/// sha256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> Hash32 {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A parsed blob URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobUri {
+    /// `file:///absolute/path`.
+    File(PathBuf),
+    /// `http://` or `https://` URL.
+    Http(String),
+    /// `ipfs://<cid>[/path]`: the part after the scheme.
+    Ipfs(String),
+}
+
+/// Why a blob could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The URI is not one of the supported forms.
+    #[error("unsupported blob URI `{0}` (expected file:///path, http(s)://… or ipfs://<cid>)")]
+    BadUri(String),
+    /// The blob is larger than the caller allows.
+    #[error("blob at {uri} is larger than {limit} bytes")]
+    TooLarge {
+        /// Where.
+        uri: String,
+        /// The cap.
+        limit: u64,
+    },
+    /// The bytes do not hash to the expected digest.
+    #[error("blob at {uri} has sha256 {actual}, expected {expected}")]
+    HashMismatch {
+        /// Where.
+        uri: String,
+        /// Expected digest (hex).
+        expected: String,
+        /// Digest of what was fetched (hex).
+        actual: String,
+    },
+    /// Reading a local file failed.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// Which file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An HTTP request failed or answered with an error status.
+    #[error("fetching {uri}: {why}")]
+    Http {
+        /// Where.
+        uri: String,
+        /// Why.
+        why: String,
+    },
+}
+
+impl BlobUri {
+    /// Parse a URI of one of the supported schemes.
+    pub fn parse(uri: &str) -> Result<Self, BlobError> {
+        let bad = || BlobError::BadUri(uri.to_string());
+        if let Some(path) = uri.strip_prefix("file://") {
+            if !path.starts_with('/') {
+                return Err(bad());
+            }
+            Ok(BlobUri::File(PathBuf::from(path)))
+        } else if uri.starts_with("http://") || uri.starts_with("https://") {
+            let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or("");
+            if rest.is_empty() || rest.starts_with('/') {
+                return Err(bad());
+            }
+            Ok(BlobUri::Http(uri.to_string()))
+        } else if let Some(cid) = uri.strip_prefix("ipfs://") {
+            if cid.is_empty() || cid.starts_with('/') {
+                return Err(bad());
+            }
+            Ok(BlobUri::Ipfs(cid.to_string()))
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+/// Reads blobs by URI, capped and verified.
+#[derive(Clone, Debug)]
+pub struct BlobFetcher {
+    http: reqwest::Client,
+    /// Gateway `ipfs://` URIs are read through (`<gateway>/ipfs/<cid>`).
+    pub ipfs_gateway: String,
+}
+
+impl Default for BlobFetcher {
+    fn default() -> Self {
+        Self::new("https://ipfs.io", Duration::from_secs(30))
+    }
+}
+
+impl BlobFetcher {
+    /// A fetcher reading `ipfs://` through `ipfs_gateway`, HTTP requests timing out after
+    /// `timeout`.
+    pub fn new(ipfs_gateway: impl Into<String>, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client with default TLS settings");
+        BlobFetcher {
+            http,
+            ipfs_gateway: ipfs_gateway.into().trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The bytes at `uri` if they hash to `expected`, at most `limit` bytes.
+    pub async fn fetch(
+        &self,
+        uri: &str,
+        expected: &Hash32,
+        limit: u64,
+    ) -> Result<Vec<u8>, BlobError> {
+        let bytes = self.fetch_unverified(uri, limit).await?;
+        let actual = sha256(&bytes);
+        if &actual != expected {
+            return Err(BlobError::HashMismatch {
+                uri: uri.to_string(),
+                expected: hex(expected),
+                actual: hex(&actual),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// [`Self::fetch`] of a [`BlobRef`].
+    pub async fn fetch_ref(&self, blob: &BlobRef, limit: u64) -> Result<Vec<u8>, BlobError> {
+        self.fetch(&blob.uri, &blob.sha256, limit).await
+    }
+
+    /// The bytes at `uri`, at most `limit`, without a digest check (the caller checks them
+    /// some other way, as result blobs against the agreed result hash).
+    pub async fn fetch_unverified(&self, uri: &str, limit: u64) -> Result<Vec<u8>, BlobError> {
+        match BlobUri::parse(uri)? {
+            BlobUri::File(path) => read_file_capped(&path, uri, limit).await,
+            BlobUri::Http(url) => self.http_get(&url, uri, limit).await,
+            BlobUri::Ipfs(cid) => {
+                let url = format!("{}/ipfs/{cid}", self.ipfs_gateway);
+                self.http_get(&url, uri, limit).await
+            }
+        }
+    }
+
+    async fn http_get(&self, url: &str, uri: &str, limit: u64) -> Result<Vec<u8>, BlobError> {
+        let http = |why: String| BlobError::Http {
+            uri: uri.to_string(),
+            why,
+        };
+        let mut resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| http(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(http(format!("HTTP {}", resp.status())));
+        }
+        let too_large = || BlobError::TooLarge {
+            uri: uri.to_string(),
+            limit,
+        };
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| http(e.to_string()))? {
+            if out.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}
+
+async fn read_file_capped(path: &Path, uri: &str, limit: u64) -> Result<Vec<u8>, BlobError> {
+    use tokio::io::AsyncReadExt;
+    let io = |source| BlobError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = tokio::fs::File::open(path).await.map_err(io)?;
+    let mut out = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .await
+        .map_err(io)?;
+    if out.len() as u64 > limit {
+        return Err(BlobError::TooLarge {
+            uri: uri.to_string(),
+            limit,
+        });
+    }
+    Ok(out)
+}
+
+/// A future returned by [`BlobStore::put`].
+pub type PutFuture<'a> = Pin<Box<dyn Future<Output = Result<BlobRef, BlobError>> + Send + 'a>>;
+
+/// Somewhere blobs can be written to and later read back by URI.
+pub trait BlobStore: Send + Sync {
+    /// Store `bytes`; the returned reference names them by URI and sha256.
+    fn put<'a>(&'a self, bytes: &'a [u8]) -> PutFuture<'a>;
+}
+
+/// Content-addressed files in a folder: `<dir>/<sha256 hex>`, named by `file://` URIs (or by
+/// `<public_base>/<sha256 hex>` when the folder is served over HTTP).
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    dir: PathBuf,
+    public_base: Option<String>,
+}
+
+impl FileStore {
+    /// A store in `dir` (created if missing; made absolute).
+    pub fn new(dir: impl AsRef<Path>) -> Result<Self, BlobError> {
+        let dir = dir.as_ref();
+        let io = |source| BlobError::Io {
+            path: dir.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let dir = std::fs::canonicalize(dir).map_err(io)?;
+        Ok(FileStore {
+            dir,
+            public_base: None,
+        })
+    }
+
+    /// Name blobs `<base>/<sha256 hex>` (the folder is served at `base`).
+    pub fn served_at(mut self, base: impl Into<String>) -> Self {
+        self.public_base = Some(base.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Path of the blob with digest `sha256`.
+    pub fn path_of(&self, sha256: &Hash32) -> PathBuf {
+        self.dir.join(hex(sha256))
+    }
+
+    /// The URI a blob with digest `sha256` is published under.
+    pub fn uri_of(&self, sha256: &Hash32) -> String {
+        match &self.public_base {
+            Some(base) => format!("{base}/{}", hex(sha256)),
+            None => format!("file://{}", self.path_of(sha256).display()),
+        }
+    }
+
+    /// Write `bytes` durably (temporary file, fsync, rename), unless already present.
+    pub fn put_sync(&self, bytes: &[u8]) -> Result<BlobRef, BlobError> {
+        use std::io::Write;
+        let digest = sha256(bytes);
+        let path = self.path_of(&digest);
+        if !path.exists() {
+            let io = |source| BlobError::Io {
+                path: path.display().to_string(),
+                source,
+            };
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            let mut f = std::fs::File::create(&tmp).map_err(io)?;
+            f.write_all(bytes).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)?;
+        }
+        Ok(BlobRef::new(self.uri_of(&digest), digest))
+    }
+}
+
+impl BlobStore for FileStore {
+    fn put<'a>(&'a self, bytes: &'a [u8]) -> PutFuture<'a> {
+        Box::pin(async move {
+            let this = self.clone();
+            let bytes = bytes.to_vec();
+            tokio::task::spawn_blocking(move || this.put_sync(&bytes))
+                .await
+                .map_err(|e| BlobError::Io {
+                    path: self.dir.display().to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                })?
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_forms() {
+        assert_eq!(
+            BlobUri::parse("file:///tmp/x").unwrap(),
+            BlobUri::File("/tmp/x".into())
+        );
+        assert!(matches!(BlobUri::parse("http://h/x"), Ok(BlobUri::Http(_))));
+        assert!(matches!(
+            BlobUri::parse("https://h/x"),
+            Ok(BlobUri::Http(_))
+        ));
+        assert_eq!(
+            BlobUri::parse("ipfs://bafy/a").unwrap(),
+            BlobUri::Ipfs("bafy/a".into())
+        );
+        for bad in ["file://rel", "ftp://x", "http://", "ipfs://", "", "/tmp/x"] {
+            assert!(BlobUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn file_store_verifies_and_caps() {
+        let dir = std::env::temp_dir().join(format!("depin-blob-test-{}", std::process::id()));
+        let store = FileStore::new(&dir).unwrap();
+        let blob = store.put(b"payload").await.unwrap();
+        assert_eq!(store.put(b"payload").await.unwrap(), blob);
+        let f = BlobFetcher::default();
+        assert_eq!(f.fetch_ref(&blob, 7).await.unwrap(), b"payload");
+        assert!(matches!(
+            f.fetch_ref(&blob, 6).await,
+            Err(BlobError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            f.fetch(&blob.uri, &[0; 32], 100).await,
+            Err(BlobError::HashMismatch { .. })
+        ));
+        assert!(matches!(
+            f.fetch("file:///nonexistent/depin", &[0; 32], 100).await,
+            Err(BlobError::Io { .. })
+        ));
+        let served = FileStore::new(&dir).unwrap().served_at("http://w:1/blobs/");
+        assert_eq!(
+            served.uri_of(&blob.sha256),
+            format!("http://w:1/blobs/{}", hex(&blob.sha256))
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

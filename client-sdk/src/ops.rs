@@ -1,0 +1,417 @@
+//! High-level calls for requesters, providers and admins, on top of [`DepinRpc`]: post a job
+//! from a manifest, wait for it, fetch and verify its result, cancel it; register, stake,
+//! unstake and withdraw; create token accounts. Token accounts are the owners' associated
+//! token accounts unless a call says otherwise.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::associated_token::{
+    get_associated_token_address, spl_associated_token_account::instruction as ata,
+};
+use depin_core::{exec, hash::Hash32, limits, settle};
+use depin_jobs::{
+    instructions::PostJobArgs,
+    state::{job_status, slot_state, Job, Market},
+};
+use depin_staking::state::{Pool, Provider};
+use solana_sdk::signature::{Keypair, Signature, Signer};
+
+use crate::{
+    blob::{BlobFetcher, BlobStore},
+    ix,
+    manifest::{BlobRef, Manifest},
+    pda,
+    rpc::DepinRpc,
+    ClientError,
+};
+
+/// What a requester offers for a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobTerms {
+    /// Reward per replica, in the market's payment token (the fee is taken from it).
+    pub reward_per_replica: u64,
+    /// Replicas (1 ..= the market's maximum).
+    pub replicas: u8,
+    /// Equal results needed (`2 * quorum > replicas`).
+    pub quorum: u8,
+    /// Stake each claimant locks; `None`: the market's minimum.
+    pub bond: Option<u64>,
+    /// Job nonce; `None`: the current time in nanoseconds (unique per requester in practice).
+    pub nonce: Option<u64>,
+}
+
+impl JobTerms {
+    /// `replicas` replicas with a simple-majority quorum, paying `reward_per_replica` each.
+    pub fn majority(reward_per_replica: u64, replicas: u8) -> Self {
+        JobTerms {
+            reward_per_replica,
+            replicas,
+            quorum: replicas / 2 + 1,
+            bond: None,
+            nonce: None,
+        }
+    }
+}
+
+/// A posted job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostedJob {
+    /// The job account.
+    pub job: Pubkey,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Where the manifest was stored (its sha256 is the spec hash).
+    pub manifest: BlobRef,
+    /// The `post_job` transaction.
+    pub signature: Signature,
+}
+
+/// A settled job's verified result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobResult {
+    /// The module's exit code, or one of the deterministic-failure codes of
+    /// [`depin_core::exec`].
+    pub exit_code: i32,
+    /// Its stdout.
+    pub output: Vec<u8>,
+    /// The agreed result hash the output was checked against.
+    pub result_hash: Hash32,
+    /// The URI it was read from.
+    pub uri: String,
+}
+
+/// The associated token account of `owner` for `mint`.
+pub fn token_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    get_associated_token_address(owner, mint)
+}
+
+fn unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+impl DepinRpc {
+    /// The market at `address`.
+    pub async fn market(&self, address: &Pubkey) -> Result<Market, ClientError> {
+        self.account::<Market>(address).await
+    }
+
+    /// The staking pool at `address`.
+    pub async fn pool(&self, address: &Pubkey) -> Result<Pool, ClientError> {
+        self.account::<Pool>(address).await
+    }
+
+    /// The provider account of `owner` in `pool`, if registered.
+    pub async fn provider(
+        &self,
+        pool: &Pubkey,
+        owner: &Pubkey,
+    ) -> Result<Option<Provider>, ClientError> {
+        match self
+            .account::<Provider>(&pda::provider(pool, owner).0)
+            .await
+        {
+            Ok(p) => Ok(Some(p)),
+            Err(ClientError::AccountNotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Token balance of a token account (0 if it does not exist).
+    pub async fn token_balance(&self, account: &Pubkey) -> Result<u64, ClientError> {
+        match self.rpc().get_token_account_balance(account).await {
+            Ok(b) => b
+                .amount
+                .parse()
+                .map_err(|_| ClientError::Rpc(format!("bad token amount `{}`", b.amount))),
+            Err(_) if self.rpc().get_account(account).await.is_err() => Ok(0),
+            Err(e) => Err(ClientError::Rpc(e.to_string())),
+        }
+    }
+
+    /// `owner`'s associated token account for `mint`, created (paid by `payer`) if missing.
+    pub async fn ensure_token_account(
+        &self,
+        payer: &Keypair,
+        owner: &Pubkey,
+        mint: &Pubkey,
+    ) -> Result<Pubkey, ClientError> {
+        let address = token_account(owner, mint);
+        let exists = self
+            .rpc()
+            .get_account_with_commitment(&address, self.rpc().commitment())
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?
+            .value
+            .is_some();
+        if !exists {
+            let create = ata::create_associated_token_account_idempotent(
+                &payer.pubkey(),
+                owner,
+                mint,
+                &anchor_spl::token::ID,
+            );
+            self.send(payer, &[create], &[]).await?;
+        }
+        Ok(address)
+    }
+
+    /// Store `manifest` in `store` and post a job for it in `market`, escrowing the reward from
+    /// the requester's token account. Refuses (before sending) a manifest that does not
+    /// validate, a URI longer than the on-chain limit, terms the market would refuse, and a
+    /// balance that cannot cover the escrow.
+    pub async fn post_manifest(
+        &self,
+        requester: &Keypair,
+        market: &Pubkey,
+        manifest: &Manifest,
+        store: &dyn BlobStore,
+        terms: JobTerms,
+    ) -> Result<PostedJob, ClientError> {
+        manifest.validate()?;
+        let m = self.market(market).await?;
+        if m.paused {
+            return Err(ClientError::Invalid(format!("market {market} is paused")));
+        }
+        if terms.replicas == 0 || terms.replicas > m.config.max_replicas {
+            return Err(ClientError::Invalid(format!(
+                "replicas must be 1..={} in this market",
+                m.config.max_replicas
+            )));
+        }
+        if terms.quorum > terms.replicas || 2 * u16::from(terms.quorum) <= u16::from(terms.replicas)
+        {
+            return Err(ClientError::Invalid(format!(
+                "quorum {} of {} replicas: need quorum <= replicas and 2 * quorum > replicas",
+                terms.quorum, terms.replicas
+            )));
+        }
+        let bond = terms.bond.unwrap_or(m.config.min_bond);
+        let deposit = terms
+            .reward_per_replica
+            .checked_mul(u64::from(terms.replicas))
+            .ok_or_else(|| ClientError::Invalid("reward × replicas overflows u64".into()))?;
+        let source = token_account(&requester.pubkey(), &m.payment_mint);
+        let balance = self.token_balance(&source).await?;
+        if balance < deposit {
+            return Err(ClientError::Invalid(format!(
+                "insufficient funds: the escrow needs {deposit} tokens, {source} holds {balance}"
+            )));
+        }
+        let bytes = manifest.to_bytes();
+        let blob = store.put(&bytes).await?;
+        if blob.uri.len() > limits::MAX_URI_LEN {
+            return Err(ClientError::Invalid(format!(
+                "manifest URI is {} bytes, more than the on-chain limit of {}",
+                blob.uri.len(),
+                limits::MAX_URI_LEN
+            )));
+        }
+        let nonce = terms.nonce.unwrap_or_else(unix_nanos);
+        let args = PostJobArgs {
+            nonce,
+            spec_hash: blob.sha256,
+            spec_uri: blob.uri.clone(),
+            reward_per_replica: terms.reward_per_replica,
+            replicas: terms.replicas,
+            quorum: terms.quorum,
+            bond,
+        };
+        let post = ix::jobs::post_job(&requester.pubkey(), market, &m.payment_mint, &source, args);
+        let signature = self.send(requester, &[post], &[]).await?;
+        Ok(PostedJob {
+            job: pda::job(market, &requester.pubkey(), nonce).0,
+            nonce,
+            manifest: blob,
+            signature,
+        })
+    }
+
+    /// Wait for settlement (websocket with polling fallback) and return the settled job, or
+    /// `None` if it was already closed.
+    pub async fn wait_job(
+        &self,
+        job: &Pubkey,
+        timeout: Duration,
+    ) -> Result<Option<Job>, ClientError> {
+        self.wait_settled(job, Duration::from_secs(2), timeout)
+            .await
+    }
+
+    /// The result of a settled job, read from a winner's revealed URI and checked against the
+    /// agreed hash (the first URI whose blob verifies is used; every failure is reported if none
+    /// does). At most `max_bytes` of output are downloaded.
+    pub async fn fetch_result(
+        &self,
+        job: &Pubkey,
+        fetcher: &BlobFetcher,
+        max_bytes: u64,
+    ) -> Result<JobResult, ClientError> {
+        let j = self.job(job).await?;
+        if j.status != job_status::SETTLED {
+            return Err(ClientError::Invalid(format!(
+                "job {job} is not settled yet"
+            )));
+        }
+        if j.outcome != settle::outcome::AGREED {
+            return Err(ClientError::Invalid(format!(
+                "job {job} settled without an agreed result ({})",
+                outcome_name(j.outcome)
+            )));
+        }
+        verified_result(&j, fetcher, max_bytes).await
+    }
+
+    /// Cancel a job nobody has claimed yet; the escrow is refunded to the requester's token
+    /// account.
+    pub async fn cancel_job(
+        &self,
+        requester: &Keypair,
+        job: &Pubkey,
+    ) -> Result<Signature, ClientError> {
+        let j = self.job(job).await?;
+        let m = self.market(&j.market).await?;
+        let refund_to = token_account(&requester.pubkey(), &m.payment_mint);
+        self.send(
+            requester,
+            &[ix::jobs::cancel_job(&requester.pubkey(), job, &refund_to)],
+            &[],
+        )
+        .await
+    }
+
+    /// Register `owner` as a provider of the pool of `stake_mint` (if not yet) and stake
+    /// `amount` from its token account (if non-zero).
+    pub async fn register_and_stake(
+        &self,
+        owner: &Keypair,
+        stake_mint: &Pubkey,
+        endpoint: &str,
+        amount: u64,
+    ) -> Result<(), ClientError> {
+        if endpoint.len() > limits::MAX_URI_LEN {
+            return Err(ClientError::Invalid(format!(
+                "endpoint is longer than {} bytes",
+                limits::MAX_URI_LEN
+            )));
+        }
+        let pool = pda::pool(stake_mint).0;
+        let mut ixs = Vec::new();
+        if self.provider(&pool, &owner.pubkey()).await?.is_none() {
+            ixs.push(ix::staking::register_provider(
+                &owner.pubkey(),
+                &pool,
+                endpoint,
+            ));
+        }
+        if amount > 0 {
+            let source = token_account(&owner.pubkey(), stake_mint);
+            let balance = self.token_balance(&source).await?;
+            if balance < amount {
+                return Err(ClientError::Invalid(format!(
+                    "insufficient funds: staking {amount} needs that many tokens in {source}, which holds {balance}"
+                )));
+            }
+            ixs.push(ix::staking::stake(
+                &owner.pubkey(),
+                stake_mint,
+                &source,
+                amount,
+            ));
+        }
+        if !ixs.is_empty() {
+            self.send(owner, &ixs, &[]).await?;
+        }
+        Ok(())
+    }
+
+    /// Start unbonding `amount` of free stake.
+    pub async fn request_unstake(
+        &self,
+        owner: &Keypair,
+        stake_mint: &Pubkey,
+        amount: u64,
+    ) -> Result<Signature, ClientError> {
+        self.send(
+            owner,
+            &[ix::staking::request_unstake(
+                &owner.pubkey(),
+                stake_mint,
+                amount,
+            )],
+            &[],
+        )
+        .await
+    }
+
+    /// Withdraw unbonded stake to the owner's token account (created if missing).
+    pub async fn withdraw(
+        &self,
+        owner: &Keypair,
+        stake_mint: &Pubkey,
+    ) -> Result<Signature, ClientError> {
+        let to = self
+            .ensure_token_account(owner, &owner.pubkey(), stake_mint)
+            .await?;
+        self.send(
+            owner,
+            &[ix::staking::withdraw(&owner.pubkey(), stake_mint, &to)],
+            &[],
+        )
+        .await
+    }
+}
+
+/// Read the result of a settled, agreed job from its winners' URIs.
+pub async fn verified_result(
+    j: &Job,
+    fetcher: &BlobFetcher,
+    max_bytes: u64,
+) -> Result<JobResult, ClientError> {
+    let mut failures = Vec::new();
+    for slot in j.slots.iter().take(j.replicas as usize) {
+        if slot.state != slot_state::REVEALED || slot.result_hash != j.agreed_hash {
+            continue;
+        }
+        let len = (slot.result_uri_len as usize).min(slot.result_uri.len());
+        let Ok(uri) = std::str::from_utf8(&slot.result_uri[..len]) else {
+            continue;
+        };
+        let limit = max_bytes.saturating_add(exec::RESULT_BLOB_HEADER as u64);
+        match fetcher.fetch_unverified(uri, limit).await {
+            Ok(blob) => match exec::decode_result_blob(&blob) {
+                Some((code, output))
+                    if depin_core::hash::result_hash(code, output) == j.agreed_hash =>
+                {
+                    return Ok(JobResult {
+                        exit_code: code,
+                        output: output.to_vec(),
+                        result_hash: j.agreed_hash,
+                        uri: uri.to_string(),
+                    })
+                }
+                _ => failures.push(format!("{uri}: does not match the agreed result hash")),
+            },
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    Err(ClientError::Invalid(if failures.is_empty() {
+        "no winner revealed a result URI".into()
+    } else {
+        format!("no revealed result verified: {}", failures.join("; "))
+    }))
+}
+
+/// A human name of a settlement outcome.
+pub fn outcome_name(outcome: u8) -> &'static str {
+    match outcome {
+        settle::outcome::NONE => "pending",
+        settle::outcome::AGREED => "agreed",
+        settle::outcome::NO_QUORUM => "no quorum",
+        settle::outcome::EXPIRED => "expired",
+        _ => "unknown",
+    }
+}

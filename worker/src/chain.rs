@@ -1,0 +1,198 @@
+//! Several RPC endpoints with failover: calls go to the preferred healthy endpoint; a transport
+//! failure puts that endpoint in cooldown and the call moves to the next one. Program errors
+//! are answers, not failures, and are returned at once. Each endpoint's `DepinRpc` already
+//! refreshes blockhashes, retries and checks whether an earlier attempt landed.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anchor_lang::prelude::Pubkey;
+use depin_client::{rpc::DepinRpc, rpc::SendOptions, ClientError, Job};
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::{
+    instruction::Instruction,
+    signature::{Keypair, Signature},
+};
+
+use crate::metrics::Metrics;
+
+/// A boxed future borrowing an endpoint.
+pub type RpcFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
+
+struct Endpoint {
+    rpc: DepinRpc,
+    ws_url: String,
+    cooling_until: Mutex<Option<Instant>>,
+}
+
+/// The endpoints.
+pub struct Chain {
+    endpoints: Vec<Endpoint>,
+    current: AtomicUsize,
+    cooldown: Duration,
+    metrics: Arc<Metrics>,
+}
+
+/// Whether an error is the endpoint's fault (fail over) rather than an answer.
+pub fn is_transport(e: &ClientError) -> bool {
+    matches!(e, ClientError::Rpc(_) | ClientError::Timeout(_))
+}
+
+impl Chain {
+    /// Endpoints `(rpc, ws)` in order of preference.
+    pub fn new(
+        urls: &[(String, String)],
+        commitment: CommitmentConfig,
+        send: SendOptions,
+        cooldown: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let endpoints = urls
+            .iter()
+            .map(|(rpc, ws)| Endpoint {
+                rpc: DepinRpc::new(rpc.clone(), commitment)
+                    .with_websocket(ws.clone())
+                    .with_send_options(send),
+                ws_url: ws.clone(),
+                cooling_until: Mutex::new(None),
+            })
+            .collect();
+        Chain {
+            endpoints,
+            current: AtomicUsize::new(0),
+            cooldown,
+            metrics,
+        }
+    }
+
+    /// Index of the endpoint to use: the first healthy one from the current, else the one
+    /// whose cooldown ends first.
+    fn pick(&self) -> usize {
+        let n = self.endpoints.len();
+        let start = self.current.load(Ordering::Relaxed);
+        let now = Instant::now();
+        let mut soonest = (start, None::<Instant>);
+        for k in 0..n {
+            let i = (start + k) % n;
+            let until = *self.endpoints[i].cooling_until.lock().expect("lock");
+            match until {
+                None => return i,
+                Some(t) if t <= now => return i,
+                Some(t) => {
+                    if soonest.1.is_none_or(|s| t < s) {
+                        soonest = (i, Some(t));
+                    }
+                }
+            }
+        }
+        soonest.0
+    }
+
+    fn fail(&self, i: usize, why: &ClientError) {
+        self.metrics.inc("depin_worker_rpc_errors_total", "");
+        tracing::warn!(endpoint = i, error = %why, "RPC endpoint failed; cooling down");
+        *self.endpoints[i].cooling_until.lock().expect("lock") =
+            Some(Instant::now() + self.cooldown);
+        if self.endpoints.len() > 1 {
+            self.current
+                .store((i + 1) % self.endpoints.len(), Ordering::Relaxed);
+        }
+    }
+
+    fn ok(&self, i: usize) {
+        *self.endpoints[i].cooling_until.lock().expect("lock") = None;
+        self.current.store(i, Ordering::Relaxed);
+    }
+
+    /// Run `f` on endpoints until one answers (each endpoint tried at most once per call).
+    pub async fn call<'a, T>(
+        &'a self,
+        f: impl Fn(&'a DepinRpc) -> RpcFuture<'a, T>,
+    ) -> Result<T, ClientError> {
+        let mut last = None;
+        for _ in 0..self.endpoints.len() {
+            let i = self.pick();
+            match f(&self.endpoints[i].rpc).await {
+                Err(e) if is_transport(&e) => {
+                    self.fail(i, &e);
+                    last = Some(e);
+                }
+                other => {
+                    self.ok(i);
+                    return other;
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ClientError::Rpc("no endpoint".into())))
+    }
+
+    /// Send and confirm (with failover).
+    pub async fn send(
+        &self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+    ) -> Result<Signature, ClientError> {
+        self.call(|r| Box::pin(r.send(payer, ixs, &[]))).await
+    }
+
+    /// The job at `address`.
+    pub async fn job(&self, address: &Pubkey) -> Result<Job, ClientError> {
+        let a = *address;
+        self.call(move |r| Box::pin(async move { r.job(&a).await }))
+            .await
+    }
+
+    /// The cluster's current unix time (the Clock sysvar, as programs see it).
+    pub async fn unix_time(&self) -> Result<i64, ClientError> {
+        self.call(|r| {
+            Box::pin(async move {
+                let clock = solana_sdk::sysvar::clock::ID;
+                let acc = r
+                    .rpc()
+                    .get_account(&clock)
+                    .await
+                    .map_err(|e| ClientError::Rpc(e.to_string()))?;
+                // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch,
+                // unix_timestamp (each 8 bytes, little-endian).
+                let bytes: [u8; 8] = acc
+                    .data
+                    .get(32..40)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| ClientError::Rpc("malformed Clock sysvar".into()))?;
+                Ok(i64::from_le_bytes(bytes))
+            })
+        })
+        .await
+    }
+
+    /// The current slot.
+    pub async fn slot(&self) -> Result<u64, ClientError> {
+        self.call(|r| {
+            Box::pin(async move {
+                r.rpc()
+                    .get_slot()
+                    .await
+                    .map_err(|e| ClientError::Rpc(e.to_string()))
+            })
+        })
+        .await
+    }
+
+    /// The preferred endpoint's websocket URL (and its index).
+    pub fn websocket(&self) -> (usize, String) {
+        let i = self.pick();
+        (i, self.endpoints[i].ws_url.clone())
+    }
+
+    /// Mark endpoint `i` failed (the websocket dropped).
+    pub fn websocket_failed(&self, i: usize, why: &str) {
+        self.fail(i, &ClientError::Rpc(format!("websocket: {why}")));
+    }
+}

@@ -1,0 +1,272 @@
+//! Configuration: a TOML file, overridden by environment variables (`DEPIN_WORKER_*`), overridden
+//! by command-line flags. Every field has a default except the keypair and the markets.
+//!
+//! ```toml
+//! keypair = "/etc/depin/provider.json"
+//! markets = ["<market address>"]
+//! rpc_urls = ["http://127.0.0.1:8899", "https://backup.example"]
+//! ws_urls = ["ws://127.0.0.1:8900"]
+//! data_dir = "/var/lib/depin-worker"
+//! listen = "0.0.0.0:9400"
+//! public_url = "http://provider.example:9400"
+//!
+//! [policy]
+//! min_reward_per_gfuel = 1000   # payment-token units per 10^9 fuel
+//! max_fuel = 100000000000
+//! max_memory_bytes = 1073741824
+//! max_output_bytes = 67108864
+//! max_wall_ms = 600000
+//! max_concurrent = 4
+//! ```
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// What jobs the worker accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Least reward per replica, in payment-token base units, per 10^9 fuel the manifest allows
+    /// (0: any price).
+    pub min_reward_per_gfuel: u64,
+    /// Most fuel a job may ask for.
+    pub max_fuel: u64,
+    /// Most linear memory a job may ask for, bytes.
+    pub max_memory_bytes: u64,
+    /// Most output a job may ask for, bytes.
+    pub max_output_bytes: u64,
+    /// Most wall-clock time a job may ask for, milliseconds.
+    pub max_wall_ms: u64,
+    /// Largest module or input downloaded, bytes.
+    pub max_blob_bytes: u64,
+    /// Jobs held at once.
+    pub max_concurrent: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_reward_per_gfuel: 0,
+            max_fuel: 100_000_000_000,
+            max_memory_bytes: 1 << 30,
+            max_output_bytes: 64 << 20,
+            max_wall_ms: 600_000,
+            max_blob_bytes: 256 << 20,
+            max_concurrent: 4,
+        }
+    }
+}
+
+/// Deliberate misbehaviour, for tests and the demo's dishonest provider only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Honest.
+    #[default]
+    None,
+    /// Commit and reveal a result hash that is not the one computed.
+    WrongResult,
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Fault::None),
+            "wrong-result" => Ok(Fault::WrongResult),
+            _ => Err(format!("unknown fault `{s}` (none, wrong-result)")),
+        }
+    }
+}
+
+/// The worker's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Provider keypair file (solana CLI JSON format).
+    pub keypair: PathBuf,
+    /// Markets to serve (addresses).
+    pub markets: Vec<String>,
+    /// JSON-RPC endpoints, in order of preference.
+    pub rpc_urls: Vec<String>,
+    /// Websocket endpoints (one per RPC endpoint; derived from the RPC URL when empty).
+    pub ws_urls: Vec<String>,
+    /// Commitment for reads and confirmations (`processed`, `confirmed`, `finalized`).
+    pub commitment: String,
+    /// Journal and blob folder.
+    pub data_dir: PathBuf,
+    /// Where the HTTP server (result blobs, `/metrics`, `/health`) listens.
+    pub listen: SocketAddr,
+    /// Base URL under which others reach the HTTP server (result URIs are
+    /// `<public_url>/blobs/<sha256>`); defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Gateway for `ipfs://` blobs.
+    pub ipfs_gateway: String,
+    /// Seconds between full reconciles with `getProgramAccounts`.
+    pub reconcile_secs: u64,
+    /// Seconds without a websocket notification (while slots advance) before resubscribing.
+    pub stall_secs: u64,
+    /// Seconds an endpoint is skipped after it failed.
+    pub cooldown_secs: u64,
+    /// Priority fee, micro-lamports per compute unit.
+    pub priority_fee: u64,
+    /// Seconds a graceful shutdown waits for in-flight jobs before parking them.
+    pub shutdown_grace_secs: u64,
+    /// Job acceptance policy.
+    pub policy: Policy,
+    /// Deliberate misbehaviour (tests and the demo only).
+    pub fault: Fault,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            keypair: PathBuf::from("provider.json"),
+            markets: Vec::new(),
+            rpc_urls: vec!["http://127.0.0.1:8899".into()],
+            ws_urls: Vec::new(),
+            commitment: "confirmed".into(),
+            data_dir: PathBuf::from("depin-worker-data"),
+            listen: "127.0.0.1:9400".parse().expect("a valid address"),
+            public_url: None,
+            ipfs_gateway: "https://ipfs.io".into(),
+            reconcile_secs: 10,
+            stall_secs: 15,
+            cooldown_secs: 10,
+            priority_fee: 0,
+            shutdown_grace_secs: 30,
+            policy: Policy::default(),
+            fault: Fault::None,
+        }
+    }
+}
+
+/// `ws://` / `wss://` URL matching an RPC URL (port + 1 when a port is given, as
+/// `solana-test-validator` and the local network serve them).
+pub fn ws_url_for(rpc: &str) -> String {
+    let (scheme, rest) = match rpc.split_once("://") {
+        Some(("https", r)) => ("wss", r),
+        Some((_, r)) => ("ws", r),
+        None => ("ws", rpc),
+    };
+    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) => match port.parse::<u16>() {
+            Ok(p) => format!("{h}:{}", p.saturating_add(1)),
+            Err(_) => host.to_string(),
+        },
+        None => host.to_string(),
+    };
+    if path.is_empty() {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}/{path}")
+    }
+}
+
+impl WorkerConfig {
+    /// Read a TOML file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+    }
+
+    /// Check the configuration and fill derived fields.
+    pub fn finish(mut self) -> Result<Self> {
+        if self.markets.is_empty() {
+            bail!("no market configured (set `markets` in the config file, DEPIN_WORKER_MARKETS or --market)");
+        }
+        for m in &self.markets {
+            Pubkey::from_str(m).with_context(|| format!("market `{m}` is not a valid address"))?;
+        }
+        if self.rpc_urls.is_empty() {
+            bail!("no RPC endpoint configured (rpc_urls / --url)");
+        }
+        for u in &self.rpc_urls {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                bail!("RPC endpoint `{u}` must be an http(s):// URL");
+            }
+        }
+        if self.ws_urls.is_empty() {
+            self.ws_urls = self.rpc_urls.iter().map(|u| ws_url_for(u)).collect();
+        }
+        if self.ws_urls.len() != self.rpc_urls.len() {
+            bail!(
+                "{} websocket URLs for {} RPC endpoints: give one per endpoint or none",
+                self.ws_urls.len(),
+                self.rpc_urls.len()
+            );
+        }
+        if !["processed", "confirmed", "finalized"].contains(&self.commitment.as_str()) {
+            bail!(
+                "commitment `{}`: expected processed, confirmed or finalized",
+                self.commitment
+            );
+        }
+        if self.policy.max_concurrent == 0 {
+            bail!("policy.max_concurrent must be at least 1");
+        }
+        Ok(self)
+    }
+
+    /// The markets as addresses.
+    pub fn market_keys(&self) -> Vec<Pubkey> {
+        self.markets
+            .iter()
+            .filter_map(|m| Pubkey::from_str(m).ok())
+            .collect()
+    }
+
+    /// Base URL of the blob server.
+    pub fn public_base(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// Reconcile interval.
+    pub fn reconcile_every(&self) -> Duration {
+        Duration::from_secs(self.reconcile_secs.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ws_urls_follow_rpc_urls() {
+        assert_eq!(ws_url_for("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
+        assert_eq!(
+            ws_url_for("https://api.devnet.solana.com"),
+            "wss://api.devnet.solana.com"
+        );
+        assert_eq!(ws_url_for("https://h:443/x"), "wss://h:444/x");
+    }
+
+    #[test]
+    fn file_defaults_and_checks() {
+        let cfg: WorkerConfig = toml::from_str(
+            "markets = [\"11111111111111111111111111111111\"]\n[policy]\nmax_concurrent = 2\n",
+        )
+        .unwrap();
+        let cfg = cfg.finish().unwrap();
+        assert_eq!(cfg.policy.max_concurrent, 2);
+        assert_eq!(cfg.ws_urls, vec!["ws://127.0.0.1:8900".to_string()]);
+        let err = toml::from_str::<WorkerConfig>("markets = []\nsurprise = 1\n").unwrap_err();
+        assert!(err.to_string().contains("surprise"), "{err}");
+        let err = WorkerConfig::default().finish().unwrap_err();
+        assert!(err.to_string().contains("no market"), "{err}");
+        let bad = WorkerConfig {
+            markets: vec!["nope".into()],
+            ..WorkerConfig::default()
+        };
+        assert!(bad.finish().unwrap_err().to_string().contains("nope"));
+    }
+}

@@ -1,0 +1,1047 @@
+//! The worker: watch → decide → claim → fetch + verify → execute → publish → commit → reveal
+//! → settle → release → close, one driver task per job, every step decided from the chain's
+//! current view of the job plus this worker's journal.
+//!
+//! Because each step is chosen from the job account as it is *now* (not from what the worker
+//! believes it did last), a restarted worker, a transaction that landed although its
+//! confirmation was lost, or a step another party already took ("already settled", "slot
+//! already released") all resolve the same way: re-read, carry on.
+
+use std::{
+    collections::{HashMap, HashSet},
+    str::FromStr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context, Result};
+use depin_client::{
+    blob::{BlobFetcher, FileStore},
+    ix::{self, jobs::MarketKeys},
+    manifest::{hex, parse_hex32, Manifest, MAX_MANIFEST_BYTES},
+    ops::token_account,
+    rpc::{JobFilter, SendOptions},
+    ClientError, Job, Market,
+};
+use depin_core::{exec, hash, settle::Verdict};
+use depin_jobs::{
+    instructions::{RevealArgs, SubmitArgs},
+    state::{job_status, slot_state},
+};
+use futures_util::{stream::select_all, StreamExt};
+use solana_client::{
+    nonblocking::pubsub_client::PubsubClient,
+    rpc_config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, UiAccountEncoding},
+    rpc_filter::{Memcmp, RpcFilterType},
+};
+use solana_commitment_config::CommitmentConfig;
+use solana_sdk::signature::{Keypair, Signer};
+use tokio::sync::{mpsc, watch};
+
+use crate::{
+    chain::Chain,
+    config::{Fault, WorkerConfig},
+    http::Server,
+    journal::{now_ms, Entry, Journal, Phase},
+    metrics::Metrics,
+    sandbox::{Sandbox, SandboxError},
+};
+
+/// A job update: address, decoded account, the slot it was read at.
+type Update = (Pubkey, Job, u64);
+
+/// What this worker needs to know about a market it serves.
+#[derive(Clone, Debug)]
+struct MarketInfo {
+    keys: MarketKeys,
+    payment_mint: Pubkey,
+    /// This worker's provider account in the market's pool.
+    provider: Pubkey,
+    /// Where its payouts go (its associated token account for the payment mint).
+    payout: Pubkey,
+}
+
+/// What a driver step asks for next.
+enum Next {
+    /// Re-read the job at once.
+    Again,
+    /// Wait for a notification or the poll interval.
+    Wait,
+    /// The job is finished for this worker.
+    Finished,
+}
+
+/// The running worker.
+pub struct Worker {
+    cfg: WorkerConfig,
+    me: Keypair,
+    chain: Chain,
+    journal: Journal,
+    sandbox: Arc<Sandbox>,
+    fetcher: BlobFetcher,
+    results: FileStore,
+    cache: FileStore,
+    /// Metrics (also served at `/metrics`).
+    pub metrics: Arc<Metrics>,
+    markets: HashMap<Pubkey, MarketInfo>,
+    drivers: Mutex<HashMap<Pubkey, watch::Sender<Option<Job>>>>,
+    refused: Mutex<HashSet<Pubkey>>,
+    accepting: AtomicBool,
+    stop: watch::Sender<bool>,
+    /// Address of the HTTP server.
+    pub http_addr: std::net::SocketAddr,
+}
+
+/// Poll interval of a driver waiting without notifications.
+const POLL: Duration = Duration::from_millis(400);
+/// Attempts at fetching a blob before giving the slot back.
+const FETCH_ATTEMPTS: u32 = 3;
+
+fn commitment_of(name: &str) -> CommitmentConfig {
+    match name {
+        "processed" => CommitmentConfig::processed(),
+        "finalized" => CommitmentConfig::finalized(),
+        _ => CommitmentConfig::confirmed(),
+    }
+}
+
+fn program_error_name(e: &ClientError) -> Option<&str> {
+    match e {
+        ClientError::Program { name, .. } => Some(name.as_str()),
+        _ => None,
+    }
+}
+
+impl Worker {
+    /// Connect, check the provider's registration in every market, open the journal, start the
+    /// HTTP server. Nothing is claimed until [`Worker::run`].
+    pub async fn new(cfg: WorkerConfig, me: Keypair) -> Result<Arc<Self>> {
+        let cfg = cfg.finish()?;
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("creating data dir {}", cfg.data_dir.display()))?;
+        let metrics = Arc::new(Metrics::default());
+        let send = SendOptions {
+            priority_fee_micro_lamports: cfg.priority_fee,
+            ..SendOptions::default()
+        };
+        let urls: Vec<(String, String)> = cfg
+            .rpc_urls
+            .iter()
+            .cloned()
+            .zip(cfg.ws_urls.iter().cloned())
+            .collect();
+        let chain = Chain::new(
+            &urls,
+            commitment_of(&cfg.commitment),
+            send,
+            Duration::from_secs(cfg.cooldown_secs),
+            metrics.clone(),
+        );
+        let journal = Journal::open(&cfg.data_dir.join("journal.redb"))?;
+        let blob_dir = cfg.data_dir.join("blobs");
+        let results = FileStore::new(&blob_dir)?;
+        let cache = FileStore::new(cfg.data_dir.join("cache"))?;
+        let server = Server {
+            blob_dir: results.dir().to_path_buf(),
+            metrics: metrics.clone(),
+        };
+        let (http_addr, _task) = server.serve(cfg.listen).await?;
+        let public = match &cfg.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{http_addr}"),
+        };
+        let results = results.served_at(format!("{public}/blobs"));
+
+        let mut markets = HashMap::new();
+        for market in cfg.market_keys() {
+            let m: Market = chain
+                .call(move |r| Box::pin(async move { r.market(&market).await }))
+                .await
+                .with_context(|| format!("reading market {market}"))?;
+            let provider = depin_client::pda::provider(&m.staking_pool, &me.pubkey()).0;
+            let owner = me.pubkey();
+            let pool = m.staking_pool;
+            let registered = chain
+                .call(move |r| Box::pin(async move { r.provider(&pool, &owner).await }))
+                .await?;
+            if registered.is_none() {
+                bail!(
+                    "{} is not a registered provider of pool {pool} (market {market}): run `depin provider register` and stake first",
+                    me.pubkey()
+                );
+            }
+            let mint = m.payment_mint;
+            let me_ref = &me;
+            let payout = chain
+                .call(move |r| {
+                    Box::pin(async move {
+                        r.ensure_token_account(me_ref, &me_ref.pubkey(), &mint)
+                            .await
+                    })
+                })
+                .await
+                .context("creating the payout token account")?;
+            markets.insert(
+                market,
+                MarketInfo {
+                    keys: MarketKeys {
+                        market,
+                        fee_treasury: m.treasury,
+                        staking_pool: m.staking_pool,
+                    },
+                    payment_mint: m.payment_mint,
+                    provider,
+                    payout,
+                },
+            );
+        }
+        let (stop, _) = watch::channel(false);
+        Ok(Arc::new(Worker {
+            fetcher: BlobFetcher::new(cfg.ipfs_gateway.clone(), Duration::from_secs(30)),
+            cfg,
+            me,
+            chain,
+            journal,
+            sandbox: Arc::new(Sandbox::new()?),
+            results,
+            cache,
+            metrics,
+            markets,
+            drivers: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashSet::new()),
+            accepting: AtomicBool::new(true),
+            stop,
+            http_addr,
+        }))
+    }
+
+    /// The provider's wallet.
+    pub fn owner(&self) -> Pubkey {
+        self.me.pubkey()
+    }
+
+    /// Journal records (for tests, the CLI and the demo).
+    pub fn journal_entries(&self) -> Result<Vec<Entry>> {
+        self.journal.all()
+    }
+
+    /// Jobs being driven now.
+    pub fn in_flight(&self) -> usize {
+        self.drivers.lock().expect("lock").len()
+    }
+
+    /// Resume every unfinished job, then watch and reconcile until [`Worker::shutdown`].
+    pub async fn run(self: &Arc<Self>) -> Result<()> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Update>();
+        // 1. Replay the journal: every job not finished gets its driver back.
+        for entry in self.journal.unfinished()? {
+            let job = Pubkey::from_str(&entry.job)?;
+            tracing::info!(%job, phase = ?entry.phase, "resuming from the journal");
+            self.spawn_driver(job, Some(entry));
+        }
+        // 2. Jobs the chain says this provider holds but the journal does not know (a lost
+        //    journal): drive them too (they can finish unless a commitment's salt was lost).
+        self.reconcile_once(&tx).await;
+        // 3. Watch + reconcile.
+        let watcher = tokio::spawn(self.clone().watch_loop(tx.clone()));
+        let reconciler = tokio::spawn(self.clone().reconcile_loop(tx));
+        let mut stop = self.stop.subscribe();
+        let mut last_slot: HashMap<Pubkey, u64> = HashMap::new();
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                update = rx.recv() => {
+                    let Some((job, data, slot)) = update else { break };
+                    // Merge by slot: an older view never overrides a newer one.
+                    let seen = last_slot.entry(job).or_insert(0);
+                    if slot < *seen {
+                        continue;
+                    }
+                    *seen = slot;
+                    self.on_update(job, data);
+                }
+            }
+        }
+        watcher.abort();
+        reconciler.abort();
+        Ok(())
+    }
+
+    /// Stop claiming, give in-flight jobs up to `grace` to finish, then stop (unfinished jobs
+    /// stay in the journal and resume on the next start).
+    pub async fn shutdown(&self, grace: Duration) {
+        self.accepting.store(false, Ordering::SeqCst);
+        let until = Instant::now() + grace;
+        while self.in_flight() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let parked = self.in_flight();
+        if parked > 0 {
+            tracing::info!(
+                parked,
+                "shutting down; unfinished jobs are parked in the journal"
+            );
+        }
+        let _ = self.stop.send(true);
+    }
+
+    fn on_update(self: &Arc<Self>, job: Pubkey, data: Job) {
+        if let Some(tx) = self.drivers.lock().expect("lock").get(&job) {
+            let _ = tx.send(Some(data));
+            return;
+        }
+        let Some(info) = self.markets.get(&data.market) else {
+            return;
+        };
+        let held = data.slot_of(&info.provider).is_some();
+        if held {
+            // Held on chain but not driven (a lost journal): drive it.
+            if self
+                .journal
+                .get(&job)
+                .ok()
+                .flatten()
+                .is_none_or(|e| !e.phase.terminal())
+            {
+                self.spawn_driver(job, None);
+            }
+            return;
+        }
+        if !self.accepting.load(Ordering::SeqCst)
+            || data.status != job_status::OPEN
+            || data.free_slot().is_none()
+            || self.refused.lock().expect("lock").contains(&job)
+            || self.in_flight() >= self.cfg.policy.max_concurrent
+        {
+            return;
+        }
+        if self.journal.get(&job).ok().flatten().is_some() {
+            return; // tried before (dropped or done)
+        }
+        self.spawn_driver(job, None);
+    }
+
+    fn spawn_driver(self: &Arc<Self>, job: Pubkey, entry: Option<Entry>) {
+        let (tx, rx) = watch::channel(None);
+        {
+            let mut drivers = self.drivers.lock().expect("lock");
+            if drivers.contains_key(&job) {
+                return;
+            }
+            drivers.insert(job, tx);
+            self.metrics
+                .set("depin_worker_jobs_in_flight", "", drivers.len() as f64);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.drive(job, entry, rx).await {
+                tracing::error!(%job, error = %format!("{e:#}"), "driver stopped");
+            }
+            let mut drivers = this.drivers.lock().expect("lock");
+            drivers.remove(&job);
+            this.metrics
+                .set("depin_worker_jobs_in_flight", "", drivers.len() as f64);
+        });
+    }
+
+    /// Decide on an unclaimed job: the manifest must verify and parse, its limits must fit the
+    /// policy and its price must clear the floor.
+    async fn decide(&self, job: &Job) -> Result<Manifest, String> {
+        let manifest = self.manifest(job).await?;
+        let p = &self.cfg.policy;
+        let l = &manifest.limits;
+        if l.fuel > p.max_fuel
+            || l.memory_bytes > p.max_memory_bytes
+            || l.output_bytes > p.max_output_bytes
+            || l.wall_ms > p.max_wall_ms
+        {
+            return Err(format!("limits {l:?} exceed the policy"));
+        }
+        if p.min_reward_per_gfuel > 0 {
+            // reward / (fuel / 1e9) >= floor  <=>  reward * 1e9 >= floor * fuel
+            let offered = u128::from(job.reward_per_replica) * 1_000_000_000;
+            if offered < u128::from(p.min_reward_per_gfuel) * u128::from(l.fuel) {
+                return Err(format!(
+                    "reward {} for {} fuel is below the floor of {} per 10^9 fuel",
+                    job.reward_per_replica, l.fuel, p.min_reward_per_gfuel
+                ));
+            }
+        }
+        Ok(manifest)
+    }
+
+    async fn manifest(&self, job: &Job) -> Result<Manifest, String> {
+        let bytes = self
+            .fetch(job.spec_uri(), &job.spec_hash, MAX_MANIFEST_BYTES as u64)
+            .await
+            .map_err(|e| format!("manifest: {e}"))?;
+        Manifest::from_bytes(&bytes).map_err(|e| e.to_string())
+    }
+
+    /// A blob from the local cache, or fetched (with retries), verified and cached.
+    async fn fetch(&self, uri: &str, sha: &hash::Hash32, limit: u64) -> Result<Vec<u8>, String> {
+        let cached = self.cache.path_of(sha);
+        if let Ok(bytes) = tokio::fs::read(&cached).await {
+            if depin_client::blob::sha256(&bytes) == *sha {
+                return Ok(bytes);
+            }
+        }
+        let mut last = String::new();
+        for attempt in 0..FETCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(300 << attempt)).await;
+            }
+            match self.fetcher.fetch(uri, sha, limit).await {
+                Ok(bytes) => {
+                    let _ = self.cache.put_sync(&bytes);
+                    return Ok(bytes);
+                }
+                // A digest mismatch or an oversized blob will not change on retry.
+                Err(
+                    e @ (depin_client::blob::BlobError::HashMismatch { .. }
+                    | depin_client::blob::BlobError::TooLarge { .. }
+                    | depin_client::blob::BlobError::BadUri(_)),
+                ) => return Err(e.to_string()),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(last)
+    }
+
+    async fn drive(
+        self: &Arc<Self>,
+        addr: Pubkey,
+        entry: Option<Entry>,
+        mut rx: watch::Receiver<Option<Job>>,
+    ) -> Result<()> {
+        let first = match self.chain.job(&addr).await {
+            Ok(j) => j,
+            Err(ClientError::AccountNotFound(_)) => {
+                if let Some(mut e) = entry {
+                    self.finish(&mut e, Phase::Done, "job closed".into())?;
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(info) = self.markets.get(&first.market).cloned() else {
+            bail!(
+                "job {addr} belongs to market {} this worker does not serve",
+                first.market
+            );
+        };
+        let mut entry = match entry {
+            Some(e) => e,
+            None => match self.journal.get(&addr)? {
+                Some(e) => e,
+                None if first.slot_of(&info.provider).is_some() => {
+                    let mut e = Entry::new(&addr, &first.market);
+                    e.phase = Phase::Claimed;
+                    self.journal.put(&e)?;
+                    e
+                }
+                None => {
+                    if let Err(why) = self.decide(&first).await {
+                        tracing::info!(job = %addr, %why, "not claiming");
+                        self.refused.lock().expect("lock").insert(addr);
+                        return Ok(());
+                    }
+                    // Journal the intent before the claim is sent.
+                    let e = Entry::new(&addr, &first.market);
+                    self.journal.put(&e)?;
+                    e
+                }
+            },
+        };
+        let mut failures = 0u32;
+        loop {
+            let job = match self.chain.job(&addr).await {
+                Ok(j) => j,
+                Err(ClientError::AccountNotFound(_)) => {
+                    let why = if entry.phase >= Phase::Revealed {
+                        "job closed"
+                    } else {
+                        "job closed before this worker finished"
+                    };
+                    self.finish(&mut entry, Phase::Done, why.into())?;
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(job = %addr, error = %e, "reading the job failed; retrying");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            let now = match self.chain.unix_time().await {
+                Ok(t) => t,
+                Err(_) => {
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            match self.step(&addr, &job, &info, &mut entry, now).await {
+                Ok(Next::Again) => failures = 0,
+                Ok(Next::Finished) => return Ok(()),
+                Ok(Next::Wait) => {
+                    failures = 0;
+                    let _ = tokio::time::timeout(POLL, rx.changed()).await;
+                }
+                Err(e) => {
+                    failures += 1;
+                    let wait = POLL * failures.min(10);
+                    tracing::warn!(job = %addr, error = %e, failures, "step failed; re-reading the job");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    fn finish(&self, entry: &mut Entry, phase: Phase, outcome: String) -> Result<()> {
+        tracing::info!(job = %entry.job, ?phase, %outcome, "finished");
+        let label = outcome
+            .split(' ')
+            .next()
+            .unwrap_or("other")
+            .trim_end_matches(':');
+        self.metrics
+            .inc("depin_worker_jobs_total", &format!("outcome=\"{label}\""));
+        entry.phase = phase;
+        entry.outcome = Some(outcome);
+        self.journal.put(entry)
+    }
+
+    /// Send `ixs`; a refusal named in `already` means the step was already taken (counts as
+    /// success).
+    async fn send(
+        &self,
+        what: &str,
+        ixs: &[solana_sdk::instruction::Instruction],
+        already: &[&str],
+    ) -> Result<(), ClientError> {
+        match self.chain.send(&self.me, ixs).await {
+            Ok(sig) => {
+                self.metrics.inc(
+                    "depin_worker_transactions_total",
+                    &format!("instruction=\"{what}\""),
+                );
+                tracing::debug!(%sig, what, "confirmed");
+                Ok(())
+            }
+            Err(e) if program_error_name(&e).is_some_and(|n| already.contains(&n)) => {
+                tracing::info!(what, error = %e, "already done");
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.inc(
+                    "depin_worker_transaction_errors_total",
+                    &format!("instruction=\"{what}\""),
+                );
+                Err(e)
+            }
+        }
+    }
+
+    async fn step(
+        self: &Arc<Self>,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        now: i64,
+    ) -> Result<Next> {
+        let Some(i) = job.slot_of(&info.provider) else {
+            if entry.phase != Phase::Claiming {
+                self.finish(
+                    entry,
+                    Phase::Dropped,
+                    "lost: the slot was taken back".into(),
+                )?;
+                return Ok(Next::Finished);
+            }
+            if !self.accepting.load(Ordering::SeqCst)
+                || job.status != job_status::OPEN
+                || job.free_slot().is_none()
+                || now >= job.claim_deadline
+            {
+                self.finish(entry, Phase::Dropped, "skipped: no free slot".into())?;
+                return Ok(Next::Finished);
+            }
+            entry.claim_sent_ms = Some(now_ms());
+            self.journal.put(entry)?;
+            self.metrics.inc("depin_worker_claims_total", "");
+            self.metrics.add(
+                "depin_worker_seen_to_claim_ms_sum",
+                "",
+                entry
+                    .claim_sent_ms
+                    .unwrap_or(0)
+                    .saturating_sub(entry.seen_ms) as f64,
+            );
+            self.metrics.inc("depin_worker_seen_to_claim_count", "");
+            tracing::info!(job = %addr, "claim sent");
+            return match self
+                .send(
+                    "claim_job",
+                    &[ix::jobs::claim_job(&self.me.pubkey(), &info.keys, addr)],
+                    &["AlreadyClaimed"],
+                )
+                .await
+            {
+                Ok(()) => {
+                    entry.phase = Phase::Claimed;
+                    self.journal.put(entry)?;
+                    tracing::info!(job = %addr, "phase=claimed");
+                    Ok(Next::Again)
+                }
+                Err(e) if program_error_name(&e).is_some() => {
+                    self.finish(
+                        entry,
+                        Phase::Dropped,
+                        format!("skipped: claim refused: {e}"),
+                    )?;
+                    Ok(Next::Finished)
+                }
+                Err(e) => Err(e.into()),
+            };
+        };
+        let slot = &job.slots[i];
+        if job.status == job_status::SETTLED {
+            return self.after_settlement(addr, job, info, entry, i).await;
+        }
+        match slot.state {
+            slot_state::CLAIMED => {
+                if entry.result_hash.is_none() || entry.salt.is_none() {
+                    entry.phase = Phase::Claimed;
+                    tracing::info!(job = %addr, "phase=executing");
+                    match self.execute(job).await {
+                        Ok((code, result, uri)) => {
+                            let salt: [u8; 32] = rand::random();
+                            entry.exit_code = Some(code);
+                            entry.result_hash = Some(hex(&result));
+                            entry.result_uri = Some(uri);
+                            entry.salt = Some(hex(&salt));
+                            entry.phase = Phase::Executed;
+                            // Durable before the commitment can be sent.
+                            self.journal.put(entry)?;
+                            tracing::info!(job = %addr, exit_code = code, "phase=executed");
+                        }
+                        Err(why) => {
+                            tracing::warn!(job = %addr, %why, "giving the slot back");
+                            self.send(
+                                "abandon_job",
+                                &[ix::jobs::abandon_job(&self.me.pubkey(), &info.keys, addr)],
+                                &[],
+                            )
+                            .await?;
+                            self.finish(entry, Phase::Dropped, format!("abandoned: {why}"))?;
+                            return Ok(Next::Finished);
+                        }
+                    }
+                }
+                if now >= job.slot_deadline(i) {
+                    // Too late to commit: the slot will be reclaimed (a no-show penalty).
+                    return Ok(Next::Wait);
+                }
+                let result = parse_hex32(entry.result_hash.as_deref().unwrap_or_default())
+                    .context("journal result hash")?;
+                let salt = parse_hex32(entry.salt.as_deref().unwrap_or_default())
+                    .context("journal salt")?;
+                let uri = entry.result_uri.clone().unwrap_or_default();
+                let pool = info.keys.staking_pool;
+                if job.replicas == 1 {
+                    let args = SubmitArgs {
+                        result_hash: result,
+                        result_uri: uri,
+                    };
+                    self.send(
+                        "submit_result",
+                        &[ix::jobs::submit_result(
+                            &self.me.pubkey(),
+                            addr,
+                            &pool,
+                            args,
+                        )],
+                        &["AlreadyCommitted", "AlreadyRevealed"],
+                    )
+                    .await?;
+                    entry.phase = Phase::Revealed;
+                    self.journal.put(entry)?;
+                    tracing::info!(job = %addr, "phase=revealed");
+                } else {
+                    let c = hash::commitment(addr, &info.provider, &result, &salt);
+                    self.send(
+                        "commit_result",
+                        &[ix::jobs::commit_result(&self.me.pubkey(), addr, &pool, c)],
+                        &["AlreadyCommitted"],
+                    )
+                    .await?;
+                    entry.phase = Phase::Committed;
+                    self.journal.put(entry)?;
+                    tracing::info!(job = %addr, "phase=committed");
+                }
+                Ok(Next::Again)
+            }
+            slot_state::COMMITTED => {
+                if !job.reveal_open(now) {
+                    return Ok(Next::Wait);
+                }
+                let (Some(result), Some(salt)) = (
+                    entry.result_hash.as_deref().and_then(parse_hex32),
+                    entry.salt.as_deref().and_then(parse_hex32),
+                ) else {
+                    // Only a lost journal gets here: the commitment cannot be opened.
+                    self.finish(
+                        entry,
+                        Phase::Dropped,
+                        "lost: commitment salt not in the journal".into(),
+                    )?;
+                    return Ok(Next::Finished);
+                };
+                let args = RevealArgs {
+                    result_hash: result,
+                    salt,
+                    result_uri: entry.result_uri.clone().unwrap_or_default(),
+                };
+                let pool = info.keys.staking_pool;
+                self.send(
+                    "reveal_result",
+                    &[ix::jobs::reveal_result(
+                        &self.me.pubkey(),
+                        addr,
+                        &pool,
+                        args,
+                    )],
+                    &["AlreadyRevealed"],
+                )
+                .await?;
+                entry.phase = Phase::Revealed;
+                self.journal.put(entry)?;
+                tracing::info!(job = %addr, "phase=revealed");
+                Ok(Next::Again)
+            }
+            _ => {
+                if entry.phase < Phase::Revealed {
+                    entry.phase = Phase::Revealed;
+                    self.journal.put(entry)?;
+                }
+                if job.expirable(now) {
+                    self.send("expire_job", &[ix::jobs::expire_job(addr)], &["JobNotOpen"])
+                        .await?;
+                    return Ok(Next::Again);
+                }
+                if job.settle_ready(now) {
+                    self.send("settle_job", &[ix::jobs::settle_job(addr)], &["JobNotOpen"])
+                        .await?;
+                    return Ok(Next::Again);
+                }
+                Ok(Next::Wait)
+            }
+        }
+    }
+
+    /// Release this worker's slot (paid, slashed or released as the verdict says); the
+    /// lowest-indexed winner also releases every slot that earns nothing (which its holder has
+    /// no reason to) and closes the job once all are released, so the requester's refund
+    /// never waits on a stranger.
+    async fn after_settlement(
+        &self,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        i: usize,
+    ) -> Result<Next> {
+        if job.slots[i].released == 0 {
+            let release =
+                ix::jobs::release_for(job, i, info.payout).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            self.send(
+                "release_slot",
+                &[ix::jobs::release_slot(
+                    &info.keys,
+                    addr,
+                    &info.provider,
+                    release,
+                )],
+                &["SlotAlreadyReleased"],
+            )
+            .await?;
+            return Ok(Next::Again);
+        }
+        let used = job.claimed as usize;
+        let crank = (0..job.replicas as usize)
+            .find(|&k| job.verdict(k) == Verdict::Winner)
+            .map_or(true, |first| first == i);
+        if crank && job.released < job.claimed {
+            for k in 0..job.replicas as usize {
+                let s = &job.slots[k];
+                if k == i
+                    || s.released != 0
+                    || s.provider == Pubkey::default()
+                    || job.verdict(k) == Verdict::Winner
+                {
+                    continue;
+                }
+                let release = ix::jobs::release_for(job, k, Pubkey::default())
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                self.send(
+                    "release_slot",
+                    &[ix::jobs::release_slot(
+                        &info.keys,
+                        addr,
+                        &s.provider,
+                        release,
+                    )],
+                    &["SlotAlreadyReleased"],
+                )
+                .await?;
+            }
+            // Winners release themselves; wait for them.
+            let _ = used;
+            return Ok(Next::Wait);
+        }
+        if crank && job.released == job.claimed {
+            let refund = token_account(&job.requester, &info.payment_mint);
+            match self
+                .send(
+                    "close_job",
+                    &[ix::jobs::close_job(
+                        &info.keys,
+                        addr,
+                        &job.requester,
+                        &refund,
+                    )],
+                    &[],
+                )
+                .await
+            {
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::warn!(job = %addr, error = %e, "close failed (someone else may close it)")
+                }
+            }
+        }
+        let s = job
+            .terms()
+            .settle(job.verdict(i))
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let outcome = match job.verdict(i) {
+            Verdict::Winner => {
+                self.metrics
+                    .add("depin_worker_earnings_total", "", s.payout as f64);
+                format!("paid {}", s.payout)
+            }
+            Verdict::Wrong | Verdict::NoShow => format!("slashed {}", s.penalty),
+            Verdict::Released => "released".to_string(),
+        };
+        self.finish(entry, Phase::Done, outcome)?;
+        Ok(Next::Finished)
+    }
+
+    /// Fetch, verify and run the job; publish the result blob. `Err` (a reason) means the slot
+    /// should be given back: a blob that cannot be fetched or does not verify, or a run that
+    /// hit the wall-clock limit.
+    async fn execute(&self, job: &Job) -> Result<(i32, hash::Hash32, String), String> {
+        let manifest = self.manifest(job).await?;
+        let limit = self.cfg.policy.max_blob_bytes;
+        let module = self
+            .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
+            .await
+            .map_err(|e| format!("module: {e}"))?;
+        let input = self
+            .fetch(&manifest.input.uri, &manifest.input.sha256, limit)
+            .await
+            .map_err(|e| format!("input: {e}"))?;
+        let sandbox = self.sandbox.clone();
+        let (name, args, limits, hash_) = (
+            manifest.name.clone(),
+            manifest.args.clone(),
+            manifest.limits,
+            manifest.module.sha256,
+        );
+        let run = tokio::task::spawn_blocking(move || {
+            sandbox.run(&hash_, &module, &name, &args, Arc::new(input), &limits)
+        })
+        .await
+        .map_err(|e| format!("sandbox task: {e}"))?;
+        let exec_ = match run {
+            Ok(e) => e,
+            Err(e @ SandboxError::WallClock(_)) | Err(e @ SandboxError::Internal(_)) => {
+                self.metrics
+                    .inc("depin_worker_executions_total", "result=\"aborted\"");
+                return Err(e.to_string());
+            }
+        };
+        self.metrics.inc(
+            "depin_worker_executions_total",
+            &format!(
+                "result=\"{}\"",
+                exec::describe_exit(exec_.exit_code).replace(' ', "_")
+            ),
+        );
+        self.metrics.add(
+            "depin_worker_execution_seconds_sum",
+            "",
+            exec_.elapsed.as_secs_f64(),
+        );
+        self.metrics
+            .add("depin_worker_fuel_used_total", "", exec_.fuel_used as f64);
+        tracing::info!(
+            exit_code = exec_.exit_code,
+            detail = %exec_.detail,
+            fuel = exec_.fuel_used,
+            ms = exec_.elapsed.as_millis() as u64,
+            cache_hit = exec_.cache_hit,
+            "executed"
+        );
+        let mut output = exec_.output;
+        if self.cfg.fault == Fault::WrongResult {
+            output.extend_from_slice(b"\n(tampered by a dishonest provider)\n");
+        }
+        let blob = exec::encode_result_blob(exec_.exit_code, &output);
+        let stored = self
+            .results
+            .put_sync(&blob)
+            .map_err(|e| format!("storing the result: {e}"))?;
+        Ok((
+            exec_.exit_code,
+            hash::result_hash(exec_.exit_code, &output),
+            stored.uri,
+        ))
+    }
+
+    async fn reconcile_once(&self, tx: &mpsc::UnboundedSender<Update>) {
+        let slot = self.chain.slot().await.unwrap_or(0);
+        for info in self.markets.values() {
+            let market = info.keys.market;
+            let provider = info.provider;
+            for filter in [
+                JobFilter::Market {
+                    market,
+                    open_only: true,
+                },
+                JobFilter::HeldBy(provider),
+            ] {
+                match self
+                    .chain
+                    .call(move |r| Box::pin(async move { r.jobs(filter).await }))
+                    .await
+                {
+                    Ok(jobs) => {
+                        for (a, j) in jobs {
+                            let _ = tx.send((a, j, slot));
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reconcile query failed"),
+                }
+            }
+        }
+    }
+
+    async fn reconcile_loop(self: Arc<Self>, tx: mpsc::UnboundedSender<Update>) {
+        let mut tick = tokio::time::interval(self.cfg.reconcile_every());
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            self.reconcile_once(&tx).await;
+        }
+    }
+
+    /// Program subscriptions (one per market) and a slot subscription as the watchdog: when
+    /// slots stop arriving for `stall_secs` the connection is considered dead and replaced.
+    /// Reconnects back off from 200 ms to 5 s; a failing endpoint fails over.
+    async fn watch_loop(self: Arc<Self>, tx: mpsc::UnboundedSender<Update>) {
+        let mut backoff = Duration::from_millis(200);
+        let mut sessions = 0u64;
+        let stall = Duration::from_secs(self.cfg.stall_secs.max(1));
+        loop {
+            let (endpoint, ws) = self.chain.websocket();
+            let ps = match PubsubClient::new(&ws).await {
+                Ok(ps) => ps,
+                Err(e) => {
+                    self.chain.websocket_failed(endpoint, &e.to_string());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            let mut streams = Vec::new();
+            let mut ok = true;
+            for info in self.markets.values() {
+                let config = RpcProgramAccountsConfig {
+                    filters: Some(vec![
+                        RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64),
+                        RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                            8,
+                            info.keys.market.to_bytes().to_vec(),
+                        )),
+                    ]),
+                    account_config: RpcAccountInfoConfig {
+                        encoding: Some(UiAccountEncoding::Base64),
+                        commitment: Some(commitment_of(&self.cfg.commitment)),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                match ps
+                    .program_subscribe(&depin_client::JOBS_PROGRAM_ID, Some(config))
+                    .await
+                {
+                    Ok((s, _unsub)) => streams.push(s),
+                    Err(e) => {
+                        self.chain.websocket_failed(endpoint, &e.to_string());
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            let slots = if ok {
+                ps.slot_subscribe().await.ok()
+            } else {
+                None
+            };
+            let Some((mut slots, _unsub)) = slots else {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            };
+            if sessions > 0 {
+                self.metrics
+                    .inc("depin_worker_websocket_reconnects_total", "");
+            }
+            sessions += 1;
+            tracing::info!(endpoint, %ws, "subscribed");
+            // Catch up on whatever happened while disconnected.
+            self.reconcile_once(&tx).await;
+            backoff = Duration::from_millis(200);
+            let mut jobs = select_all(streams);
+            loop {
+                tokio::select! {
+                    n = jobs.next() => {
+                        let Some(n) = n else { break };
+                        let Ok(address) = Pubkey::from_str(&n.value.pubkey) else { continue };
+                        let Some(data) = n.value.account.data.decode() else { continue };
+                        if let Ok(job) = depin_client::accounts::decode_zero_copy::<Job>(&address, &data) {
+                            let _ = tx.send((address, job, n.context.slot));
+                        }
+                    }
+                    s = tokio::time::timeout(stall, slots.next()) => {
+                        match s {
+                            Ok(Some(_)) => {}
+                            Ok(None) | Err(_) => {
+                                tracing::warn!(endpoint, "websocket stalled or closed; resubscribing");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            drop(jobs);
+            drop(slots);
+            self.chain.websocket_failed(endpoint, "stalled or closed");
+        }
+    }
+}

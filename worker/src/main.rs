@@ -1,0 +1,155 @@
+//! `depin-worker`: the provider daemon. See `depin-worker --help` and docs/worker.md.
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use depin_worker::{config::Fault, Worker, WorkerConfig};
+
+/// Flags override environment variables, which override the config file.
+#[derive(Parser, Debug)]
+#[command(
+    name = "depin-worker",
+    version,
+    about = "depin-compute provider daemon"
+)]
+struct Args {
+    /// TOML config file.
+    #[arg(short, long, env = "DEPIN_WORKER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Provider keypair file.
+    #[arg(short = 'k', long, env = "DEPIN_WORKER_KEYPAIR")]
+    keypair: Option<PathBuf>,
+    /// RPC endpoint (repeat for failover, in order of preference).
+    #[arg(
+        short = 'u',
+        long = "url",
+        env = "DEPIN_WORKER_RPC_URLS",
+        value_delimiter = ','
+    )]
+    urls: Vec<String>,
+    /// Websocket endpoint per RPC endpoint (default: derived from the RPC URL).
+    #[arg(long = "ws-url", env = "DEPIN_WORKER_WS_URLS", value_delimiter = ',')]
+    ws_urls: Vec<String>,
+    /// Market to serve (repeatable).
+    #[arg(
+        short,
+        long = "market",
+        env = "DEPIN_WORKER_MARKETS",
+        value_delimiter = ','
+    )]
+    markets: Vec<String>,
+    /// Journal and blob folder.
+    #[arg(long, env = "DEPIN_WORKER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// HTTP listen address (blobs, /metrics, /health).
+    #[arg(long, env = "DEPIN_WORKER_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// Public base URL of the HTTP server.
+    #[arg(long, env = "DEPIN_WORKER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Most jobs held at once.
+    #[arg(long, env = "DEPIN_WORKER_MAX_CONCURRENT")]
+    max_concurrent: Option<usize>,
+    /// Least reward per 10^9 fuel.
+    #[arg(long, env = "DEPIN_WORKER_MIN_REWARD_PER_GFUEL")]
+    min_reward_per_gfuel: Option<u64>,
+    /// Priority fee, micro-lamports per compute unit.
+    #[arg(long, env = "DEPIN_WORKER_PRIORITY_FEE")]
+    priority_fee: Option<u64>,
+    /// Deliberate misbehaviour for tests and demos (`wrong-result`).
+    #[arg(long, env = "DEPIN_WORKER_FAULT", hide = true)]
+    fault: Option<Fault>,
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info,depin_worker=debug`.
+    #[arg(long, env = "DEPIN_WORKER_LOG", default_value = "info")]
+    log: String,
+}
+
+fn config(args: &Args) -> Result<WorkerConfig> {
+    let mut cfg = match &args.config {
+        Some(path) => WorkerConfig::from_file(path)?,
+        None => WorkerConfig::default(),
+    };
+    if let Some(k) = &args.keypair {
+        cfg.keypair = k.clone();
+    }
+    if !args.urls.is_empty() {
+        cfg.rpc_urls = args.urls.clone();
+        cfg.ws_urls = args.ws_urls.clone();
+    } else if !args.ws_urls.is_empty() {
+        cfg.ws_urls = args.ws_urls.clone();
+    }
+    if !args.markets.is_empty() {
+        cfg.markets = args.markets.clone();
+    }
+    if let Some(d) = &args.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    if let Some(l) = args.listen {
+        cfg.listen = l;
+    }
+    if let Some(u) = &args.public_url {
+        cfg.public_url = Some(u.clone());
+    }
+    if let Some(n) = args.max_concurrent {
+        cfg.policy.max_concurrent = n;
+    }
+    if let Some(p) = args.min_reward_per_gfuel {
+        cfg.policy.min_reward_per_gfuel = p;
+    }
+    if let Some(p) = args.priority_fee {
+        cfg.priority_fee = p;
+    }
+    if let Some(f) = args.fault {
+        cfg.fault = f;
+    }
+    cfg.finish()
+}
+
+async fn run(args: Args) -> Result<()> {
+    let cfg = config(&args)?;
+    let keypair = solana_sdk::signature::read_keypair_file(&cfg.keypair)
+        .map_err(|e| anyhow::anyhow!("reading keypair {}: {e}", cfg.keypair.display()))?;
+    let grace = Duration::from_secs(cfg.shutdown_grace_secs);
+    let worker = Worker::new(cfg, keypair)
+        .await
+        .context("starting the worker")?;
+    tracing::info!(provider = %worker.owner(), http = %worker.http_addr, "worker started");
+    let runner = {
+        let w = worker.clone();
+        tokio::spawn(async move { w.run().await })
+    };
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutdown requested: no new claims; finishing in-flight jobs");
+    worker.shutdown(grace).await;
+    runner.await??;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

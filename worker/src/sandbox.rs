@@ -1,0 +1,725 @@
+//! The deterministic WebAssembly sandbox: wasmtime (Cranelift) running a `wasm32-wasip1`
+//! command with the manifest's limits.
+//!
+//! Determinism comes from what the module can reach, not from trust: the only imports are a
+//! small WASI preview 1 surface implemented here (stdin = the job input, stdout = the output,
+//! stderr kept for logs, `argv` from the manifest, an empty environment, no files, no sockets,
+//! a clock frozen at 0, and `random_get` filled from a fixed-seed stream so `HashMap`s work and
+//! still agree across machines). NaN bit patterns are canonicalised, relaxed SIMD is made
+//! deterministic, threads are off, and fuel metering counts instructions.
+//!
+//! Outcomes are split by whether another honest machine would see the same thing:
+//! - deterministic, hashed and agreed on like any result: a normal exit (code + stdout), a trap
+//!   ([`EXIT_TRAP`]), fuel exhaustion ([`EXIT_OUT_OF_FUEL`]), stdout over the output limit
+//!   ([`EXIT_OUTPUT_TOO_LARGE`], the write that crosses it stops the module, so memory use stays
+//!   bounded), a module that does not compile or instantiate ([`EXIT_INVALID_MODULE`]);
+//!   memory beyond the limit makes `memory.grow` fail, which a module sees (and usually aborts
+//!   on, a trap);
+//! - not deterministic, a [`SandboxError`]: the wall-clock limit (machines differ in speed) and
+//!   internal engine failures. A worker that gets one abandons the slot rather than commit.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use depin_client::manifest::Limits;
+use depin_core::{
+    exec::{EXIT_INVALID_MODULE, EXIT_OUTPUT_TOO_LARGE, EXIT_OUT_OF_FUEL, EXIT_TRAP},
+    hash::Hash32,
+};
+use wasmtime::{
+    Caller, Config, Engine, Extern, Linker, Memory, Module, OptLevel, Store, StoreLimits,
+    StoreLimitsBuilder, Trap,
+};
+
+/// Granularity of the wall-clock limit.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// Most stderr bytes kept (for logs; never part of the result).
+const STDERR_CAP: usize = 64 * 1024;
+/// Compiled modules kept in memory.
+const MODULE_CACHE: usize = 32;
+const WASI: &str = "wasi_snapshot_preview1";
+
+/// A finished, deterministic execution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+    /// Exit code, or one of the `depin_core::exec::EXIT_*` failure codes.
+    pub exit_code: i32,
+    /// stdout (empty for the failure codes).
+    pub output: Vec<u8>,
+    /// stderr, truncated to 64 KiB; for logs only.
+    pub stderr: Vec<u8>,
+    /// Fuel consumed.
+    pub fuel_used: u64,
+    /// Wall time of the run (compilation excluded).
+    pub elapsed: Duration,
+    /// Whether the module came from the compile cache.
+    pub cache_hit: bool,
+    /// What happened, for logs (`exit 0`, `trap: wasm trap: ...`, ...).
+    pub detail: String,
+}
+
+/// A run that produced no result another machine would reproduce.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The wall-clock limit passed.
+    #[error("wall-clock limit of {0:?} reached")]
+    WallClock(Duration),
+    /// The engine failed (not the module's fault).
+    #[error("sandbox failure: {0}")]
+    Internal(String),
+}
+
+/// What the module's host calls act on.
+struct Ctx {
+    input: Arc<Vec<u8>>,
+    input_pos: usize,
+    stdout: Vec<u8>,
+    stdout_cap: u64,
+    stderr: Vec<u8>,
+    args: Vec<Vec<u8>>,
+    rng: DetRng,
+    limits: StoreLimits,
+}
+
+/// `proc_exit` unwinding out of the module.
+#[derive(Debug)]
+struct Exit(i32);
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
+
+/// stdout crossed the output limit.
+#[derive(Debug)]
+struct OutputTooLarge;
+impl std::fmt::Display for OutputTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("output limit exceeded")
+    }
+}
+impl std::error::Error for OutputTooLarge {}
+
+/// The sandbox: one engine, a compile cache, and the epoch ticker behind the wall-clock limit.
+pub struct Sandbox {
+    engine: Engine,
+    cache: Mutex<(HashMap<Hash32, Module>, VecDeque<Hash32>)>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    /// A sandbox with the deterministic engine configuration.
+    pub fn new() -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .cranelift_nan_canonicalization(true)
+            .relaxed_simd_deterministic(true)
+            .cranelift_opt_level(OptLevel::Speed)
+            .max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("wasmtime engine: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ticker, flag) = (engine.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("depin-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker.increment_epoch();
+                }
+            })?;
+        Ok(Sandbox {
+            engine,
+            cache: Mutex::new((HashMap::new(), VecDeque::new())),
+            stop,
+        })
+    }
+
+    /// The compiled module for `wasm` (whose sha256 is `hash`), from the cache or compiled now;
+    /// `Err` holds the compiler's reason when it is not valid WebAssembly.
+    pub fn module(&self, hash: &Hash32, wasm: &[u8]) -> Result<(Module, bool), String> {
+        if let Some(m) = self.cache.lock().expect("cache lock").0.get(hash) {
+            return Ok((m.clone(), true));
+        }
+        let module = Module::new(&self.engine, wasm).map_err(|e| format!("{e:#}"))?;
+        let mut cache = self.cache.lock().expect("cache lock");
+        if cache.0.insert(*hash, module.clone()).is_none() {
+            cache.1.push_back(*hash);
+            while cache.1.len() > MODULE_CACHE {
+                if let Some(old) = cache.1.pop_front() {
+                    cache.0.remove(&old);
+                }
+            }
+        }
+        Ok((module, false))
+    }
+
+    /// Forget every compiled module (benchmarks measure the cold path with it).
+    pub fn clear_cache(&self) {
+        let mut cache = self.cache.lock().expect("cache lock");
+        cache.0.clear();
+        cache.1.clear();
+    }
+
+    /// Run the command module `wasm` (sha256 `hash`) with `input` on stdin, `argv` =
+    /// `[name, args...]`, under `limits`. Blocking: call it from a blocking thread.
+    pub fn run(
+        &self,
+        hash: &Hash32,
+        wasm: &[u8],
+        name: &str,
+        args: &[String],
+        input: Arc<Vec<u8>>,
+        limits: &Limits,
+    ) -> Result<Execution, SandboxError> {
+        let started = Instant::now();
+        let failed = |code: i32, detail: String, cache_hit: bool| Execution {
+            exit_code: code,
+            output: Vec::new(),
+            stderr: Vec::new(),
+            fuel_used: 0,
+            elapsed: started.elapsed(),
+            cache_hit,
+            detail,
+        };
+        let (module, cache_hit) = match self.module(hash, wasm) {
+            Ok(m) => m,
+            Err(why) => {
+                return Ok(failed(
+                    EXIT_INVALID_MODULE,
+                    format!("invalid module: {why}"),
+                    false,
+                ))
+            }
+        };
+        let memory = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
+        let ctx = Ctx {
+            input,
+            input_pos: 0,
+            stdout: Vec::new(),
+            stdout_cap: limits.output_bytes,
+            stderr: Vec::new(),
+            args: std::iter::once(name)
+                .chain(args.iter().map(String::as_str))
+                .map(|a| {
+                    let mut v = a.as_bytes().to_vec();
+                    v.push(0);
+                    v
+                })
+                .collect(),
+            rng: DetRng::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory)
+                .memories(1)
+                .instances(1)
+                .tables(4)
+                .table_elements(1 << 20)
+                .trap_on_grow_failure(false)
+                .build(),
+        };
+        let mut store = Store::new(&self.engine, ctx);
+        store.limiter(|c| &mut c.limits);
+        store
+            .set_fuel(limits.fuel)
+            .map_err(|e| SandboxError::Internal(e.to_string()))?;
+        let ticks = limits
+            .wall_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let mut linker: Linker<Ctx> = Linker::new(&self.engine);
+        define_wasi(&mut linker).map_err(|e| SandboxError::Internal(e.to_string()))?;
+        if let Err(e) = linker.define_unknown_imports_as_traps(&module) {
+            return Ok(failed(
+                EXIT_INVALID_MODULE,
+                format!("imports: {e}"),
+                cache_hit,
+            ));
+        }
+        let instance = match linker.instantiate(&mut store, &module) {
+            Ok(i) => i,
+            Err(e) => {
+                return Ok(failed(
+                    EXIT_INVALID_MODULE,
+                    format!("cannot instantiate within the limits: {e}"),
+                    cache_hit,
+                ))
+            }
+        };
+        let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+            Ok(f) => f,
+            Err(_) => {
+                return Ok(failed(
+                    EXIT_INVALID_MODULE,
+                    "no `_start` export (not a WASI command)".into(),
+                    cache_hit,
+                ))
+            }
+        };
+        let outcome = start.call(&mut store, ());
+        let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
+        let ctx = store.into_data();
+        let (exit_code, output, detail) = match outcome {
+            Ok(()) => (0, ctx.stdout, "exit 0".to_string()),
+            Err(e) => {
+                if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                    (*code, ctx.stdout, format!("exit {code}"))
+                } else if e.downcast_ref::<OutputTooLarge>().is_some() {
+                    (
+                        EXIT_OUTPUT_TOO_LARGE,
+                        Vec::new(),
+                        format!("output over {} bytes", limits.output_bytes),
+                    )
+                } else {
+                    match e.downcast_ref::<Trap>() {
+                        Some(Trap::Interrupt) => {
+                            return Err(SandboxError::WallClock(Duration::from_millis(
+                                limits.wall_ms,
+                            )))
+                        }
+                        Some(Trap::OutOfFuel) => {
+                            (EXIT_OUT_OF_FUEL, Vec::new(), "out of fuel".into())
+                        }
+                        Some(trap) => (EXIT_TRAP, Vec::new(), format!("trap: {trap}")),
+                        None => (EXIT_TRAP, Vec::new(), format!("trap: {e}")),
+                    }
+                }
+            }
+        };
+        Ok(Execution {
+            exit_code,
+            output,
+            stderr: ctx.stderr,
+            fuel_used,
+            elapsed: started.elapsed(),
+            cache_hit,
+            detail,
+        })
+    }
+}
+
+/// A fixed-seed xorshift stream for `random_get`: the same bytes on every machine.
+struct DetRng(u64);
+impl DetRng {
+    fn new() -> Self {
+        DetRng(0x9E37_79B9_7F4A_7C15)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
+// WASI errno values.
+const ESUCCESS: i32 = 0;
+const EBADF: i32 = 8;
+const EFAULT: i32 = 21;
+const EINVAL: i32 = 28;
+const ENOSYS: i32 = 52;
+const ESPIPE: i32 = 70;
+
+fn memory(caller: &mut Caller<'_, Ctx>) -> Option<Memory> {
+    match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => Some(m),
+        _ => None,
+    }
+}
+
+fn range(len: usize, ptr: i32, n: usize) -> Option<std::ops::Range<usize>> {
+    let start = ptr as u32 as usize;
+    let end = start.checked_add(n)?;
+    (end <= len).then_some(start..end)
+}
+
+fn read_u32(mem: &[u8], ptr: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(mem.get(ptr..ptr + 4)?.try_into().ok()?))
+}
+
+fn write_bytes(caller: &mut Caller<'_, Ctx>, ptr: i32, bytes: &[u8]) -> i32 {
+    let Some(mem) = memory(caller) else {
+        return EFAULT;
+    };
+    let data = mem.data_mut(caller);
+    match range(data.len(), ptr, bytes.len()) {
+        Some(r) => {
+            data[r].copy_from_slice(bytes);
+            ESUCCESS
+        }
+        None => EFAULT,
+    }
+}
+
+/// `(ptr, len)` pairs of an iovec array.
+fn iovecs(mem: &[u8], iovs: i32, n: i32) -> Option<Vec<(usize, usize)>> {
+    let n = n as u32 as usize;
+    let base = range(mem.len(), iovs, n.checked_mul(8)?)?.start;
+    (0..n)
+        .map(|i| {
+            let p = read_u32(mem, base + 8 * i)? as usize;
+            let l = read_u32(mem, base + 8 * i + 4)? as usize;
+            range(mem.len(), p as i32, l)?;
+            Some((p, l))
+        })
+        .collect()
+}
+
+/// Sizes then contents of a NUL-terminated string list (`args_*` / `environ_*`).
+fn list_sizes(
+    caller: &mut Caller<'_, Ctx>,
+    list: &[Vec<u8>],
+    count_ptr: i32,
+    size_ptr: i32,
+) -> i32 {
+    let size: usize = list.iter().map(Vec::len).sum();
+    let e = write_bytes(caller, count_ptr, &(list.len() as u32).to_le_bytes());
+    if e != ESUCCESS {
+        return e;
+    }
+    write_bytes(caller, size_ptr, &(size as u32).to_le_bytes())
+}
+
+fn list_get(caller: &mut Caller<'_, Ctx>, list: &[Vec<u8>], ptrs: i32, buf: i32) -> i32 {
+    let mut offset = buf as u32;
+    for (i, item) in list.iter().enumerate() {
+        let e = write_bytes(caller, ptrs + 4 * i as i32, &offset.to_le_bytes());
+        if e != ESUCCESS {
+            return e;
+        }
+        let e = write_bytes(caller, offset as i32, item);
+        if e != ESUCCESS {
+            return e;
+        }
+        offset += item.len() as u32;
+    }
+    ESUCCESS
+}
+
+fn define_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        WASI,
+        "args_sizes_get",
+        |mut c: Caller<'_, Ctx>, n: i32, s: i32| {
+            let args = c.data().args.clone();
+            list_sizes(&mut c, &args, n, s)
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "args_get",
+        |mut c: Caller<'_, Ctx>, p: i32, b: i32| {
+            let args = c.data().args.clone();
+            list_get(&mut c, &args, p, b)
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "environ_sizes_get",
+        |mut c: Caller<'_, Ctx>, n: i32, s: i32| list_sizes(&mut c, &[], n, s),
+    )?;
+    linker.func_wrap(WASI, "environ_get", |_: Caller<'_, Ctx>, _: i32, _: i32| {
+        ESUCCESS
+    })?;
+    linker.func_wrap(
+        WASI,
+        "clock_time_get",
+        |mut c: Caller<'_, Ctx>, _id: i32, _precision: i64, out: i32| {
+            write_bytes(&mut c, out, &0u64.to_le_bytes())
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "clock_res_get",
+        |mut c: Caller<'_, Ctx>, _id: i32, out: i32| write_bytes(&mut c, out, &1u64.to_le_bytes()),
+    )?;
+    linker.func_wrap(
+        WASI,
+        "random_get",
+        |mut c: Caller<'_, Ctx>, buf: i32, len: i32| {
+            let mut bytes = vec![0u8; len as u32 as usize];
+            for chunk in bytes.chunks_mut(8) {
+                let r = c.data_mut().rng.next().to_le_bytes();
+                chunk.copy_from_slice(&r[..chunk.len()]);
+            }
+            write_bytes(&mut c, buf, &bytes)
+        },
+    )?;
+    linker.func_wrap(WASI, "sched_yield", |_: Caller<'_, Ctx>| ESUCCESS)?;
+    linker.func_wrap(
+        WASI,
+        "proc_exit",
+        |_: Caller<'_, Ctx>, code: i32| -> wasmtime::Result<()> {
+            Err(wasmtime::Error::new(Exit(code)))
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_write",
+        |mut c: Caller<'_, Ctx>,
+         fd: i32,
+         iovs: i32,
+         n: i32,
+         written: i32|
+         -> wasmtime::Result<i32> {
+            if fd != 1 && fd != 2 {
+                return Ok(EBADF);
+            }
+            let Some(mem) = memory(&mut c) else {
+                return Ok(EFAULT);
+            };
+            let (data, ctx) = mem.data_and_store_mut(&mut c);
+            let Some(vecs) = iovecs(data, iovs, n) else {
+                return Ok(EFAULT);
+            };
+            let mut total = 0usize;
+            for (p, l) in vecs {
+                let bytes = &data[p..p + l];
+                if fd == 1 {
+                    if ctx.stdout.len() as u64 + l as u64 > ctx.stdout_cap {
+                        return Err(wasmtime::Error::new(OutputTooLarge));
+                    }
+                    ctx.stdout.extend_from_slice(bytes);
+                } else {
+                    let room = STDERR_CAP.saturating_sub(ctx.stderr.len());
+                    ctx.stderr.extend_from_slice(&bytes[..l.min(room)]);
+                }
+                total += l;
+            }
+            Ok(write_bytes(&mut c, written, &(total as u32).to_le_bytes()))
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_read",
+        |mut c: Caller<'_, Ctx>, fd: i32, iovs: i32, n: i32, read: i32| -> i32 {
+            if fd != 0 {
+                return EBADF;
+            }
+            let Some(mem) = memory(&mut c) else {
+                return EFAULT;
+            };
+            let (data, ctx) = mem.data_and_store_mut(&mut c);
+            let Some(vecs) = iovecs(data, iovs, n) else {
+                return EFAULT;
+            };
+            let mut total = 0usize;
+            for (p, l) in vecs {
+                let left = &ctx.input[ctx.input_pos..];
+                let k = l.min(left.len());
+                data[p..p + k].copy_from_slice(&left[..k]);
+                ctx.input_pos += k;
+                total += k;
+                if k < l {
+                    break;
+                }
+            }
+            write_bytes(&mut c, read, &(total as u32).to_le_bytes())
+        },
+    )?;
+    linker.func_wrap(WASI, "fd_close", |_: Caller<'_, Ctx>, fd: i32| {
+        if (0..=2).contains(&fd) {
+            ESUCCESS
+        } else {
+            EBADF
+        }
+    })?;
+    linker.func_wrap(
+        WASI,
+        "fd_fdstat_get",
+        |mut c: Caller<'_, Ctx>, fd: i32, out: i32| {
+            if !(0..=2).contains(&fd) {
+                return EBADF;
+            }
+            // fdstat: filetype (character device), flags, rights base / inheriting.
+            let mut stat = [0u8; 24];
+            stat[0] = 2;
+            stat[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+            write_bytes(&mut c, out, &stat)
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_fdstat_set_flags",
+        |_: Caller<'_, Ctx>, _: i32, _: i32| ENOSYS,
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_seek",
+        |_: Caller<'_, Ctx>, fd: i32, _: i64, _: i32, _: i32| {
+            if (0..=2).contains(&fd) {
+                ESPIPE
+            } else {
+                EBADF
+            }
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_prestat_get",
+        |_: Caller<'_, Ctx>, _: i32, _: i32| EBADF,
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_prestat_dir_name",
+        |_: Caller<'_, Ctx>, _: i32, _: i32, _: i32| EBADF,
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_filestat_get",
+        |_: Caller<'_, Ctx>, _: i32, _: i32| EBADF,
+    )?;
+    linker.func_wrap(
+        WASI,
+        "path_open",
+        |_: Caller<'_, Ctx>,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i64,
+         _: i64,
+         _: i32,
+         _: i32| EBADF,
+    )?;
+    linker.func_wrap(
+        WASI,
+        "poll_oneoff",
+        |_: Caller<'_, Ctx>, _: i32, _: i32, _: i32, _: i32| ENOSYS,
+    )?;
+    linker.func_wrap(WASI, "proc_raise", |_: Caller<'_, Ctx>, _: i32| EINVAL)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            fuel: 10_000_000,
+            memory_bytes: 16 << 20,
+            wall_ms: 10_000,
+            output_bytes: 1024,
+        }
+    }
+
+    fn run(wat: &str, input: &[u8], l: &Limits) -> Result<Execution, SandboxError> {
+        let sb = Sandbox::new().unwrap();
+        let wasm = wat::parse_str(wat).unwrap();
+        let hash = depin_client::blob::sha256(&wasm);
+        sb.run(
+            &hash,
+            &wasm,
+            "t",
+            &["a1".into()],
+            Arc::new(input.to_vec()),
+            l,
+        )
+    }
+
+    /// Echo stdin to stdout, then exit with the first input byte.
+    const ECHO: &str = r#"(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 100))
+        (i32.store (i32.const 4) (i32.const 64))
+        (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (i32.store (i32.const 4) (i32.load (i32.const 8)))
+        (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
+        (call $exit (i32.load8_u (i32.const 100)))))"#;
+
+    #[test]
+    fn echo_exit_code_and_output() {
+        let e = run(ECHO, b"\x07hello", &limits()).unwrap();
+        assert_eq!((e.exit_code, e.output.as_slice()), (7, &b"\x07hello"[..]));
+        assert!(e.fuel_used > 0);
+    }
+
+    #[test]
+    fn deterministic_failures() {
+        let trap = r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#;
+        assert_eq!(run(trap, b"", &limits()).unwrap().exit_code, EXIT_TRAP);
+        let spin =
+            r#"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#;
+        let e = run(spin, b"", &limits()).unwrap();
+        assert_eq!(e.exit_code, EXIT_OUT_OF_FUEL);
+        assert_eq!(e.fuel_used, limits().fuel);
+        // Grows memory until refused, then traps: the cap holds.
+        let bomb = r#"(module (memory (export "memory") 1)
+          (func (export "_start")
+            (loop (br_if 0 (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
+            unreachable))"#;
+        let e = run(bomb, b"", &limits()).unwrap();
+        assert_eq!(e.exit_code, EXIT_TRAP);
+        let big = vec![1u8; 2000];
+        assert_eq!(run(ECHO, &big[..64], &limits()).unwrap().exit_code, 1);
+        let mut l = limits();
+        l.output_bytes = 10;
+        let e = run(ECHO, &big, &l).unwrap();
+        assert_eq!((e.exit_code, e.output.len()), (EXIT_OUTPUT_TOO_LARGE, 0));
+        assert_eq!(
+            run("(module)", b"", &limits()).unwrap().exit_code,
+            EXIT_INVALID_MODULE
+        );
+        let sb = Sandbox::new().unwrap();
+        let e = sb
+            .run(&[9; 32], b"not wasm", "t", &[], Arc::new(vec![]), &limits())
+            .unwrap();
+        assert_eq!(e.exit_code, EXIT_INVALID_MODULE);
+        let unknown = r#"(module (import "env" "socket" (func $s)) (memory (export "memory") 1)
+          (func (export "_start") call $s))"#;
+        assert_eq!(run(unknown, b"", &limits()).unwrap().exit_code, EXIT_TRAP);
+    }
+
+    #[test]
+    fn wall_clock_is_not_a_result() {
+        let spin =
+            r#"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#;
+        let l = Limits {
+            fuel: u64::MAX / 2,
+            wall_ms: 50,
+            ..limits()
+        };
+        assert!(matches!(
+            run(spin, b"", &l),
+            Err(SandboxError::WallClock(_))
+        ));
+    }
+
+    #[test]
+    fn compile_cache_hits() {
+        let sb = Sandbox::new().unwrap();
+        let wasm = wat::parse_str(ECHO).unwrap();
+        let h = depin_client::blob::sha256(&wasm);
+        let input = Arc::new(b"\x00".to_vec());
+        let first = sb
+            .run(&h, &wasm, "t", &[], input.clone(), &limits())
+            .unwrap();
+        let second = sb.run(&h, &wasm, "t", &[], input, &limits()).unwrap();
+        assert!(!first.cache_hit && second.cache_hit);
+        assert_eq!(first.output, second.output);
+    }
+}
