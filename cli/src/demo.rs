@@ -15,18 +15,14 @@ use depin_client::{
     blob::{BlobFetcher, FileStore},
     manifest::{hex, DraftManifest},
     ops::{outcome_name, verified_result, JobTerms},
-    pda,
-    rpc::DepinRpc,
-    ClientError, Job,
+    pda, ClientError, Job,
 };
 use depin_core::{exec, settle::Verdict};
 use depin_jobs::state::{job_status, slot_state};
-use depin_localnet::{Localnet, LocalnetConfig};
-use depin_migrations::{migrate, mint_to, Deployment, Plan};
+use depin_migrations::{local::LocalMarket, Deployment, Plan};
 use depin_worker::{config::Fault, Worker, WorkerConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
-use solana_commitment_config::CommitmentConfig;
 use solana_sdk::signature::{Keypair, Signer};
 
 /// Demo settings.
@@ -181,43 +177,30 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     let _cleanup = RemoveOnDrop(work.clone());
     std::fs::create_dir_all(&work)?;
 
-    // 1. The chain.
-    let admin = Keypair::new();
+    // 1. The chain and the migrations.
     let requester = Keypair::new();
     let providers: Vec<Keypair> = (0..opts.providers).map(|_| Keypair::new()).collect();
-    let mut config = LocalnetConfig::with_programs_from(&opts.programs);
-    config.airdrop = std::iter::once(admin.pubkey())
-        .chain(std::iter::once(requester.pubkey()))
+    let wallets: Vec<Pubkey> = std::iter::once(requester.pubkey())
         .chain(providers.iter().map(|p| p.pubkey()))
         .collect();
-    config.airdrop_lamports = 100_000_000_000;
-    let localnet = Localnet::start(config)
-        .await
-        .context("starting the local chain")?;
+    let local = LocalMarket::start(&opts.programs, &Plan::localnet(), &wallets).await?;
     println!(
         "local chain: {}  (websocket {})",
-        localnet.rpc_url(),
-        localnet.ws_url()
+        local.rpc_url(),
+        local.ws_url()
     );
-    let rpc = DepinRpc::new(localnet.rpc_url(), CommitmentConfig::confirmed())
-        .with_websocket(localnet.ws_url());
-
-    // 2. Migrations.
-    let (deployment, steps) = migrate(&rpc, &admin, &Plan::localnet()).await?;
-    for s in &steps {
+    for s in &local.steps {
         println!("  migrate: {:<14} {:<8} {}", s.what, s.status, s.address);
     }
-    let stake_mint = Deployment::key(&deployment.stake_mint)?;
-    let pay_mint = Deployment::key(&deployment.payment_mint)?;
-    let market = Deployment::key(&deployment.market)?;
-    let pool = Deployment::key(&deployment.pool)?;
+    let rpc = &local.rpc;
+    let (market, pool) = (local.market, local.pool);
 
-    // 3. Funding, registration, stake.
-    mint_to(&rpc, &admin, &pay_mint, &requester.pubkey(), 10_000 * TOKEN).await?;
+    // 2. Funding, registration, stake.
+    local
+        .fund_requester(&requester.pubkey(), 10_000 * TOKEN)
+        .await?;
     for p in &providers {
-        mint_to(&rpc, &admin, &stake_mint, &p.pubkey(), 100 * TOKEN).await?;
-        rpc.register_and_stake(p, &stake_mint, "http://127.0.0.1", 50 * TOKEN)
-            .await?;
+        local.provider(p, 100 * TOKEN, 50 * TOKEN).await?;
     }
     let stake_before: Vec<u64> = {
         let mut v = Vec::new();
@@ -236,17 +219,19 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
         opts.dishonest
     );
 
-    // 4. Workers, in-process.
+    // 3. Workers, in-process.
     let mut workers = Vec::new();
     let mut runners = Vec::new();
     for (i, p) in providers.iter().enumerate() {
         let cfg = WorkerConfig {
             markets: vec![market.to_string()],
-            rpc_urls: vec![localnet.rpc_url().to_string()],
-            ws_urls: vec![localnet.ws_url().to_string()],
+            rpc_urls: vec![local.rpc_url().to_string()],
+            ws_urls: vec![local.ws_url().to_string()],
             data_dir: work.join(format!("worker-{i}")),
             listen: "127.0.0.1:0".parse()?,
             reconcile_secs: 2,
+            // The demo reads each settled job itself; close at once to show the whole cycle.
+            close_delay_secs: 0,
             fault: if i >= opts.providers - opts.dishonest {
                 Fault::WrongResult
             } else {
@@ -264,7 +249,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     }
     println!("started {} workers", workers.len());
 
-    // 5. The batch.
+    // 4. The batch.
     let store = FileStore::new(work.join("requester-blobs"))?;
     let multi = MultiProgress::new();
     if !opts.progress {
@@ -329,7 +314,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     }
     let batch_ms = batch_start.elapsed().as_millis() as u64;
 
-    // 6. The report.
+    // 5. The report.
     let fetcher = BlobFetcher::default();
     let owners: BTreeMap<Pubkey, usize> = providers
         .iter()
@@ -418,8 +403,9 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     for r in runners {
         let _ = r.await;
     }
-    let rpc_url = localnet.rpc_url().to_string();
-    localnet.stop()?;
+    let rpc_url = local.rpc_url().to_string();
+    let deployment = local.deployment.clone();
+    local.net.stop()?;
     Ok(DemoReport {
         rpc_url,
         deployment,

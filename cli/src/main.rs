@@ -792,6 +792,14 @@ async fn set_paused(ctx: &Ctx, market: Pubkey, pause: bool) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Worker and SDK logs (the demo runs workers in-process): DEPIN_LOG=info to see them.
+    let filter = std::env::var("DEPIN_LOG").unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -7,6 +7,9 @@
 //! Programs themselves are deployed by the cluster's own loader tools (`solana program deploy
 //! target/deploy/depin_jobs.so`, or `anchor deploy`); on the local network they are preloaded.
 
+#[cfg(feature = "localnet")]
+pub mod local;
+
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use depin_client::{ix, ops::token_account, pda, rpc::DepinRpc, ClientError};

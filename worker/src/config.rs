@@ -115,6 +115,9 @@ pub struct WorkerConfig {
     pub priority_fee: u64,
     /// Seconds a graceful shutdown waits for in-flight jobs before parking them.
     pub shutdown_grace_secs: u64,
+    /// Seconds after settlement before this worker closes a job it cranks (the requester can
+    /// read the agreed result and URIs from the job account until it is closed).
+    pub close_delay_secs: u64,
     /// Job acceptance policy.
     pub policy: Policy,
     /// Deliberate misbehaviour (tests and the demo only).
@@ -138,6 +141,7 @@ impl Default for WorkerConfig {
             cooldown_secs: 10,
             priority_fee: 0,
             shutdown_grace_secs: 30,
+            close_delay_secs: 30,
             policy: Policy::default(),
             fault: Fault::None,
         }

@@ -610,7 +610,7 @@ impl Worker {
         };
         let slot = &job.slots[i];
         if job.status == job_status::SETTLED {
-            return self.after_settlement(addr, job, info, entry, i).await;
+            return self.after_settlement(addr, job, info, entry, i, now).await;
         }
         match slot.state {
             slot_state::CLAIMED => {
@@ -745,8 +745,9 @@ impl Worker {
 
     /// Release this worker's slot (paid, slashed or released as the verdict says); the
     /// lowest-indexed winner also releases every slot that earns nothing (which its holder has
-    /// no reason to) and closes the job once all are released, so the requester's refund
-    /// never waits on a stranger.
+    /// no reason to) and, `close_delay_secs` after settlement (time for the requester to read
+    /// the agreed result from the job account), closes the job once all are released, so the
+    /// requester's refund never waits on a stranger.
     async fn after_settlement(
         &self,
         addr: &Pubkey,
@@ -754,6 +755,7 @@ impl Worker {
         info: &MarketInfo,
         entry: &mut Entry,
         i: usize,
+        now: i64,
     ) -> Result<Next> {
         if job.slots[i].released == 0 {
             let release =
@@ -801,6 +803,12 @@ impl Worker {
             }
             // Winners release themselves; wait for them.
             let _ = used;
+            return Ok(Next::Wait);
+        }
+        let close_at = job
+            .settled_at
+            .saturating_add(self.cfg.close_delay_secs as i64);
+        if crank && job.released == job.claimed && now < close_at {
             return Ok(Next::Wait);
         }
         if crank && job.released == job.claimed {

@@ -1,0 +1,280 @@
+//! The `depin` binary end to end, as a person would use it, against the SBF programs on the
+//! embedded local chain (real JSON-RPC + websocket on loopback) with three in-process workers:
+//! a requester posts an example job, waits, and gets the verified result; a provider
+//! registers, stakes, unstakes and withdraws — only through the CLI. Bad input gets a clear
+//! error and a non-zero exit, never a panic.
+
+use std::{path::PathBuf, process::Command, time::Duration};
+
+use depin_migrations::{local::LocalMarket, Plan};
+use depin_worker::{Worker, WorkerConfig};
+use serde_json::Value;
+use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
+
+fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
+}
+
+struct Cli {
+    url: String,
+    dir: PathBuf,
+}
+
+impl Cli {
+    fn run(&self, keypair: &str, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_depin"))
+            .args(["-u", &self.url, "-k"])
+            .arg(self.dir.join(keypair))
+            .args(args)
+            .current_dir(repo())
+            .output()
+            .expect("run depin");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, keypair: &str, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(keypair, args);
+        assert!(ok, "depin {args:?} failed:\n{out}\n{err}");
+        out
+    }
+
+    fn json(&self, keypair: &str, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        serde_json::from_str(&self.ok(keypair, &all)).expect("JSON output")
+    }
+
+    fn fails(&self, keypair: &str, args: &[&str], needle: &str) {
+        let (ok, out, err) = self.run(keypair, args);
+        assert!(!ok, "depin {args:?} should fail:\n{out}");
+        assert!(
+            err.contains(needle),
+            "depin {args:?}: expected `{needle}` in:\n{err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requester_and_provider_through_the_cli() {
+    let requester = Keypair::new();
+    let provider = Keypair::new();
+    let workers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let wallets: Vec<_> = [&requester, &provider]
+        .into_iter()
+        .chain(&workers)
+        .map(|k| k.pubkey())
+        .collect();
+    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &wallets)
+        .await
+        .expect("local market");
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    depin_migrations::mint_to(
+        &local.rpc,
+        &local.admin,
+        &local.stake_mint,
+        &provider.pubkey(),
+        9_000_000,
+    )
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("depin-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_keypair_file(&requester, dir.join("requester.json")).unwrap();
+    write_keypair_file(&provider, dir.join("provider.json")).unwrap();
+    let mut handles = Vec::new();
+    for (i, w) in workers.iter().enumerate() {
+        local.provider(w, 10_000_000, 5_000_000).await.unwrap();
+        let cfg = WorkerConfig {
+            markets: vec![local.market.to_string()],
+            rpc_urls: vec![local.rpc_url().to_string()],
+            ws_urls: vec![local.ws_url().to_string()],
+            data_dir: dir.join(format!("worker-{i}")),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..WorkerConfig::default()
+        };
+        let worker = Worker::new(cfg, w.insecure_clone()).await.unwrap();
+        handles.push(worker.clone());
+        tokio::spawn(async move { worker.run().await });
+    }
+    let cli = Cli {
+        url: local.rpc_url().to_string(),
+        dir: dir.clone(),
+    };
+    let market = local.market.to_string();
+    let stake_mint = local.stake_mint.to_string();
+
+    // Requester: post, wait, result.
+    let store = dir.join("blobs");
+    let posted = cli.json(
+        "requester.json",
+        &[
+            "job",
+            "post",
+            "examples/monte-carlo-pi/job.json",
+            "--market",
+            &market,
+            "--reward",
+            "2000000",
+            "--replicas",
+            "3",
+            "--store",
+            store.to_str().unwrap(),
+        ],
+    );
+    let job = posted["job"].as_str().unwrap().to_string();
+    let waited = tokio::task::spawn_blocking({
+        let cli = Cli {
+            url: cli.url.clone(),
+            dir: dir.clone(),
+        };
+        let job = job.clone();
+        move || cli.json("requester.json", &["job", "wait", &job, "--timeout", "60"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(waited["status"], "settled", "{waited}");
+    assert_eq!(waited["outcome"], "agreed", "{waited}");
+    let result = cli.json("requester.json", &["job", "result", &job]);
+    assert_eq!(result["exit_code"], 0);
+    assert_eq!(result["result_hash"], waited["agreed_hash"]);
+    let output = result["output"].as_str().unwrap();
+    assert!(
+        output.contains("monte-carlo-pi samples=2000000 seed=42"),
+        "{output}"
+    );
+    assert!(output.contains("estimate 3.14"), "{output}");
+    let human = cli.ok("requester.json", &["job", "status", &job]);
+    assert!(human.contains("settled (agreed)"), "{human}");
+    let listed = cli.json("requester.json", &["job", "list"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["job"] == job.as_str()),
+        "{listed}"
+    );
+
+    // Provider: register + stake, show, unstake, withdraw after the unbonding delay (10 s).
+    cli.ok(
+        "provider.json",
+        &[
+            "provider",
+            "register",
+            "--stake-mint",
+            &stake_mint,
+            "--stake",
+            "4000000",
+        ],
+    );
+    cli.ok(
+        "provider.json",
+        &["provider", "stake", "--stake-mint", &stake_mint, "1000000"],
+    );
+    let shown = cli.json(
+        "provider.json",
+        &["provider", "show", "--stake-mint", &stake_mint],
+    );
+    assert_eq!(
+        (shown["staked"].as_u64(), shown["free"].as_u64()),
+        (Some(5_000_000), Some(5_000_000))
+    );
+    cli.ok(
+        "provider.json",
+        &[
+            "provider",
+            "unstake",
+            "--stake-mint",
+            &stake_mint,
+            "5000000",
+        ],
+    );
+    cli.fails(
+        "provider.json",
+        &["provider", "withdraw", "--stake-mint", &stake_mint],
+        "UnbondingNotElapsed",
+    );
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    cli.ok(
+        "provider.json",
+        &["provider", "withdraw", "--stake-mint", &stake_mint],
+    );
+    let shown = cli.json(
+        "provider.json",
+        &["provider", "show", "--stake-mint", &stake_mint],
+    );
+    assert_eq!(shown["staked"].as_u64(), Some(0), "{shown}");
+    let wallet = depin_client::ops::token_account(&provider.pubkey(), &local.stake_mint);
+    assert_eq!(local.rpc.token_balance(&wallet).await.unwrap(), 9_000_000);
+
+    // Clear errors on bad input.
+    cli.fails("missing.json", &["job", "list"], "keypair file");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"name\": \"x\", \"module\": 3}").unwrap();
+    cli.fails(
+        "requester.json",
+        &[
+            "job",
+            "post",
+            bad.to_str().unwrap(),
+            "--market",
+            &market,
+            "--reward",
+            "1",
+        ],
+        "bad.json",
+    );
+    cli.fails(
+        "requester.json",
+        &[
+            "job",
+            "post",
+            "examples/heat-diffusion/job.json",
+            "--market",
+            &market,
+            "--reward",
+            "999999999999",
+            "--store",
+            store.to_str().unwrap(),
+        ],
+        "insufficient funds",
+    );
+    cli.fails(
+        "requester.json",
+        &["job", "status", &stake_mint],
+        "not a valid Job",
+    );
+    cli.fails(
+        "requester.json",
+        &["job", "status", "11111111111111111111111111111112"],
+        "does not exist",
+    );
+    let unreachable = Cli {
+        url: "http://127.0.0.1:9".into(),
+        dir: dir.clone(),
+    };
+    unreachable.fails(
+        "requester.json",
+        &["job", "status", &job],
+        "cannot reach the RPC endpoint",
+    );
+
+    for w in &handles {
+        w.shutdown(Duration::from_secs(2)).await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
