@@ -109,6 +109,13 @@ fn commitment_of(name: &str) -> CommitmentConfig {
     }
 }
 
+/// Whether slot `i` is the job's crank: its lowest-indexed winner, or (no winner) slot 0.
+fn is_crank(job: &Job, i: usize) -> bool {
+    (0..job.replicas as usize)
+        .find(|&k| job.verdict(k) == Verdict::Winner)
+        .map_or(i == 0, |first| first == i)
+}
+
 fn program_error_name(e: &ClientError) -> Option<&str> {
     match e {
         ClientError::Program { name, .. } => Some(name.as_str()),
@@ -297,17 +304,17 @@ impl Worker {
         let Some(info) = self.markets.get(&data.market) else {
             return;
         };
-        let held = data.slot_of(&info.provider).is_some();
-        if held {
-            // Held on chain but not driven (a lost journal): drive it.
-            if self
-                .journal
-                .get(&job)
-                .ok()
-                .flatten()
-                .is_none_or(|e| !e.phase.terminal())
+        if let Some(i) = data.slot_of(&info.provider) {
+            // Held on chain but not driven: a lost journal (drive it), or a settled job this
+            // worker cranks whose crank a restart interrupted.
+            let entry = self.journal.get(&job).ok().flatten();
+            let crank_due = data.status == job_status::SETTLED
+                && data.released == data.claimed
+                && is_crank(&data, i);
+            if entry.as_ref().is_none_or(|e| !e.phase.terminal())
+                || (crank_due && self.accepting.load(Ordering::SeqCst))
             {
-                self.spawn_driver(job, None);
+                self.spawn_driver(job, entry);
             }
             return;
         }
@@ -609,6 +616,9 @@ impl Worker {
             };
         };
         let slot = &job.slots[i];
+        if entry.phase.terminal() && job.status != job_status::SETTLED {
+            return Ok(Next::Finished);
+        }
         if job.status == job_status::SETTLED {
             return self.after_settlement(addr, job, info, entry, i, now).await;
         }
@@ -773,79 +783,78 @@ impl Worker {
             .await?;
             return Ok(Next::Again);
         }
-        let used = job.claimed as usize;
-        let crank = (0..job.replicas as usize)
-            .find(|&k| job.verdict(k) == Verdict::Winner)
-            .map_or(true, |first| first == i);
-        if crank && job.released < job.claimed {
-            for k in 0..job.replicas as usize {
-                let s = &job.slots[k];
-                if k == i
-                    || s.released != 0
-                    || s.provider == Pubkey::default()
-                    || job.verdict(k) == Verdict::Winner
-                {
-                    continue;
+        // This worker's obligations end with its own release: record the outcome once.
+        if !entry.phase.terminal() {
+            let s = job
+                .terms()
+                .settle(job.verdict(i))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let outcome = match job.verdict(i) {
+                Verdict::Winner => {
+                    self.metrics
+                        .add("depin_worker_earnings_total", "", s.payout as f64);
+                    format!("paid {}", s.payout)
                 }
-                let release = ix::jobs::release_for(job, k, Pubkey::default())
-                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-                self.send(
-                    "release_slot",
-                    &[ix::jobs::release_slot(
-                        &info.keys,
-                        addr,
-                        &s.provider,
-                        release,
-                    )],
-                    &["SlotAlreadyReleased"],
-                )
-                .await?;
-            }
-            // Winners release themselves; wait for them.
-            let _ = used;
-            return Ok(Next::Wait);
+                Verdict::Wrong | Verdict::NoShow => format!("slashed {}", s.penalty),
+                Verdict::Released => "released".to_string(),
+            };
+            self.finish(entry, Phase::Done, outcome)?;
         }
-        let close_at = job
-            .settled_at
-            .saturating_add(self.cfg.close_delay_secs as i64);
-        if crank && job.released == job.claimed && now < close_at {
-            return Ok(Next::Wait);
+        // A courtesy crank (not journalled: after a restart the reconcile finds the job held
+        // and settled and starts it again): the lowest-indexed winner releases the slots that
+        // earn nothing and closes the job.
+        if !is_crank(job, i) || !self.accepting.load(Ordering::SeqCst) {
+            return Ok(Next::Finished);
         }
-        if crank && job.released == job.claimed {
-            let refund = token_account(&job.requester, &info.payment_mint);
-            match self
-                .send(
-                    "close_job",
-                    &[ix::jobs::close_job(
-                        &info.keys,
-                        addr,
-                        &job.requester,
-                        &refund,
-                    )],
-                    &[],
-                )
-                .await
+        for k in 0..job.replicas as usize {
+            let s = &job.slots[k];
+            if k == i
+                || s.released != 0
+                || s.provider == Pubkey::default()
+                || job.verdict(k) == Verdict::Winner
             {
-                Ok(()) => {}
-                Err(e) => {
-                    tracing::warn!(job = %addr, error = %e, "close failed (someone else may close it)")
-                }
+                continue;
             }
+            let release = ix::jobs::release_for(job, k, Pubkey::default())
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            self.send(
+                "release_slot",
+                &[ix::jobs::release_slot(
+                    &info.keys,
+                    addr,
+                    &s.provider,
+                    release,
+                )],
+                &["SlotAlreadyReleased"],
+            )
+            .await?;
         }
-        let s = job
-            .terms()
-            .settle(job.verdict(i))
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let outcome = match job.verdict(i) {
-            Verdict::Winner => {
-                self.metrics
-                    .add("depin_worker_earnings_total", "", s.payout as f64);
-                format!("paid {}", s.payout)
-            }
-            Verdict::Wrong | Verdict::NoShow => format!("slashed {}", s.penalty),
-            Verdict::Released => "released".to_string(),
-        };
-        self.finish(entry, Phase::Done, outcome)?;
+        if job.released < job.claimed {
+            return Ok(Next::Wait); // winners release themselves
+        }
+        if now
+            < job
+                .settled_at
+                .saturating_add(self.cfg.close_delay_secs as i64)
+        {
+            return Ok(Next::Wait);
+        }
+        let refund = token_account(&job.requester, &info.payment_mint);
+        if let Err(e) = self
+            .send(
+                "close_job",
+                &[ix::jobs::close_job(
+                    &info.keys,
+                    addr,
+                    &job.requester,
+                    &refund,
+                )],
+                &[],
+            )
+            .await
+        {
+            tracing::warn!(job = %addr, error = %e, "close failed (someone else may have closed it)");
+        }
         Ok(Next::Finished)
     }
 

@@ -1,0 +1,629 @@
+//! The worker end to end against the SBF programs on the embedded local chain (real JSON-RPC
+//! + websocket on loopback):
+//! - a `depin-worker` process killed with SIGKILL at each phase (claim sent, claimed, during
+//!   execution, committed, revealed) and restarted on the same journal: every job settles with
+//!   all three replicas agreeing, nothing is lost, nobody honest is slashed;
+//! - bad jobs: a module that traps, loops forever, eats memory or writes a gigabyte is a
+//!   deterministic result the replicas agree on (paid, not slashed); a manifest whose hash does
+//!   not match is never claimed; a module whose hash does not match is given back;
+//! - a dead first RPC endpoint (failover) and a websocket cut mid-run (resubscription).
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anchor_lang::prelude::Pubkey;
+use depin_client::{
+    blob::{BlobStore, FileStore},
+    manifest::{BlobRef, Limits, Manifest},
+    ops::JobTerms,
+    Job,
+};
+use depin_core::{exec, settle::Verdict};
+use depin_jobs::state::job_status;
+use depin_migrations::{local::LocalMarket, Plan};
+use depin_worker::{Worker, WorkerConfig};
+use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
+use tokio::net::{TcpListener, TcpStream};
+
+fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("depin-worker-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn in_process(
+    local: &LocalMarket,
+    who: &Keypair,
+    dir: &Path,
+    tweak: impl FnOnce(&mut WorkerConfig),
+) -> Arc<Worker> {
+    let mut cfg = WorkerConfig {
+        markets: vec![local.market.to_string()],
+        rpc_urls: vec![local.rpc_url().to_string()],
+        ws_urls: vec![local.ws_url().to_string()],
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        // Long enough for the test to read the settled, released job before it is closed.
+        close_delay_secs: 20,
+        reconcile_secs: 2,
+        ..WorkerConfig::default()
+    };
+    tweak(&mut cfg);
+    let w = Worker::new(cfg, who.insecure_clone())
+        .await
+        .expect("worker");
+    let r = w.clone();
+    tokio::spawn(async move { r.run().await });
+    w
+}
+
+/// Post `manifest` (3 replicas, quorum 2) and return the job.
+async fn post(
+    local: &LocalMarket,
+    requester: &Keypair,
+    store: &FileStore,
+    manifest: &Manifest,
+) -> Pubkey {
+    local
+        .rpc
+        .post_manifest(
+            requester,
+            &local.market,
+            manifest,
+            store,
+            JobTerms::majority(1_000_000, 3),
+        )
+        .await
+        .expect("post")
+        .job
+}
+
+/// Wait until `job` is settled and every held slot released; the last view.
+async fn settled(local: &LocalMarket, job: &Pubkey, within: Duration) -> Job {
+    let until = Instant::now() + within;
+    let mut last = None;
+    while Instant::now() < until {
+        match local.rpc.job(job).await {
+            Ok(j) if j.status == job_status::SETTLED && j.released == j.claimed => return j,
+            Ok(j) => last = Some(j),
+            Err(e) => panic!("job {job}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "job {job} not settled and released in {within:?}; last view: {:?}",
+        last.map(|j| (j.status, j.claimed, j.committed, j.revealed, j.released))
+    );
+}
+
+fn wasm(wat: &str) -> Vec<u8> {
+    wat::parse_str(wat).unwrap()
+}
+
+/// A manifest for `module` with `input`, stored in `store`.
+async fn manifest(
+    store: &FileStore,
+    name: &str,
+    module: &[u8],
+    input: &[u8],
+    limits: Limits,
+) -> Manifest {
+    let mut m = Manifest::new(
+        name,
+        store.put(module).await.unwrap(),
+        store.put(input).await.unwrap(),
+    );
+    m.limits = limits;
+    m
+}
+
+/// A `depin-worker` child process whose log lines are collected.
+struct Proc {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    fn spawn(config: &Path, keypair: &Path) -> Proc {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_depin-worker"))
+            .arg("--config")
+            .arg(config)
+            .arg("-k")
+            .arg(keypair)
+            .env("DEPIN_WORKER_LOG", "info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn depin-worker");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Proc { child, lines }
+    }
+
+    /// Wait for a log line containing `needle` (and `job`, when given).
+    async fn wait_for(&self, needle: &str, job: Option<&Pubkey>, within: Duration) {
+        let until = Instant::now() + within;
+        let job = job.map(|j| j.to_string()).unwrap_or_default();
+        while Instant::now() < until {
+            if self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(needle) && l.contains(&job))
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!(
+            "no `{needle}` for {job} in the worker log:\n{}",
+            self.lines.lock().unwrap().join("\n")
+        );
+    }
+
+    fn kill9(mut self) -> Vec<String> {
+        // Child::kill sends SIGKILL on Unix.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::mem::take(&mut self.lines.lock().unwrap())
+    }
+
+    fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_at_every_phase_loses_nothing() {
+    let requester = Keypair::new();
+    let victim = Keypair::new();
+    let others: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
+    let wallets: Vec<Pubkey> = [&requester, &victim]
+        .into_iter()
+        .chain(&others)
+        .map(|k| k.pubkey())
+        .collect();
+    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &wallets)
+        .await
+        .unwrap();
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    let dir = temp("sigkill");
+    for (i, w) in others.iter().chain([&victim]).enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        if i < 2 {
+            in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
+        }
+    }
+    let keypair = dir.join("victim.json");
+    write_keypair_file(&victim, &keypair).unwrap();
+    let config = dir.join("victim.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 20\nreconcile_secs = 2\n",
+            local.market,
+            local.rpc_url(),
+            local.ws_url(),
+            dir.join("victim").display()
+        ),
+    )
+    .unwrap();
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let heat = std::fs::read(repo().join("target/wasm/heat_diffusion.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let limits = Limits {
+        fuel: 50_000_000_000,
+        ..Limits::default()
+    };
+    let victim_provider = depin_client::pda::provider(&local.pool, &victim.pubkey()).0;
+
+    for (phase, input) in [
+        ("claim sent", "48 48 50"),
+        ("phase=claimed", "48 48 51"),
+        // A run long enough (about a second) to be killed in the middle of it.
+        ("phase=executing", "400 400 600"),
+        ("phase=committed", "48 48 52"),
+        ("phase=revealed", "48 48 53"),
+    ] {
+        let m = manifest(&store, "heat", &heat, input.as_bytes(), limits).await;
+        let proc = Proc::spawn(&config, &keypair);
+        // Let it subscribe before the job appears (it would also find it by reconcile).
+        proc.wait_for("subscribed", None, Duration::from_secs(20))
+            .await;
+        let job = post(&local, &requester, &store, &m).await;
+        proc.wait_for(phase, Some(&job), Duration::from_secs(30))
+            .await;
+        if phase == "phase=executing" {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        let before = proc.kill9();
+        eprintln!("[{phase}] killed after {} log lines", before.len());
+        let restarted = Proc::spawn(&config, &keypair);
+        let j = settled(&local, &job, Duration::from_secs(90)).await;
+        let slot = j
+            .slot_of(&victim_provider)
+            .unwrap_or_else(|| panic!("[{phase}] the victim lost its slot"));
+        for k in 0..3 {
+            assert_eq!(j.verdict(k), Verdict::Winner, "[{phase}] slot {k} of {job}");
+        }
+        assert_eq!(j.slots[slot].released, 1);
+        let p = local
+            .rpc
+            .provider(&local.pool, &victim.pubkey())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.jobs_slashed, p.total_slashed, p.locked),
+            (0, 0, 0),
+            "[{phase}] honest victim slashed"
+        );
+        restarted.terminate();
+    }
+    let p = local
+        .rpc
+        .provider(&local.pool, &victim.pubkey())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.jobs_completed, 5);
+    // The journal says every job is done.
+    let journal = depin_worker::journal::Journal::open(&dir.join("victim/journal.redb")).unwrap();
+    let entries = journal.all().unwrap();
+    assert_eq!(entries.len(), 5, "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.phase == depin_worker::journal::Phase::Done),
+        "{entries:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_jobs_are_results_or_refusals_never_losses() {
+    let requester = Keypair::new();
+    let workers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let wallets: Vec<Pubkey> = std::iter::once(&requester)
+        .chain(&workers)
+        .map(|k| k.pubkey())
+        .collect();
+    let mut plan = Plan::localnet();
+    plan.market.claim_window_secs = 4;
+    let local = LocalMarket::start(&repo().join("target/deploy"), &plan, &wallets)
+        .await
+        .unwrap();
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    let dir = temp("bad");
+    let mut handles = Vec::new();
+    for (i, w) in workers.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        handles.push(in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await);
+    }
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let small = Limits {
+        fuel: 20_000_000,
+        memory_bytes: 16 << 20,
+        wall_ms: 20_000,
+        output_bytes: 1 << 20,
+    };
+    let trap =
+        wasm(r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#);
+    let spin =
+        wasm(r#"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#);
+    let bomb = wasm(
+        r#"(module (memory (export "memory") 1)
+          (func (export "_start")
+            (loop (br_if 0 (i32.ne (memory.grow (i32.const 64)) (i32.const -1))))
+            unreachable))"#,
+    );
+    // Writes the same 64 KiB page to stdout 16 384 times: 1 GiB.
+    let gigabyte = wasm(
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 2)
+          (func (export "_start") (local $i i32)
+            (i32.store (i32.const 0) (i32.const 65536))
+            (i32.store (i32.const 4) (i32.const 65536))
+            (loop
+              (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if 0 (i32.lt_u (local.get $i) (i32.const 16384))))))"#,
+    );
+    let mut cases = Vec::new();
+    for (name, module, code) in [
+        ("trap", &trap, exec::EXIT_TRAP),
+        ("infinite-loop", &spin, exec::EXIT_OUT_OF_FUEL),
+        ("memory-bomb", &bomb, exec::EXIT_TRAP),
+        ("gigabyte-output", &gigabyte, exec::EXIT_OUTPUT_TOO_LARGE),
+    ] {
+        let m = manifest(&store, name, module, b"", small).await;
+        cases.push((name, post(&local, &requester, &store, &m).await, code));
+    }
+    for (name, job, code) in &cases {
+        let j = settled(&local, job, Duration::from_secs(60)).await;
+        assert_eq!(j.outcome, depin_core::settle::outcome::AGREED, "{name}");
+        for k in 0..3 {
+            assert_eq!(j.verdict(k), Verdict::Winner, "{name}: slot {k}");
+        }
+        let r = depin_client::ops::verified_result(
+            &j,
+            &depin_client::blob::BlobFetcher::default(),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.exit_code, r.output.len()), (*code, 0), "{name}");
+    }
+
+    // A manifest that does not hash to the job's spec hash: nobody claims it; it expires.
+    let good = manifest(&store, "trap", &trap, b"", small).await;
+    let wrong = BlobRef::new(store.put(&good.to_bytes()).await.unwrap().uri, [0xEE; 32]);
+    let nonce = 77;
+    let source = depin_client::ops::token_account(&requester.pubkey(), &local.payment_mint);
+    let args = depin_jobs::instructions::PostJobArgs {
+        nonce,
+        spec_hash: wrong.sha256,
+        spec_uri: wrong.uri.clone(),
+        reward_per_replica: 1_000_000,
+        replicas: 3,
+        quorum: 2,
+        bond: 1_000_000,
+    };
+    let ix_ = depin_client::ix::jobs::post_job(
+        &requester.pubkey(),
+        &local.market,
+        &local.payment_mint,
+        &source,
+        args,
+    );
+    local.rpc.send(&requester, &[ix_], &[]).await.unwrap();
+    let mismatched = depin_client::pda::job(&local.market, &requester.pubkey(), nonce).0;
+    // A manifest that verifies, naming a module whose bytes do not match its digest: claimed,
+    // then given back (the small abandon penalty), never committed.
+    let mut lying = manifest(&store, "bad-module", &trap, b"", small).await;
+    lying.module.sha256 = [0xAB; 32];
+    let lying_job = post(&local, &requester, &store, &lying).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let j = local.rpc.job(&mismatched).await.unwrap();
+    assert_eq!(
+        (j.claimed, j.status),
+        (0, job_status::OPEN),
+        "a manifest that does not verify was claimed"
+    );
+    let j = local.rpc.job(&lying_job).await.unwrap();
+    assert_eq!(
+        (j.claimed, j.committed),
+        (0, 0),
+        "a module that does not verify was run"
+    );
+    let mut abandoned = 0;
+    for w in &handles {
+        for e in w.journal_entries().unwrap() {
+            if e.job == lying_job.to_string() {
+                let outcome = e.outcome.clone().unwrap_or_default();
+                assert!(
+                    outcome.starts_with("abandoned: module:") && outcome.contains("sha256"),
+                    "{outcome}"
+                );
+                abandoned += 1;
+            }
+            if e.job == mismatched.to_string() {
+                panic!("the mismatched manifest was journalled for a claim: {e:?}");
+            }
+        }
+    }
+    assert!(
+        abandoned >= 1,
+        "no worker tried the job with the lying module"
+    );
+    for w in &handles {
+        w.shutdown(Duration::from_secs(2)).await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A TCP proxy that can refuse connections and cut the ones it carries.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    refuse: Arc<AtomicBool>,
+    generation: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Proxy {
+    async fn start(target: std::net::SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let refuse = Arc::new(AtomicBool::new(false));
+        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (r, g) = (refuse.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if r.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let born = g.load(Ordering::SeqCst);
+                let g = g.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    let cut = async {
+                        while g.load(Ordering::SeqCst) == born {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, _ = cut => {} }
+                });
+            }
+        });
+        Proxy {
+            addr,
+            refuse,
+            generation,
+        }
+    }
+
+    fn cut(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn socket_of(url: &str) -> std::net::SocketAddr {
+    url.split("://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rpc_failover_and_websocket_cut() {
+    let requester = Keypair::new();
+    let workers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let wallets: Vec<Pubkey> = std::iter::once(&requester)
+        .chain(&workers)
+        .map(|k| k.pubkey())
+        .collect();
+    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &wallets)
+        .await
+        .unwrap();
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    let dir = temp("net");
+    let rpc_proxy = Proxy::start(socket_of(local.rpc_url())).await;
+    let ws_proxy = Proxy::start(socket_of(local.ws_url())).await;
+    let mut handles = Vec::new();
+    for (i, w) in workers.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        let (rpc_proxy_url, ws_proxy_url) = (
+            format!("http://{}", rpc_proxy.addr),
+            format!("ws://{}", ws_proxy.addr),
+        );
+        let (rpc, ws) = (local.rpc_url().to_string(), local.ws_url().to_string());
+        handles.push(
+            in_process(&local, w, &dir.join(format!("w{i}")), move |c| {
+                // Endpoint 0 goes through a proxy that will refuse everything; endpoint 1 is
+                // direct for RPC, its websocket through a proxy that will be cut.
+                c.rpc_urls = vec![rpc_proxy_url, rpc];
+                c.ws_urls = vec![ws_proxy_url.clone(), ws_proxy_url];
+                c.cooldown_secs = 1;
+                c.stall_secs = 2;
+                let _ = ws;
+            })
+            .await,
+        );
+    }
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let m = manifest(&store, "pi", &pi, b"100000 1", Limits::default()).await;
+    // 1. Endpoint 0 dies: calls fail over to endpoint 1.
+    rpc_proxy.refuse.store(true, Ordering::SeqCst);
+    rpc_proxy.cut();
+    let job = post(&local, &requester, &store, &m).await;
+    settled(&local, &job, Duration::from_secs(60)).await;
+    let errors: f64 = handles
+        .iter()
+        .map(|w| w.metrics.get("depin_worker_rpc_errors_total", ""))
+        .sum();
+    assert!(
+        errors > 0.0,
+        "no RPC error was seen: the dead endpoint was not used first"
+    );
+    // 2. The websocket is cut and refused for a while; a job posted meanwhile is still
+    //    claimed (resubscription, or the reconcile) and settles.
+    ws_proxy.refuse.store(true, Ordering::SeqCst);
+    ws_proxy.cut();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let m2 = manifest(&store, "pi", &pi, b"100000 2", Limits::default()).await;
+    let job2 = post(&local, &requester, &store, &m2).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    ws_proxy.refuse.store(false, Ordering::SeqCst);
+    let j = settled(&local, &job2, Duration::from_secs(60)).await;
+    assert_eq!(j.outcome, depin_core::settle::outcome::AGREED);
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let reconnects: f64 = handles
+            .iter()
+            .map(|w| w.metrics.get("depin_worker_websocket_reconnects_total", ""))
+            .sum();
+        if reconnects >= 3.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "each worker resubscribes after the cut ({reconnects})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // 3. Notifications flow again: a third job is claimed within a second of posting.
+    let m3 = manifest(&store, "pi", &pi, b"100000 3", Limits::default()).await;
+    let posted = Instant::now();
+    let job3 = post(&local, &requester, &store, &m3).await;
+    loop {
+        let j = local.rpc.job(&job3).await.unwrap();
+        if j.claimed == 3 {
+            break;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(3),
+            "claims did not arrive after the websocket came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    settled(&local, &job3, Duration::from_secs(60)).await;
+    for w in &handles {
+        w.shutdown(Duration::from_secs(2)).await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
