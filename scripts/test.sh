@@ -12,6 +12,7 @@ step "formatting";                  cargo fmt --all --check
 step "on-chain arithmetic rules";   python3 scripts/check-onchain-math.py
 step "SBF linker check self-test"; scripts/sbf/test-check-linker-log.sh
 step "SBF build";                   scripts/build-sbf.sh
+step "example jobs (wasm32-wasip1)"; scripts/build-examples.sh
 step "IDL up to date";              cargo xtask idl --check
 step "doc tests";                   cargo test --workspace --locked --doc --quiet
 step "tests (nextest, workspace)";  cargo nextest run --workspace --locked --no-fail-fast "$@"

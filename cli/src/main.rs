@@ -108,10 +108,10 @@ enum Cmd {
     /// Providers: register, stake, unstake, withdraw, show.
     #[command(subcommand)]
     Provider(ProviderCmd),
-    /// Markets: show, pause, resume.
+    /// Markets: create, update, show, pause, resume.
     #[command(subcommand)]
     Market(MarketCmd),
-    /// Staking pools: show.
+    /// Staking pools: create, update, show.
     #[command(subcommand)]
     Pool(PoolCmd),
 }
@@ -217,6 +217,26 @@ enum ProviderCmd {
 
 #[derive(Subcommand)]
 enum MarketCmd {
+    /// Create a market (you become its admin).
+    Create {
+        /// Payment mint.
+        #[arg(long)]
+        payment_mint: Pubkey,
+        /// Stake mint (its pool must be slashed by the jobs program).
+        #[arg(long)]
+        stake_mint: Pubkey,
+        /// Fee treasury token account (default: your token account of the payment mint).
+        #[arg(long)]
+        treasury: Option<Pubkey>,
+        #[command(flatten)]
+        config: MarketSettings,
+    },
+    /// Change a market's settings (admin; `market_id` cannot change).
+    Update {
+        market: Pubkey,
+        #[command(flatten)]
+        config: MarketSettings,
+    },
     /// Show a market.
     Show { market: Pubkey },
     /// Pause a market (admin).
@@ -225,8 +245,69 @@ enum MarketCmd {
     Resume { market: Pubkey },
 }
 
+/// Market settings (defaults: the local-network plan's).
+#[derive(clap::Args)]
+struct MarketSettings {
+    #[arg(long, default_value_t = 1)]
+    market_id: u64,
+    #[arg(long, default_value_t = 250)]
+    fee_bps: u16,
+    #[arg(long, default_value_t = 1_000_000)]
+    min_bond: u64,
+    #[arg(long, default_value_t = 30)]
+    claim_window_secs: u32,
+    #[arg(long, default_value_t = 60)]
+    execution_window_secs: u32,
+    #[arg(long, default_value_t = 30)]
+    reveal_window_secs: u32,
+    #[arg(long, default_value_t = 8)]
+    max_replicas: u8,
+    #[arg(long, default_value_t = 5_000)]
+    slash_wrong_bps: u16,
+    #[arg(long, default_value_t = 2_000)]
+    slash_noshow_bps: u16,
+    #[arg(long, default_value_t = 100)]
+    abandon_penalty_bps: u16,
+}
+
+impl MarketSettings {
+    fn config(&self) -> depin_jobs::instructions::MarketConfig {
+        depin_jobs::instructions::MarketConfig {
+            market_id: self.market_id,
+            fee_bps: self.fee_bps,
+            min_bond: self.min_bond,
+            claim_window_secs: self.claim_window_secs,
+            execution_window_secs: self.execution_window_secs,
+            reveal_window_secs: self.reveal_window_secs,
+            max_replicas: self.max_replicas,
+            slash_wrong_bps: self.slash_wrong_bps,
+            slash_noshow_bps: self.slash_noshow_bps,
+            abandon_penalty_bps: self.abandon_penalty_bps,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum PoolCmd {
+    /// Create the staking pool of a stake mint, slashed by the jobs program (you become its
+    /// admin).
+    Create {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        /// Treasury receiving slashed stake (default: your token account of the stake mint).
+        #[arg(long)]
+        treasury: Option<Pubkey>,
+        /// Unbonding delay, seconds.
+        #[arg(long, default_value_t = 604_800)]
+        unbonding_secs: i64,
+    },
+    /// Change a pool's unbonding delay (admin).
+    Update {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        #[arg(long)]
+        unbonding_secs: i64,
+    },
     /// Show the pool of a stake mint.
     Show {
         #[arg(long)]
@@ -415,6 +496,61 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Job(cmd) => job(&ctx, cmd).await?,
         Cmd::Provider(cmd) => provider(&ctx, cmd).await?,
         Cmd::Market(cmd) => market(&ctx, cmd).await?,
+        Cmd::Pool(PoolCmd::Create {
+            stake_mint,
+            treasury,
+            unbonding_secs,
+        }) => {
+            let admin = ctx.signer()?;
+            let treasury = match treasury {
+                Some(t) => t,
+                None => ctx
+                    .rpc
+                    .ensure_token_account(&admin, &admin.pubkey(), &stake_mint)
+                    .await
+                    .map_err(|e| ctx.explain(e))?,
+            };
+            let args = depin_staking::instructions::InitializePoolArgs {
+                unbonding_seconds: unbonding_secs,
+                slasher: pda::slasher().0,
+            };
+            let ix = depin_client::ix::staking::initialize_pool(
+                &admin.pubkey(),
+                &stake_mint,
+                &treasury,
+                args,
+            );
+            ctx.rpc
+                .send(&admin, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            let pool = pda::pool(&stake_mint).0;
+            ctx.print(
+                json!({"pool": pool.to_string(), "treasury": treasury.to_string()}),
+                || println!("created pool {pool}"),
+            );
+        }
+        Cmd::Pool(PoolCmd::Update {
+            stake_mint,
+            unbonding_secs,
+        }) => {
+            let admin = ctx.signer()?;
+            let pool = pda::pool(&stake_mint).0;
+            let args = depin_staking::instructions::UpdatePoolArgs {
+                unbonding_seconds: Some(unbonding_secs),
+                paused: None,
+            };
+            let ix =
+                depin_client::ix::staking::update_pool(&admin.pubkey(), &pool, None, None, args);
+            ctx.rpc
+                .send(&admin, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(
+                json!({"pool": pool.to_string(), "unbonding_seconds": unbonding_secs}),
+                || println!("updated pool {pool}"),
+            );
+        }
         Cmd::Pool(PoolCmd::Show { stake_mint }) => {
             let pool = pda::pool(&stake_mint).0;
             let p = ctx.rpc.pool(&pool).await.map_err(|e| ctx.explain(e))?;
@@ -753,6 +889,55 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
                 for (k, val) in v.as_object().into_iter().flatten() {
                     println!("{k:<22} {}", val.to_string().trim_matches('"'));
                 }
+            });
+        }
+        MarketCmd::Create {
+            payment_mint,
+            stake_mint,
+            treasury,
+            config,
+        } => {
+            let admin = ctx.signer()?;
+            let treasury = match treasury {
+                Some(t) => t,
+                None => ctx
+                    .rpc
+                    .ensure_token_account(&admin, &admin.pubkey(), &payment_mint)
+                    .await
+                    .map_err(|e| ctx.explain(e))?,
+            };
+            let pool = pda::pool(&stake_mint).0;
+            let config = config.config();
+            let market = pda::market(&payment_mint, config.market_id).0;
+            let ix = depin_client::ix::jobs::initialize_market(
+                &admin.pubkey(),
+                &payment_mint,
+                &pool,
+                &treasury,
+                config,
+            );
+            ctx.rpc
+                .send(&admin, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(json!({"market": market.to_string()}), || {
+                println!("created market {market}")
+            });
+        }
+        MarketCmd::Update { market, config } => {
+            let admin = ctx.signer()?;
+            let args = depin_jobs::instructions::UpdateMarketArgs {
+                config: Some(config.config()),
+                paused: None,
+            };
+            let ix =
+                depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, None, args);
+            ctx.rpc
+                .send(&admin, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(json!({"market": market.to_string()}), || {
+                println!("updated market {market}")
             });
         }
         MarketCmd::Pause { market } => set_paused(ctx, market, true).await?,

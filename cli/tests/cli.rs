@@ -221,6 +221,53 @@ async fn requester_and_provider_through_the_cli() {
     let wallet = depin_client::ops::token_account(&provider.pubkey(), &local.stake_mint);
     assert_eq!(local.rpc.token_balance(&wallet).await.unwrap(), 9_000_000);
 
+    // Admin: show, pause (posting refused, named), resume, update; pool show.
+    write_keypair_file(&local.admin, dir.join("admin.json")).unwrap();
+    let shown = cli.json("admin.json", &["market", "show", &market]);
+    assert_eq!(
+        (shown["fee_bps"].as_u64(), shown["paused"].as_bool()),
+        (Some(250), Some(false))
+    );
+    cli.ok("admin.json", &["market", "pause", &market]);
+    cli.fails(
+        "requester.json",
+        &[
+            "job",
+            "post",
+            "examples/monte-carlo-pi/job.json",
+            "--market",
+            &market,
+            "--reward",
+            "1000",
+            "--store",
+            store.to_str().unwrap(),
+        ],
+        "paused",
+    );
+    cli.ok("admin.json", &["market", "resume", &market]);
+    cli.ok(
+        "admin.json",
+        &["market", "update", &market, "--fee-bps", "300"],
+    );
+    assert_eq!(
+        cli.json("admin.json", &["market", "show", &market])["fee_bps"].as_u64(),
+        Some(300)
+    );
+    cli.fails(
+        "requester.json",
+        &["market", "update", &market, "--fee-bps", "1"],
+        "NotMarketAdmin",
+    );
+    let pool = cli.json("admin.json", &["pool", "show", "--stake-mint", &stake_mint]);
+    assert_eq!(pool["pool"], local.pool.to_string());
+
+    // The migrations are idempotent: a second run changes nothing.
+    let (again, steps) = depin_migrations::migrate(&local.rpc, &local.admin, &Plan::localnet())
+        .await
+        .unwrap();
+    assert_eq!(again, local.deployment);
+    assert!(steps.iter().all(|s| s.status != "created"), "{steps:?}");
+
     // Clear errors on bad input.
     cli.fails("missing.json", &["job", "list"], "keypair file");
     let bad = dir.join("bad.json");

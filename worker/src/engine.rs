@@ -248,7 +248,7 @@ impl Worker {
         for entry in self.journal.unfinished()? {
             let job = Pubkey::from_str(&entry.job)?;
             tracing::info!(%job, phase = ?entry.phase, "resuming from the journal");
-            self.spawn_driver(job, Some(entry));
+            self.spawn_driver(job, Some(entry), None);
         }
         // 2. Jobs the chain says this provider holds but the journal does not know (a lost
         //    journal): drive them too (they can finish unless a commitment's salt was lost).
@@ -269,7 +269,7 @@ impl Worker {
                         continue;
                     }
                     *seen = slot;
-                    self.on_update(job, data);
+                    self.on_update(job, data, slot);
                 }
             }
         }
@@ -296,7 +296,7 @@ impl Worker {
         let _ = self.stop.send(true);
     }
 
-    fn on_update(self: &Arc<Self>, job: Pubkey, data: Job) {
+    fn on_update(self: &Arc<Self>, job: Pubkey, data: Job, slot: u64) {
         if let Some(tx) = self.drivers.lock().expect("lock").get(&job) {
             let _ = tx.send(Some(data));
             return;
@@ -314,7 +314,7 @@ impl Worker {
             if entry.as_ref().is_none_or(|e| !e.phase.terminal())
                 || (crank_due && self.accepting.load(Ordering::SeqCst))
             {
-                self.spawn_driver(job, entry);
+                self.spawn_driver(job, entry, None);
             }
             return;
         }
@@ -329,10 +329,11 @@ impl Worker {
         if self.journal.get(&job).ok().flatten().is_some() {
             return; // tried before (dropped or done)
         }
-        self.spawn_driver(job, None);
+        self.spawn_driver(job, None, Some((now_ms(), slot)));
     }
 
-    fn spawn_driver(self: &Arc<Self>, job: Pubkey, entry: Option<Entry>) {
+    /// Start driving `job`; `seen` is when (unix ms, slot) an unclaimed job was first seen.
+    fn spawn_driver(self: &Arc<Self>, job: Pubkey, entry: Option<Entry>, seen: Option<(u64, u64)>) {
         let (tx, rx) = watch::channel(None);
         {
             let mut drivers = self.drivers.lock().expect("lock");
@@ -345,7 +346,7 @@ impl Worker {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.drive(job, entry, rx).await {
+            if let Err(e) = this.drive(job, entry, rx, seen).await {
                 tracing::error!(%job, error = %format!("{e:#}"), "driver stopped");
             }
             let mut drivers = this.drivers.lock().expect("lock");
@@ -424,6 +425,7 @@ impl Worker {
         addr: Pubkey,
         entry: Option<Entry>,
         mut rx: watch::Receiver<Option<Job>>,
+        seen: Option<(u64, u64)>,
     ) -> Result<()> {
         let first = match self.chain.job(&addr).await {
             Ok(j) => j,
@@ -458,7 +460,11 @@ impl Worker {
                         return Ok(());
                     }
                     // Journal the intent before the claim is sent.
-                    let e = Entry::new(&addr, &first.market);
+                    let mut e = Entry::new(&addr, &first.market);
+                    if let Some((ms, slot)) = seen {
+                        e.seen_ms = ms;
+                        e.seen_slot = Some(slot);
+                    }
                     self.journal.put(&e)?;
                     e
                 }

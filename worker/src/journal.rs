@@ -63,8 +63,12 @@ pub struct Entry {
     pub result_uri: Option<String>,
     /// How the job ended for this worker (`paid 9750`, `slashed`, `abandoned: ...`).
     pub outcome: Option<String>,
-    /// Unix milliseconds when the worker first saw the job.
+    /// Unix milliseconds when the worker first saw the job (the notification or reconcile that
+    /// showed it open).
     pub seen_ms: u64,
+    /// The slot of that first view.
+    #[serde(default)]
+    pub seen_slot: Option<u64>,
     /// Unix milliseconds when the claim was sent.
     pub claim_sent_ms: Option<u64>,
     /// Unix milliseconds of the last update.
@@ -93,6 +97,7 @@ impl Entry {
             result_uri: None,
             outcome: None,
             seen_ms: now,
+            seen_slot: None,
             claim_sent_ms: None,
             updated_ms: now,
         }

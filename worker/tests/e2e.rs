@@ -558,6 +558,8 @@ async fn rpc_failover_and_websocket_cut() {
                 c.ws_urls = vec![ws_proxy_url.clone(), ws_proxy_url];
                 c.cooldown_secs = 1;
                 c.stall_secs = 2;
+                // Only the websocket (and the catch-up after each resubscription) finds jobs.
+                c.reconcile_secs = 3600;
                 let _ = ws;
             })
             .await,
