@@ -628,6 +628,13 @@ impl Worker {
         if job.status == job_status::SETTLED {
             return self.after_settlement(addr, job, info, entry, i, now).await;
         }
+        // The claim window closed short of the quorum: whatever this slot's state, the job can
+        // only expire (full refund, bonds released).
+        if job.expirable(now) {
+            self.send("expire_job", &[ix::jobs::expire_job(addr)], &["JobNotOpen"])
+                .await?;
+            return Ok(Next::Again);
+        }
         match slot.state {
             slot_state::CLAIMED => {
                 if entry.result_hash.is_none() || entry.salt.is_none() {
@@ -743,11 +750,6 @@ impl Worker {
                 if entry.phase < Phase::Revealed {
                     entry.phase = Phase::Revealed;
                     self.journal.put(entry)?;
-                }
-                if job.expirable(now) {
-                    self.send("expire_job", &[ix::jobs::expire_job(addr)], &["JobNotOpen"])
-                        .await?;
-                    return Ok(Next::Again);
                 }
                 if job.settle_ready(now) {
                     self.send("settle_job", &[ix::jobs::settle_job(addr)], &["JobNotOpen"])

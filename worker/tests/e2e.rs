@@ -629,3 +629,126 @@ async fn rpc_failover_and_websocket_cut() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A JSON-RPC proxy that swallows the first `swallow` `sendTransaction` calls: it answers with
+/// the transaction's signature, as a node that accepted it, and never forwards it — the
+/// transaction is lost and its blockhash expires.
+struct Swallow {
+    url: String,
+    sends: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Swallow {
+    async fn start(upstream: String, swallow: u64) -> Swallow {
+        use http_body_util::{BodyExt, Full};
+        use hyper::{body::Incoming, service::service_fn, Request, Response};
+        use hyper_util::rt::TokioIo;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let sends = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let left = Arc::new(std::sync::atomic::AtomicU64::new(swallow));
+        let client = reqwest::Client::new();
+        let counter = sends.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (client, upstream, counter, left) = (
+                    client.clone(),
+                    upstream.clone(),
+                    counter.clone(),
+                    left.clone(),
+                );
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let (client, upstream, counter, left) = (
+                            client.clone(),
+                            upstream.clone(),
+                            counter.clone(),
+                            left.clone(),
+                        );
+                        async move {
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let json: serde_json::Value =
+                                serde_json::from_slice(&body).unwrap_or_default();
+                            if json["method"] == "sendTransaction" {
+                                counter.fetch_add(1, Ordering::SeqCst);
+                                if left.load(Ordering::SeqCst) > 0 {
+                                    left.fetch_sub(1, Ordering::SeqCst);
+                                    use base64::Engine;
+                                    let tx = base64::engine::general_purpose::STANDARD
+                                        .decode(json["params"][0].as_str().unwrap_or_default())
+                                        .unwrap_or_default();
+                                    // Wire format: compact-u16 signature count (1), then the signatures.
+                                    let sig =
+                                        solana_sdk::signature::Signature::try_from(&tx[1..65])
+                                            .unwrap();
+                                    let reply = serde_json::json!({"jsonrpc": "2.0", "result": sig.to_string(), "id": json["id"]});
+                                    return Ok::<_, std::convert::Infallible>(Response::new(
+                                        Full::new(bytes::Bytes::from(reply.to_string())),
+                                    ));
+                                }
+                            }
+                            let answer = client
+                                .post(&upstream)
+                                .header("content-type", "application/json")
+                                .body(body)
+                                .send()
+                                .await
+                                .unwrap()
+                                .bytes()
+                                .await
+                                .unwrap();
+                            Ok(Response::new(Full::new(answer)))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Swallow { url, sends }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_transaction_is_re_signed_after_its_blockhash_expires() {
+    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &[])
+        .await
+        .unwrap();
+    let proxy = Swallow::start(local.rpc_url().to_string(), 1).await;
+    let rpc = depin_client::rpc::DepinRpc::new(
+        proxy.url.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
+    let to = Keypair::new().pubkey();
+    let transfer = anchor_lang::solana_program::system_instruction::transfer(
+        &local.admin.pubkey(),
+        &to,
+        1_000_000_000,
+    );
+    let started = Instant::now();
+    rpc.send(&local.admin, &[transfer], &[])
+        .await
+        .expect("sent after a re-sign");
+    let took = started.elapsed();
+    // The first copy never reached the chain; the SDK waited for its blockhash to expire
+    // (150 slots of 100 ms), re-signed with a fresh one, and the transfer happened once.
+    assert_eq!(proxy.sends.load(Ordering::SeqCst), 2);
+    assert!(
+        took > Duration::from_secs(10),
+        "re-signed before the blockhash expired ({took:?})"
+    );
+    assert_eq!(
+        local.rpc.rpc().get_balance(&to).await.unwrap(),
+        1_000_000_000
+    );
+    eprintln!("lost transaction re-signed and confirmed after {took:?}");
+}
