@@ -33,7 +33,7 @@ debian)
     source "$SBF_HOME/env.sh"
     unset RUSTFLAGS
     export CARGO_TARGET_WASM32_WASIP1_LINKER="$LLD"
-    export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C link-self-contained=no"
+    export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C link-self-contained=no -C target-feature=+simd128"
     cargo build --release --locked --manifest-path "$ROOT/examples/wasm/Cargo.toml" \
       --target wasm32-wasip1 --target-dir "$TARGET_DIR" --bins \
       -Zbuild-std=core,alloc 2>&1 | grep -v "^\s*$" >&2

@@ -1,6 +1,7 @@
 //! The `depin` command's library part: the demo ([`demo`]) and URL helpers, shared with the
 //! end-to-end tests.
 
+pub mod bench;
 pub mod demo;
 
 /// RPC URL of a `solana`-CLI moniker (`localhost`, `devnet`, `mainnet`, `testnet`) or the URL

@@ -89,6 +89,27 @@ enum Cmd {
         #[arg(long, default_value_t = 180)]
         timeout: u64,
     },
+    /// Measure compute units (given), the sandbox and the local chain; write the report.
+    Bench {
+        /// Folder of the SBF programs.
+        #[arg(long, default_value = "target/deploy")]
+        programs: PathBuf,
+        /// Folder of the example modules.
+        #[arg(long, default_value = "target/wasm")]
+        wasm: PathBuf,
+        /// `scenario-report --json` output to include.
+        #[arg(long)]
+        cu_json: Option<PathBuf>,
+        /// Markdown report.
+        #[arg(long, default_value = "docs/benchmarks.md")]
+        out: PathBuf,
+        /// JSON report.
+        #[arg(long, default_value = "docs/benchmarks.json")]
+        json: PathBuf,
+        /// Fewer repetitions.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Start the embedded local chain with the programs, run the migrations, and serve until
     /// Ctrl-C.
     Localnet {
@@ -487,6 +508,24 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 demo::print_report(&report);
             }
+        }
+        Cmd::Bench {
+            programs,
+            wasm,
+            cu_json,
+            out,
+            json,
+            quick,
+        } => {
+            let opts = depin_cli::bench::BenchOptions {
+                programs,
+                wasm,
+                cu_json,
+                quick,
+            };
+            let report = depin_cli::bench::run(opts).await?;
+            depin_cli::bench::write(&report, &out, &json)?;
+            print!("{}", depin_cli::bench::markdown(&report));
         }
         Cmd::Localnet {
             programs,
