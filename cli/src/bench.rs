@@ -346,6 +346,8 @@ async fn start_workers(
             ..WorkerConfig::default()
         };
         cfg.policy.max_concurrent = 64;
+        // Requesters and workers share this machine: blobs are files.
+        cfg.policy.allow_file_uris = true;
         let w = Worker::new(cfg, p.insecure_clone()).await?;
         let r = w.clone();
         out.push((w, tokio::spawn(async move { r.run().await })));

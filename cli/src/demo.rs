@@ -230,7 +230,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     let mut workers = Vec::new();
     let mut runners = Vec::new();
     for (i, p) in providers.iter().enumerate() {
-        let cfg = WorkerConfig {
+        let mut cfg = WorkerConfig {
             markets: vec![market.to_string()],
             rpc_urls: vec![local.rpc_url().to_string()],
             ws_urls: vec![local.ws_url().to_string()],
@@ -247,6 +247,8 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
             },
             ..WorkerConfig::default()
         };
+        // Requester and workers share this machine: blobs are files.
+        cfg.policy.allow_file_uris = true;
         let w = Worker::new(cfg, p.insecure_clone()).await?;
         let runner = {
             let w = w.clone();

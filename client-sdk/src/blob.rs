@@ -303,7 +303,11 @@ impl FileStore {
                 path: path.display().to_string(),
                 source,
             };
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            // A temporary name unique to this write: concurrent writers of the same blob (same
+            // process or not) never share one; the rename makes the blob appear whole.
+            static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
             let mut f = std::fs::File::create(&tmp).map_err(io)?;
             f.write_all(bytes).map_err(io)?;
             f.sync_all().map_err(io)?;

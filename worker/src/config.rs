@@ -44,6 +44,10 @@ pub struct Policy {
     pub max_blob_bytes: u64,
     /// Jobs held at once.
     pub max_concurrent: usize,
+    /// Accept `file://` blob URIs (manifests, modules, inputs read from this machine's disk).
+    /// Off by default: a requester must not be able to point a worker at its local files. On
+    /// for single-machine set-ups (the demo, tests) where requester and worker share a disk.
+    pub allow_file_uris: bool,
 }
 
 impl Default for Policy {
@@ -56,6 +60,7 @@ impl Default for Policy {
             max_wall_ms: 600_000,
             max_blob_bytes: 256 << 20,
             max_concurrent: 4,
+            allow_file_uris: false,
         }
     }
 }

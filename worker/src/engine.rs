@@ -361,6 +361,13 @@ impl Worker {
     async fn decide(&self, job: &Job) -> Result<Manifest, String> {
         let manifest = self.manifest(job).await?;
         let p = &self.cfg.policy;
+        for uri in [&manifest.module.uri, &manifest.input.uri] {
+            if uri.starts_with("file://") && !p.allow_file_uris {
+                return Err(format!(
+                    "{uri}: file:// blobs are disabled (policy.allow_file_uris)"
+                ));
+            }
+        }
         let l = &manifest.limits;
         if l.fuel > p.max_fuel
             || l.memory_bytes > p.max_memory_bytes
@@ -392,6 +399,11 @@ impl Worker {
 
     /// A blob from the local cache, or fetched (with retries), verified and cached.
     async fn fetch(&self, uri: &str, sha: &hash::Hash32, limit: u64) -> Result<Vec<u8>, String> {
+        if uri.starts_with("file://") && !self.cfg.policy.allow_file_uris {
+            return Err(format!(
+                "{uri}: file:// blobs are disabled (policy.allow_file_uris)"
+            ));
+        }
         let cached = self.cache.path_of(sha);
         if let Ok(bytes) = tokio::fs::read(&cached).await {
             if depin_client::blob::sha256(&bytes) == *sha {

@@ -54,6 +54,9 @@ struct Args {
     /// Least reward per 10^9 fuel.
     #[arg(long, env = "DEPIN_WORKER_MIN_REWARD_PER_GFUEL")]
     min_reward_per_gfuel: Option<u64>,
+    /// Accept `file://` blobs (only where requesters share this machine's disk).
+    #[arg(long, env = "DEPIN_WORKER_ALLOW_FILE_URIS")]
+    allow_file_uris: bool,
     /// Priority fee, micro-lamports per compute unit.
     #[arg(long, env = "DEPIN_WORKER_PRIORITY_FEE")]
     priority_fee: Option<u64>,
@@ -96,6 +99,9 @@ fn config(args: &Args) -> Result<WorkerConfig> {
     }
     if let Some(p) = args.min_reward_per_gfuel {
         cfg.policy.min_reward_per_gfuel = p;
+    }
+    if args.allow_file_uris {
+        cfg.policy.allow_file_uris = true;
     }
     if let Some(p) = args.priority_fee {
         cfg.priority_fee = p;

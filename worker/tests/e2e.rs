@@ -64,6 +64,7 @@ async fn in_process(
         reconcile_secs: 2,
         ..WorkerConfig::default()
     };
+    cfg.policy.allow_file_uris = true;
     tweak(&mut cfg);
     let w = Worker::new(cfg, who.insecure_clone())
         .await
@@ -238,7 +239,7 @@ async fn sigkill_at_every_phase_loses_nothing() {
     std::fs::write(
         &config,
         format!(
-            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 20\nreconcile_secs = 2\n",
+            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 20\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
             local.market,
             local.rpc_url(),
             local.ws_url(),
@@ -341,6 +342,22 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         local.provider(w, 100_000_000, 50_000_000).await.unwrap();
         handles.push(in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await);
     }
+    // A fourth provider with the default policy: file:// blobs refused, so it claims nothing.
+    let strict_key = Keypair::new();
+    let fund = anchor_lang::solana_program::system_instruction::transfer(
+        &local.admin.pubkey(),
+        &strict_key.pubkey(),
+        10_000_000_000,
+    );
+    local.rpc.send(&local.admin, &[fund], &[]).await.unwrap();
+    local
+        .provider(&strict_key, 100_000_000, 50_000_000)
+        .await
+        .unwrap();
+    let strict = in_process(&local, &strict_key, &dir.join("strict"), |c| {
+        c.policy.allow_file_uris = false
+    })
+    .await;
     let store = FileStore::new(dir.join("blobs")).unwrap();
     let small = Limits {
         fuel: 20_000_000,
@@ -458,6 +475,12 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         abandoned >= 1,
         "no worker tried the job with the lying module"
     );
+    assert!(
+        strict.journal_entries().unwrap().is_empty(),
+        "a worker that refuses file:// blobs claimed a job"
+    );
+    assert_eq!(strict.metrics.get("depin_worker_claims_total", ""), 0.0);
+    strict.shutdown(Duration::from_secs(2)).await;
     for w in &handles {
         w.shutdown(Duration::from_secs(2)).await;
     }
