@@ -572,7 +572,7 @@ async fn rpc_failover_and_websocket_cut() {
             format!("http://{}", rpc_proxy.addr),
             format!("ws://{}", ws_proxy.addr),
         );
-        let (rpc, ws) = (local.rpc_url().to_string(), local.ws_url().to_string());
+        let rpc = local.rpc_url().to_string();
         handles.push(
             in_process(&local, w, &dir.join(format!("w{i}")), move |c| {
                 // Endpoint 0 goes through a proxy that will refuse everything; endpoint 1 is
@@ -583,7 +583,6 @@ async fn rpc_failover_and_websocket_cut() {
                 c.stall_secs = 2;
                 // Only the websocket (and the catch-up after each resubscription) finds jobs.
                 c.reconcile_secs = 3600;
-                let _ = ws;
             })
             .await,
         );

@@ -12,7 +12,6 @@ mod rt;
 #[no_mangle]
 pub extern "C" fn _start() {
     rt::main(|args: &[String], input: &[u8]| {
-        let _ = args;
         depin_kernels::kmer::run(&args.iter().map(String::as_str).collect::<alloc::vec::Vec<_>>(), input)
     })
 }

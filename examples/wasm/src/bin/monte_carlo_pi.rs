@@ -11,8 +11,7 @@ mod rt;
 
 #[no_mangle]
 pub extern "C" fn _start() {
-    rt::main(|args: &[String], input: &[u8]| {
-        let _ = args;
+    rt::main(|_args: &[String], input: &[u8]| {
         depin_kernels::pi::run(input)
     })
 }
