@@ -336,18 +336,14 @@ async fn start_workers(
 ) -> Result<Vec<(Arc<Worker>, tokio::task::JoinHandle<Result<()>>)>> {
     let mut out = Vec::new();
     for (i, p) in c.providers.iter().take(n).enumerate() {
-        let mut cfg = WorkerConfig {
-            markets: vec![c.local.market.to_string()],
-            rpc_urls: vec![c.local.rpc_url().to_string()],
-            ws_urls: vec![c.local.ws_url().to_string()],
-            data_dir: c.dir.join(format!("{tag}-w{i}")),
-            listen: "127.0.0.1:0".parse()?,
-            close_delay_secs: 2,
-            ..WorkerConfig::default()
-        };
+        let mut cfg = WorkerConfig::beside(
+            &c.local.market,
+            c.local.rpc_url(),
+            c.local.ws_url(),
+            c.dir.join(format!("{tag}-w{i}")),
+        );
+        cfg.close_delay_secs = 2;
         cfg.policy.max_concurrent = 64;
-        // Requesters and workers share this machine: blobs are files.
-        cfg.policy.allow_file_uris = true;
         let w = Worker::new(cfg, p.insecure_clone()).await?;
         let r = w.clone();
         out.push((w, tokio::spawn(async move { r.run().await })));
@@ -412,18 +408,7 @@ async fn latency(
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let mut first: Option<(u64, u64)> = None;
-        for (w, _) in workers {
-            for e in w.journal_entries()? {
-                if e.job == posted.job.to_string() {
-                    if let (Some(m), Some(s)) = (e.claim_sent_ms, e.seen_slot) {
-                        if first.is_none_or(|(fm, _)| m < fm) {
-                            first = Some((m, s));
-                        }
-                    }
-                }
-            }
-        }
+        let first = crate::first_claim(workers.iter().map(|(w, _)| &**w), &posted.job)?;
         if let Some((m, s)) = first {
             claim_ms.push(m.saturating_sub(send_ms) as f64);
             claim_slots.push(s.saturating_sub(send_slot) as f64);

@@ -230,25 +230,19 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     let mut workers = Vec::new();
     let mut runners = Vec::new();
     for (i, p) in providers.iter().enumerate() {
-        let mut cfg = WorkerConfig {
-            markets: vec![market.to_string()],
-            rpc_urls: vec![local.rpc_url().to_string()],
-            ws_urls: vec![local.ws_url().to_string()],
-            data_dir: work.join(format!("worker-{i}")),
-            listen: "127.0.0.1:0".parse()?,
-            reconcile_secs: 2,
-            // Close soon after settlement to show the whole cycle (the demo reads each
-            // settled job within this delay).
-            close_delay_secs: 3,
-            fault: if i >= opts.providers - opts.dishonest {
-                Fault::WrongResult
-            } else {
-                Fault::None
-            },
-            ..WorkerConfig::default()
-        };
-        // Requester and workers share this machine: blobs are files.
-        cfg.policy.allow_file_uris = true;
+        let mut cfg = WorkerConfig::beside(
+            &market,
+            local.rpc_url(),
+            local.ws_url(),
+            work.join(format!("worker-{i}")),
+        );
+        cfg.reconcile_secs = 2;
+        // Close soon after settlement to show the whole cycle (the demo reads each settled job
+        // within this delay).
+        cfg.close_delay_secs = 3;
+        if i >= opts.providers - opts.dishonest {
+            cfg.fault = Fault::WrongResult;
+        }
         let w = Worker::new(cfg, p.insecure_clone()).await?;
         let runner = {
             let w = w.clone();
@@ -383,19 +377,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
             Some(c) if c != 0 => format!("{} {summary}", exec::describe_exit(c)),
             _ => summary,
         };
-        let mut first_claim: Option<(u64, u64)> = None;
-        for w in &workers {
-            for e in w.journal_entries()? {
-                if e.job == t.job.to_string() {
-                    if let (Some(ms), Some(slot)) = (e.claim_sent_ms, e.seen_slot) {
-                        let better = first_claim.is_none_or(|(m, _)| ms < m);
-                        if better {
-                            first_claim = Some((ms, slot));
-                        }
-                    }
-                }
-            }
-        }
+        let first_claim = crate::first_claim(workers.iter().map(|w| &**w), &t.job)?;
         let (claim_ms, claim_slots) = first_claim.map_or((0, 0), |(ms, slot)| {
             (
                 ms.saturating_sub(t.send_ms),

@@ -11,13 +11,13 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use depin_cli::{demo, url_of, ws_of};
+use depin_cli::demo;
 use depin_client::{
     blob::{BlobFetcher, FileStore},
     manifest::{hex, DraftManifest},
     ops::{outcome_name, JobTerms},
     pda,
-    rpc::{DepinRpc, JobFilter, SendOptions},
+    rpc::{cluster_url, websocket_url, DepinRpc, JobFilter, SendOptions},
     ClientError, Job,
 };
 use depin_jobs::state::{job_status, slot_state};
@@ -363,6 +363,23 @@ impl Ctx {
         })
     }
 
+    /// `treasury` if given, else `admin`'s own token account of `mint` (created if missing).
+    async fn treasury_or_own(
+        &self,
+        admin: &Keypair,
+        treasury: Option<Pubkey>,
+        mint: &Pubkey,
+    ) -> Result<Pubkey> {
+        match treasury {
+            Some(t) => Ok(t),
+            None => self
+                .rpc
+                .ensure_token_account(admin, &admin.pubkey(), mint)
+                .await
+                .map_err(|e| self.explain(e)),
+        }
+    }
+
     /// Map RPC transport errors to a clear "cannot reach" message.
     fn explain(&self, e: ClientError) -> anyhow::Error {
         match e {
@@ -465,8 +482,8 @@ fn print_job(ctx: &Ctx, addr: &Pubkey, j: &Job) {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let url = url_of(&cli.url);
-    let ws = cli.ws_url.clone().unwrap_or_else(|| ws_of(&url));
+    let url = cluster_url(&cli.url);
+    let ws = cli.ws_url.clone().unwrap_or_else(|| websocket_url(&url));
     let rpc = DepinRpc::new(url.clone(), CommitmentConfig::confirmed())
         .with_websocket(ws)
         .with_send_options(SendOptions {
@@ -541,14 +558,7 @@ async fn run(cli: Cli) -> Result<()> {
             unbonding_secs,
         }) => {
             let admin = ctx.signer()?;
-            let treasury = match treasury {
-                Some(t) => t,
-                None => ctx
-                    .rpc
-                    .ensure_token_account(&admin, &admin.pubkey(), &stake_mint)
-                    .await
-                    .map_err(|e| ctx.explain(e))?,
-            };
+            let treasury = ctx.treasury_or_own(&admin, treasury, &stake_mint).await?;
             let args = depin_staking::instructions::InitializePoolArgs {
                 unbonding_seconds: unbonding_secs,
                 slasher: pda::slasher().0,
@@ -937,14 +947,7 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
             config,
         } => {
             let admin = ctx.signer()?;
-            let treasury = match treasury {
-                Some(t) => t,
-                None => ctx
-                    .rpc
-                    .ensure_token_account(&admin, &admin.pubkey(), &payment_mint)
-                    .await
-                    .map_err(|e| ctx.explain(e))?,
-            };
+            let treasury = ctx.treasury_or_own(&admin, treasury, &payment_mint).await?;
             let pool = pda::pool(&stake_mint).0;
             let config = config.config();
             let market = pda::market(&payment_mint, config.market_id).0;

@@ -98,15 +98,12 @@ async fn requester_and_provider_through_the_cli() {
     let mut handles = Vec::new();
     for (i, w) in workers.iter().enumerate() {
         local.provider(w, 10_000_000, 5_000_000).await.unwrap();
-        let mut cfg = WorkerConfig {
-            markets: vec![local.market.to_string()],
-            rpc_urls: vec![local.rpc_url().to_string()],
-            ws_urls: vec![local.ws_url().to_string()],
-            data_dir: dir.join(format!("worker-{i}")),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..WorkerConfig::default()
-        };
-        cfg.policy.allow_file_uris = true;
+        let cfg = WorkerConfig::beside(
+            &local.market,
+            local.rpc_url(),
+            local.ws_url(),
+            dir.join(format!("worker-{i}")),
+        );
         let worker = Worker::new(cfg, w.insecure_clone()).await.unwrap();
         handles.push(worker.clone());
         tokio::spawn(async move { worker.run().await });

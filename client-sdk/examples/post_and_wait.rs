@@ -14,7 +14,7 @@ use depin_client::{
     blob::{BlobFetcher, FileStore},
     manifest::DraftManifest,
     ops::JobTerms,
-    rpc::DepinRpc,
+    rpc::{cluster_url, websocket_url, DepinRpc},
 };
 use solana_commitment_config::CommitmentConfig;
 
@@ -26,8 +26,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let requester = solana_sdk::signature::read_keypair_file(keypair)?;
-    let ws = url.replacen("http", "ws", 1);
-    let rpc = DepinRpc::new(url.as_str(), CommitmentConfig::confirmed()).with_websocket(ws);
+    let url = cluster_url(url);
+    let rpc = DepinRpc::new(url.as_str(), CommitmentConfig::confirmed())
+        .with_websocket(websocket_url(&url));
 
     // Upload module and input, then post the manifest naming them: 3 replicas, 2 must agree.
     let store = FileStore::new("depin-blobs")?;

@@ -31,6 +31,41 @@ use crate::{
     ClientError, JOBS_PROGRAM_ID,
 };
 
+/// The RPC URL of a `solana`-CLI moniker (`localhost`, `devnet`, `testnet`, `mainnet`, or
+/// their initials), or the argument itself when it is not one.
+pub fn cluster_url(moniker: &str) -> String {
+    match moniker {
+        "localhost" | "l" => "http://127.0.0.1:8899".into(),
+        "devnet" | "d" => "https://api.devnet.solana.com".into(),
+        "testnet" | "t" => "https://api.testnet.solana.com".into(),
+        "mainnet" | "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
+        url => url.into(),
+    }
+}
+
+/// The `ws://` / `wss://` URL matching an RPC URL (port + 1 when a port is given, as
+/// `solana-test-validator` and the local network serve them).
+pub fn websocket_url(rpc: &str) -> String {
+    let (scheme, rest) = match rpc.split_once("://") {
+        Some(("https", r)) => ("wss", r),
+        Some((_, r)) => ("ws", r),
+        None => ("ws", rpc),
+    };
+    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) => match port.parse::<u16>() {
+            Ok(p) => format!("{h}:{}", p.saturating_add(1)),
+            Err(_) => host.to_string(),
+        },
+        None => host.to_string(),
+    };
+    if path.is_empty() {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}/{path}")
+    }
+}
+
 /// How [`DepinRpc::send_with`] sends, confirms and retries.
 #[derive(Clone, Copy, Debug)]
 pub struct SendOptions {
@@ -468,6 +503,21 @@ fn transaction_error(err: &TransactionError, ixs: &[Instruction], logs: &[String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_and_websocket_urls() {
+        assert_eq!(cluster_url("devnet"), "https://api.devnet.solana.com");
+        assert_eq!(cluster_url("http://h:1"), "http://h:1");
+        assert_eq!(
+            websocket_url("http://127.0.0.1:8899"),
+            "ws://127.0.0.1:8900"
+        );
+        assert_eq!(
+            websocket_url("https://api.devnet.solana.com"),
+            "wss://api.devnet.solana.com"
+        );
+        assert_eq!(websocket_url("https://h:443/x"), "wss://h:444/x");
+    }
 
     #[test]
     fn filter_offsets_match_the_layout() {

@@ -9,7 +9,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use depin_client::rpc::DepinRpc;
+use depin_client::rpc::{cluster_url, DepinRpc};
 use depin_migrations::{migrate, Plan};
 use solana_commitment_config::CommitmentConfig;
 
@@ -37,19 +37,10 @@ struct Args {
     output: Option<PathBuf>,
 }
 
-fn url_of(moniker: &str) -> String {
-    match moniker {
-        "localhost" | "l" => "http://127.0.0.1:8899".into(),
-        "devnet" | "d" => "https://api.devnet.solana.com".into(),
-        "mainnet" | "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
-        u => u.into(),
-    }
-}
-
 async fn run(args: Args) -> Result<()> {
     let admin = solana_sdk::signature::read_keypair_file(&args.keypair)
         .map_err(|e| anyhow::anyhow!("reading keypair {}: {e}", args.keypair.display()))?;
-    let rpc = DepinRpc::new(url_of(&args.url), CommitmentConfig::confirmed());
+    let rpc = DepinRpc::new(cluster_url(&args.url), CommitmentConfig::confirmed());
     let mut plan = Plan::localnet();
     plan.stake_mint = args
         .stake_mint

@@ -23,6 +23,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
+use depin_client::rpc::websocket_url;
 use serde::{Deserialize, Serialize};
 
 /// What jobs the worker accepts.
@@ -153,30 +154,24 @@ impl Default for WorkerConfig {
     }
 }
 
-/// `ws://` / `wss://` URL matching an RPC URL (port + 1 when a port is given, as
-/// `solana-test-validator` and the local network serve them).
-pub fn ws_url_for(rpc: &str) -> String {
-    let (scheme, rest) = match rpc.split_once("://") {
-        Some(("https", r)) => ("wss", r),
-        Some((_, r)) => ("ws", r),
-        None => ("ws", rpc),
-    };
-    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) => match port.parse::<u16>() {
-            Ok(p) => format!("{h}:{}", p.saturating_add(1)),
-            Err(_) => host.to_string(),
-        },
-        None => host.to_string(),
-    };
-    if path.is_empty() {
-        format!("{scheme}://{host}")
-    } else {
-        format!("{scheme}://{host}/{path}")
-    }
-}
-
 impl WorkerConfig {
+    /// A worker on the same machine as the chain endpoint and the requesters (the demo, the
+    /// benchmarks, tests): serves `market` at `rpc_url` / `ws_url`, keeps its state in
+    /// `data_dir`, binds an ephemeral HTTP port, and accepts `file://` blobs (the requesters'
+    /// store is on this disk). Everything else is the default.
+    pub fn beside(market: &Pubkey, rpc_url: &str, ws_url: &str, data_dir: PathBuf) -> Self {
+        let mut cfg = WorkerConfig {
+            markets: vec![market.to_string()],
+            rpc_urls: vec![rpc_url.to_string()],
+            ws_urls: vec![ws_url.to_string()],
+            data_dir,
+            listen: "127.0.0.1:0".parse().expect("a valid address"),
+            ..WorkerConfig::default()
+        };
+        cfg.policy.allow_file_uris = true;
+        cfg
+    }
+
     /// Read a TOML file.
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -201,7 +196,7 @@ impl WorkerConfig {
             }
         }
         if self.ws_urls.is_empty() {
-            self.ws_urls = self.rpc_urls.iter().map(|u| ws_url_for(u)).collect();
+            self.ws_urls = self.rpc_urls.iter().map(|u| websocket_url(u)).collect();
         }
         if self.ws_urls.len() != self.rpc_urls.len() {
             bail!(
@@ -248,16 +243,6 @@ impl WorkerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ws_urls_follow_rpc_urls() {
-        assert_eq!(ws_url_for("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
-        assert_eq!(
-            ws_url_for("https://api.devnet.solana.com"),
-            "wss://api.devnet.solana.com"
-        );
-        assert_eq!(ws_url_for("https://h:443/x"), "wss://h:444/x");
-    }
 
     #[test]
     fn file_defaults_and_checks() {

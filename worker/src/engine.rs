@@ -236,6 +236,15 @@ impl Worker {
         self.journal.all()
     }
 
+    /// When this worker sent its claim of `job` (unix ms) and the slot at which it first saw
+    /// the job, if it claimed it.
+    pub fn claim_timing(&self, job: &Pubkey) -> Result<Option<(u64, u64)>> {
+        Ok(self
+            .journal
+            .get(job)?
+            .and_then(|e| Some((e.claim_sent_ms?, e.seen_slot?))))
+    }
+
     /// Jobs being driven now.
     pub fn in_flight(&self) -> usize {
         self.drivers.lock().expect("lock").len()

@@ -47,24 +47,38 @@ fn temp(name: &str) -> PathBuf {
     d
 }
 
+/// The local chain with a migrated market under `plan`, SOL for `requester` and `others`, and
+/// payment tokens for the requester.
+async fn market_for(plan: &Plan, requester: &Keypair, others: &[&Keypair]) -> LocalMarket {
+    let wallets: Vec<Pubkey> = std::iter::once(requester)
+        .chain(others.iter().copied())
+        .map(|k| k.pubkey())
+        .collect();
+    let local = LocalMarket::start(&repo().join("target/deploy"), plan, &wallets)
+        .await
+        .unwrap();
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    local
+}
+
 async fn in_process(
     local: &LocalMarket,
     who: &Keypair,
     dir: &Path,
     tweak: impl FnOnce(&mut WorkerConfig),
 ) -> Arc<Worker> {
-    let mut cfg = WorkerConfig {
-        markets: vec![local.market.to_string()],
-        rpc_urls: vec![local.rpc_url().to_string()],
-        ws_urls: vec![local.ws_url().to_string()],
-        data_dir: dir.to_path_buf(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        // Long enough for the test to read the settled, released job before it is closed.
-        close_delay_secs: 20,
-        reconcile_secs: 2,
-        ..WorkerConfig::default()
-    };
-    cfg.policy.allow_file_uris = true;
+    let mut cfg = WorkerConfig::beside(
+        &local.market,
+        local.rpc_url(),
+        local.ws_url(),
+        dir.to_path_buf(),
+    );
+    // Long enough for the test to read the settled, released job before it is closed.
+    cfg.close_delay_secs = 20;
+    cfg.reconcile_secs = 2;
     tweak(&mut cfg);
     let w = Worker::new(cfg, who.insecure_clone())
         .await
@@ -214,18 +228,12 @@ async fn sigkill_at_every_phase_loses_nothing() {
     let requester = Keypair::new();
     let victim = Keypair::new();
     let others: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
-    let wallets: Vec<Pubkey> = [&requester, &victim]
-        .into_iter()
-        .chain(&others)
-        .map(|k| k.pubkey())
-        .collect();
-    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &wallets)
-        .await
-        .unwrap();
-    local
-        .fund_requester(&requester.pubkey(), 1_000_000_000)
-        .await
-        .unwrap();
+    let local = market_for(
+        &Plan::localnet(),
+        &requester,
+        &[&victim, &others[0], &others[1]],
+    )
+    .await;
     let dir = temp("sigkill");
     for (i, w) in others.iter().chain([&victim]).enumerate() {
         local.provider(w, 100_000_000, 50_000_000).await.unwrap();
@@ -323,19 +331,9 @@ async fn sigkill_at_every_phase_loses_nothing() {
 async fn bad_jobs_are_results_or_refusals_never_losses() {
     let requester = Keypair::new();
     let workers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
-    let wallets: Vec<Pubkey> = std::iter::once(&requester)
-        .chain(&workers)
-        .map(|k| k.pubkey())
-        .collect();
     let mut plan = Plan::localnet();
     plan.market.claim_window_secs = 4;
-    let local = LocalMarket::start(&repo().join("target/deploy"), &plan, &wallets)
-        .await
-        .unwrap();
-    local
-        .fund_requester(&requester.pubkey(), 1_000_000_000)
-        .await
-        .unwrap();
+    let local = market_for(&plan, &requester, &workers.iter().collect::<Vec<_>>()).await;
     let dir = temp("bad");
     let mut handles = Vec::new();
     for (i, w) in workers.iter().enumerate() {
@@ -551,17 +549,12 @@ fn socket_of(url: &str) -> std::net::SocketAddr {
 async fn rpc_failover_and_websocket_cut() {
     let requester = Keypair::new();
     let workers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
-    let wallets: Vec<Pubkey> = std::iter::once(&requester)
-        .chain(&workers)
-        .map(|k| k.pubkey())
-        .collect();
-    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &wallets)
-        .await
-        .unwrap();
-    local
-        .fund_requester(&requester.pubkey(), 1_000_000_000)
-        .await
-        .unwrap();
+    let local = market_for(
+        &Plan::localnet(),
+        &requester,
+        &workers.iter().collect::<Vec<_>>(),
+    )
+    .await;
     let dir = temp("net");
     let rpc_proxy = Proxy::start(socket_of(local.rpc_url())).await;
     let ws_proxy = Proxy::start(socket_of(local.ws_url())).await;
