@@ -164,6 +164,9 @@ enum JobCmd {
         /// Serve the store under this base URL instead of file:// URIs.
         #[arg(long)]
         store_url: Option<String>,
+        /// Refuse to post if the market's fee is above this (basis points).
+        #[arg(long)]
+        max_fee_bps: Option<u16>,
     },
     /// Show a job.
     Status { job: Pubkey },
@@ -200,10 +203,15 @@ enum JobCmd {
 
 #[derive(Subcommand)]
 enum ProviderCmd {
-    /// Register in the pool of a stake mint (and optionally stake).
+    /// Register in the pool of a stake mint (and optionally stake). Run it with the cold
+    /// authority key (`-k`): it controls the stake; the worker runs with the operator key.
     Register {
         #[arg(long)]
         stake_mint: Pubkey,
+        /// The key your worker signs job transactions with (default: the authority itself;
+        /// a separate key keeps the stake safe if the worker's machine is compromised).
+        #[arg(long)]
+        operator: Option<Pubkey>,
         /// Public endpoint of your worker.
         #[arg(long, default_value = "")]
         endpoint: String,
@@ -228,10 +236,17 @@ enum ProviderCmd {
         #[arg(long)]
         stake_mint: Pubkey,
     },
+    /// Change the operator key your worker signs with (authority only).
+    SetOperator {
+        #[arg(long)]
+        stake_mint: Pubkey,
+        operator: Pubkey,
+    },
     /// Show a provider (default: you).
     Show {
         #[arg(long)]
         stake_mint: Pubkey,
+        /// The provider's authority (default: your key).
         owner: Option<Pubkey>,
     },
 }
@@ -246,11 +261,18 @@ enum MarketCmd {
         /// Stake mint (its pool must be slashed by the jobs program).
         #[arg(long)]
         stake_mint: Pubkey,
-        /// Fee treasury token account (default: your token account of the payment mint).
-        #[arg(long)]
-        treasury: Option<Pubkey>,
         #[command(flatten)]
         config: MarketSettings,
+    },
+    /// Move accrued fees out of the market's fee vault (admin).
+    WithdrawFees {
+        market: Pubkey,
+        /// Destination token account (default: your token account of the payment mint).
+        #[arg(long)]
+        to: Option<Pubkey>,
+        /// Amount in base units (default: everything).
+        #[arg(long)]
+        amount: Option<u64>,
     },
     /// Change a market's settings (admin; `market_id` cannot change).
     Update {
@@ -563,7 +585,9 @@ async fn run(cli: Cli) -> Result<()> {
                 unbonding_seconds: unbonding_secs,
                 slasher: pda::slasher().0,
             };
+            // The signer is both the pool's admin and the staking config's authority.
             let ix = depin_client::ix::staking::initialize_pool(
+                &admin.pubkey(),
                 &admin.pubkey(),
                 &stake_mint,
                 &treasury,
@@ -668,6 +692,7 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             bond,
             store,
             store_url,
+            max_fee_bps,
         } => {
             let requester = ctx.signer()?;
             let draft = DraftManifest::load(&draft)?;
@@ -689,6 +714,7 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 quorum: quorum.unwrap_or(replicas / 2 + 1),
                 bond,
                 nonce: None,
+                max_fee_bps,
             };
             let posted = ctx
                 .rpc
@@ -823,24 +849,41 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
     match cmd {
         ProviderCmd::Register {
             stake_mint,
+            operator,
             endpoint,
             stake,
         } => {
             let owner = ctx.signer()?;
+            let operator = operator.unwrap_or(owner.pubkey());
             ctx.rpc
-                .register_and_stake(&owner, &stake_mint, &endpoint, stake)
+                .register_and_stake(&owner, &operator, &stake_mint, &endpoint, stake)
                 .await
                 .map_err(|e| ctx.explain(e))?;
             ctx.print(
-                json!({"owner": owner.pubkey().to_string(), "staked_now": stake}),
+                json!({"authority": owner.pubkey().to_string(), "operator": operator.to_string(), "staked_now": stake}),
                 || {
                     println!(
-                        "registered {} in pool {} (staked {stake})",
+                        "registered {} in pool {} (operator {operator}, staked {stake})",
                         owner.pubkey(),
                         pda::pool(&stake_mint).0
                     )
                 },
             );
+        }
+        ProviderCmd::SetOperator {
+            stake_mint,
+            operator,
+        } => {
+            let owner = ctx.signer()?;
+            let pool = pda::pool(&stake_mint).0;
+            let ix = depin_client::ix::staking::set_operator(&owner.pubkey(), &pool, &operator);
+            ctx.rpc
+                .send(&owner, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(json!({"operator": operator.to_string()}), || {
+                println!("operator set to {operator}")
+            });
         }
         ProviderCmd::Stake { stake_mint, amount } => {
             let owner = ctx.signer()?;
@@ -858,7 +901,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
                 );
             }
             ctx.rpc
-                .register_and_stake(&owner, &stake_mint, "", amount)
+                .register_and_stake(&owner, &owner.pubkey(), &stake_mint, "", amount)
                 .await
                 .map_err(|e| ctx.explain(e))?;
             ctx.print(json!({"staked": amount}), || println!("staked {amount}"));
@@ -905,7 +948,8 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
                 .saturating_sub(p.locked)
                 .saturating_sub(p.unbonding);
             let v = json!({
-                "owner": owner.to_string(), "provider": pda::provider(&pool, &owner).0.to_string(),
+                "authority": p.authority.to_string(), "operator": p.operator.to_string(),
+                "provider": pda::provider(&pool, &owner).0.to_string(),
                 "staked": p.staked, "locked": p.locked, "unbonding": p.unbonding, "free": free,
                 "unbond_at": p.unbond_at, "jobs_completed": p.jobs_completed,
                 "jobs_slashed": p.jobs_slashed, "total_slashed": p.total_slashed, "endpoint": p.uri,
@@ -928,11 +972,18 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
             let v = json!({
                 "market": market.to_string(), "admin": m.admin.to_string(),
                 "payment_mint": m.payment_mint.to_string(), "staking_pool": m.staking_pool.to_string(),
-                "treasury": m.treasury.to_string(), "paused": m.paused, "market_id": c.market_id,
+                "fee_vault": m.fee_vault.to_string(), "paused": m.paused, "market_id": c.market_id,
                 "fee_bps": c.fee_bps, "min_bond": c.min_bond, "claim_window_secs": c.claim_window_secs,
                 "execution_window_secs": c.execution_window_secs, "reveal_window_secs": c.reveal_window_secs,
                 "max_replicas": c.max_replicas, "slash_wrong_bps": c.slash_wrong_bps,
                 "slash_noshow_bps": c.slash_noshow_bps, "abandon_penalty_bps": c.abandon_penalty_bps,
+                "pending_at": m.pending_at,
+                "pending": (m.pending_at != 0).then(|| json!({
+                    "fee_bps": m.pending_config.fee_bps,
+                    "slash_wrong_bps": m.pending_config.slash_wrong_bps,
+                    "slash_noshow_bps": m.pending_config.slash_noshow_bps,
+                    "abandon_penalty_bps": m.pending_config.abandon_penalty_bps,
+                })),
             });
             ctx.print(v.clone(), || {
                 for (k, val) in v.as_object().into_iter().flatten() {
@@ -943,19 +994,18 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
         MarketCmd::Create {
             payment_mint,
             stake_mint,
-            treasury,
             config,
         } => {
             let admin = ctx.signer()?;
-            let treasury = ctx.treasury_or_own(&admin, treasury, &payment_mint).await?;
             let pool = pda::pool(&stake_mint).0;
             let config = config.config();
             let market = pda::market(&payment_mint, config.market_id).0;
+            // The signer is both the market's admin and the jobs config's authority.
             let ix = depin_client::ix::jobs::initialize_market(
+                &admin.pubkey(),
                 &admin.pubkey(),
                 &payment_mint,
                 &pool,
-                &treasury,
                 config,
             );
             ctx.rpc
@@ -972,15 +1022,45 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
                 config: Some(config.config()),
                 paused: None,
             };
-            let ix =
-                depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, None, args);
+            let ix = depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, args);
             ctx.rpc
                 .send(&admin, &[ix], &[])
                 .await
                 .map_err(|e| ctx.explain(e))?;
-            ctx.print(json!({"market": market.to_string()}), || {
-                println!("updated market {market}")
-            });
+            let m = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
+            let pending = m.pending_at != 0;
+            ctx.print(
+                json!({"market": market.to_string(), "pending_at": m.pending_at}),
+                || {
+                    if pending {
+                        println!(
+                            "updated market {market}: the rate increase binds jobs posted from unix time {} on (notice)",
+                            m.pending_at
+                        )
+                    } else {
+                        println!("updated market {market}")
+                    }
+                },
+            );
+        }
+        MarketCmd::WithdrawFees { market, to, amount } => {
+            let admin = ctx.signer()?;
+            let m = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
+            let to = ctx.treasury_or_own(&admin, to, &m.payment_mint).await?;
+            let ix = depin_client::ix::jobs::withdraw_fees(&admin.pubkey(), &market, &to, amount);
+            ctx.rpc
+                .send(&admin, &[ix], &[])
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            let left = ctx
+                .rpc
+                .token_balance(&m.fee_vault)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            ctx.print(
+                json!({"market": market.to_string(), "to": to.to_string(), "fee_vault_left": left}),
+                || println!("fees withdrawn to {to}; {left} left in the fee vault"),
+            );
         }
         MarketCmd::Pause { market } => set_paused(ctx, market, true).await?,
         MarketCmd::Resume { market } => set_paused(ctx, market, false).await?,
@@ -997,8 +1077,7 @@ async fn set_paused(ctx: &Ctx, market: Pubkey, pause: bool) -> Result<()> {
                 config: None,
                 paused: Some(pause),
             };
-            let ix =
-                depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, None, args);
+            let ix = depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, args);
             ctx.rpc
                 .send(&admin, &[ix], &[])
                 .await

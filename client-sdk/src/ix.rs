@@ -27,22 +27,53 @@ pub mod staking {
     use crate::{pda, STAKING_PROGRAM_ID};
     use depin_staking::{
         accounts as a, instruction as i,
-        instructions::{InitializePoolArgs, SlashArgs, UnlockArgs, UpdatePoolArgs},
+        instructions::{
+            InitializeConfigArgs, InitializePoolArgs, RegisterProviderArgs, SlashArgs, UnlockArgs,
+            UpdatePoolArgs,
+        },
     };
 
     fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
         instruction(STAKING_PROGRAM_ID, accounts, data)
     }
 
-    /// Accounts of `initialize_pool`.
+    /// `initialize_config`: record `authority` as the one who may create pools, signed by the
+    /// staking program's upgrade authority.
+    pub fn initialize_config(upgrade_authority: &Pubkey, authority: &Pubkey) -> Instruction {
+        let accounts = a::InitializeConfig {
+            upgrade_authority: *upgrade_authority,
+            config: pda::staking_config().0,
+            program_data: pda::program_data(&STAKING_PROGRAM_ID).0,
+            system_program: anchor_lang::system_program::ID,
+        };
+        let args = InitializeConfigArgs {
+            authority: *authority,
+        };
+        ix(accounts, i::InitializeConfig { args })
+    }
+
+    /// `set_config_authority`: hand pool creation over to `new_authority` (who signs too).
+    pub fn set_config_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruction {
+        let accounts = a::SetConfigAuthority {
+            authority: *authority,
+            config: pda::staking_config().0,
+            new_authority: *new_authority,
+        };
+        ix(accounts, i::SetConfigAuthority {})
+    }
+
+    /// Accounts of `initialize_pool` (`authority`: the config authority, who co-signs).
     pub fn initialize_pool_accounts(
         admin: &Pubkey,
+        authority: &Pubkey,
         stake_mint: &Pubkey,
         treasury: &Pubkey,
     ) -> a::InitializePool {
         let pool = pda::pool(stake_mint).0;
         a::InitializePool {
             admin: *admin,
+            authority: *authority,
+            config: pda::staking_config().0,
             stake_mint: *stake_mint,
             pool,
             vault: pda::vault(&pool).0,
@@ -52,15 +83,17 @@ pub mod staking {
         }
     }
 
-    /// `initialize_pool`: create the pool of `stake_mint` with its vault.
+    /// `initialize_pool`: create the pool of `stake_mint` with its vault (signed by `admin`
+    /// and by the config `authority`, which may be the same key).
     pub fn initialize_pool(
         admin: &Pubkey,
+        authority: &Pubkey,
         stake_mint: &Pubkey,
         treasury: &Pubkey,
         args: InitializePoolArgs,
     ) -> Instruction {
         ix(
-            initialize_pool_accounts(admin, stake_mint, treasury),
+            initialize_pool_accounts(admin, authority, stake_mint, treasury),
             i::InitializePool { args },
         )
     }
@@ -92,32 +125,54 @@ pub mod staking {
     }
 
     /// Accounts of `register_provider`.
-    pub fn register_provider_accounts(owner: &Pubkey, pool: &Pubkey) -> a::RegisterProvider {
+    pub fn register_provider_accounts(authority: &Pubkey, pool: &Pubkey) -> a::RegisterProvider {
         a::RegisterProvider {
-            owner: *owner,
+            authority: *authority,
             pool: *pool,
-            provider: pda::provider(pool, owner).0,
+            provider: pda::provider(pool, authority).0,
             system_program: anchor_lang::system_program::ID,
         }
     }
 
-    /// `register_provider`: open `owner`'s provider account in `pool`.
-    pub fn register_provider(owner: &Pubkey, pool: &Pubkey, uri: &str) -> Instruction {
+    /// `register_provider`: open `authority`'s provider account in `pool`, whose worker signs
+    /// with `operator` (may be `authority` itself).
+    pub fn register_provider(
+        authority: &Pubkey,
+        pool: &Pubkey,
+        operator: &Pubkey,
+        uri: &str,
+    ) -> Instruction {
+        let args = RegisterProviderArgs {
+            operator: *operator,
+            uri: uri.to_owned(),
+        };
         ix(
-            register_provider_accounts(owner, pool),
-            i::RegisterProvider {
-                uri: uri.to_owned(),
+            register_provider_accounts(authority, pool),
+            i::RegisterProvider { args },
+        )
+    }
+
+    /// `set_operator`: change the key `authority`'s provider in `pool` signs job steps with.
+    pub fn set_operator(authority: &Pubkey, pool: &Pubkey, operator: &Pubkey) -> Instruction {
+        let accounts = a::SetOperator {
+            authority: *authority,
+            provider: pda::provider(pool, authority).0,
+        };
+        ix(
+            accounts,
+            i::SetOperator {
+                operator: *operator,
             },
         )
     }
 
     /// Accounts of `stake`.
-    pub fn stake_accounts(owner: &Pubkey, stake_mint: &Pubkey, source: &Pubkey) -> a::Stake {
+    pub fn stake_accounts(authority: &Pubkey, stake_mint: &Pubkey, source: &Pubkey) -> a::Stake {
         let pool = pda::pool(stake_mint).0;
         a::Stake {
-            owner: *owner,
+            authority: *authority,
             pool,
-            provider: pda::provider(&pool, owner).0,
+            provider: pda::provider(&pool, authority).0,
             stake_mint: *stake_mint,
             vault: pda::vault(&pool).0,
             source: *source,
@@ -125,43 +180,48 @@ pub mod staking {
         }
     }
 
-    /// `stake`: move `amount` from `source` (owned by `owner`) into the pool vault.
-    pub fn stake(owner: &Pubkey, stake_mint: &Pubkey, source: &Pubkey, amount: u64) -> Instruction {
+    /// `stake`: move `amount` from `source` (owned by `authority`) into the pool vault.
+    pub fn stake(
+        authority: &Pubkey,
+        stake_mint: &Pubkey,
+        source: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
         ix(
-            stake_accounts(owner, stake_mint, source),
+            stake_accounts(authority, stake_mint, source),
             i::Stake { amount },
         )
     }
 
     /// Accounts of `request_unstake`.
-    pub fn request_unstake_accounts(owner: &Pubkey, stake_mint: &Pubkey) -> a::RequestUnstake {
+    pub fn request_unstake_accounts(authority: &Pubkey, stake_mint: &Pubkey) -> a::RequestUnstake {
         let pool = pda::pool(stake_mint).0;
         a::RequestUnstake {
-            owner: *owner,
+            authority: *authority,
             pool,
-            provider: pda::provider(&pool, owner).0,
+            provider: pda::provider(&pool, authority).0,
         }
     }
 
     /// `request_unstake`: start unbonding `amount` of free stake.
-    pub fn request_unstake(owner: &Pubkey, stake_mint: &Pubkey, amount: u64) -> Instruction {
+    pub fn request_unstake(authority: &Pubkey, stake_mint: &Pubkey, amount: u64) -> Instruction {
         ix(
-            request_unstake_accounts(owner, stake_mint),
+            request_unstake_accounts(authority, stake_mint),
             i::RequestUnstake { amount },
         )
     }
 
     /// Accounts of `withdraw`.
     pub fn withdraw_accounts(
-        owner: &Pubkey,
+        authority: &Pubkey,
         stake_mint: &Pubkey,
         destination: &Pubkey,
     ) -> a::Withdraw {
         let pool = pda::pool(stake_mint).0;
         a::Withdraw {
-            owner: *owner,
+            authority: *authority,
             pool,
-            provider: pda::provider(&pool, owner).0,
+            provider: pda::provider(&pool, authority).0,
             stake_mint: *stake_mint,
             vault: pda::vault(&pool).0,
             destination: *destination,
@@ -170,9 +230,9 @@ pub mod staking {
     }
 
     /// `withdraw`: pay out everything unbonding to `destination` once the delay has passed.
-    pub fn withdraw(owner: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -> Instruction {
+    pub fn withdraw(authority: &Pubkey, stake_mint: &Pubkey, destination: &Pubkey) -> Instruction {
         ix(
-            withdraw_accounts(owner, stake_mint, destination),
+            withdraw_accounts(authority, stake_mint, destination),
             i::Withdraw {},
         )
     }
@@ -241,7 +301,7 @@ pub mod staking {
         }
     }
 
-    /// `sweep_slashed`: move the pool's slashed stake from the vault to its treasury.
+    /// `sweep_slashed`: move the pool's slashed stake and any vault surplus to its treasury.
     pub fn sweep_slashed(stake_mint: &Pubkey, treasury: &Pubkey) -> Instruction {
         ix(
             sweep_slashed_accounts(stake_mint, treasury),
@@ -250,16 +310,19 @@ pub mod staking {
     }
 
     /// Accounts of `close_provider`.
-    pub fn close_provider_accounts(owner: &Pubkey, pool: &Pubkey) -> a::CloseProvider {
+    pub fn close_provider_accounts(authority: &Pubkey, pool: &Pubkey) -> a::CloseProvider {
         a::CloseProvider {
-            owner: *owner,
-            provider: pda::provider(pool, owner).0,
+            authority: *authority,
+            provider: pda::provider(pool, authority).0,
         }
     }
 
-    /// `close_provider`: close `owner`'s empty provider account in `pool`.
-    pub fn close_provider(owner: &Pubkey, pool: &Pubkey) -> Instruction {
-        ix(close_provider_accounts(owner, pool), i::CloseProvider {})
+    /// `close_provider`: close `authority`'s empty provider account in `pool`.
+    pub fn close_provider(authority: &Pubkey, pool: &Pubkey) -> Instruction {
+        ix(
+            close_provider_accounts(authority, pool),
+            i::CloseProvider {},
+        )
     }
 }
 
@@ -278,8 +341,8 @@ pub mod jobs {
     pub struct MarketKeys {
         /// The market.
         pub market: Pubkey,
-        /// Its fee treasury (`Market::treasury`).
-        pub fee_treasury: Pubkey,
+        /// Its fee vault (`Market::fee_vault`).
+        pub fee_vault: Pubkey,
         /// Its staking pool.
         pub staking_pool: Pubkey,
     }
@@ -311,58 +374,105 @@ pub mod jobs {
         instruction(JOBS_PROGRAM_ID, accounts, data)
     }
 
-    /// Accounts of `initialize_market`.
+    /// `initialize_config`: record `authority` as the one who may create markets, signed by
+    /// the jobs program's upgrade authority.
+    pub fn initialize_config(upgrade_authority: &Pubkey, authority: &Pubkey) -> Instruction {
+        let accounts = a::InitializeConfig {
+            upgrade_authority: *upgrade_authority,
+            config: pda::jobs_config().0,
+            program_data: pda::program_data(&JOBS_PROGRAM_ID).0,
+            system_program: anchor_lang::system_program::ID,
+        };
+        let args = depin_jobs::instructions::InitializeConfigArgs {
+            authority: *authority,
+        };
+        ix(accounts, i::InitializeConfig { args })
+    }
+
+    /// `set_config_authority`: hand market creation over to `new_authority` (who signs too).
+    pub fn set_config_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruction {
+        let accounts = a::SetConfigAuthority {
+            authority: *authority,
+            config: pda::jobs_config().0,
+            new_authority: *new_authority,
+        };
+        ix(accounts, i::SetConfigAuthority {})
+    }
+
+    /// Accounts of `initialize_market` (`authority`: the config authority, who co-signs).
     pub fn initialize_market_accounts(
         admin: &Pubkey,
+        authority: &Pubkey,
         payment_mint: &Pubkey,
         market_id: u64,
         staking_pool: &Pubkey,
-        treasury: &Pubkey,
     ) -> a::InitializeMarket {
+        let market = pda::market(payment_mint, market_id).0;
         a::InitializeMarket {
             admin: *admin,
+            authority: *authority,
+            config: pda::jobs_config().0,
             payment_mint: *payment_mint,
-            market: pda::market(payment_mint, market_id).0,
+            market,
+            fee_vault: pda::fee_vault(&market).0,
             staking_pool: *staking_pool,
             slasher: pda::slasher().0,
-            treasury: *treasury,
+            token_program: anchor_spl::token::ID,
             system_program: anchor_lang::system_program::ID,
         }
     }
 
-    /// `initialize_market`: create market `config.market_id` of `payment_mint`.
+    /// `initialize_market`: create market `config.market_id` of `payment_mint` and its fee
+    /// vault (signed by `admin` and the config `authority`, which may be the same key).
     pub fn initialize_market(
         admin: &Pubkey,
+        authority: &Pubkey,
         payment_mint: &Pubkey,
         staking_pool: &Pubkey,
-        treasury: &Pubkey,
         config: MarketConfig,
     ) -> Instruction {
         let accounts = initialize_market_accounts(
             admin,
+            authority,
             payment_mint,
             config.market_id,
             staking_pool,
-            treasury,
         );
         ix(accounts, i::InitializeMarket { args: config })
     }
 
-    /// `update_market`: change settings; `new_treasury` / `new_admin` (who must sign) optional.
+    /// `update_market`: change settings (a rate increase is announced, binding later jobs);
+    /// `new_admin` (who must sign) optional.
     pub fn update_market(
         admin: &Pubkey,
         market: &Pubkey,
-        new_treasury: Option<Pubkey>,
         new_admin: Option<Pubkey>,
         args: UpdateMarketArgs,
     ) -> Instruction {
         let accounts = a::UpdateMarket {
             admin: *admin,
             market: *market,
-            new_treasury,
             new_admin,
         };
         ix(accounts, i::UpdateMarket { args })
+    }
+
+    /// `withdraw_fees`: move `amount` (everything when `None`) of `market`'s accrued fees to
+    /// `destination`, a payment-mint token account.
+    pub fn withdraw_fees(
+        admin: &Pubkey,
+        market: &Pubkey,
+        destination: &Pubkey,
+        amount: Option<u64>,
+    ) -> Instruction {
+        let accounts = a::WithdrawFees {
+            admin: *admin,
+            market: *market,
+            fee_vault: pda::fee_vault(market).0,
+            destination: *destination,
+            token_program: anchor_spl::token::ID,
+        };
+        ix(accounts, i::WithdrawFees { amount })
     }
 
     /// Accounts of `post_job` (job and escrow PDAs from `nonce`).
@@ -421,79 +531,105 @@ pub mod jobs {
         )
     }
 
-    /// Accounts of `claim_job` for `owner`'s provider account in the market's pool.
-    pub fn claim_job_accounts(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> a::ClaimJob {
-        let provider = pda::provider(&keys.staking_pool, owner).0;
+    /// Accounts of `claim_job`: `operator` signs for `provider` (a provider account of the
+    /// market's pool naming it as operator).
+    pub fn claim_job_accounts(
+        operator: &Pubkey,
+        provider: &Pubkey,
+        keys: &MarketKeys,
+        job: &Pubkey,
+    ) -> a::ClaimJob {
         a::ClaimJob {
-            owner: *owner,
+            operator: *operator,
             job: *job,
-            bond: slot_bond_accounts(keys, &provider),
+            bond: slot_bond_accounts(keys, provider),
         }
     }
 
-    /// `claim_job`: take a free slot of `job`, locking the bond of `owner`'s stake.
-    pub fn claim_job(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> Instruction {
-        ix(claim_job_accounts(owner, keys, job), i::ClaimJob {})
+    /// `claim_job`: take a free slot of `job`, locking a bond of `provider`'s stake.
+    pub fn claim_job(
+        operator: &Pubkey,
+        provider: &Pubkey,
+        keys: &MarketKeys,
+        job: &Pubkey,
+    ) -> Instruction {
+        ix(
+            claim_job_accounts(operator, provider, keys, job),
+            i::ClaimJob {},
+        )
     }
 
-    /// Accounts of `abandon_job` for `owner`'s provider in the market's pool.
-    pub fn abandon_job_accounts(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> a::AbandonJob {
-        let provider = pda::provider(&keys.staking_pool, owner).0;
+    /// Accounts of `abandon_job` for `provider`, signed by its `operator`.
+    pub fn abandon_job_accounts(
+        operator: &Pubkey,
+        provider: &Pubkey,
+        keys: &MarketKeys,
+        job: &Pubkey,
+    ) -> a::AbandonJob {
         a::AbandonJob {
-            owner: *owner,
+            operator: *operator,
             job: *job,
-            bond: slot_bond_accounts(keys, &provider),
+            bond: slot_bond_accounts(keys, provider),
         }
     }
 
-    /// `abandon_job`: give back `owner`'s claimed slot before committing (pool accounts
+    /// `abandon_job`: give back `provider`'s claimed slot before committing (pool accounts
     /// writable: the abandon penalty is a slash).
-    pub fn abandon_job(owner: &Pubkey, keys: &MarketKeys, job: &Pubkey) -> Instruction {
-        let ix_ = ix(abandon_job_accounts(owner, keys, job), i::AbandonJob {});
+    pub fn abandon_job(
+        operator: &Pubkey,
+        provider: &Pubkey,
+        keys: &MarketKeys,
+        job: &Pubkey,
+    ) -> Instruction {
+        let ix_ = ix(
+            abandon_job_accounts(operator, provider, keys, job),
+            i::AbandonJob {},
+        );
         with_slash_writable(ix_, keys)
     }
 
-    /// `commit_result` of `owner`'s slot; see [`depin_core::hash::commitment`].
+    /// `commit_result` of `provider`'s slot, signed by its `operator`; see
+    /// [`depin_core::hash::commitment`].
     pub fn commit_result(
-        owner: &Pubkey,
+        operator: &Pubkey,
+        provider: &Pubkey,
         job: &Pubkey,
-        staking_pool: &Pubkey,
         commitment: [u8; 32],
     ) -> Instruction {
         let accounts = a::CommitResult {
-            owner: *owner,
+            operator: *operator,
             job: *job,
-            provider: pda::provider(staking_pool, owner).0,
+            provider: *provider,
         };
         ix(accounts, i::CommitResult { commitment })
     }
 
-    /// `reveal_result` of `owner`'s slot.
+    /// `reveal_result` of `provider`'s slot, signed by its `operator`.
     pub fn reveal_result(
-        owner: &Pubkey,
+        operator: &Pubkey,
+        provider: &Pubkey,
         job: &Pubkey,
-        staking_pool: &Pubkey,
         args: RevealArgs,
     ) -> Instruction {
         let accounts = a::RevealResult {
-            owner: *owner,
+            operator: *operator,
             job: *job,
-            provider: pda::provider(staking_pool, owner).0,
+            provider: *provider,
         };
         ix(accounts, i::RevealResult { args })
     }
 
-    /// `submit_result` of `owner`'s slot of a single-replica job.
+    /// `submit_result` of `provider`'s slot of a single-replica job, signed by its `operator`.
     pub fn submit_result(
-        owner: &Pubkey,
+        operator: &Pubkey,
+        provider: &Pubkey,
         job: &Pubkey,
-        staking_pool: &Pubkey,
         args: SubmitArgs,
     ) -> Instruction {
         let accounts = a::SubmitResult {
-            owner: *owner,
+            operator: *operator,
             job: *job,
-            provider: pda::provider(staking_pool, owner).0,
+            provider: *provider,
         };
         ix(accounts, i::SubmitResult { args })
     }
@@ -521,7 +657,7 @@ pub mod jobs {
     /// How `release_slot` treats the slot, as far as the accounts are concerned.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Release {
-        /// A winner: paid into this payment-mint token account of the provider's owner.
+        /// A winner: paid into this payment-mint token account of the provider's authority.
         Pay(Pubkey),
         /// A penalty is due: the staking pool writable.
         Slash,
@@ -598,7 +734,7 @@ pub mod jobs {
             market: keys.market,
             escrow: pda::escrow(job).0,
             refund_to: *refund_to,
-            fee_treasury: keys.fee_treasury,
+            fee_vault: keys.fee_vault,
             token_program: anchor_spl::token::ID,
         }
     }

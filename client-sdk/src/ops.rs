@@ -39,6 +39,9 @@ pub struct JobTerms {
     pub bond: Option<u64>,
     /// Job nonce; `None`: the current time in nanoseconds (unique per requester in practice).
     pub nonce: Option<u64>,
+    /// Highest protocol fee (basis points) the requester accepts; `None`: whatever binds the
+    /// job now (the post still fails if it changes between the read and the landing).
+    pub max_fee_bps: Option<u16>,
 }
 
 impl JobTerms {
@@ -50,6 +53,7 @@ impl JobTerms {
             quorum: replicas / 2 + 1,
             bond: None,
             nonce: None,
+            max_fee_bps: None,
         }
     }
 }
@@ -176,10 +180,19 @@ impl DepinRpc {
         if m.paused {
             return Err(ClientError::Invalid(format!("market {market} is paused")));
         }
-        if terms.replicas == 0 || terms.replicas > m.config.max_replicas {
+        let cfg = m.effective_config(self.chain_time().await?).clone();
+        if let Some(max) = terms.max_fee_bps {
+            if cfg.fee_bps > max {
+                return Err(ClientError::Invalid(format!(
+                    "the market's fee is {} bps, above the {max} bps you accept",
+                    cfg.fee_bps
+                )));
+            }
+        }
+        if terms.replicas == 0 || terms.replicas > cfg.max_replicas {
             return Err(ClientError::Invalid(format!(
                 "replicas must be 1..={} in this market",
-                m.config.max_replicas
+                cfg.max_replicas
             )));
         }
         if terms.quorum > terms.replicas || 2 * u16::from(terms.quorum) <= u16::from(terms.replicas)
@@ -189,7 +202,7 @@ impl DepinRpc {
                 terms.quorum, terms.replicas
             )));
         }
-        let bond = terms.bond.unwrap_or(m.config.min_bond);
+        let bond = terms.bond.unwrap_or(cfg.min_bond);
         let deposit = terms
             .reward_per_replica
             .checked_mul(u64::from(terms.replicas))
@@ -219,6 +232,8 @@ impl DepinRpc {
             replicas: terms.replicas,
             quorum: terms.quorum,
             bond,
+            // The program refuses the post if the fee binding it changed since this read.
+            expected_fee_bps: cfg.fee_bps,
         };
         let post = ix::jobs::post_job(&requester.pubkey(), market, &m.payment_mint, &source, args);
         let signature = self.send(requester, &[post], &[]).await?;
@@ -283,11 +298,13 @@ impl DepinRpc {
         .await
     }
 
-    /// Register `owner` as a provider of the pool of `stake_mint` (if not yet) and stake
-    /// `amount` from its token account (if non-zero).
+    /// Register `owner` (the provider's authority) as a provider of the pool of `stake_mint`
+    /// whose worker signs with `operator` (if not yet registered) and stake `amount` from its
+    /// token account (if non-zero).
     pub async fn register_and_stake(
         &self,
         owner: &Keypair,
+        operator: &Pubkey,
         stake_mint: &Pubkey,
         endpoint: &str,
         amount: u64,
@@ -304,6 +321,7 @@ impl DepinRpc {
             ixs.push(ix::staking::register_provider(
                 &owner.pubkey(),
                 &pool,
+                operator,
                 endpoint,
             ));
         }

@@ -15,12 +15,35 @@ pub fn vault(pool: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::VAULT, pool.as_ref()], &STAKING_PROGRAM_ID)
 }
 
-/// Provider account of `owner` in `pool`.
-pub fn provider(pool: &Pubkey, owner: &Pubkey) -> (Pubkey, u8) {
+/// Provider account of `authority` in `pool`.
+pub fn provider(pool: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(
-        &[seeds::PROVIDER, pool.as_ref(), owner.as_ref()],
+        &[seeds::PROVIDER, pool.as_ref(), authority.as_ref()],
         &STAKING_PROGRAM_ID,
     )
+}
+
+/// The staking program's config (who may create pools).
+pub fn staking_config() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::CONFIG], &STAKING_PROGRAM_ID)
+}
+
+/// The jobs program's config (who may create markets).
+pub fn jobs_config() -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::CONFIG], &JOBS_PROGRAM_ID)
+}
+
+/// The upgradeable loader's ProgramData account of `program_id`.
+pub fn program_data(program_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[program_id.as_ref()],
+        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+    )
+}
+
+/// Fee vault of `market`.
+pub fn fee_vault(market: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::FEE_VAULT, market.as_ref()], &JOBS_PROGRAM_ID)
 }
 
 /// The jobs program's slasher PDA (the `slasher` every pool used by a market must name).

@@ -5,8 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use anchor_lang::{prelude::Pubkey, AccountDeserialize};
+use anchor_lang::{prelude::Pubkey, AccountDeserialize, Discriminator};
 use depin_jobs::state::{job_status, Job, Slot};
+use depin_staking::state::Provider;
 use futures_util::StreamExt;
 use solana_client::{
     client_error::ClientError as RpcClientError,
@@ -140,6 +141,10 @@ pub mod offsets {
     pub const REQUESTER: usize = 8 + core::mem::offset_of!(Job, requester);
     /// `Job::status`.
     pub const STATUS: usize = 8 + core::mem::offset_of!(Job, status);
+    /// `Provider::pool` (Borsh layout: fixed fields first).
+    pub const PROVIDER_POOL: usize = 8;
+    /// `Provider::operator`.
+    pub const PROVIDER_OPERATOR: usize = 8 + 32 + 32;
     /// `Job::slots[i].provider`.
     pub const fn slot_provider(i: usize) -> usize {
         8 + core::mem::offset_of!(Job, slots)
@@ -327,6 +332,18 @@ impl DepinRpc {
         Ok(None)
     }
 
+    /// The cluster's Unix time (the Clock sysvar's `unix_timestamp`), which is what the
+    /// programs compare deadlines and notice periods with.
+    pub async fn chain_time(&self) -> Result<i64, ClientError> {
+        let data = self.data(&solana_sdk::sysvar::clock::ID).await?;
+        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+        let bytes: [u8; 8] = data
+            .get(32..40)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| ClientError::Invalid("the Clock sysvar is too short".into()))?;
+        Ok(i64::from_le_bytes(bytes))
+    }
+
     /// Decode the Anchor account at `address`.
     pub async fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<T, ClientError> {
         let data = self.data(address).await?;
@@ -401,6 +418,51 @@ impl DepinRpc {
         }
         out.sort_by_key(|(a, _)| *a);
         out.dedup_by_key(|(a, _)| *a);
+        Ok(out)
+    }
+
+    /// The provider accounts of `pool` whose operator is `operator` (what a worker signing
+    /// with `operator` acts for), sorted by address.
+    pub async fn providers_operated_by(
+        &self,
+        pool: &Pubkey,
+        operator: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Provider)>, ClientError> {
+        let memcmp = |offset: usize, bytes: &[u8]| {
+            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
+        };
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![
+                RpcFilterType::DataSize((8 + depin_core::limits::PROVIDER_SIZE) as u64),
+                memcmp(0, Provider::DISCRIMINATOR),
+                memcmp(offsets::PROVIDER_POOL, pool.as_ref()),
+                memcmp(offsets::PROVIDER_OPERATOR, operator.as_ref()),
+            ]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+                commitment: Some(self.rpc.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .rpc
+            .get_program_ui_accounts_with_config(&crate::STAKING_PROGRAM_ID, config)
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?;
+        let mut out = Vec::new();
+        for (address, account) in accounts {
+            let data = account
+                .data
+                .decode()
+                .ok_or_else(|| ClientError::BadAccount {
+                    address: address.to_string(),
+                    expected: "Provider",
+                    reason: "undecodable account data".into(),
+                })?;
+            out.push((address, crate::accounts::decode(&address, &data)?));
+        }
+        out.sort_by_key(|(a, _)| *a);
         Ok(out)
     }
 

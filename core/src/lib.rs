@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod exec;
+pub mod governance;
 pub mod hash;
 pub mod limits;
 pub mod math;

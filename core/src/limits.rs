@@ -12,18 +12,31 @@ pub const MAX_PROVIDER_URI_LEN: usize = 128;
 pub const MAX_URI_LEN: usize = 128;
 /// Longest unbonding period a pool may set: one year.
 pub const MAX_UNBONDING_SECONDS: i64 = 365 * 24 * 60 * 60;
+/// Highest protocol fee a market may charge on a payout: 20 %.
+pub const MAX_FEE_BPS: u16 = 2_000;
+/// Highest slash (wrong result, no-show) or abandon penalty: 100 % of the bond.
+pub const MAX_SLASH_BPS: u16 = 10_000;
+/// Longest claim, execution or reveal window a market may set: 30 days each.
+pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+/// Notice a market gives before a rate increase binds new jobs, on top of the longest span a
+/// job posted under the current terms can run (claim + execution + reveal windows): 1 hour.
+pub const RATE_NOTICE_MARGIN_SECS: i64 = 60 * 60;
 /// Anchor account discriminator length.
 pub const DISCRIMINATOR_LEN: usize = 8;
 
+/// `Config` account body size (both programs): authority, bump.
+pub const CONFIG_SIZE: usize = 32 + 1;
 /// `Pool` account body size.
 pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
 /// `Provider` account body size.
 pub const PROVIDER_SIZE: usize =
-    32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
+    32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
 /// `MarketConfig` size (embedded in `Market`).
 pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2;
-/// `Market` account body size.
-pub const MARKET_SIZE: usize = 32 + 32 + 32 + 32 + MARKET_CONFIG_SIZE + 1 + 1 + 1;
+/// `Market` account body size: keys (admin, mints, pool, fee vault), current config, pending
+/// config and the time it binds, flags and bumps.
+pub const MARKET_SIZE: usize =
+    32 + 32 + 32 + 32 + MARKET_CONFIG_SIZE + MARKET_CONFIG_SIZE + 8 + 1 + 1 + 1 + 1;
 
 /// One assignment slot of a job (zero-copy, `repr(C)`, no implicit padding).
 pub const SLOT_SIZE: usize = 32 + 32 + 32 + 8 + 1 + 1 + 1 + 5 + MAX_URI_LEN;

@@ -5,7 +5,7 @@
 pub const POOL: &[u8] = b"pool";
 /// Token account holding all stake of a pool, owned by the pool PDA: `["vault", pool]`.
 pub const VAULT: &[u8] = b"vault";
-/// `Provider` account of the staking program: `["provider", pool, owner]`.
+/// `Provider` account of the staking program: `["provider", pool, authority]`.
 pub const PROVIDER: &[u8] = b"provider";
 /// The jobs program's signer for lock / unlock / slash CPIs: `["slasher"]`.
 pub const SLASHER: &[u8] = b"slasher";
@@ -15,3 +15,8 @@ pub const MARKET: &[u8] = b"market";
 pub const JOB: &[u8] = b"job";
 /// Escrow token account of a job, owned by the job PDA: `["escrow", job]`.
 pub const ESCROW: &[u8] = b"escrow";
+/// Program configuration of either program (who may create pools / markets): `["config"]`.
+pub const CONFIG: &[u8] = b"config";
+/// Token account accruing a market's protocol fees, owned by the market PDA:
+/// `["fee_vault", market]`.
+pub const FEE_VAULT: &[u8] = b"fee_vault";

@@ -49,6 +49,9 @@ pub const JOBS_PROGRAM_ID: Pubkey =
 pub struct LocalnetConfig {
     /// Programs to load: (program id, path of the SBF `.so`).
     pub programs: Vec<(Pubkey, PathBuf)>,
+    /// Upgrade authority recorded in the preloaded programs' ProgramData (`None`: immutable).
+    /// The programs' `initialize_config` must be signed by it.
+    pub upgrade_authority: Option<Pubkey>,
     /// Milliseconds per slot (the clock advances by itself).
     pub slot_time_ms: u64,
     /// Accounts funded at start.
@@ -69,6 +72,7 @@ impl LocalnetConfig {
                 (STAKING_PROGRAM_ID, dir.join("depin_staking.so")),
                 (JOBS_PROGRAM_ID, dir.join("depin_jobs.so")),
             ],
+            upgrade_authority: None,
             slot_time_ms: 100,
             airdrop: Vec::new(),
             airdrop_lamports: 0,
@@ -169,7 +173,7 @@ impl Localnet {
         drain(events);
         for (id, elf) in elfs {
             net.locker
-                .write_program(id, None, 0, &elf, &None)
+                .write_program(id, config.upgrade_authority, 0, &elf, &None)
                 .await
                 .map_err(|e| anyhow!("loading program {id}: {e}"))?;
         }

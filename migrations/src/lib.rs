@@ -9,6 +9,7 @@
 
 #[cfg(feature = "localnet")]
 pub mod local;
+pub mod plan;
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
@@ -73,8 +74,8 @@ pub struct Deployment {
     pub pool_treasury: String,
     /// Market.
     pub market: String,
-    /// Market fee treasury.
-    pub fee_treasury: String,
+    /// The market's fee vault (fees accrue here; the admin withdraws them).
+    pub fee_vault: String,
 }
 
 impl Deployment {
@@ -116,6 +117,72 @@ async fn exists(rpc: &DepinRpc, address: &Pubkey) -> Result<bool> {
         .map_err(|e| ClientError::Rpc(e.to_string()))?
         .value
         .is_some())
+}
+
+/// One of the two programs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Program {
+    /// `depin_staking`.
+    Staking,
+    /// `depin_jobs`.
+    Jobs,
+}
+
+/// Create the program's config (who may create pools / markets) with the admin as its
+/// authority, signed by the admin as the program's upgrade authority; or check that an
+/// existing one names the admin.
+async fn ensure_config(
+    rpc: &DepinRpc,
+    admin: &Keypair,
+    program: Program,
+    steps: &mut Vec<Step>,
+) -> Result<()> {
+    let (label, address) = match program {
+        Program::Staking => ("staking config", pda::staking_config().0),
+        Program::Jobs => ("jobs config", pda::jobs_config().0),
+    };
+    if exists(rpc, &address).await? {
+        let authority = match program {
+            Program::Staking => {
+                rpc.account::<depin_staking::state::Config>(&address)
+                    .await?
+                    .authority
+            }
+            Program::Jobs => {
+                rpc.account::<depin_jobs::state::Config>(&address)
+                    .await?
+                    .authority
+            }
+        };
+        if authority != admin.pubkey() {
+            bail!(
+                "{label} {address} names {authority} as the authority that creates {}, not this admin ({}): run the migration with that key",
+                if program == Program::Staking { "pools" } else { "markets" },
+                admin.pubkey()
+            );
+        }
+        steps.push(Step {
+            what: label.into(),
+            status: "exists",
+            address,
+        });
+        return Ok(());
+    }
+    let ix = match program {
+        Program::Staking => ix::staking::initialize_config(&admin.pubkey(), &admin.pubkey()),
+        Program::Jobs => ix::jobs::initialize_config(&admin.pubkey(), &admin.pubkey()),
+    };
+    rpc.send(admin, &[ix], &[]).await.map_err(|e| {
+        anyhow::anyhow!(
+            "creating the {label}: {e} (the admin key must be the program's upgrade authority)"
+        )
+    })?;
+    steps.push(Step {
+        what: label.into(),
+        status: "created",
+        address,
+    });
+    Ok(())
 }
 
 async fn ensure_mint(
@@ -188,33 +255,27 @@ pub async fn migrate(
         Some(m) => m,
         None => ensure_mint(rpc, admin, "payment-mint", plan.decimals, &mut steps).await?,
     };
-    let mut treasury = |label: &str, mint: Pubkey, existed: bool| {
-        let address = token_account(&admin.pubkey(), &mint);
-        steps.push(Step {
-            what: label.into(),
-            status: if existed { "exists" } else { "created" },
-            address,
-        });
-        address
-    };
+    ensure_config(rpc, admin, Program::Staking, &mut steps).await?;
+    ensure_config(rpc, admin, Program::Jobs, &mut steps).await?;
     let pool_treasury_addr = token_account(&admin.pubkey(), &stake_mint);
     let existed = exists(rpc, &pool_treasury_addr).await?;
     rpc.ensure_token_account(admin, &admin.pubkey(), &stake_mint)
         .await?;
-    let pool_treasury = treasury("pool treasury", stake_mint, existed);
-    let fee_treasury_addr = token_account(&admin.pubkey(), &payment_mint);
-    let existed = exists(rpc, &fee_treasury_addr).await?;
-    rpc.ensure_token_account(admin, &admin.pubkey(), &payment_mint)
-        .await?;
-    let fee_treasury = treasury("fee treasury", payment_mint, existed);
+    steps.push(Step {
+        what: "pool treasury".into(),
+        status: if existed { "exists" } else { "created" },
+        address: pool_treasury_addr,
+    });
+    let pool_treasury = pool_treasury_addr;
 
     let pool = pda::pool(&stake_mint).0;
     if exists(rpc, &pool).await? {
         let p = rpc.pool(&pool).await?;
-        if p.slasher != pda::slasher().0 {
+        let diff = plan::pool_differences(&p, &admin.pubkey(), &pool_treasury, plan);
+        if !diff.is_empty() {
             bail!(
-                "pool {pool} exists but is not slashed by the jobs program ({}): cannot use it",
-                p.slasher
+                "staking pool {pool} already exists and differs from the plan ({}): it was not created by this admin's migration; refusing to use it",
+                diff.join("; ")
             );
         }
         steps.push(Step {
@@ -230,6 +291,7 @@ pub async fn migrate(
         rpc.send(
             admin,
             &[ix::staking::initialize_pool(
+                &admin.pubkey(),
                 &admin.pubkey(),
                 &stake_mint,
                 &pool_treasury,
@@ -248,10 +310,11 @@ pub async fn migrate(
     let market = pda::market(&payment_mint, plan.market.market_id).0;
     if exists(rpc, &market).await? {
         let m = rpc.market(&market).await?;
-        if m.staking_pool != pool {
+        let diff = plan::market_differences(&m, &admin.pubkey(), &payment_mint, &pool, plan);
+        if !diff.is_empty() {
             bail!(
-                "market {market} exists on another staking pool ({})",
-                m.staking_pool
+                "market {market} already exists and differs from the plan ({}): refusing to use it",
+                diff.join("; ")
             );
         }
         steps.push(Step {
@@ -264,9 +327,9 @@ pub async fn migrate(
             admin,
             &[ix::jobs::initialize_market(
                 &admin.pubkey(),
+                &admin.pubkey(),
                 &payment_mint,
                 &pool,
-                &fee_treasury,
                 plan.market.clone(),
             )],
             &[],
@@ -278,6 +341,7 @@ pub async fn migrate(
             address: market,
         });
     }
+    let fee_vault = pda::fee_vault(&market).0;
     let deployment = Deployment {
         admin: admin.pubkey().to_string(),
         stake_mint: stake_mint.to_string(),
@@ -285,7 +349,7 @@ pub async fn migrate(
         pool: pool.to_string(),
         pool_treasury: pool_treasury.to_string(),
         market: market.to_string(),
-        fee_treasury: fee_treasury.to_string(),
+        fee_vault: fee_vault.to_string(),
     };
     Ok((deployment, steps))
 }

@@ -40,6 +40,7 @@ impl LocalMarket {
     pub async fn start(programs: &Path, plan: &Plan, wallets: &[Pubkey]) -> Result<Self> {
         let admin = Keypair::new();
         let mut config = LocalnetConfig::with_programs_from(programs);
+        config.upgrade_authority = Some(admin.pubkey());
         config.airdrop = std::iter::once(admin.pubkey())
             .chain(wallets.iter().copied())
             .collect();
@@ -68,18 +69,38 @@ impl LocalMarket {
         mint_to(&self.rpc, &self.admin, &self.payment_mint, who, amount).await
     }
 
-    /// Give `who` `tokens` stake tokens, register it as a provider and stake `stake` of them.
+    /// Give `who` `tokens` stake tokens, register it as a provider (its own operator: one key
+    /// for stake and worker) and stake `stake` of them.
     pub async fn provider(&self, who: &Keypair, tokens: u64, stake: u64) -> Result<()> {
+        self.provider_operated_by(who, &who.pubkey(), tokens, stake)
+            .await
+    }
+
+    /// Give `authority` `tokens` stake tokens, register it as a provider whose worker signs
+    /// with `operator`, and stake `stake` of them.
+    pub async fn provider_operated_by(
+        &self,
+        authority: &Keypair,
+        operator: &Pubkey,
+        tokens: u64,
+        stake: u64,
+    ) -> Result<()> {
         mint_to(
             &self.rpc,
             &self.admin,
             &self.stake_mint,
-            &who.pubkey(),
+            &authority.pubkey(),
             tokens,
         )
         .await?;
         self.rpc
-            .register_and_stake(who, &self.stake_mint, "http://127.0.0.1", stake)
+            .register_and_stake(
+                authority,
+                operator,
+                &self.stake_mint,
+                "http://127.0.0.1",
+                stake,
+            )
             .await?;
         Ok(())
     }

@@ -181,6 +181,9 @@ impl TestChain {
             }
             Backend::Native => native::add_programs(&mut svm),
         }
+        for id in [depin_staking::ID, depin_jobs::ID] {
+            set_upgrade_authority(&mut svm, &id, Some(derive_keypair(DEPLOYER).pubkey()));
+        }
         let payer = derive_keypair("payer");
         svm.airdrop(&payer.pubkey(), 1_000_000_000_000)
             .expect("airdrop");
@@ -192,6 +195,24 @@ impl TestChain {
         };
         chain.set_unix_timestamp(1_700_000_000);
         chain
+    }
+
+    /// The programs' upgrade authority ([`DEPLOYER`]), funded, with both programs' configs
+    /// created naming it as the authority that creates pools and markets.
+    pub fn deployer_with_configs(&mut self) -> Keypair {
+        let deployer = self.funded_keypair(DEPLOYER, 10);
+        let d = deployer.pubkey();
+        self.ok(
+            "initialize_config (staking)",
+            &[depin_client::ix::staking::initialize_config(&d, &d)],
+            &[&deployer],
+        );
+        self.ok(
+            "initialize_config (jobs)",
+            &[depin_client::ix::jobs::initialize_config(&d, &d)],
+            &[&deployer],
+        );
+        deployer
     }
 
     /// A keypair derived from `label`: identical on both backends.
@@ -447,6 +468,40 @@ impl Step {
         }
         names
     }
+}
+
+/// Label of the programs' upgrade authority in every test chain.
+pub const DEPLOYER: &str = "deployer";
+
+/// Write the upgradeable loader's ProgramData of `program_id` with `authority` as its upgrade
+/// authority: on SBF the account LiteSVM created (the ELF after the header is kept), natively a
+/// header-only account (the program runs as a builtin). Both backends then see the same
+/// upgrade authority, as on a cluster after `solana program deploy`.
+pub fn set_upgrade_authority(svm: &mut LiteSVM, program_id: &Pubkey, authority: Option<Pubkey>) {
+    let loader = anchor_lang::solana_program::bpf_loader_upgradeable::ID;
+    let address = Pubkey::find_program_address(&[program_id.as_ref()], &loader).0;
+    let mut account = svm.get_account(&address).unwrap_or(Account {
+        lamports: 0,
+        data: vec![0; 45],
+        owner: loader,
+        executable: false,
+        rent_epoch: 0,
+    });
+    account.data[..4].copy_from_slice(&3u32.to_le_bytes());
+    match authority {
+        Some(a) => {
+            account.data[12] = 1;
+            account.data[13..45].copy_from_slice(a.as_ref());
+        }
+        None => {
+            account.data[12] = 0;
+            account.data[13..45].fill(0);
+        }
+    }
+    account.lamports = account
+        .lamports
+        .max(svm.minimum_balance_for_rent_exemption(account.data.len()));
+    svm.set_account(address, account).expect("set ProgramData");
 }
 
 /// Keypair from the SHA-256 of a label.

@@ -124,6 +124,7 @@ fn args_for(nonce: u64) -> PostJobArgs {
         replicas: 3,
         quorum: 2,
         bond: 5_000,
+        expected_fee_bps: test_config().fee_bps,
     }
 }
 
@@ -136,6 +137,8 @@ async fn three_replica_job_over_rpc_and_websocket() {
         .map(|i| derive_keypair(&format!("rpc-p{i}")))
         .collect();
     let mut config = LocalnetConfig::with_programs_from(deploy_dir());
+    // The admin deploys (is the programs' upgrade authority) and so creates the configs.
+    config.upgrade_authority = Some(admin.pubkey());
     config.airdrop = [&payer, &admin, &requester]
         .into_iter()
         .chain(&providers)
@@ -172,10 +175,17 @@ async fn three_replica_job_over_rpc_and_websocket() {
     let pool_treasury = net
         .token_account("rpc-pool-treasury", &stake_mint, &admin.pubkey(), 0)
         .await;
-    let fee_treasury = net
-        .token_account("rpc-fee-treasury", &pay_mint, &admin.pubkey(), 0)
-        .await;
     let pool = pda::pool(&stake_mint).0;
+    let a = admin.pubkey();
+    net.send(
+        "initialize_config (both programs)",
+        &[
+            ix::staking::initialize_config(&a, &a),
+            ix::jobs::initialize_config(&a, &a),
+        ],
+        &[&admin],
+    )
+    .await;
     let args = depin_staking::instructions::InitializePoolArgs {
         slasher: pda::slasher().0,
         unbonding_seconds: 3_600,
@@ -183,6 +193,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
     net.send(
         "initialize_pool",
         &[ix::staking::initialize_pool(
+            &admin.pubkey(),
             &admin.pubkey(),
             &stake_mint,
             &pool_treasury,
@@ -195,18 +206,19 @@ async fn three_replica_job_over_rpc_and_websocket() {
         "initialize_market",
         &[ix::jobs::initialize_market(
             &admin.pubkey(),
+            &admin.pubkey(),
             &pay_mint,
             &pool,
-            &fee_treasury,
             test_config(),
         )],
         &[&admin],
     )
     .await;
     let market = pda::market(&pay_mint, test_config().market_id).0;
+    let fee_vault = pda::fee_vault(&market).0;
     let keys = ix::jobs::MarketKeys {
         market,
-        fee_treasury,
+        fee_vault,
         staking_pool: pool,
     };
 
@@ -228,7 +240,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
         net.send(
             "register",
             &[
-                ix::staking::register_provider(&p.pubkey(), &pool, "http://127.0.0.1"),
+                ix::staking::register_provider(&p.pubkey(), &pool, &p.pubkey(), "http://127.0.0.1"),
                 ix::staking::stake(&p.pubkey(), &stake_mint, &wallet, 20_000),
             ],
             &[p],
@@ -302,7 +314,8 @@ async fn three_replica_job_over_rpc_and_websocket() {
     // Claims, commits, reveals — each provider through RPC.
     let result = depin_core::hash::result_hash(0, b"42");
     for p in &providers {
-        let claim = ix::jobs::claim_job(&p.pubkey(), &keys, &job);
+        let provider = pda::provider(&pool, &p.pubkey()).0;
+        let claim = ix::jobs::claim_job(&p.pubkey(), &provider, &keys, &job);
         net.send("claim", &[claim], &[p]).await;
     }
 
@@ -311,9 +324,10 @@ async fn three_replica_job_over_rpc_and_websocket() {
     let fund =
         anchor_lang::solana_program::system_instruction::transfer(&payer_key, &late.pubkey(), SOL);
     net.send("fund", &[fund], &[]).await;
-    let register = ix::staking::register_provider(&late.pubkey(), &pool, "x");
+    let register = ix::staking::register_provider(&late.pubkey(), &pool, &late.pubkey(), "x");
+    let late_provider = pda::provider(&pool, &late.pubkey()).0;
     net.send("register late", &[register], &[&late]).await;
-    let claim = ix::jobs::claim_job(&late.pubkey(), &keys, &job);
+    let claim = ix::jobs::claim_job(&late.pubkey(), &late_provider, &keys, &job);
     match net.client.send(&net.payer, &[claim], &[&late]).await {
         Err(ClientError::Program { name, program, .. }) => {
             assert_eq!((program.as_str(), name.as_str()), ("depin_jobs", "JobFull"))
@@ -329,7 +343,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
     );
     net.send("post job 2", &[post2], &[&requester]).await;
     let job2 = pda::job(&market, &requester.pubkey(), 2).0;
-    let claim = ix::jobs::claim_job(&late.pubkey(), &keys, &job2);
+    let claim = ix::jobs::claim_job(&late.pubkey(), &late_provider, &keys, &job2);
     match net.client.send(&net.payer, &[claim], &[&late]).await {
         Err(ClientError::Program { name, program, .. }) => assert_eq!(
             (program.as_str(), name.as_str()),
@@ -350,7 +364,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
     for (i, p) in providers.iter().enumerate() {
         let provider = pda::provider(&pool, &p.pubkey()).0;
         let c = depin_core::hash::commitment(&job, &provider, &result, &[i as u8 + 1; 32]);
-        let commit = ix::jobs::commit_result(&p.pubkey(), &job, &pool, c);
+        let commit = ix::jobs::commit_result(&p.pubkey(), &provider, &job, c);
         net.send("commit", &[commit], &[p]).await;
     }
     for (i, p) in providers.iter().enumerate() {
@@ -359,7 +373,12 @@ async fn three_replica_job_over_rpc_and_websocket() {
             salt: [i as u8 + 1; 32],
             result_uri: format!("http://127.0.0.1/out/{i}"),
         };
-        let reveal = ix::jobs::reveal_result(&p.pubkey(), &job, &pool, args);
+        let reveal = ix::jobs::reveal_result(
+            &p.pubkey(),
+            &pda::provider(&pool, &p.pubkey()).0,
+            &job,
+            args,
+        );
         net.send("reveal", &[reveal], &[p]).await;
     }
 
@@ -404,7 +423,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
     for pay in &payouts {
         assert_eq!(net.balance(pay).await, 9_750);
     }
-    assert_eq!(net.balance(&fee_treasury).await, 750);
+    assert_eq!(net.balance(&fee_vault).await, 750);
     assert_eq!(
         net.balance(&requester_tokens).await,
         1_000_000 - 30_000 - 30_000

@@ -151,25 +151,8 @@ impl Chain {
 
     /// The cluster's current unix time (the Clock sysvar, as programs see it).
     pub async fn unix_time(&self) -> Result<i64, ClientError> {
-        self.call(|r| {
-            Box::pin(async move {
-                let clock = solana_sdk::sysvar::clock::ID;
-                let acc = r
-                    .rpc()
-                    .get_account(&clock)
-                    .await
-                    .map_err(|e| ClientError::Rpc(e.to_string()))?;
-                // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch,
-                // unix_timestamp (each 8 bytes, little-endian).
-                let bytes: [u8; 8] = acc
-                    .data
-                    .get(32..40)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| ClientError::Rpc("malformed Clock sysvar".into()))?;
-                Ok(i64::from_le_bytes(bytes))
-            })
-        })
-        .await
+        self.call(|r| Box::pin(async move { r.chain_time().await }))
+            .await
     }
 
     /// The current slot.

@@ -61,7 +61,8 @@ struct MarketInfo {
     payment_mint: Pubkey,
     /// This worker's provider account in the market's pool.
     provider: Pubkey,
-    /// Where its payouts go (its associated token account for the payment mint).
+    /// Where its payouts go (the provider authority's associated token account for the
+    /// payment mint).
     payout: Pubkey,
 }
 
@@ -169,35 +170,40 @@ impl Worker {
                 .call(move |r| Box::pin(async move { r.market(&market).await }))
                 .await
                 .with_context(|| format!("reading market {market}"))?;
-            let provider = depin_client::pda::provider(&m.staking_pool, &me.pubkey()).0;
-            let owner = me.pubkey();
+            // The worker holds the operator key only: it acts for the provider account of the
+            // market's pool that names this key as its operator.
+            let operator = me.pubkey();
             let pool = m.staking_pool;
-            let registered = chain
-                .call(move |r| Box::pin(async move { r.provider(&pool, &owner).await }))
+            let found = chain
+                .call(move |r| {
+                    Box::pin(async move { r.providers_operated_by(&pool, &operator).await })
+                })
                 .await?;
-            if registered.is_none() {
-                bail!(
-                    "{} is not a registered provider of pool {pool} (market {market}): run `depin provider register` and stake first",
-                    me.pubkey()
-                );
-            }
+            let (provider, authority) = match found.as_slice() {
+                [(address, p)] => (*address, p.authority),
+                [] => bail!(
+                    "no provider account of pool {pool} (market {market}) names {operator} as its operator: register with `depin provider register --operator {operator}` (or `depin provider set-operator {operator}`) and stake first"
+                ),
+                many => bail!(
+                    "{} provider accounts of pool {pool} name {operator} as their operator; give each worker its own operator key",
+                    many.len()
+                ),
+            };
             let mint = m.payment_mint;
             let me_ref = &me;
+            // Payouts go to the authority's token account; the operator pays its rent once.
             let payout = chain
                 .call(move |r| {
-                    Box::pin(async move {
-                        r.ensure_token_account(me_ref, &me_ref.pubkey(), &mint)
-                            .await
-                    })
+                    Box::pin(async move { r.ensure_token_account(me_ref, &authority, &mint).await })
                 })
                 .await
-                .context("creating the payout token account")?;
+                .context("creating the authority's payout token account")?;
             markets.insert(
                 market,
                 MarketInfo {
                     keys: MarketKeys {
                         market,
-                        fee_treasury: m.treasury,
+                        fee_vault: m.fee_vault,
                         staking_pool: m.staking_pool,
                     },
                     payment_mint: m.payment_mint,
@@ -386,12 +392,17 @@ impl Worker {
             return Err(format!("limits {l:?} exceed the policy"));
         }
         if p.min_reward_per_gfuel > 0 {
-            // reward / (fuel / 1e9) >= floor  <=>  reward * 1e9 >= floor * fuel
-            let offered = u128::from(job.reward_per_replica) * 1_000_000_000;
+            // Priced on what this provider is paid: the reward less the protocol fee the job
+            // was posted with (rounded up, as the program takes it).
+            let fee = depin_core::math::bps_ceil(job.reward_per_replica, job.fee_bps)
+                .map_err(|e| format!("fee of the job: {e}"))?;
+            let net = job.reward_per_replica - fee;
+            // net / (fuel / 1e9) >= floor  <=>  net * 1e9 >= floor * fuel
+            let offered = u128::from(net) * 1_000_000_000;
             if offered < u128::from(p.min_reward_per_gfuel) * u128::from(l.fuel) {
                 return Err(format!(
-                    "reward {} for {} fuel is below the floor of {} per 10^9 fuel",
-                    job.reward_per_replica, l.fuel, p.min_reward_per_gfuel
+                    "reward {} less the {} bps fee = {net} for {} fuel is below the floor of {} per 10^9 fuel",
+                    job.reward_per_replica, job.fee_bps, l.fuel, p.min_reward_per_gfuel
                 ));
             }
         }
@@ -620,7 +631,12 @@ impl Worker {
             return match self
                 .send(
                     "claim_job",
-                    &[ix::jobs::claim_job(&self.me.pubkey(), &info.keys, addr)],
+                    &[ix::jobs::claim_job(
+                        &self.me.pubkey(),
+                        &info.provider,
+                        &info.keys,
+                        addr,
+                    )],
                     &["AlreadyClaimed"],
                 )
                 .await
@@ -677,7 +693,12 @@ impl Worker {
                             tracing::warn!(job = %addr, %why, "giving the slot back");
                             self.send(
                                 "abandon_job",
-                                &[ix::jobs::abandon_job(&self.me.pubkey(), &info.keys, addr)],
+                                &[ix::jobs::abandon_job(
+                                    &self.me.pubkey(),
+                                    &info.provider,
+                                    &info.keys,
+                                    addr,
+                                )],
                                 &[],
                             )
                             .await?;
@@ -695,7 +716,6 @@ impl Worker {
                 let salt = parse_hex32(entry.salt.as_deref().unwrap_or_default())
                     .context("journal salt")?;
                 let uri = entry.result_uri.clone().unwrap_or_default();
-                let pool = info.keys.staking_pool;
                 if job.replicas == 1 {
                     let args = SubmitArgs {
                         result_hash: result,
@@ -705,8 +725,8 @@ impl Worker {
                         "submit_result",
                         &[ix::jobs::submit_result(
                             &self.me.pubkey(),
+                            &info.provider,
                             addr,
-                            &pool,
                             args,
                         )],
                         &["AlreadyCommitted", "AlreadyRevealed"],
@@ -719,7 +739,12 @@ impl Worker {
                     let c = hash::commitment(addr, &info.provider, &result, &salt);
                     self.send(
                         "commit_result",
-                        &[ix::jobs::commit_result(&self.me.pubkey(), addr, &pool, c)],
+                        &[ix::jobs::commit_result(
+                            &self.me.pubkey(),
+                            &info.provider,
+                            addr,
+                            c,
+                        )],
                         &["AlreadyCommitted"],
                     )
                     .await?;
@@ -750,13 +775,12 @@ impl Worker {
                     salt,
                     result_uri: entry.result_uri.clone().unwrap_or_default(),
                 };
-                let pool = info.keys.staking_pool;
                 self.send(
                     "reveal_result",
                     &[ix::jobs::reveal_result(
                         &self.me.pubkey(),
+                        &info.provider,
                         addr,
-                        &pool,
                         args,
                     )],
                     &["AlreadyRevealed"],

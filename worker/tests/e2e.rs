@@ -226,23 +226,28 @@ impl Proc {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_at_every_phase_loses_nothing() {
     let requester = Keypair::new();
+    // The victim's stake is controlled by a cold authority; its worker process holds only the
+    // operator key.
     let victim = Keypair::new();
+    let victim_operator = Keypair::new();
     let others: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
     let local = market_for(
         &Plan::localnet(),
         &requester,
-        &[&victim, &others[0], &others[1]],
+        &[&victim, &victim_operator, &others[0], &others[1]],
     )
     .await;
     let dir = temp("sigkill");
-    for (i, w) in others.iter().chain([&victim]).enumerate() {
+    for (i, w) in others.iter().enumerate() {
         local.provider(w, 100_000_000, 50_000_000).await.unwrap();
-        if i < 2 {
-            in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
-        }
+        in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
     }
-    let keypair = dir.join("victim.json");
-    write_keypair_file(&victim, &keypair).unwrap();
+    local
+        .provider_operated_by(&victim, &victim_operator.pubkey(), 100_000_000, 50_000_000)
+        .await
+        .unwrap();
+    let keypair = dir.join("victim-operator.json");
+    write_keypair_file(&victim_operator, &keypair).unwrap();
     let config = dir.join("victim.toml");
     std::fs::write(
         &config,
@@ -314,6 +319,14 @@ async fn sigkill_at_every_phase_loses_nothing() {
         .unwrap()
         .unwrap();
     assert_eq!(p.jobs_completed, 5);
+    // Paid to the authority's account, never to the hot operator key.
+    let paid = |owner: &Pubkey| {
+        let account = depin_client::ops::token_account(owner, &local.payment_mint);
+        let rpc = &local.rpc;
+        async move { rpc.token_balance(&account).await.unwrap() }
+    };
+    assert!(paid(&victim.pubkey()).await > 0, "authority unpaid");
+    assert_eq!(paid(&victim_operator.pubkey()).await, 0, "operator paid");
     // The journal says every job is done.
     let journal = depin_worker::journal::Journal::open(&dir.join("victim/journal.redb")).unwrap();
     let entries = journal.all().unwrap();
@@ -425,6 +438,7 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         replicas: 3,
         quorum: 2,
         bond: 1_000_000,
+        expected_fee_bps: Plan::localnet().market.fee_bps,
     };
     let ix_ = depin_client::ix::jobs::post_job(
         &requester.pubkey(),

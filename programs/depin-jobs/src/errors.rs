@@ -1,23 +1,23 @@
 //! The jobs program's errors.
 
 use anchor_lang::prelude::*;
-use depin_core::MathError;
+use depin_core::{governance::GovernanceError, MathError};
 
 /// Every way a jobs instruction can be refused.
 #[error_code]
 pub enum JobsError {
-    #[msg("Fee or slash rate above 10000 basis points")]
+    #[msg("Rate above 10000 basis points")]
     InvalidBps,
     #[msg("max_replicas must be between 1 and 8")]
     InvalidMaxReplicas,
-    #[msg("Claim, execution and reveal windows must be positive")]
+    #[msg("Claim, execution and reveal windows must be 1 s ..= 30 days")]
     InvalidWindow,
     #[msg("Minimum bond must be greater than zero")]
     InvalidMinBond,
     #[msg("Token account or mint does not match the market's payment mint")]
     WrongMint,
-    #[msg("Treasury must be a token account of the payment mint")]
-    WrongTreasury,
+    #[msg("Account is not the market's fee vault")]
+    WrongFeeVault,
     #[msg("Staking pool does not name this program's slasher PDA")]
     PoolSlasherMismatch,
     #[msg("Signer is not the market admin")]
@@ -52,8 +52,8 @@ pub enum JobsError {
     WrongMarket,
     #[msg("Provider or pool is not the market's staking pool")]
     WrongStakingPool,
-    #[msg("Signer is not the owner of this provider account")]
-    NotProviderOwner,
+    #[msg("Signer is not the operator of this provider account")]
+    NotProviderOperator,
     #[msg("The claim window has closed")]
     ClaimWindowClosed,
     #[msg("This provider already holds a slot of this job")]
@@ -114,6 +114,31 @@ pub enum JobsError {
     MathOverflow,
     #[msg("Arithmetic underflow")]
     MathUnderflow,
+    #[msg("Fee above the cap of 2000 basis points (20 %)")]
+    FeeTooHigh,
+    #[msg("Slash rate or abandon penalty above 10000 basis points")]
+    SlashTooHigh,
+    #[msg("Abandon penalty above the no-show slash")]
+    AbandonAboveNoShow,
+    #[msg("The market's fee differs from the fee the requester expected")]
+    FeeMismatch,
+    #[msg("Signer is not this program's upgrade authority")]
+    NotUpgradeAuthority,
+    #[msg("Signer is not the program config's authority")]
+    NotConfigAuthority,
+    #[msg("Nothing to withdraw from the fee vault")]
+    NothingToWithdraw,
+}
+
+impl From<GovernanceError> for JobsError {
+    fn from(e: GovernanceError) -> Self {
+        match e {
+            GovernanceError::FeeTooHigh => JobsError::FeeTooHigh,
+            GovernanceError::SlashTooHigh => JobsError::SlashTooHigh,
+            GovernanceError::AbandonAboveNoShow => JobsError::AbandonAboveNoShow,
+            GovernanceError::InvalidWindow => JobsError::InvalidWindow,
+        }
+    }
 }
 
 impl From<MathError> for JobsError {

@@ -15,12 +15,10 @@ pub struct MarketInitialized {
     pub market_id: u64,
     /// Linked staking pool.
     pub staking_pool: Pubkey,
-    /// Fee receiver.
-    pub treasury: Pubkey,
-    /// Fee in basis points.
-    pub fee_bps: u16,
-    /// Minimum bond per replica.
-    pub min_bond: u64,
+    /// Where fees accrue.
+    pub fee_vault: Pubkey,
+    /// Its settings.
+    pub config: crate::state::MarketConfig,
 }
 
 /// Market settings changed (values after the update).
@@ -30,10 +28,12 @@ pub struct MarketUpdated {
     pub market: Pubkey,
     /// Admin after the update.
     pub admin: Pubkey,
-    /// Fee receiver after the update.
-    pub treasury: Pubkey,
-    /// Settings after the update.
-    pub config: crate::instructions::MarketConfig,
+    /// Settings binding new jobs now.
+    pub config: crate::state::MarketConfig,
+    /// Announced settings (equal to `config` when nothing is pending).
+    pub pending_config: crate::state::MarketConfig,
+    /// When the announced settings bind new jobs (0: nothing pending).
+    pub pending_at: i64,
     /// Paused flag after the update.
     pub paused: bool,
 }
@@ -83,8 +83,8 @@ pub struct JobClaimed {
     pub job: Pubkey,
     /// The provider account now holding the slot.
     pub provider: Pubkey,
-    /// Its owner.
-    pub owner: Pubkey,
+    /// The operator key that signed the claim.
+    pub operator: Pubkey,
     /// Slot index.
     pub slot: u8,
     /// Stake locked.
@@ -201,7 +201,7 @@ pub struct SlotReleased {
     pub slot: u8,
     /// `depin_core::settle::Verdict` as `u8` (0 winner, 1 wrong, 2 no-show, 3 released).
     pub verdict: u8,
-    /// Paid from escrow to the provider's owner.
+    /// Paid from escrow to the provider's authority.
     pub payout: u64,
     /// Fee kept in escrow for the market treasury.
     pub fee: u64,
@@ -226,4 +226,37 @@ pub struct JobClosed {
     pub fees: u64,
     /// Tokens refunded to the requester.
     pub refund: u64,
+}
+
+/// The program config was created by the upgrade authority.
+#[event]
+pub struct ConfigInitialized {
+    /// The config account.
+    pub config: Pubkey,
+    /// Who may create markets.
+    pub authority: Pubkey,
+}
+
+/// The config authority was handed over.
+#[event]
+pub struct ConfigAuthorityChanged {
+    /// The config account.
+    pub config: Pubkey,
+    /// The authority before.
+    pub previous: Pubkey,
+    /// The authority after.
+    pub authority: Pubkey,
+}
+
+/// The admin withdrew accrued fees.
+#[event]
+pub struct FeesWithdrawn {
+    /// The market.
+    pub market: Pubkey,
+    /// Where they went.
+    pub destination: Pubkey,
+    /// Tokens moved.
+    pub amount: u64,
+    /// Left in the fee vault.
+    pub remaining: u64,
 }

@@ -21,22 +21,51 @@ pub mod state;
 pub use errors::JobsError;
 use instructions::*;
 
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "depin-compute jobs",
+    project_url: "https://depin-compute.dev",
+    contacts: "email:security@depin-compute.dev",
+    policy: "https://depin-compute.dev/SECURITY.md",
+    preferred_languages: "en",
+    source_code: "https://depin-compute.dev/source",
+    auditors: "None"
+}
+
 declare_id!("AvzVCdj4Yt3mg4JUre26R8eXcVYKBXsVXfLRuYvYURaS");
 
 #[program]
 pub mod depin_jobs {
     use super::*;
 
-    /// Create a market for one payment mint, linked to a staking pool.
+    /// Record who may create markets (signed by this program's upgrade authority, once).
+    pub fn initialize_config(
+        ctx: Context<InitializeConfig>,
+        args: InitializeConfigArgs,
+    ) -> Result<()> {
+        InitializeConfig::handle(ctx, args)
+    }
+
+    /// Hand the config authority over (the new authority co-signs).
+    pub fn set_config_authority(ctx: Context<SetConfigAuthority>) -> Result<()> {
+        SetConfigAuthority::handle(ctx)
+    }
+
+    /// Create a market for one payment mint, linked to a staking pool (config authority only).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn initialize_market(ctx: Context<InitializeMarket>, args: MarketConfig) -> Result<()> {
         InitializeMarket::handle(ctx, args)
     }
 
-    /// Change a market's settings, treasury, admin or paused flag.
+    /// Change a market's settings (rate increases after notice), admin or paused flag.
     #[access_control(ctx.accounts.validate(&args))]
     pub fn update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()> {
         UpdateMarket::handle(ctx, args)
+    }
+
+    /// Move accrued fees out of the market's fee vault (admin only).
+    pub fn withdraw_fees(ctx: Context<WithdrawFees>, amount: Option<u64>) -> Result<()> {
+        WithdrawFees::handle(ctx, amount)
     }
 
     /// Post a job and escrow its reward.
@@ -93,7 +122,7 @@ pub mod depin_jobs {
         ReleaseSlot::handle(ctx)
     }
 
-    /// Pay the fees, refund the rest, close escrow and job; permissionless.
+    /// Move the fees to the fee vault, refund the rest, close escrow and job; permissionless.
     pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
         CloseJob::handle(ctx)
     }

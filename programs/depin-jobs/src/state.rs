@@ -2,35 +2,130 @@
 
 use anchor_lang::prelude::*;
 use depin_core::{
+    governance::{self, Rates},
     limits,
     settle::{self, Terms, Verdict},
 };
 
-use crate::{errors::JobsError, instructions::MarketConfig};
+use crate::errors::JobsError;
+
+/// Who may create markets: PDA `["config"]`, set once by the program's upgrade authority, so
+/// a stranger cannot create a market first and choose its admin and rates.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Config {
+    /// Signs `initialize_market`; may hand the role over (`set_config_authority`).
+    pub authority: Pubkey,
+    /// Canonical bump of the config PDA.
+    pub bump: u8,
+}
+
+/// Settings of a market (also used by `update_market`).
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
+pub struct MarketConfig {
+    /// Distinguishes markets of the same payment mint (CPU, GPU, big-memory...).
+    pub market_id: u64,
+    /// Protocol fee on each payout, basis points (at most `limits::MAX_FEE_BPS`).
+    pub fee_bps: u16,
+    /// Smallest bond per replica a job may ask for.
+    pub min_bond: u64,
+    /// Claim window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
+    pub claim_window_secs: u32,
+    /// Execution (commit) window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
+    pub execution_window_secs: u32,
+    /// Reveal window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
+    pub reveal_window_secs: u32,
+    /// Most replicas per job, 1 ..= 8.
+    pub max_replicas: u8,
+    /// Slash for a losing result, basis points of the bond (at most 10 000).
+    pub slash_wrong_bps: u16,
+    /// Slash for a no-show, basis points of the bond (at most 10 000).
+    pub slash_noshow_bps: u16,
+    /// Penalty for abandoning a slot, basis points of the bond (at most the no-show slash).
+    pub abandon_penalty_bps: u16,
+}
+
+impl MarketConfig {
+    /// The four rates.
+    pub fn rates(&self) -> Rates {
+        Rates {
+            fee_bps: self.fee_bps,
+            slash_wrong_bps: self.slash_wrong_bps,
+            slash_noshow_bps: self.slash_noshow_bps,
+            abandon_penalty_bps: self.abandon_penalty_bps,
+        }
+    }
+
+    /// Check every field's range and the rate caps of `depin_core::governance`.
+    pub fn check(&self) -> Result<()> {
+        self.rates().check().map_err(JobsError::from)?;
+        governance::check_windows(
+            self.claim_window_secs,
+            self.execution_window_secs,
+            self.reveal_window_secs,
+        )
+        .map_err(JobsError::from)?;
+        require!(
+            (1..=limits::MAX_REPLICAS).contains(&self.max_replicas),
+            JobsError::InvalidMaxReplicas
+        );
+        require!(self.min_bond > 0, JobsError::InvalidMinBond);
+        Ok(())
+    }
+
+    /// The notice a rate increase needs while this config binds new jobs.
+    pub fn notice_secs(&self) -> i64 {
+        governance::notice_secs(
+            self.claim_window_secs,
+            self.execution_window_secs,
+            self.reveal_window_secs,
+        )
+    }
+}
 
 /// A marketplace for one payment mint: PDA `["market", payment_mint, market_id_le]`.
 /// Jobs read it but never write it, so posting jobs does not serialise on the market.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Market {
-    /// May change settings and pause the market.
+    /// May change settings, pause the market and withdraw accrued fees.
     pub admin: Pubkey,
     /// Mint in which requesters pay rewards.
     pub payment_mint: Pubkey,
     /// `depin_staking` pool whose providers may claim jobs here.
     pub staking_pool: Pubkey,
-    /// Token account (of `payment_mint`) receiving protocol fees.
-    pub treasury: Pubkey,
-    /// Market id, fee, bond, windows, replica limit and slash policy.
+    /// Token account PDA `["fee_vault", market]` (authority: this market) where `close_job`
+    /// accrues protocol fees; the admin withdraws from it. The admin cannot close or redirect
+    /// it, so fees can never block a job's close and refund.
+    pub fee_vault: Pubkey,
+    /// The settings that bind jobs posted now (unless `pending_at` has passed).
     pub config: MarketConfig,
+    /// Announced settings that raise a rate; they bind jobs posted from `pending_at` on.
+    pub pending_config: MarketConfig,
+    /// Unix time from which `pending_config` binds new jobs (0: nothing pending).
+    pub pending_at: i64,
     /// When set, no new jobs or claims; running jobs still settle.
     pub paused: bool,
     /// Canonical bump of the market PDA.
     pub bump: u8,
     /// Canonical bump of this program's `["slasher"]` PDA, used to sign staking CPIs.
     pub slasher_bump: u8,
+    /// Canonical bump of the fee vault PDA.
+    pub fee_vault_bump: u8,
 }
 
+impl Market {
+    /// The settings a job posted at `now` gets: the pending ones once their notice has run out.
+    pub fn effective_config(&self, now: i64) -> &MarketConfig {
+        if governance::pending_binds(self.pending_at, now) {
+            &self.pending_config
+        } else {
+            &self.config
+        }
+    }
+}
+
+const _: () = assert!(Config::INIT_SPACE == limits::CONFIG_SIZE);
 const _: () = assert!(Market::INIT_SPACE == limits::MARKET_SIZE);
 const _: () = assert!(MarketConfig::INIT_SPACE == limits::MARKET_CONFIG_SIZE);
 

@@ -14,8 +14,8 @@ pub enum StakingError {
     UriTooLong,
     #[msg("Signer is not the pool admin")]
     NotPoolAdmin,
-    #[msg("Signer is not the owner of this provider account")]
-    NotProviderOwner,
+    #[msg("Signer is not the authority of this provider account")]
+    NotProviderAuthority,
     #[msg("Provider account belongs to another pool")]
     WrongPool,
     #[msg("Token account or mint does not match the pool's stake mint")]
@@ -36,7 +36,7 @@ pub enum StakingError {
     NothingUnbonding,
     #[msg("Stake invariant violated: locked + unbonding > staked")]
     StakeInvariantViolated,
-    #[msg("Vault balance differs from the pool's total stake")]
+    #[msg("Vault balance is below the pool's total stake plus pending slashes")]
     VaultInvariantViolated,
     #[msg("Signer is not the pool's slasher")]
     NotSlasher,
@@ -54,8 +54,12 @@ pub enum StakingError {
     MathOverflow,
     #[msg("Arithmetic underflow")]
     MathUnderflow,
-    #[msg("No slashed stake is waiting to be swept")]
+    #[msg("No slashed stake or surplus is waiting to be swept")]
     NothingToSweep,
+    #[msg("Signer is not this program's upgrade authority")]
+    NotUpgradeAuthority,
+    #[msg("Signer is not the program config's authority")]
+    NotConfigAuthority,
 }
 
 impl From<MathError> for StakingError {

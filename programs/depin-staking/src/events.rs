@@ -28,13 +28,15 @@ pub struct ProviderRegistered {
     pub pool: Pubkey,
     /// The new provider account.
     pub provider: Pubkey,
-    /// Its owner.
-    pub owner: Pubkey,
+    /// Its authority (cold key).
+    pub authority: Pubkey,
+    /// Its operator (the key its worker signs with).
+    pub operator: Pubkey,
     /// Metadata / endpoint URI.
     pub uri: String,
 }
 
-/// Tokens moved from the owner into the vault.
+/// Tokens moved from the authority into the vault.
 #[event]
 pub struct Staked {
     /// The pool.
@@ -166,8 +168,12 @@ pub struct SlashedSwept {
     pub pool: Pubkey,
     /// The treasury that received it.
     pub treasury: Pubkey,
-    /// Tokens moved.
+    /// Tokens moved: `slashed + surplus`.
     pub amount: u64,
+    /// Of which slashed stake (the pool's `pending_slashed` before).
+    pub slashed: u64,
+    /// Of which surplus: tokens sent to the vault by others (donations).
+    pub surplus: u64,
     /// Σ of everything ever slashed from the pool.
     pub pool_total_slashed: u64,
 }
@@ -179,10 +185,43 @@ pub struct ProviderClosed {
     pub pool: Pubkey,
     /// The closed provider account.
     pub provider: Pubkey,
-    /// Its owner, who received the rent.
-    pub owner: Pubkey,
+    /// Its authority, who received the rent.
+    pub authority: Pubkey,
     /// Jobs completed over the account's life.
     pub jobs_completed: u64,
     /// Jobs slashed over the account's life.
     pub jobs_slashed: u64,
+}
+
+/// The program config was created by the upgrade authority.
+#[event]
+pub struct ConfigInitialized {
+    /// The config account.
+    pub config: Pubkey,
+    /// Who may create pools.
+    pub authority: Pubkey,
+}
+
+/// The config authority was handed over.
+#[event]
+pub struct ConfigAuthorityChanged {
+    /// The config account.
+    pub config: Pubkey,
+    /// The authority before.
+    pub previous: Pubkey,
+    /// The authority after.
+    pub authority: Pubkey,
+}
+
+/// A provider's operator key changed.
+#[event]
+pub struct OperatorChanged {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// The operator before.
+    pub previous: Pubkey,
+    /// The operator after.
+    pub operator: Pubkey,
 }

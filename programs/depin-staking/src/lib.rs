@@ -5,8 +5,10 @@
 //! bond locks that only the jobs program's `["slasher"]` PDA may lock, unlock or slash.
 //!
 //! Invariants (checked at the end of every handler that moves stake):
-//! `locked + unbonding <= staked` for each provider, and vault balance =
-//! `pool.total_staked + pool.pending_slashed`, with `pool.total_staked` = Σ `provider.staked`.
+//! `locked + unbonding <= staked` for each provider, and vault balance >=
+//! `pool.total_staked + pool.pending_slashed`, with `pool.total_staked` = Σ `provider.staked`
+//! (the vault may hold more: anyone can send tokens to it; `sweep_slashed` moves the surplus
+//! to the treasury). Only the config authority, set by the upgrade authority, creates pools.
 
 use anchor_lang::prelude::*;
 
@@ -21,22 +23,54 @@ pub mod state;
 pub use errors::StakingError;
 use instructions::*;
 
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "depin-compute staking",
+    project_url: "https://depin-compute.dev",
+    contacts: "email:security@depin-compute.dev",
+    policy: "https://depin-compute.dev/SECURITY.md",
+    preferred_languages: "en",
+    source_code: "https://depin-compute.dev/source",
+    auditors: "None"
+}
+
 declare_id!("2rLAoiorbQfSjaSxBiBVK6n7anzdH6TAuLrGAPNwe1Qt");
 
 #[program]
 pub mod depin_staking {
     use super::*;
 
-    /// Create the staking pool of a stake mint, with its vault.
+    /// Record who may create pools (signed by this program's upgrade authority, once).
+    pub fn initialize_config(
+        ctx: Context<InitializeConfig>,
+        args: InitializeConfigArgs,
+    ) -> Result<()> {
+        InitializeConfig::handle(ctx, args)
+    }
+
+    /// Hand the config authority over (the new authority co-signs).
+    pub fn set_config_authority(ctx: Context<SetConfigAuthority>) -> Result<()> {
+        SetConfigAuthority::handle(ctx)
+    }
+
+    /// Create the staking pool of a stake mint, with its vault (config authority only).
     #[access_control(ctx.accounts.validate(&args))]
     pub fn initialize_pool(ctx: Context<InitializePool>, args: InitializePoolArgs) -> Result<()> {
         InitializePool::handle(ctx, args)
     }
 
     /// Open a provider account in a pool.
-    #[access_control(ctx.accounts.validate(&uri))]
-    pub fn register_provider(ctx: Context<RegisterProvider>, uri: String) -> Result<()> {
-        RegisterProvider::handle(ctx, uri)
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn register_provider(
+        ctx: Context<RegisterProvider>,
+        args: RegisterProviderArgs,
+    ) -> Result<()> {
+        RegisterProvider::handle(ctx, args)
+    }
+
+    /// Change the key a provider's worker signs with (authority only).
+    pub fn set_operator(ctx: Context<SetOperator>, operator: Pubkey) -> Result<()> {
+        SetOperator::handle(ctx, operator)
     }
 
     /// Change a pool's admin, treasury, unbonding delay or paused flag.
@@ -45,7 +79,7 @@ pub mod depin_staking {
         UpdatePool::handle(ctx, args)
     }
 
-    /// Deposit stake from the provider owner's token account into the pool vault.
+    /// Deposit stake from the provider authority's token account into the pool vault.
     #[access_control(ctx.accounts.validate(amount))]
     pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
         Stake::handle(ctx, amount)
@@ -80,7 +114,7 @@ pub mod depin_staking {
         Slash::handle(ctx, args)
     }
 
-    /// Move slashed stake from the vault to the pool treasury; permissionless.
+    /// Move slashed stake and any vault surplus to the pool treasury; permissionless.
     pub fn sweep_slashed(ctx: Context<SweepSlashed>) -> Result<()> {
         SweepSlashed::handle(ctx)
     }

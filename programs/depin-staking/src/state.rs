@@ -3,6 +3,18 @@
 use anchor_lang::prelude::*;
 use depin_core::{limits, StakeLedger};
 
+/// Who may create pools: PDA `["config"]`, set once by the program's upgrade authority, so a
+/// stranger cannot create the pool of a stake mint first and choose its admin, slasher and
+/// treasury.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Config {
+    /// Signs `initialize_pool`; may hand the role over (`set_config_authority`).
+    pub authority: Pubkey,
+    /// Canonical bump of the config PDA.
+    pub bump: u8,
+}
+
 /// One staking pool per stake mint: PDA `["pool", stake_mint]`.
 #[account]
 #[derive(InitSpace, Debug)]
@@ -15,11 +27,13 @@ pub struct Pool {
     pub vault: Pubkey,
     /// The only signer allowed to lock, unlock and slash: the jobs program's `["slasher"]` PDA.
     pub slasher: Pubkey,
-    /// Token account (of `stake_mint`) that receives slashed stake unless a slash names another.
+    /// Token account (of `stake_mint`) that `sweep_slashed` sends slashed stake and any surplus
+    /// of the vault (donations) to; its only destination.
     pub treasury: Pubkey,
     /// Delay between `request_unstake` and `withdraw`, in seconds.
     pub unbonding_seconds: i64,
-    /// Σ `staked` over all providers. The vault holds `total_staked + pending_slashed`.
+    /// Σ `staked` over all providers. The vault holds at least `total_staked +
+    /// pending_slashed` (more only when someone sent tokens to it; the surplus is swept).
     pub total_staked: u64,
     /// Σ of everything ever slashed from this pool.
     pub total_slashed: u64,
@@ -36,14 +50,21 @@ pub struct Pool {
     pub vault_bump: u8,
 }
 
-/// A provider's collateral in one pool: PDA `["provider", pool, owner]`.
+/// A provider's collateral in one pool: PDA `["provider", pool, authority]`.
+///
+/// Two keys, as staking systems split them: the cold `authority` controls the money (stake,
+/// unstake, withdraw, operator, close) and receives payouts; the hot `operator` is what the
+/// worker signs with on an internet-facing machine (claim, commit, reveal, abandon). A stolen
+/// operator key can at worst get bonds slashed; it can never move stake.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Provider {
     /// Pool this account belongs to.
     pub pool: Pubkey,
-    /// Wallet that controls the stake and signs for the worker.
-    pub owner: Pubkey,
+    /// Wallet that controls the stake; owner of the accounts payouts go to.
+    pub authority: Pubkey,
+    /// Key the worker signs job transactions with (may equal `authority`).
+    pub operator: Pubkey,
     /// Tokens of this provider held in the pool vault.
     pub staked: u64,
     /// Part of `staked` bonded to running jobs.
@@ -85,5 +106,6 @@ impl Provider {
     }
 }
 
+const _: () = assert!(Config::INIT_SPACE == limits::CONFIG_SIZE);
 const _: () = assert!(Pool::INIT_SPACE == limits::POOL_SIZE);
 const _: () = assert!(Provider::INIT_SPACE == limits::PROVIDER_SIZE);

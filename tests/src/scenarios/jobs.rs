@@ -42,8 +42,8 @@ pub struct JobsWorld {
     pub pay_mint: Pubkey,
     /// Market PDA.
     pub market: Pubkey,
-    /// Fee receiver.
-    pub fee_treasury: Pubkey,
+    /// The market's fee vault (PDA).
+    pub fee_vault: Pubkey,
     /// Requester wallet.
     pub requester: Keypair,
     /// Requester's payment tokens.
@@ -59,12 +59,17 @@ impl JobsWorld {
         let mut s = StakingWorld::with_slasher(backend, pda::slasher().0);
         let pay_mint = s.chain.create_mint("pay-mint", 6);
         let admin = s.admin.pubkey();
-        let fee_treasury = s
-            .chain
-            .create_token_account("fee-treasury", &pay_mint, &admin, 0);
-        let ix_ =
-            ix::jobs::initialize_market(&admin, &pay_mint, &s.pool, &fee_treasury, test_config());
-        s.chain.ok("initialize_market", &[ix_], &[&s.admin]);
+        let deployer = s.deployer.insecure_clone();
+        let ix_ = ix::jobs::initialize_market(
+            &admin,
+            &deployer.pubkey(),
+            &pay_mint,
+            &s.pool,
+            test_config(),
+        );
+        s.chain
+            .ok("initialize_market", &[ix_], &[&s.admin, &deployer]);
+        let market = pda::market(&pay_mint, 1).0;
         let requester = s.chain.funded_keypair("requester", 10);
         let requester_tokens = s.chain.create_token_account(
             "requester-tokens",
@@ -73,10 +78,10 @@ impl JobsWorld {
             REQUESTER_TOKENS,
         );
         JobsWorld {
-            market: pda::market(&pay_mint, 1).0,
+            market,
             s,
             pay_mint,
-            fee_treasury,
+            fee_vault: pda::fee_vault(&market).0,
             requester,
             requester_tokens,
         }
@@ -92,6 +97,7 @@ impl JobsWorld {
             replicas,
             quorum,
             bond: 5_000,
+            expected_fee_bps: test_config().fee_bps,
         }
     }
 
@@ -116,21 +122,21 @@ impl JobsWorld {
         pda::job(&self.market, &requester.pubkey(), nonce).0
     }
 
-    /// `claim_job` of `p` on `job`.
+    /// `claim_job` of `p` on `job` (signed by its operator).
     pub fn claim_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
-        ix::jobs::claim_job(&p.owner.pubkey(), &self.keys(), job)
+        ix::jobs::claim_job(&p.operator.pubkey(), &p.account, &self.keys(), job)
     }
 
-    /// `abandon_job` of `p` on `job`.
+    /// `abandon_job` of `p` on `job` (signed by its operator).
     pub fn abandon_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
-        ix::jobs::abandon_job(&p.owner.pubkey(), &self.keys(), job)
+        ix::jobs::abandon_job(&p.operator.pubkey(), &p.account, &self.keys(), job)
     }
 
     /// The market's and pool's addresses the settlement builders need.
     pub fn keys(&self) -> ix::jobs::MarketKeys {
         ix::jobs::MarketKeys {
             market: self.market,
-            fee_treasury: self.fee_treasury,
+            fee_vault: self.fee_vault,
             staking_pool: self.s.pool,
         }
     }
@@ -144,7 +150,7 @@ impl JobsWorld {
         salt: [u8; 32],
     ) -> Instruction {
         let c = depin_core::hash::commitment(job, &p.account, &result_hash, &salt);
-        ix::jobs::commit_result(&p.owner.pubkey(), job, &self.s.pool, c)
+        ix::jobs::commit_result(&p.operator.pubkey(), &p.account, job, c)
     }
 
     /// `reveal_result` of `p`.
@@ -160,7 +166,7 @@ impl JobsWorld {
             salt,
             result_uri: format!("file:///out/{}", p.account),
         };
-        ix::jobs::reveal_result(&p.owner.pubkey(), job, &self.s.pool, args)
+        ix::jobs::reveal_result(&p.operator.pubkey(), &p.account, job, args)
     }
 
     /// The job account.
@@ -342,9 +348,11 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     let ps: Vec<TestProvider> = (0..4)
         .map(|i| w.s.staked_provider(&format!("p{i}"), 20_000, 10_000))
         .collect();
-    let sent =
-        w.s.chain
-            .ok("p0 claims", &[w.claim_ix(&ps[0], &job2)], &[&ps[0].owner]);
+    let sent = w.s.chain.ok(
+        "p0 claims",
+        &[w.claim_ix(&ps[0], &job2)],
+        &[&ps[0].operator],
+    );
     assert_eq!(w.s.amounts(&ps[0]), (10_000, 5_000, 0));
     if let Some(e) = w.s.chain.event::<ev::JobClaimed>(&sent) {
         assert_eq!(
@@ -356,18 +364,24 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         .fail(
             "p0 claims twice",
             &[w.claim_ix(&ps[0], &job2)],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(E::AlreadyClaimed);
-    w.s.chain
-        .ok("p1 claims", &[w.claim_ix(&ps[1], &job2)], &[&ps[1].owner]);
-    w.s.chain
-        .ok("p2 claims", &[w.claim_ix(&ps[2], &job2)], &[&ps[2].owner]);
+    w.s.chain.ok(
+        "p1 claims",
+        &[w.claim_ix(&ps[1], &job2)],
+        &[&ps[1].operator],
+    );
+    w.s.chain.ok(
+        "p2 claims",
+        &[w.claim_ix(&ps[2], &job2)],
+        &[&ps[2].operator],
+    );
     w.s.chain
         .fail(
             "p3 finds it full",
             &[w.claim_ix(&ps[3], &job2)],
-            &[&ps[3].owner],
+            &[&ps[3].operator],
         )
         .assert_error(E::JobFull);
     let j = w.job(&job2);
@@ -394,7 +408,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     w.s.chain.ok(
         "p0 claims a second job",
         &[w.claim_ix(&ps[0], &job3)],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     assert_eq!(w.s.amounts(&ps[0]), (10_000, 10_000, 0));
     // ...but not a third time: the staking program refuses the lock inside the CPI.
@@ -403,7 +417,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         .fail(
             "claim without free stake",
             &[w.claim_ix(&ps[0], &job4)],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(StakingError::InsufficientFreeStake);
     // Too late: the claim window is over.
@@ -413,7 +427,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         .fail(
             "claim after the window",
             &[w.claim_ix(&ps[3], &job4)],
-            &[&ps[3].owner],
+            &[&ps[3].operator],
         )
         .assert_error(E::ClaimWindowClosed);
     w.s.chain
@@ -438,25 +452,32 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain.fail("post without signature", &[ix_], &[]);
 
     // Someone else's provider account.
-    let mut acc = ix::jobs::claim_job_accounts(&bob.owner.pubkey(), &w.keys(), &job);
+    let mut acc =
+        ix::jobs::claim_job_accounts(&bob.operator.pubkey(), &bob.account, &w.keys(), &job);
     acc.bond.provider = alice.account;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
-        .fail("claim with another's stake", &[ix_], &[&bob.owner])
-        .assert_error(E::NotProviderOwner);
+        .fail("claim with another's stake", &[ix_], &[&bob.operator])
+        .assert_error(E::NotProviderOperator);
 
     // A fake slasher (not the PDA) and a fake staking program.
-    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.keys(), &job);
+    let mut acc =
+        ix::jobs::claim_job_accounts(&alice.operator.pubkey(), &alice.account, &w.keys(), &job);
     acc.bond.slasher = bob.owner.pubkey();
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
-        .fail("claim with a fake slasher", &[ix_], &[&alice.owner])
+        .fail("claim with a fake slasher", &[ix_], &[&alice.operator])
         .assert_error(E::WrongSlasher);
-    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.keys(), &job);
+    let mut acc =
+        ix::jobs::claim_job_accounts(&alice.operator.pubkey(), &alice.account, &w.keys(), &job);
     acc.bond.staking_program = depin_jobs::ID;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
-        .fail("claim with a fake staking program", &[ix_], &[&alice.owner])
+        .fail(
+            "claim with a fake staking program",
+            &[ix_],
+            &[&alice.operator],
+        )
         .assert_error(code(A::InvalidProgramId));
 
     // Stake in another pool (another stake mint, same slasher PDA).
@@ -468,9 +489,16 @@ pub fn attacks(backend: Backend) -> TestChain {
         unbonding_seconds: 0,
         slasher: pda::slasher().0,
     };
-    let ix_ = ix::staking::initialize_pool(&w.s.admin.pubkey(), &other_mint, &other_treasury, args);
+    let ix_ = ix::staking::initialize_pool(
+        &w.s.admin.pubkey(),
+        &w.s.deployer.pubkey(),
+        &other_mint,
+        &other_treasury,
+        args,
+    );
     let admin = w.s.admin.insecure_clone();
-    w.s.chain.ok("other pool", &[ix_], &[&admin]);
+    let deployer = w.s.deployer.insecure_clone();
+    w.s.chain.ok("other pool", &[ix_], &[&admin, &deployer]);
     let other_pool = pda::pool(&other_mint).0;
     let carol = w.s.chain.funded_keypair("carol", 2);
     let carol_tokens =
@@ -481,6 +509,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         &[ix::staking::register_provider(
             &carol.pubkey(),
             &other_pool,
+            &carol.pubkey(),
             "c",
         )],
         &[&carol],
@@ -499,11 +528,12 @@ pub fn attacks(backend: Backend) -> TestChain {
         staking_pool: other_pool,
         ..w.keys()
     };
-    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &other, &job);
+    let carol_provider = pda::provider(&other_pool, &carol.pubkey()).0;
+    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &carol_provider, &other, &job);
     w.s.chain
         .fail("claim with stake in another pool", &[ix_], &[&carol])
         .assert_error(E::WrongStakingPool);
-    let mut acc = ix::jobs::claim_job_accounts(&carol.pubkey(), &w.keys(), &job);
+    let mut acc = ix::jobs::claim_job_accounts(&carol.pubkey(), &carol_provider, &w.keys(), &job);
     acc.bond.provider = pda::provider(&other_pool, &carol.pubkey()).0;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
@@ -521,12 +551,12 @@ pub fn attacks(backend: Backend) -> TestChain {
     cfg2.market_id = 2;
     let ix_ = ix::jobs::initialize_market(
         &admin.pubkey(),
+        &deployer.pubkey(),
         &w.pay_mint,
         &w.s.pool,
-        &w.fee_treasury,
         cfg2,
     );
-    w.s.chain.ok("market 2", &[ix_], &[&admin]);
+    w.s.chain.ok("market 2", &[ix_], &[&admin, &deployer]);
     let market2 = pda::market(&w.pay_mint, 2).0;
     let ix_ = ix::jobs::post_job(
         &requester.pubkey(),
@@ -537,21 +567,22 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     w.s.chain.ok("post in market 2", &[ix_], &[&requester]);
     let job_m2 = pda::job(&market2, &requester.pubkey(), 1).0;
-    let ix_ = ix::jobs::claim_job(&alice.owner.pubkey(), &w.keys(), &job_m2);
+    let ix_ = ix::jobs::claim_job(&alice.operator.pubkey(), &alice.account, &w.keys(), &job_m2);
     w.s.chain
         .fail(
             "claim a job through another market",
             &[ix_],
-            &[&alice.owner],
+            &[&alice.operator],
         )
         .assert_error(E::WrongMarket);
 
     // Type cosplay: the market passed as the job.
-    let mut acc = ix::jobs::claim_job_accounts(&alice.owner.pubkey(), &w.keys(), &job);
+    let mut acc =
+        ix::jobs::claim_job_accounts(&alice.operator.pubkey(), &alice.account, &w.keys(), &job);
     acc.job = w.market;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
-        .fail("market as job", &[ix_], &[&alice.owner])
+        .fail("market as job", &[ix_], &[&alice.operator])
         .assert_error(code(A::AccountDiscriminatorMismatch));
 
     // Wrong mint / fake token program on post; escrow of another job on cancel.
@@ -598,17 +629,17 @@ pub fn attacks(backend: Backend) -> TestChain {
         paused: Some(true),
         ..Default::default()
     };
-    let ix_ = ix::jobs::update_market(&bob.owner.pubkey(), &w.market, None, None, paused.clone());
+    let ix_ = ix::jobs::update_market(&bob.owner.pubkey(), &w.market, None, paused.clone());
     w.s.chain
         .fail("pause by a stranger", &[ix_], &[&bob.owner])
         .assert_error(E::NotMarketAdmin);
-    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, None, paused);
+    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, paused);
     w.s.chain.ok("pause", &[ix_], &[&admin]);
     w.s.chain
         .fail(
             "claim while paused",
             &[w.claim_ix(&alice, &job)],
-            &[&alice.owner],
+            &[&alice.operator],
         )
         .assert_error(E::MarketPaused);
     w.s.chain
@@ -624,7 +655,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         config: Some(cfg),
         paused: Some(false),
     };
-    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, None, bad);
+    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, bad);
     w.s.chain
         .fail("change the market id", &[ix_], &[&admin])
         .assert_error(E::MarketIdImmutable);
@@ -634,7 +665,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         config: Some(cfg.clone()),
         paused: Some(false),
     };
-    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, None, resume);
+    let ix_ = ix::jobs::update_market(&admin.pubkey(), &w.market, None, resume);
     w.s.chain.ok("resume with a lower fee", &[ix_], &[&admin]);
     assert_eq!(w.s.chain.account::<Market>(&w.market).config, cfg);
     assert_eq!(
@@ -645,7 +676,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain.ok(
         "claim after resume",
         &[w.claim_ix(&alice, &job)],
-        &[&alice.owner],
+        &[&alice.operator],
     );
     w.s.chain
 }
@@ -658,7 +689,8 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .map(|i| w.s.staked_provider(&format!("p{i}"), 20_000, 20_000))
         .collect();
     for p in &ps[..3] {
-        w.s.chain.ok("claim", &[w.claim_ix(p, &job)], &[&p.owner]);
+        w.s.chain
+            .ok("claim", &[w.claim_ix(p, &job)], &[&p.operator]);
     }
     let (h_a, h_b) = (
         depin_core::hash::result_hash(0, b"42"),
@@ -671,14 +703,14 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "abandon by a non-holder",
             &[w.abandon_ix(&ps[3], &job)],
-            &[&ps[3].owner],
+            &[&ps[3].operator],
         )
         .assert_error(E::NotSlotHolder);
     let pending_before = w.s.pool_state().pending_slashed;
     let sent = w.s.chain.ok(
         "p2 abandons",
         &[w.abandon_ix(&ps[2], &job)],
-        &[&ps[2].owner],
+        &[&ps[2].operator],
     );
     assert_eq!(w.s.amounts(&ps[2]), (19_950, 0, 0));
     assert_eq!(w.s.pool_state().pending_slashed, pending_before + 50);
@@ -693,7 +725,7 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
     w.s.chain.ok(
         "p3 re-claims the freed slot",
         &[w.claim_ix(&ps[3], &job)],
-        &[&ps[3].owner],
+        &[&ps[3].operator],
     );
     assert_eq!(w.job(&job).slots[2].provider, ps[3].account);
 
@@ -701,41 +733,41 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
     w.s.chain.ok(
         "p0 commits",
         &[w.commit_ix(&ps[0], &job, h_a, salt(0))],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     w.s.chain
         .fail(
             "p0 commits again",
             &[w.commit_ix(&ps[0], &job, h_a, salt(0))],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(E::AlreadyCommitted);
-    let zero = ix::jobs::commit_result(&ps[1].owner.pubkey(), &job, &w.s.pool, [0; 32]);
+    let zero = ix::jobs::commit_result(&ps[1].operator.pubkey(), &ps[1].account, &job, [0; 32]);
     w.s.chain
-        .fail("zero commitment", &[zero], &[&ps[1].owner])
+        .fail("zero commitment", &[zero], &[&ps[1].operator])
         .assert_error(E::ZeroCommitment);
     let copied = w.job(&job).slots[0].commitment;
-    let copy = ix::jobs::commit_result(&ps[1].owner.pubkey(), &job, &w.s.pool, copied);
+    let copy = ix::jobs::commit_result(&ps[1].operator.pubkey(), &ps[1].account, &job, copied);
     w.s.chain
-        .fail("p1 copies p0's commitment", &[copy], &[&ps[1].owner])
+        .fail("p1 copies p0's commitment", &[copy], &[&ps[1].operator])
         .assert_error(E::DuplicateCommitment);
     w.s.chain
         .fail(
             "commit by a non-holder",
             &[w.commit_ix(&ps[4], &job, h_a, salt(4))],
-            &[&ps[4].owner],
+            &[&ps[4].operator],
         )
         .assert_error(E::NotSlotHolder);
     w.s.chain.ok(
         "p1 commits",
         &[w.commit_ix(&ps[1], &job, h_b, salt(1))],
-        &[&ps[1].owner],
+        &[&ps[1].operator],
     );
     w.s.chain
         .fail(
             "abandon after committing",
             &[w.abandon_ix(&ps[1], &job)],
-            &[&ps[1].owner],
+            &[&ps[1].operator],
         )
         .assert_error(E::AlreadyCommitted);
 
@@ -744,13 +776,13 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "reveal too early",
             &[w.reveal_ix(&ps[0], &job, h_a, salt(0))],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(E::RevealNotOpen);
     w.s.chain.ok(
         "p3 commits",
         &[w.commit_ix(&ps[3], &job, h_a, salt(3))],
-        &[&ps[3].owner],
+        &[&ps[3].operator],
     );
     let j = w.job(&job);
     assert_eq!((j.committed, j.revealed), (3, 0));
@@ -763,13 +795,13 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "wrong salt",
             &[w.reveal_ix(&ps[0], &job, h_a, salt(9))],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(E::CommitmentMismatch);
     let sent = w.s.chain.ok(
         "p0 reveals",
         &[w.reveal_ix(&ps[0], &job, h_a, salt(0))],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     if let Some(e) = w.s.chain.event::<ev::ResultRevealed>(&sent) {
         assert_eq!((e.provider, e.slot, e.result_hash), (ps[0].account, 0, h_a));
@@ -778,7 +810,7 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "p0 reveals again",
             &[w.reveal_ix(&ps[0], &job, h_a, salt(0))],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(E::AlreadyRevealed);
     // p1 committed to h_b; now that h_a is public it cannot switch to it, not even with p0's salt.
@@ -786,20 +818,20 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "p1 copies the revealed hash",
             &[w.reveal_ix(&ps[1], &job, h_a, salt(1))],
-            &[&ps[1].owner],
+            &[&ps[1].operator],
         )
         .assert_error(E::CommitmentMismatch);
     w.s.chain
         .fail(
             "p1 copies hash and salt",
             &[w.reveal_ix(&ps[1], &job, h_a, salt(0))],
-            &[&ps[1].owner],
+            &[&ps[1].operator],
         )
         .assert_error(E::CommitmentMismatch);
     w.s.chain.ok(
         "p1 reveals its own",
         &[w.reveal_ix(&ps[1], &job, h_b, salt(1))],
-        &[&ps[1].owner],
+        &[&ps[1].operator],
     );
     let j = w.job(&job);
     assert_eq!(
@@ -814,7 +846,7 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "reveal too late",
             &[w.reveal_ix(&ps[3], &job, h_a, salt(3))],
-            &[&ps[3].owner],
+            &[&ps[3].operator],
         )
         .assert_error(E::RevealWindowClosed);
 
@@ -823,23 +855,23 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
     let job2 = w.post(2, 3, 2);
     for p in &ps[..2] {
         w.s.chain
-            .ok("claim job 2", &[w.claim_ix(p, &job2)], &[&p.owner]);
+            .ok("claim job 2", &[w.claim_ix(p, &job2)], &[&p.operator]);
     }
     w.s.chain.ok(
         "p0 commits job 2",
         &[w.commit_ix(&ps[0], &job2, h_a, salt(0))],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     w.s.chain.ok(
         "p1 commits job 2",
         &[w.commit_ix(&ps[1], &job2, h_a, salt(1))],
-        &[&ps[1].owner],
+        &[&ps[1].operator],
     );
     w.s.chain
         .fail(
             "job 2: claim window open",
             &[w.reveal_ix(&ps[0], &job2, h_a, salt(0))],
-            &[&ps[0].owner],
+            &[&ps[0].operator],
         )
         .assert_error(E::RevealNotOpen);
     let j2 = w.job(&job2);
@@ -847,17 +879,17 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
     w.s.chain.ok(
         "job 2: claim window over, all held slots in",
         &[w.reveal_ix(&ps[0], &job2, h_a, salt(0))],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     let job3 = w.post(3, 2, 2);
     for p in &ps[..2] {
         w.s.chain
-            .ok("claim job 3", &[w.claim_ix(p, &job3)], &[&p.owner]);
+            .ok("claim job 3", &[w.claim_ix(p, &job3)], &[&p.operator]);
     }
     w.s.chain.ok(
         "p0 commits job 3",
         &[w.commit_ix(&ps[0], &job3, h_a, salt(0))],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     let j3 = w.job(&job3);
     w.s.chain.set_unix_timestamp(j3.commit_deadline);
@@ -865,20 +897,20 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         .fail(
             "commit too late",
             &[w.commit_ix(&ps[1], &job3, h_a, salt(1))],
-            &[&ps[1].owner],
+            &[&ps[1].operator],
         )
         .assert_error(E::CommitWindowClosed);
     w.s.chain
         .fail(
             "abandon too late",
             &[w.abandon_ix(&ps[1], &job3)],
-            &[&ps[1].owner],
+            &[&ps[1].operator],
         )
         .assert_error(E::CommitWindowClosed);
     w.s.chain.ok(
         "job 3: commit deadline passed",
         &[w.reveal_ix(&ps[0], &job3, h_a, salt(0))],
-        &[&ps[0].owner],
+        &[&ps[0].operator],
     );
     w.s.chain
 }

@@ -106,7 +106,8 @@ impl Run {
         let label = format!("seed {} tx {}: {what}", self.seed, self.stats.transactions);
         self.stats.transactions += 1;
         let kp = match who {
-            Who::Provider(i) => Some(self.sw.ps[i].owner.insecure_clone()),
+            // Every provider step of this test is a job step: signed by the operator key.
+            Who::Provider(i) => Some(self.sw.ps[i].operator.insecure_clone()),
             Who::Requester => Some(self.sw.w.requester.insecure_clone()),
             Who::Crank => None,
         };
@@ -144,10 +145,7 @@ impl Run {
             .sum();
         let pays: u64 = self.sw.pay.iter().map(|a| c.token_balance(a)).sum();
         assert_eq!(
-            c.token_balance(&w.requester_tokens)
-                + escrows
-                + pays
-                + c.token_balance(&w.fee_treasury),
+            c.token_balance(&w.requester_tokens) + escrows + pays + c.token_balance(&w.fee_vault),
             self.pay_total,
             "{label}: payment tokens conserved"
         );
@@ -177,6 +175,7 @@ impl Run {
             replicas,
             quorum,
             bond,
+            expected_fee_bps: super::jobs::test_config().fee_bps,
         };
         let ix_ = self.sw.w.post_ix(args);
         let posted = self.send_unchecked("post_job", &[ix_], Who::Requester);
@@ -231,13 +230,14 @@ impl Run {
         let single = self.sw.w.job(&addr).replicas == 1;
         let n = if rng.upto(3) == 0 { 2 } else { 1 };
         let salt = [rng.next() as u8 | 1; 32];
-        let owner = self.sw.ps[p].owner.pubkey();
+        let sp = &self.sw.ps[p];
+        let (operator, provider) = (sp.operator.pubkey(), sp.account);
         let ix_ = if single {
             let args = SubmitArgs {
                 result_hash: result(n),
                 result_uri: "file:///out".into(),
             };
-            ix::jobs::submit_result(&owner, &addr, &self.sw.w.s.pool, args)
+            ix::jobs::submit_result(&operator, &provider, &addr, args)
         } else {
             self.sw.w.commit_ix(&self.sw.ps[p], &addr, result(n), salt)
         };
@@ -261,8 +261,8 @@ impl Run {
             salt,
             result_uri: "file:///out".into(),
         };
-        let owner = self.sw.ps[p].owner.pubkey();
-        let ix_ = ix::jobs::reveal_result(&owner, &addr, &self.sw.w.s.pool, args);
+        let sp = &self.sw.ps[p];
+        let ix_ = ix::jobs::reveal_result(&sp.operator.pubkey(), &sp.account, &addr, args);
         self.send("reveal_result", &[ix_], Who::Provider(p));
     }
 
@@ -314,7 +314,7 @@ impl Run {
         let requester = self.sw.w.requester.pubkey();
         let (req0, fee0) = (
             self.balance(&self.sw.w.requester_tokens),
-            self.balance(&self.sw.w.fee_treasury),
+            self.balance(&self.sw.w.fee_vault),
         );
         let ix_ = ix::jobs::close_job(&keys, &addr, &requester, &self.sw.w.requester_tokens);
         if !self.send("close_job", &[ix_], Who::Crank) {
@@ -323,7 +323,7 @@ impl Run {
         self.jobs[k].closed = true;
         self.stats.jobs_closed += 1;
         let refund = self.balance(&self.sw.w.requester_tokens) - req0;
-        let fees = self.balance(&self.sw.w.fee_treasury) - fee0;
+        let fees = self.balance(&self.sw.w.fee_vault) - fee0;
         let t = &self.jobs[k];
         assert_eq!(
             t.deposited,

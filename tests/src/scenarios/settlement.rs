@@ -94,7 +94,7 @@ pub struct SettleWorld {
     pub w: JobsWorld,
     /// Providers (stake 100 000 each).
     pub ps: Vec<TestProvider>,
-    /// Each provider owner's payment-mint account.
+    /// Each provider authority's payment-mint account.
     pub pay: Vec<Pubkey>,
     next_nonce: u64,
 }
@@ -142,29 +142,30 @@ impl SettleWorld {
                 result_hash: result(n),
                 result_uri: format!("file:///out/{}", p.account),
             };
-            ix::jobs::submit_result(&p.owner.pubkey(), job, &self.w.s.pool, args)
+            ix::jobs::submit_result(&p.operator.pubkey(), &p.account, job, args)
         } else {
             self.w.commit_ix(p, job, result(n), [i as u8; 32])
         };
-        let owner = p.owner.insecure_clone();
+        let operator = p.operator.insecure_clone();
         self.chain()
-            .ok(&format!("sp{i} commits"), &[ix_], &[&owner]);
+            .ok(&format!("sp{i} commits"), &[ix_], &[&operator]);
     }
 
     /// Provider `i` reveals result `n` on `job`.
     fn reveal(&mut self, i: usize, job: &Pubkey, n: u8) {
         let p = &self.ps[i];
         let ix_ = self.w.reveal_ix(p, job, result(n), [i as u8; 32]);
-        let owner = p.owner.insecure_clone();
+        let operator = p.operator.insecure_clone();
         self.chain()
-            .ok(&format!("sp{i} reveals"), &[ix_], &[&owner]);
+            .ok(&format!("sp{i} reveals"), &[ix_], &[&operator]);
     }
 
     /// Provider `i` claims `job`.
     pub fn claim(&mut self, i: usize, job: &Pubkey) {
         let ix_ = self.w.claim_ix(&self.ps[i], job);
-        let owner = self.ps[i].owner.insecure_clone();
-        self.chain().ok(&format!("sp{i} claims"), &[ix_], &[&owner]);
+        let operator = self.ps[i].operator.insecure_clone();
+        self.chain()
+            .ok(&format!("sp{i} claims"), &[ix_], &[&operator]);
     }
 
     /// Warp to `t` if it is later than now.
@@ -189,7 +190,7 @@ impl SettleWorld {
         // What the pool treasury holds once everything slashed so far is swept.
         let pool_treasury = self.w.s.chain.token_balance(&self.w.s.treasury)
             + self.w.s.pool_state().pending_slashed;
-        let fee_treasury = self.w.s.chain.token_balance(&self.w.fee_treasury);
+        let fee_treasury = self.w.s.chain.token_balance(&self.w.fee_vault);
         let requester_tokens = self.w.s.chain.token_balance(&self.w.requester_tokens);
         let requester = self.w.requester.pubkey();
         let escrow = pda::escrow(job).0;
@@ -294,7 +295,7 @@ impl SettleWorld {
             !c.exists(job) && !c.exists(&escrow),
             "job and escrow closed"
         );
-        assert_eq!(c.token_balance(&self.w.fee_treasury), fee_treasury + fees);
+        assert_eq!(c.token_balance(&self.w.fee_vault), fee_treasury + fees);
         assert_eq!(
             c.token_balance(&self.w.requester_tokens),
             requester_tokens + refund
@@ -378,8 +379,8 @@ pub fn replicas_1(backend: Backend) -> TestChain {
         result_hash: result(1),
         result_uri: "file:///out".into(),
     };
-    let ix_ = ix::jobs::submit_result(&p.owner.pubkey(), &job, &sw.w.s.pool, args);
-    let owner = p.owner.insecure_clone();
+    let ix_ = ix::jobs::submit_result(&p.operator.pubkey(), &p.account, &job, args);
+    let owner = p.operator.insecure_clone();
     sw.chain()
         .fail("submit on a 3-replica job", &[ix_], &[&owner])
         .assert_error(depin_jobs::JobsError::NotSingleReplica);
@@ -455,8 +456,8 @@ fn abandon_and_reclaim(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
     sw.claim(0, &job);
     let staked = sw.w.s.provider_state(&sw.ps[0]).staked;
     let ix_ = sw.w.abandon_ix(&sw.ps[0], &job);
-    let owner = sw.ps[0].owner.insecure_clone();
-    sw.chain().ok("sp0 abandons", &[ix_], &[&owner]);
+    let operator = sw.ps[0].operator.insecure_clone();
+    sw.chain().ok("sp0 abandons", &[ix_], &[&operator]);
     assert_eq!(sw.w.s.provider_state(&sw.ps[0]).staked, staked - ABANDON);
     let claimants: Vec<usize> = (1..=replicas as usize).collect();
     for &i in &claimants {
@@ -496,7 +497,7 @@ fn missed_deadline_and_reclaim(sw: &mut SettleWorld) {
         "test market: execution < claim window"
     );
     sw.warp_to(deadline);
-    let owner = sw.ps[1].owner.insecure_clone();
+    let owner = sw.ps[1].operator.insecure_clone();
     let ix_ = sw.w.commit_ix(&sw.ps[1], &job, result(1), [1; 32]);
     sw.chain()
         .fail("commit after the slot deadline", &[ix_], &[&owner])
@@ -754,7 +755,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         &admin.pubkey(),
         &sw.w.pay_mint,
         &sw.w.s.pool,
-        &sw.w.fee_treasury,
+        &sw.w.fee_vault,
         cfg2,
     );
     sw.chain().ok("market 2", &[ix_], &[&admin]);
@@ -823,8 +824,8 @@ pub fn attacks(backend: Backend) -> TestChain {
         ),
         (
             "fees to another account",
-            close_with(&|a| a.fee_treasury = stranger_pay),
-            E::WrongTreasury.into(),
+            close_with(&|a| a.fee_vault = stranger_pay),
+            E::WrongFeeVault.into(),
         ),
         (
             "escrow of another job",
@@ -938,14 +939,11 @@ pub fn attacks(backend: Backend) -> TestChain {
             reward - fee
         );
     }
-    let fees0 = sw.w.s.chain.token_balance(&sw.w.fee_treasury);
+    let fees0 = sw.w.s.chain.token_balance(&sw.w.fee_vault);
     let left = huge - 3 * reward;
     let close = ix::jobs::close_job(&keys, &job, &rich.pubkey(), &rich_tokens);
     sw.chain().ok("close the u64-edge job", &[close], &[]);
-    assert_eq!(
-        sw.w.s.chain.token_balance(&sw.w.fee_treasury) - fees0,
-        3 * fee
-    );
+    assert_eq!(sw.w.s.chain.token_balance(&sw.w.fee_vault) - fees0, 3 * fee);
     assert_eq!(sw.w.s.chain.token_balance(&rich_tokens), left);
     sw.w.s.chain
 }

@@ -12,6 +12,7 @@ const UNBONDING: i64 = 7 * 24 * 3600;
 /// Pool with its vault, one provider registered and staked; returns (chain, stake mint).
 fn staking_world(backend: Backend) -> (TestChain, Pubkey) {
     let mut chain = TestChain::new(backend);
+    let deployer = chain.deployer_with_configs();
     let admin = chain.funded_keypair("admin", 10);
     let stake_mint = chain.create_mint("stake-mint", 6);
     let treasury = chain.create_token_account("stake-treasury", &stake_mint, &admin.pubkey(), 0);
@@ -19,6 +20,7 @@ fn staking_world(backend: Backend) -> (TestChain, Pubkey) {
         "initialize_pool",
         &[ix::staking::initialize_pool(
             &admin.pubkey(),
+            &deployer.pubkey(),
             &stake_mint,
             &treasury,
             InitializePoolArgs {
@@ -26,7 +28,7 @@ fn staking_world(backend: Backend) -> (TestChain, Pubkey) {
                 slasher: pda::slasher().0,
             },
         )],
-        &[&admin],
+        &[&admin, &deployer],
     );
     (chain, stake_mint)
 }
@@ -61,13 +63,17 @@ pub fn staking(backend: Backend) -> TestChain {
         &[ix::staking::register_provider(
             &owner.pubkey(),
             &pool_key,
+            &owner.pubkey(),
             "https://p1.example/worker",
         )],
         &[&owner],
     );
     let provider_key = pda::provider(&pool_key, &owner.pubkey()).0;
     let provider: Provider = chain.account(&provider_key);
-    assert_eq!(provider.owner, owner.pubkey());
+    assert_eq!(
+        (provider.authority, provider.operator),
+        (owner.pubkey(), owner.pubkey())
+    );
     assert_eq!(
         provider.registered_at,
         chain.now(),
@@ -127,8 +133,8 @@ pub fn staking(backend: Backend) -> TestChain {
 pub fn jobs(backend: Backend) -> TestChain {
     let (mut chain, stake_mint) = staking_world(backend);
     let admin = chain.keypair("admin");
+    let deployer = chain.keypair(crate::DEPLOYER);
     let pay_mint = chain.create_mint("pay-mint", 6);
-    let fee_treasury = chain.create_token_account("fee-treasury", &pay_mint, &admin.pubkey(), 0);
     let pool = pda::pool(&stake_mint).0;
     let config = MarketConfig {
         max_replicas: 8,
@@ -138,12 +144,12 @@ pub fn jobs(backend: Backend) -> TestChain {
         "initialize_market",
         &[ix::jobs::initialize_market(
             &admin.pubkey(),
+            &deployer.pubkey(),
             &pay_mint,
             &pool,
-            &fee_treasury,
             config.clone(),
         )],
-        &[&admin],
+        &[&admin, &deployer],
     );
     let (market_key, bump) = pda::market(&pay_mint, 1);
     if let Some(e) = chain.event::<depin_jobs::events::MarketInitialized>(&sent) {
@@ -153,9 +159,17 @@ pub fn jobs(backend: Backend) -> TestChain {
                 e.payment_mint,
                 e.market_id,
                 e.staking_pool,
-                e.fee_bps
+                e.fee_vault,
+                e.config.fee_bps
             ),
-            (market_key, pay_mint, 1, pool, 250)
+            (
+                market_key,
+                pay_mint,
+                1,
+                pool,
+                pda::fee_vault(&market_key).0,
+                250
+            )
         );
     }
     let market: Market = chain.account(&market_key);
@@ -165,6 +179,12 @@ pub fn jobs(backend: Backend) -> TestChain {
     );
     assert_eq!(market.config, config);
     assert_eq!((market.bump, market.slasher_bump), (bump, pda::slasher().1));
+    let (fee_vault, fee_vault_bump) = pda::fee_vault(&market_key);
+    assert_eq!(
+        (market.fee_vault, market.fee_vault_bump, market.pending_at),
+        (fee_vault, fee_vault_bump, 0)
+    );
+    assert_eq!(chain.token_balance(&fee_vault), 0);
 
     // Out-of-range settings are refused with a precise error.
     let bad_configs = [
@@ -190,7 +210,15 @@ pub fn jobs(backend: Backend) -> TestChain {
                 fee_bps: 10_001,
                 ..config.clone()
             },
-            JobsError::InvalidBps,
+            JobsError::FeeTooHigh,
+        ),
+        (
+            "fee 2001 bps (cap 20 %)",
+            MarketConfig {
+                fee_bps: 2_001,
+                ..config.clone()
+            },
+            JobsError::FeeTooHigh,
         ),
         (
             "slash 10001 bps",
@@ -198,7 +226,7 @@ pub fn jobs(backend: Backend) -> TestChain {
                 slash_wrong_bps: 10_001,
                 ..config.clone()
             },
-            JobsError::InvalidBps,
+            JobsError::SlashTooHigh,
         ),
         (
             "no-show u16::MAX bps",
@@ -206,7 +234,23 @@ pub fn jobs(backend: Backend) -> TestChain {
                 slash_noshow_bps: u16::MAX,
                 ..config.clone()
             },
-            JobsError::InvalidBps,
+            JobsError::SlashTooHigh,
+        ),
+        (
+            "abandon above no-show",
+            MarketConfig {
+                abandon_penalty_bps: config.slash_noshow_bps + 1,
+                ..config.clone()
+            },
+            JobsError::AbandonAboveNoShow,
+        ),
+        (
+            "execution window above 30 days",
+            MarketConfig {
+                execution_window_secs: 30 * 24 * 3600 + 1,
+                ..config.clone()
+            },
+            JobsError::InvalidWindow,
         ),
         (
             "zero claim window",
@@ -239,28 +283,28 @@ pub fn jobs(backend: Backend) -> TestChain {
             ..bad
         };
         let ix_ =
-            ix::jobs::initialize_market(&admin.pubkey(), &pay_mint, &pool, &fee_treasury, bad);
-        chain.fail(label, &[ix_], &[&admin]).assert_error(error);
+            ix::jobs::initialize_market(&admin.pubkey(), &deployer.pubkey(), &pay_mint, &pool, bad);
+        chain
+            .fail(label, &[ix_], &[&admin, &deployer])
+            .assert_error(error);
     }
-    // A treasury in another mint is refused.
-    let wrong_treasury =
-        chain.create_token_account("stake-mint-treasury-2", &stake_mint, &admin.pubkey(), 0);
+    // Only the jobs config's authority creates markets.
     let cfg = MarketConfig {
         market_id: 3,
         ..config
     };
     chain
         .fail(
-            "treasury of wrong mint",
+            "market by the admin alone",
             &[ix::jobs::initialize_market(
+                &admin.pubkey(),
                 &admin.pubkey(),
                 &pay_mint,
                 &pool,
-                &wrong_treasury,
                 cfg,
             )],
             &[&admin],
         )
-        .assert_error(JobsError::WrongTreasury);
+        .assert_error(JobsError::NotConfigAuthority);
     chain
 }

@@ -38,12 +38,16 @@ pub struct StakingWorld {
     pub vault: Pubkey,
     /// Slash destination.
     pub treasury: Pubkey,
+    /// The programs' upgrade authority and config authority (creates pools and markets).
+    pub deployer: Keypair,
 }
 
 /// A registered provider with a funded token account.
 pub struct TestProvider {
-    /// Owner wallet.
+    /// Authority wallet (cold key: stake, unstake, withdraw, operator, close).
     pub owner: Keypair,
+    /// Operator key (hot: what the worker signs claims, commits and reveals with).
+    pub operator: Keypair,
     /// Owner's stake-mint token account.
     pub wallet: Pubkey,
     /// Provider PDA.
@@ -61,6 +65,7 @@ impl StakingWorld {
     /// scenarios; then [`Self::slasher`] cannot sign for the pool).
     pub fn with_slasher(backend: Backend, pool_slasher: Pubkey) -> Self {
         let mut chain = TestChain::new(backend);
+        let deployer = chain.deployer_with_configs();
         let admin = chain.funded_keypair("admin", 10);
         let slasher = chain.keypair("slasher");
         let mint = chain.create_mint("stake-mint", 6);
@@ -69,6 +74,7 @@ impl StakingWorld {
             "initialize_pool",
             &[ix::staking::initialize_pool(
                 &admin.pubkey(),
+                &deployer.pubkey(),
                 &mint,
                 &treasury,
                 InitializePoolArgs {
@@ -76,7 +82,7 @@ impl StakingWorld {
                     slasher: pool_slasher,
                 },
             )],
-            &[&admin],
+            &[&admin, &deployer],
         );
         let pool = pda::pool(&mint).0;
         if let Some(e) = chain.event::<ev::PoolInitialized>(&sent) {
@@ -93,12 +99,14 @@ impl StakingWorld {
             pool,
             vault: pda::vault(&pool).0,
             treasury,
+            deployer,
         }
     }
 
     /// Register provider `label` with `tokens` in its wallet.
     pub fn provider(&mut self, label: &str, tokens: u64) -> TestProvider {
         let owner = self.chain.funded_keypair(label, 2);
+        let operator = self.chain.keypair(&format!("{label}-operator"));
         let wallet = self.chain.create_token_account(
             &format!("{label}-wallet"),
             &self.mint,
@@ -110,6 +118,7 @@ impl StakingWorld {
             &[ix::staking::register_provider(
                 &owner.pubkey(),
                 &self.pool,
+                &operator.pubkey(),
                 &format!("https://{label}.example"),
             )],
             &[&owner],
@@ -117,6 +126,7 @@ impl StakingWorld {
         TestProvider {
             account: pda::provider(&self.pool, &owner.pubkey()).0,
             owner,
+            operator,
             wallet,
         }
     }
@@ -184,6 +194,13 @@ impl StakingWorld {
     /// `providers`, and each provider's `locked + unbonding <= staked`.
     #[track_caller]
     pub fn assert_invariants(&self, providers: &[&TestProvider]) {
+        self.assert_invariants_with_surplus(providers, 0)
+    }
+
+    /// [`Self::assert_invariants`] when `surplus` tokens were donated to the vault since the
+    /// last sweep: vault = pool total + pending slashed + surplus.
+    #[track_caller]
+    pub fn assert_invariants_with_surplus(&self, providers: &[&TestProvider], surplus: u64) {
         let pool = self.pool_state();
         let mut sum = 0u64;
         for p in providers {
@@ -199,8 +216,8 @@ impl StakingWorld {
         }
         assert_eq!(
             self.chain.token_balance(&self.vault),
-            pool.total_staked + pool.pending_slashed,
-            "vault balance != pool total + pending slashed"
+            pool.total_staked + pool.pending_slashed + surplus,
+            "vault balance != pool total + pending slashed + donated surplus"
         );
         assert_eq!(
             pool.total_staked, sum,
@@ -419,7 +436,7 @@ pub fn lifecycle(backend: Backend) -> TestChain {
     );
     if let Some(e) = w.chain.event::<ev::ProviderClosed>(&sent) {
         assert_eq!(
-            (e.provider, e.owner, e.jobs_completed, e.jobs_slashed),
+            (e.provider, e.authority, e.jobs_completed, e.jobs_slashed),
             (p.account, p.owner.pubkey(), 1, 1)
         );
     }
@@ -434,13 +451,14 @@ pub fn lifecycle(backend: Backend) -> TestChain {
         &[ix::staking::register_provider(
             &p.owner.pubkey(),
             &w.pool,
+            &p.owner.pubkey(),
             "https://alice.example/v2",
         )],
         &[&p.owner],
     );
     if let Some(e) = w.chain.event::<ev::ProviderRegistered>(&sent) {
         assert_eq!(
-            (e.provider, e.owner, e.uri.as_str()),
+            (e.provider, e.authority, e.uri.as_str()),
             (p.account, p.owner.pubkey(), "https://alice.example/v2")
         );
     }
@@ -600,6 +618,7 @@ pub fn admin_and_pause(backend: Backend) -> TestChain {
             &[ix::staking::register_provider(
                 &carol.pubkey(),
                 &w.pool,
+                &carol.pubkey(),
                 "x",
             )],
             &[&carol],
@@ -713,7 +732,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     w.chain
         .fail("unstake from another's provider", &[ix_], &[&bob.owner])
-        .assert_error(E::NotProviderOwner);
+        .assert_error(E::NotProviderAuthority);
     let mut acc = ix::staking::withdraw_accounts(&bob.owner.pubkey(), &w.mint, &bob.wallet);
     acc.provider = alice.account;
     let ix_ = ix::instruction(
@@ -723,7 +742,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     w.chain
         .fail("withdraw from another's provider", &[ix_], &[&bob.owner])
-        .assert_error(E::NotProviderOwner);
+        .assert_error(E::NotProviderAuthority);
     let mut acc = ix::staking::close_provider_accounts(&bob.owner.pubkey(), &w.pool);
     acc.provider = alice.account;
     let ix_ = ix::instruction(
@@ -733,7 +752,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     w.chain
         .fail("close another's provider", &[ix_], &[&bob.owner])
-        .assert_error(E::NotProviderOwner);
+        .assert_error(E::NotProviderAuthority);
 
     // Type cosplay: the pool passed where a provider is expected, and vice versa.
     let mut acc = ix::staking::lock_accounts(&w.slasher.pubkey(), &w.pool, &alice.account);
@@ -759,7 +778,7 @@ pub fn attacks(backend: Backend) -> TestChain {
 
     // Wrong owner: a byte-perfect copy of alice's provider (with bob as owner) held by another program.
     let mut forged: Provider = w.chain.account(&alice.account);
-    forged.owner = bob.owner.pubkey();
+    forged.authority = bob.owner.pubkey();
     forged.staked = u64::MAX;
     let mut data = Vec::new();
     forged.try_serialize(&mut data).unwrap();
@@ -799,6 +818,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         "second pool",
         &[ix::staking::initialize_pool(
             &w.admin.pubkey(),
+            &w.deployer.pubkey(),
             &other_mint,
             &other_treasury,
             InitializePoolArgs {
@@ -806,7 +826,7 @@ pub fn attacks(backend: Backend) -> TestChain {
                 slasher: other_slasher,
             },
         )],
-        &[&w.admin],
+        &[&w.admin, &w.deployer],
     );
     let other_pool = pda::pool(&other_mint).0;
     let ix_ = ix::staking::lock(&w.slasher.pubkey(), &other_pool, &alice.account, 1);
@@ -1015,6 +1035,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         &[ix::staking::register_provider(
             &alice.owner.pubkey(),
             &w.pool,
+            &alice.owner.pubkey(),
             "again",
         )],
         &[&alice.owner],
@@ -1026,6 +1047,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     let ix_ = ix::staking::initialize_pool(
         &w.admin.pubkey(),
+        &w.deployer.pubkey(),
         &w.mint,
         &w.treasury,
         InitializePoolArgs {
@@ -1033,8 +1055,11 @@ pub fn attacks(backend: Backend) -> TestChain {
             slasher: payer,
         },
     );
-    w.chain
-        .fail("initialize the pool twice", &[ix_], &[&w.admin]);
+    w.chain.fail(
+        "initialize the pool twice",
+        &[ix_],
+        &[&w.admin, &w.deployer],
+    );
     assert_eq!(w.pool_state().slasher, w.slasher.pubkey());
 
     // Close and revive: closing and refunding the address in one transaction leaves a

@@ -12,8 +12,8 @@ use crate::{
 
 #[derive(Accounts)]
 pub struct AbandonJob<'info> {
-    /// The provider's wallet.
-    pub owner: Signer<'info>,
+    /// The provider's operator (the hot key its worker signs with).
+    pub operator: Signer<'info>,
 
     #[account(
         mut,
@@ -22,14 +22,14 @@ pub struct AbandonJob<'info> {
     pub job: AccountLoader<'info, Job>,
 
     /// The provider's bond (pool writable when a penalty is due).
-    #[account(constraint = provider::owner_of(&bond.provider)? == owner.key() @ JobsError::NotProviderOwner)]
+    #[account(constraint = provider::operator_of(&bond.provider)? == operator.key() @ JobsError::NotProviderOperator)]
     pub bond: SlotBond<'info>,
 }
 
 impl AbandonJob<'_> {
     /// Specification: abandon_job
     /// - Preconditions: job of this market, open, before `commit_deadline` and before the
-    ///   slot's own deadline (claim time + execution window); signer owns `provider`, which
+    ///   slot's own deadline (claim time + execution window); signer is the operator of `provider`, which
     ///   holds a slot of the job that is claimed but not committed.
     /// - Effects: `penalty = floor(bond * abandon_penalty_bps / 10000)` is slashed (for the pool
     ///   treasury) and the rest of the bond released (one CPI; a plain unlock when the penalty is

@@ -11,8 +11,8 @@ use crate::{
 
 #[derive(Accounts)]
 pub struct ClaimJob<'info> {
-    /// The provider's wallet (owner of the `depin_staking` provider account).
-    pub owner: Signer<'info>,
+    /// The provider's operator (the hot key its worker signs with).
+    pub operator: Signer<'info>,
 
     #[account(
         mut,
@@ -24,7 +24,7 @@ pub struct ClaimJob<'info> {
     /// CPI takes.
     #[account(
         constraint = !bond.market.paused @ JobsError::MarketPaused,
-        constraint = provider::owner_of(&bond.provider)? == owner.key() @ JobsError::NotProviderOwner,
+        constraint = provider::operator_of(&bond.provider)? == operator.key() @ JobsError::NotProviderOperator,
     )]
     pub bond: SlotBond<'info>,
 }
@@ -32,7 +32,7 @@ pub struct ClaimJob<'info> {
 impl ClaimJob<'_> {
     /// Specification: claim_job
     /// - Preconditions: market not paused; job of this market, open, before `claim_deadline`;
-    ///   signer owns `provider`, a provider of the market's staking pool that holds no slot of
+    ///   signer is the operator of `provider`, a provider of the market's staking pool that holds no slot of
     ///   this job; a free slot exists; the provider's free stake covers the bond (checked by
     ///   `depin_staking::lock`, which also refuses while the pool is paused).
     /// - Effects: the first free slot becomes claimed by `provider` at `now`; `claimed += 1`;
@@ -62,7 +62,7 @@ impl ClaimJob<'_> {
         emit!(JobClaimed {
             job: ctx.accounts.job.key(),
             provider: provider_key,
-            owner: ctx.accounts.owner.key(),
+            operator: ctx.accounts.operator.key(),
             slot: slot as u8,
             bond,
         });

@@ -38,9 +38,10 @@ pub struct CloseJob<'info> {
     )]
     pub refund_to: Box<Account<'info, TokenAccount>>,
 
-    /// CHECK: the market's fee treasury (address checked; the token program checks the mint).
-    #[account(mut, address = market.treasury @ JobsError::WrongTreasury)]
-    pub fee_treasury: UncheckedAccount<'info>,
+    /// CHECK: the market's fee vault (address checked; a PDA token account of the payment mint
+    /// whose authority is the market, so nobody can close or redirect it).
+    #[account(mut, address = market.fee_vault @ JobsError::WrongFeeVault)]
+    pub fee_vault: UncheckedAccount<'info>,
 
     pub token_program: Program<'info, Token>,
 }
@@ -49,7 +50,7 @@ impl CloseJob<'_> {
     /// Specification: close_job (permissionless crank)
     /// - Preconditions: job settled or expired; every held slot released; the escrow holds at
     ///   least `deposited - paid` (it always does; tokens sent to it by others are refunded).
-    /// - Effects: `fees` to the market treasury; the rest of the escrow to `refund_to`, so
+    /// - Effects: `fees` to the market's fee vault; the rest of the escrow to `refund_to`, so
     ///   `deposited = paid + fees + refund` exactly; escrow and job closed, their rent to the
     ///   requester; emits `JobClosed`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
@@ -72,7 +73,7 @@ impl CloseJob<'_> {
             escrow: &ctx.accounts.escrow.to_account_info(),
             job: &ctx.accounts.job.to_account_info(),
         };
-        escrow.transfer(&signer, &ctx.accounts.fee_treasury.to_account_info(), fees)?;
+        escrow.transfer(&signer, &ctx.accounts.fee_vault.to_account_info(), fees)?;
         escrow.transfer(&signer, &ctx.accounts.refund_to.to_account_info(), refund)?;
         escrow.close(&signer, &ctx.accounts.requester.to_account_info())?;
         emit!(JobClosed {

@@ -9,14 +9,14 @@ use crate::{
 
 #[derive(Accounts)]
 pub struct CommitResult<'info> {
-    /// The provider's wallet.
-    pub owner: Signer<'info>,
+    /// The provider's operator (the hot key its worker signs with).
+    pub operator: Signer<'info>,
 
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
 
     /// CHECK: The provider account holding a slot of the job. (read in place by `crate::provider`).
-    #[account(constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner)]
+    #[account(constraint = provider::operator_of(&provider)? == operator.key() @ JobsError::NotProviderOperator)]
     pub provider: UncheckedAccount<'info>,
 }
 
@@ -27,7 +27,7 @@ impl CommitResult<'_> {
     }
 
     /// Specification: commit_result
-    /// - Preconditions: job open, before `commit_deadline`; signer owns `provider`, which holds
+    /// - Preconditions: job open, before `commit_deadline`; signer is the operator of `provider`, which holds
     ///   a claimed, not yet committed slot; `commitment` is non-zero and differs from every
     ///   other slot's (a copied commitment could never be revealed anyway: it binds the
     ///   provider's key).

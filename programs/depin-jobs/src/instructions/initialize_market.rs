@@ -1,60 +1,14 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, TokenAccount};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 use depin_core::{limits, seeds};
 use depin_staking::state::Pool;
 
-use crate::{errors::JobsError, events::MarketInitialized, state::Market};
-
-/// Settings of a market (also used by `update_market`).
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
-pub struct MarketConfig {
-    /// Distinguishes markets of the same payment mint (CPU, GPU, big-memory...).
-    pub market_id: u64,
-    /// Protocol fee on each payout, basis points.
-    pub fee_bps: u16,
-    /// Smallest bond per replica a job may ask for.
-    pub min_bond: u64,
-    /// Claim window, seconds.
-    pub claim_window_secs: u32,
-    /// Execution (commit) window, seconds.
-    pub execution_window_secs: u32,
-    /// Reveal window, seconds.
-    pub reveal_window_secs: u32,
-    /// Most replicas per job, 1 ..= 8.
-    pub max_replicas: u8,
-    /// Slash for a losing result, basis points of the bond.
-    pub slash_wrong_bps: u16,
-    /// Slash for a no-show, basis points of the bond.
-    pub slash_noshow_bps: u16,
-    /// Penalty for abandoning a slot, basis points of the bond.
-    pub abandon_penalty_bps: u16,
-}
-
-impl MarketConfig {
-    /// Check every field's range.
-    pub fn check(&self) -> Result<()> {
-        let bps_ok = |b: u16| b as u64 <= limits::BPS_DENOMINATOR;
-        require!(
-            bps_ok(self.fee_bps)
-                && bps_ok(self.slash_wrong_bps)
-                && bps_ok(self.slash_noshow_bps)
-                && bps_ok(self.abandon_penalty_bps),
-            JobsError::InvalidBps
-        );
-        require!(
-            (1..=limits::MAX_REPLICAS).contains(&self.max_replicas),
-            JobsError::InvalidMaxReplicas
-        );
-        require!(
-            self.claim_window_secs > 0
-                && self.execution_window_secs > 0
-                && self.reveal_window_secs > 0,
-            JobsError::InvalidWindow
-        );
-        require!(self.min_bond > 0, JobsError::InvalidMinBond);
-        Ok(())
-    }
-}
+pub use crate::state::MarketConfig;
+use crate::{
+    errors::JobsError,
+    events::MarketInitialized,
+    state::{Config, Market},
+};
 
 #[derive(Accounts)]
 #[instruction(args: MarketConfig)]
@@ -63,8 +17,15 @@ pub struct InitializeMarket<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
 
+    /// The program config's authority: only it may create markets, so a stranger cannot take
+    /// a market address first (may be the same key as `admin`).
+    pub authority: Signer<'info>,
+
+    #[account(has_one = authority @ JobsError::NotConfigAuthority)]
+    pub config: Box<Account<'info, Config>>,
+
     /// Mint in which rewards are paid.
-    pub payment_mint: Account<'info, Mint>,
+    pub payment_mint: Box<Account<'info, Mint>>,
 
     #[account(
         init,
@@ -73,20 +34,28 @@ pub struct InitializeMarket<'info> {
         seeds = [seeds::MARKET, payment_mint.key().as_ref(), &args.market_id.to_le_bytes()],
         bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
+
+    /// Where `close_job` accrues the market's fees; only the market PDA can move them.
+    #[account(
+        init,
+        payer = admin,
+        seeds = [seeds::FEE_VAULT, market.key().as_ref()],
+        bump,
+        token::mint = payment_mint,
+        token::authority = market,
+    )]
+    pub fee_vault: Box<Account<'info, TokenAccount>>,
 
     /// The staking pool providers of this market stake in; it must name our slasher PDA.
     #[account(constraint = staking_pool.slasher == slasher.key() @ JobsError::PoolSlasherMismatch)]
-    pub staking_pool: Account<'info, Pool>,
+    pub staking_pool: Box<Account<'info, Pool>>,
 
     /// CHECK: this program's `["slasher"]` PDA; only its address and bump are used.
     #[account(seeds = [seeds::SLASHER], bump)]
     pub slasher: UncheckedAccount<'info>,
 
-    /// Receiver of protocol fees.
-    #[account(constraint = treasury.mint == payment_mint.key() @ JobsError::WrongTreasury)]
-    pub treasury: Account<'info, TokenAccount>,
-
+    pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
@@ -96,12 +65,14 @@ impl InitializeMarket<'_> {
     }
 
     /// Specification: initialize_market
-    /// - Preconditions: no market for (`payment_mint`, `market_id`); `staking_pool` is a
-    ///   `depin_staking` pool whose slasher is this program's `["slasher"]` PDA; `treasury`
-    ///   holds `payment_mint`; config in range (rates <= 10000 bps, 1 <= max_replicas <= 8,
-    ///   positive windows and minimum bond).
-    /// - Effects: creates `Market`, not paused, canonical bumps stored (market and slasher);
-    ///   emits `MarketInitialized`.
+    /// - Preconditions: signed by the program config's authority; no market for
+    ///   (`payment_mint`, `market_id`); `staking_pool` is a `depin_staking` pool whose slasher
+    ///   is this program's `["slasher"]` PDA; config in range (`MarketConfig::check`: fee at
+    ///   most 20 %, slashes at most 100 %, abandon at most the no-show slash, windows
+    ///   1 s ..= 30 days, 1 <= max_replicas <= 8, positive minimum bond).
+    /// - Effects: creates `Market` (not paused, nothing pending) and its fee vault token
+    ///   account (authority: the market PDA); canonical bumps stored (market, slasher, fee
+    ///   vault); emits `MarketInitialized`.
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
@@ -110,11 +81,14 @@ impl InitializeMarket<'_> {
         market.admin = ctx.accounts.admin.key();
         market.payment_mint = ctx.accounts.payment_mint.key();
         market.staking_pool = ctx.accounts.staking_pool.key();
-        market.treasury = ctx.accounts.treasury.key();
+        market.fee_vault = ctx.accounts.fee_vault.key();
+        market.pending_config = args.clone();
         market.config = args;
+        market.pending_at = 0;
         market.paused = false;
         market.bump = ctx.bumps.market;
         market.slasher_bump = ctx.bumps.slasher;
+        market.fee_vault_bump = ctx.bumps.fee_vault;
 
         emit!(MarketInitialized {
             market: market.key(),
@@ -122,9 +96,8 @@ impl InitializeMarket<'_> {
             payment_mint: market.payment_mint,
             market_id: market.config.market_id,
             staking_pool: market.staking_pool,
-            treasury: market.treasury,
-            fee_bps: market.config.fee_bps,
-            min_bond: market.config.min_bond,
+            fee_vault: market.fee_vault,
+            config: market.config.clone(),
         });
         Ok(())
     }

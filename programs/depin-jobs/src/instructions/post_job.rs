@@ -25,6 +25,10 @@ pub struct PostJobArgs {
     pub quorum: u8,
     /// Stake each claimant locks, at least the market's `min_bond`.
     pub bond: u64,
+    /// The fee the requester agreed to (basis points); the post is refused if the market's
+    /// fee binding this job differs, so a fee raised between signing and landing never
+    /// applies to a job unseen.
+    pub expected_fee_bps: u16,
 }
 
 #[derive(Accounts)]
@@ -74,7 +78,8 @@ pub struct PostJob<'info> {
 
 impl PostJob<'_> {
     pub fn validate(&self, args: &PostJobArgs) -> Result<()> {
-        let cfg = &self.market.config;
+        let cfg = self.market.effective_config(Clock::get()?.unix_timestamp);
+        require!(cfg.fee_bps == args.expected_fee_bps, JobsError::FeeMismatch);
         require!(
             args.replicas >= 1 && args.replicas <= cfg.max_replicas,
             JobsError::InvalidReplicas
@@ -94,7 +99,9 @@ impl PostJob<'_> {
     }
 
     /// Specification: post_job
-    /// - Preconditions: market not paused; `1 <= replicas <= max_replicas`;
+    /// - Preconditions: market not paused; the terms binding a job posted now are the market's
+    ///   config, or its pending config once `pending_at` has passed (`Market::effective_config`);
+    ///   their fee equals `expected_fee_bps`; `1 <= replicas <= max_replicas`;
     ///   `quorum <= replicas < 2 * quorum`; `bond >= min_bond`; `reward_per_replica > 0`;
     ///   spec URI at most 128 bytes; non-zero spec hash; `source` is the requester's account of
     ///   the payment mint holding `reward_per_replica * replicas` (checked, no overflow).
@@ -105,7 +112,7 @@ impl PostJob<'_> {
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let cfg = ctx.accounts.market.config.clone();
+        let cfg = ctx.accounts.market.effective_config(now).clone();
         let deposited =
             math::mul(args.reward_per_replica, args.replicas as u64).map_err(JobsError::from)?;
         let claim_deadline =

@@ -31,10 +31,10 @@ pub struct ReleaseSlot<'info> {
 
     pub token_program: Program<'info, Token>,
 
-    /// Token account of the provider's owner for the payment mint; required for a winner.
+    /// Token account of the provider's authority for the payment mint; required for a winner.
     #[account(
         mut,
-        constraint = payout_to.owner == provider::owner_of(&bond.provider)? @ JobsError::WrongTokenOwner,
+        constraint = payout_to.owner == provider::authority_of(&bond.provider)? @ JobsError::WrongTokenOwner,
         constraint = payout_to.mint == bond.market.payment_mint @ JobsError::WrongMint,
     )]
     pub payout_to: Option<Box<Account<'info, TokenAccount>>>,
@@ -44,7 +44,7 @@ impl ReleaseSlot<'_> {
     /// Specification: release_slot (permissionless crank)
     /// - Preconditions: job of this market, settled (or expired); `provider` holds a slot of it
     ///   that is not released yet; for a winner with a non-zero payout, `payout_to` is a
-    ///   payment-mint account of the provider's owner.
+    ///   payment-mint account of the provider's authority.
     /// - Effects, by the slot's verdict (`depin_core::settle`): a winner is paid
     ///   `reward - ceil(reward * fee_bps / 10000)` from escrow, the fee accrues to `job.fees`,
     ///   its bond is released and counted completed; a wrong result loses

@@ -21,14 +21,14 @@ pub struct RevealArgs {
 
 #[derive(Accounts)]
 pub struct RevealResult<'info> {
-    /// The provider's wallet.
-    pub owner: Signer<'info>,
+    /// The provider's operator (the hot key its worker signs with).
+    pub operator: Signer<'info>,
 
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
 
     /// CHECK: The provider account holding a committed slot of the job. (read in place by `crate::provider`).
-    #[account(constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner)]
+    #[account(constraint = provider::operator_of(&provider)? == operator.key() @ JobsError::NotProviderOperator)]
     pub provider: UncheckedAccount<'info>,
 }
 
@@ -44,7 +44,7 @@ impl RevealResult<'_> {
     /// Specification: reveal_result
     /// - Preconditions: job open; reveals open (every replica committed, or the claim window is
     ///   over and every held slot committed, or the commit deadline passed) and before
-    ///   `reveal_deadline`; signer owns `provider`, which holds a committed slot;
+    ///   `reveal_deadline`; signer is the operator of `provider`, which holds a committed slot;
     ///   `commitment(job, provider, result_hash, salt)` equals the stored commitment.
     /// - Effects: stores the result hash and URI; slot revealed; `revealed += 1`; emits
     ///   `ResultRevealed`.

@@ -19,14 +19,14 @@ pub struct SubmitArgs {
 
 #[derive(Accounts)]
 pub struct SubmitResult<'info> {
-    /// The provider's wallet.
-    pub owner: Signer<'info>,
+    /// The provider's operator (the hot key its worker signs with).
+    pub operator: Signer<'info>,
 
     #[account(mut)]
     pub job: AccountLoader<'info, Job>,
 
     /// CHECK: The provider account holding the job's only slot. (read in place by `crate::provider`).
-    #[account(constraint = provider::owner_of(&provider)? == owner.key() @ JobsError::NotProviderOwner)]
+    #[account(constraint = provider::operator_of(&provider)? == operator.key() @ JobsError::NotProviderOperator)]
     pub provider: UncheckedAccount<'info>,
 }
 
@@ -40,7 +40,7 @@ impl SubmitResult<'_> {
     }
 
     /// Specification: submit_result (the replicas = 1 fast path)
-    /// - Preconditions: job open with one replica; signer owns `provider`, which holds the slot,
+    /// - Preconditions: job open with one replica; signer is the operator of `provider`, which holds the slot,
     ///   claimed and not committed, before the slot's deadline.
     /// - Effects: stores the result hash and URI directly (no commit-reveal: with one replica
     ///   there is nobody to copy from); slot revealed; `committed = revealed = 1`, so the job can

@@ -4,14 +4,14 @@ use crate::{errors::StakingError, events::ProviderClosed, state::Provider};
 
 #[derive(Accounts)]
 pub struct CloseProvider<'info> {
-    /// The provider's wallet; receives the rent.
+    /// The provider's authority; receives the rent.
     #[account(mut)]
-    pub owner: Signer<'info>,
+    pub authority: Signer<'info>,
 
     #[account(
         mut,
-        close = owner,
-        has_one = owner @ StakingError::NotProviderOwner,
+        close = authority,
+        has_one = authority @ StakingError::NotProviderAuthority,
         constraint = provider.staked == 0 && provider.locked == 0 && provider.unbonding == 0
             @ StakingError::ProviderNotEmpty,
     )]
@@ -20,10 +20,10 @@ pub struct CloseProvider<'info> {
 
 impl CloseProvider<'_> {
     /// Specification: close_provider
-    /// - Preconditions: signer owns the provider; `staked`, `locked` and `unbonding` are all 0.
-    /// - Effects: closes the account (rent to the owner; Anchor zeroes the data and its
+    /// - Preconditions: signer is the provider's authority; `staked`, `locked` and `unbonding` are all 0.
+    /// - Effects: closes the account (rent to the authority; Anchor zeroes the data and its
     ///   discriminator, so it cannot be revived within the transaction); emits `ProviderClosed`.
-    ///   The owner may register again later, starting from zero counters.
+    ///   The authority may register again later, starting from zero counters.
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
@@ -32,7 +32,7 @@ impl CloseProvider<'_> {
         emit!(ProviderClosed {
             pool: p.pool,
             provider: p.key(),
-            owner: p.owner,
+            authority: p.authority,
             jobs_completed: p.jobs_completed,
             jobs_slashed: p.jobs_slashed,
         });

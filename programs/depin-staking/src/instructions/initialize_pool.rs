@@ -2,7 +2,11 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 use depin_core::{limits, seeds};
 
-use crate::{errors::StakingError, events::PoolInitialized, state::Pool};
+use crate::{
+    errors::StakingError,
+    events::PoolInitialized,
+    state::{Config, Pool},
+};
 
 /// Settings of a new pool.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -18,6 +22,13 @@ pub struct InitializePool<'info> {
     /// Becomes the pool admin; pays rent.
     #[account(mut)]
     pub admin: Signer<'info>,
+
+    /// The program config's authority: only it may create pools, so a stranger cannot take
+    /// a stake mint's pool first (may be the same key as `admin`).
+    pub authority: Signer<'info>,
+
+    #[account(has_one = authority @ StakingError::NotConfigAuthority)]
+    pub config: Account<'info, Config>,
 
     /// Mint of the token providers stake.
     pub stake_mint: Account<'info, Mint>,
@@ -41,8 +52,11 @@ pub struct InitializePool<'info> {
     )]
     pub vault: Account<'info, TokenAccount>,
 
-    /// Default receiver of slashed stake.
-    #[account(constraint = treasury.mint == stake_mint.key() @ StakingError::WrongTreasury)]
+    /// Receiver of slashed stake and vault surplus.
+    #[account(
+        constraint = treasury.mint == stake_mint.key() && treasury.key() != vault.key()
+            @ StakingError::WrongTreasury,
+    )]
     pub treasury: Account<'info, TokenAccount>,
 
     pub token_program: Program<'info, Token>,
@@ -61,7 +75,8 @@ impl InitializePool<'_> {
 
 impl InitializePool<'_> {
     /// Specification: initialize_pool
-    /// - Preconditions: no pool exists for `stake_mint` (PDA `init`); `treasury` holds `stake_mint`;
+    /// - Preconditions: signed by the program config's authority; no pool exists for
+    ///   `stake_mint` (PDA `init`); `treasury` holds `stake_mint`;
     ///   `0 <= unbonding_seconds <= 1 year`.
     /// - Effects: creates `Pool` and its vault token account (authority = pool PDA) with zero
     ///   totals, not paused, canonical bumps stored; emits `PoolInitialized`.

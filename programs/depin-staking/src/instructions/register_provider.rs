@@ -7,11 +7,20 @@ use crate::{
     state::{Pool, Provider},
 };
 
+/// A new provider account.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RegisterProviderArgs {
+    /// Key the worker will sign job transactions with (hot; may equal the authority).
+    pub operator: Pubkey,
+    /// Metadata / endpoint URI (at most 128 bytes).
+    pub uri: String,
+}
+
 #[derive(Accounts)]
 pub struct RegisterProvider<'info> {
-    /// The provider's wallet; pays rent.
+    /// The provider's authority (cold key: controls the stake); pays rent.
     #[account(mut)]
-    pub owner: Signer<'info>,
+    pub authority: Signer<'info>,
 
     #[account(
         mut,
@@ -21,9 +30,9 @@ pub struct RegisterProvider<'info> {
 
     #[account(
         init,
-        payer = owner,
+        payer = authority,
         space = limits::DISCRIMINATOR_LEN + Provider::INIT_SPACE,
-        seeds = [seeds::PROVIDER, pool.key().as_ref(), owner.key().as_ref()],
+        seeds = [seeds::PROVIDER, pool.key().as_ref(), authority.key().as_ref()],
         bump,
     )]
     pub provider: Account<'info, Provider>,
@@ -32,9 +41,9 @@ pub struct RegisterProvider<'info> {
 }
 
 impl RegisterProvider<'_> {
-    pub fn validate(&self, uri: &str) -> Result<()> {
+    pub fn validate(&self, args: &RegisterProviderArgs) -> Result<()> {
         require!(
-            uri.len() <= limits::MAX_PROVIDER_URI_LEN,
+            args.uri.len() <= limits::MAX_PROVIDER_URI_LEN,
             StakingError::UriTooLong
         );
         Ok(())
@@ -43,14 +52,15 @@ impl RegisterProvider<'_> {
 
 impl RegisterProvider<'_> {
     /// Specification: register_provider
-    /// - Preconditions: pool not paused; no provider account for (pool, owner) yet; `uri` at most
-    ///   128 bytes.
-    /// - Effects: creates `Provider` with zero stake and counters, `registered_at` = now; increments
+    /// - Preconditions: pool not paused; no provider account for (pool, authority) yet; `uri` at
+    ///   most 128 bytes.
+    /// - Effects: creates `Provider` (authority = signer, operator as given) with zero stake and
+    ///   counters, `registered_at` = now; increments
     ///   `pool.provider_count`; emits `ProviderRegistered`.
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
-    pub fn handle(ctx: Context<Self>, uri: String) -> Result<()> {
+    pub fn handle(ctx: Context<Self>, args: RegisterProviderArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let pool = &mut ctx.accounts.pool;
         pool.provider_count =
@@ -58,7 +68,8 @@ impl RegisterProvider<'_> {
 
         let provider = &mut ctx.accounts.provider;
         provider.pool = pool.key();
-        provider.owner = ctx.accounts.owner.key();
+        provider.authority = ctx.accounts.authority.key();
+        provider.operator = args.operator;
         provider.staked = 0;
         provider.locked = 0;
         provider.unbonding = 0;
@@ -67,13 +78,14 @@ impl RegisterProvider<'_> {
         provider.jobs_slashed = 0;
         provider.total_slashed = 0;
         provider.registered_at = now;
-        provider.uri = uri;
+        provider.uri = args.uri;
         provider.bump = ctx.bumps.provider;
 
         emit!(ProviderRegistered {
             pool: provider.pool,
             provider: provider.key(),
-            owner: provider.owner,
+            authority: provider.authority,
+            operator: provider.operator,
             uri: provider.uri.clone(),
         });
         Ok(())

@@ -9,14 +9,14 @@ use crate::{
 
 #[derive(Accounts)]
 pub struct RequestUnstake<'info> {
-    /// The provider's wallet.
-    pub owner: Signer<'info>,
+    /// The provider's authority (cold key).
+    pub authority: Signer<'info>,
 
     pub pool: Account<'info, Pool>,
 
     #[account(
         mut,
-        has_one = owner @ StakingError::NotProviderOwner,
+        has_one = authority @ StakingError::NotProviderAuthority,
         has_one = pool @ StakingError::WrongPool,
     )]
     pub provider: Account<'info, Provider>,

@@ -10,8 +10,8 @@ use crate::{
 
 #[derive(Accounts)]
 pub struct Stake<'info> {
-    /// The provider's wallet, owner of `source`.
-    pub owner: Signer<'info>,
+    /// The provider's authority (cold key), owner of `source`.
+    pub authority: Signer<'info>,
 
     #[account(
         mut,
@@ -21,7 +21,7 @@ pub struct Stake<'info> {
 
     #[account(
         mut,
-        has_one = owner @ StakingError::NotProviderOwner,
+        has_one = authority @ StakingError::NotProviderAuthority,
         has_one = pool @ StakingError::WrongPool,
     )]
     pub provider: Account<'info, Provider>,
@@ -32,11 +32,11 @@ pub struct Stake<'info> {
     #[account(mut, address = pool.vault @ StakingError::WrongVault)]
     pub vault: Account<'info, TokenAccount>,
 
-    /// The owner's token account the stake comes from.
+    /// The authority's token account the stake comes from.
     #[account(
         mut,
         constraint = source.mint == pool.stake_mint @ StakingError::WrongMint,
-        constraint = source.owner == owner.key() @ StakingError::WrongTokenOwner,
+        constraint = source.owner == authority.key() @ StakingError::WrongTokenOwner,
     )]
     pub source: Account<'info, TokenAccount>,
 
@@ -52,7 +52,7 @@ impl Stake<'_> {
 
 impl Stake<'_> {
     /// Specification: stake
-    /// - Preconditions: pool not paused; signer owns the provider account and `source`; `source`
+    /// - Preconditions: pool not paused; signer is the provider's authority and owns `source`; `source`
     ///   and `vault` hold the pool's stake mint; `amount > 0`.
     /// - Effects: moves `amount` from `source` to the vault; `provider.staked += amount`,
     ///   `pool.total_staked += amount`; checks both invariants; emits `Staked`.
@@ -72,7 +72,7 @@ impl Stake<'_> {
                     from: ctx.accounts.source.to_account_info(),
                     mint: ctx.accounts.stake_mint.to_account_info(),
                     to: ctx.accounts.vault.to_account_info(),
-                    authority: ctx.accounts.owner.to_account_info(),
+                    authority: ctx.accounts.authority.to_account_info(),
                 },
             ),
             amount,

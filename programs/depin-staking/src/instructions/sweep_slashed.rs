@@ -1,9 +1,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
+use depin_core::math;
 
 use crate::{errors::StakingError, events::SlashedSwept, state::Pool};
 
-/// Send slashed stake from the vault to the pool treasury (permissionless).
+/// Send slashed stake, and any surplus donated to the vault, to the pool treasury
+/// (permissionless).
 #[derive(Accounts)]
 pub struct SweepSlashed<'info> {
     #[account(mut)]
@@ -24,14 +26,21 @@ pub struct SweepSlashed<'info> {
 
 impl SweepSlashed<'_> {
     /// Specification: sweep_slashed (permissionless crank)
-    /// - Preconditions: `pool.pending_slashed > 0`; `treasury` is the pool's treasury.
-    /// - Effects: moves `pending_slashed` from the vault to the treasury, `pending_slashed = 0`;
-    ///   checks vault = `total_staked`; emits `SlashedSwept`. Allowed while paused.
+    /// - Preconditions: the vault holds more than `total_staked` (slashed stake pending, or a
+    ///   surplus sent by anyone); `treasury` is the pool's treasury.
+    /// - Effects: moves `vault - total_staked` (= `pending_slashed` + surplus) from the vault to
+    ///   the treasury, `pending_slashed = 0`; checks vault >= `total_staked`; emits
+    ///   `SlashedSwept`. Allowed while paused.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>) -> Result<()> {
         let pool = &mut ctx.accounts.pool;
-        let amount = pool.pending_slashed;
+        let slashed = pool.pending_slashed;
+        // The invariant guarantees vault >= total_staked + pending_slashed.
+        let held = math::sub(ctx.accounts.vault.amount, pool.total_staked)
+            .map_err(|_| StakingError::VaultInvariantViolated)?;
+        let surplus = math::sub(held, slashed).map_err(|_| StakingError::VaultInvariantViolated)?;
+        let amount = held;
         require!(amount > 0, StakingError::NothingToSweep);
         pool.pending_slashed = 0;
         super::pay_from_vault(
@@ -47,6 +56,8 @@ impl SweepSlashed<'_> {
             pool: pool.key(),
             treasury: ctx.accounts.treasury.key(),
             amount,
+            slashed,
+            surplus,
             pool_total_slashed: pool.total_slashed,
         });
         Ok(())

@@ -10,15 +10,15 @@ use crate::{
 
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
-    /// The provider's wallet.
-    pub owner: Signer<'info>,
+    /// The provider's authority (cold key).
+    pub authority: Signer<'info>,
 
     #[account(mut)]
     pub pool: Account<'info, Pool>,
 
     #[account(
         mut,
-        has_one = owner @ StakingError::NotProviderOwner,
+        has_one = authority @ StakingError::NotProviderAuthority,
         has_one = pool @ StakingError::WrongPool,
     )]
     pub provider: Account<'info, Provider>,
@@ -29,7 +29,7 @@ pub struct Withdraw<'info> {
     #[account(mut, address = pool.vault @ StakingError::WrongVault)]
     pub vault: Account<'info, TokenAccount>,
 
-    /// Any token account of the stake mint chosen by the owner (Anchor rejects the vault
+    /// Any token account of the stake mint chosen by the authority (Anchor rejects the vault
     /// itself as a duplicate mutable account).
     #[account(mut, constraint = destination.mint == pool.stake_mint @ StakingError::WrongMint)]
     pub destination: Account<'info, TokenAccount>,
@@ -39,7 +39,7 @@ pub struct Withdraw<'info> {
 
 impl Withdraw<'_> {
     /// Specification: withdraw
-    /// - Preconditions: signer owns the provider; `unbonding > 0`; `now >= unbond_at`;
+    /// - Preconditions: signer is the provider's authority; `unbonding > 0`; `now >= unbond_at`;
     ///   destination holds the stake mint. Allowed while paused.
     /// - Effects: moves all `unbonding` tokens from the vault to `destination` (signed by the
     ///   pool PDA); `staked -= amount`, `unbonding = 0`, `pool.total_staked -= amount`; checks
