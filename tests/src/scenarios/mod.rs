@@ -1,6 +1,7 @@
 //! Scenarios, each a `fn(Backend) -> TestChain` run by the `dual_test!` tests in `tests/` (and
 //! reused by the scenario report).
 
+pub mod governance;
 pub mod jobs;
 pub mod jobs_property;
 pub mod settlement;
