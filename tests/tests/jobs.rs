@@ -50,6 +50,7 @@ fn run(backend: Backend) {
         "release_slot",
         "close_job",
         "cancel_job",
+        "donation",
     ] {
         assert!(
             all.accepted.get(what).copied().unwrap_or(0) > 0,

@@ -444,7 +444,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     let code = |c: A| -> u32 { c.into() };
 
     // Missing signer.
-    let ix_ = unsign(w.claim_ix(&alice, &job), &alice.owner.pubkey());
+    let ix_ = unsign(w.claim_ix(&alice, &job), &alice.operator.pubkey());
     w.s.chain
         .fail("claim without signature", &[ix_], &[])
         .assert_error(code(A::AccountNotSigner));

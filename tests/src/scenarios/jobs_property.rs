@@ -7,7 +7,9 @@
 //! release: the payout is 0 or exactly `reward - ceil(fee)`, and no provider is paid twice
 //! for a job. On every close: `deposited = paid + fees + refund`, exactly. At the end every
 //! job is driven to its close and every bond must have been released or slashed (nothing
-//! locked).
+//! locked). A stranger donates payment tokens to random escrows and to the fee vault at
+//! random moments: each donation ends with the requester (escrow) or the admin (fee vault),
+//! never blocks a close, and never changes a payout.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,6 +56,8 @@ struct TrackedJob {
     reward: u64,
     fee_bps: u16,
     deposited: u64,
+    /// Tokens a stranger sent to the escrow.
+    donated: u64,
     paid: u64,
     paid_to: BTreeSet<usize>,
     /// Provider index → (result number, salt) it committed.
@@ -67,6 +71,7 @@ enum Who {
     Provider(usize),
     Requester,
     Crank,
+    Donor,
 }
 
 struct Run {
@@ -77,7 +82,16 @@ struct Run {
     stake_total: u64,
     seed: u64,
     next_nonce: u64,
+    donor: solana_sdk::signature::Keypair,
+    donor_tokens: Pubkey,
+    /// Tokens a stranger sent to the fee vault.
+    fee_vault_donated: u64,
+    /// Fees moved to the fee vault by closes.
+    fees_total: u64,
 }
+
+/// The donor's payment tokens.
+const DONOR_TOKENS: u64 = 100_000;
 
 impl Run {
     fn balance(&self, a: &Pubkey) -> u64 {
@@ -110,6 +124,7 @@ impl Run {
             Who::Provider(i) => Some(self.sw.ps[i].operator.insecure_clone()),
             Who::Requester => Some(self.sw.w.requester.insecure_clone()),
             Who::Crank => None,
+            Who::Donor => Some(self.donor.insecure_clone()),
         };
         let signers: Vec<&solana_sdk::signature::Keypair> = kp.iter().collect();
         let ok = self.sw.w.s.chain.send(&label, ixs, &signers).is_ok();
@@ -137,15 +152,19 @@ impl Run {
                 let e = c.token_balance(&pda::escrow(&j.addr).0);
                 assert_eq!(
                     e,
-                    j.deposited - j.paid,
-                    "{label}: escrow = deposited - paid"
+                    j.deposited + j.donated - j.paid,
+                    "{label}: escrow = deposited + donated - paid"
                 );
                 e
             })
             .sum();
         let pays: u64 = self.sw.pay.iter().map(|a| c.token_balance(a)).sum();
         assert_eq!(
-            c.token_balance(&w.requester_tokens) + escrows + pays + c.token_balance(&w.fee_vault),
+            c.token_balance(&w.requester_tokens)
+                + escrows
+                + pays
+                + c.token_balance(&w.fee_vault)
+                + c.token_balance(&self.donor_tokens),
             self.pay_total,
             "{label}: payment tokens conserved"
         );
@@ -187,6 +206,7 @@ impl Run {
                 reward,
                 fee_bps: j.fee_bps,
                 deposited: j.deposited,
+                donated: 0,
                 paid: 0,
                 paid_to: BTreeSet::new(),
                 commits: BTreeMap::new(),
@@ -324,11 +344,12 @@ impl Run {
         self.stats.jobs_closed += 1;
         let refund = self.balance(&self.sw.w.requester_tokens) - req0;
         let fees = self.balance(&self.sw.w.fee_vault) - fee0;
+        self.fees_total += fees;
         let t = &self.jobs[k];
         assert_eq!(
-            t.deposited,
+            t.deposited + t.donated,
             t.paid + fees + refund,
-            "seed {}: deposited = paid + fees + refund",
+            "seed {}: deposited + donated = paid + fees + refund",
             self.seed
         );
         let c = &self.sw.w.s.chain;
@@ -336,6 +357,30 @@ impl Run {
             !c.exists(&addr) && !c.exists(&pda::escrow(&addr).0),
             "job and escrow closed"
         );
+    }
+
+    /// The stranger sends `amount` to job `k`'s escrow, or to the fee vault (`None`).
+    fn donate(&mut self, k: Option<usize>, amount: u64) {
+        let to = match k {
+            Some(k) => pda::escrow(&self.jobs[k].addr).0,
+            None => self.sw.w.fee_vault,
+        };
+        let ix_ = anchor_spl::token::spl_token::instruction::transfer(
+            &anchor_spl::token::ID,
+            &self.donor_tokens,
+            &to,
+            &self.donor.pubkey(),
+            &[],
+            amount,
+        )
+        .expect("transfer");
+        if self.send_unchecked("donation", &[ix_], Who::Donor) {
+            match k {
+                Some(k) => self.jobs[k].donated += amount,
+                None => self.fee_vault_donated += amount,
+            }
+        }
+        self.check("donation");
     }
 
     fn cancel(&mut self, k: usize) {
@@ -348,8 +393,9 @@ impl Run {
             self.stats.jobs_closed += 1;
             let refund = self.balance(&self.sw.w.requester_tokens) - before;
             assert_eq!(
-                refund, self.jobs[k].deposited,
-                "seed {}: cancel refunds all",
+                refund,
+                self.jobs[k].deposited + self.jobs[k].donated,
+                "seed {}: cancel refunds all, donations included",
                 self.seed
             );
         }
@@ -360,7 +406,13 @@ impl Run {
 /// close. Panics on any violated invariant.
 pub fn random_market(backend: Backend, seed: u64, steps: usize) -> (TestChain, Stats) {
     let mut rng = Rng::new(seed);
-    let sw = SettleWorld::new(backend);
+    let mut sw = SettleWorld::new(backend);
+    let donor = sw.w.s.chain.funded_keypair("donor", 1);
+    let pay_mint = sw.w.pay_mint;
+    let donor_tokens =
+        sw.w.s
+            .chain
+            .create_token_account("donor-pay", &pay_mint, &donor.pubkey(), DONOR_TOKENS);
     let c = &sw.w.s.chain;
     let pay_total = c.token_balance(&sw.w.requester_tokens);
     let stake_total = sw
@@ -372,16 +424,20 @@ pub fn random_market(backend: Backend, seed: u64, steps: usize) -> (TestChain, S
         + c.token_balance(&sw.w.s.treasury);
     let mut r = Run {
         sw,
+        donor,
+        donor_tokens,
+        fee_vault_donated: 0,
+        fees_total: 0,
         jobs: Vec::new(),
         stats: Stats::default(),
-        pay_total,
+        pay_total: pay_total + DONOR_TOKENS,
         stake_total,
         seed,
         next_nonce: 0,
     };
     for _ in 0..steps {
         let open = r.jobs.iter().filter(|j| !j.closed).count();
-        let action = rng.upto(13);
+        let action = rng.upto(15);
         if action == 0 || open == 0 {
             if open < 4 {
                 r.post(&mut rng);
@@ -430,7 +486,9 @@ pub fn random_market(backend: Backend, seed: u64, steps: usize) -> (TestChain, S
                 r.release(k, p)
             }
             12 => r.close(k),
-            _ => r.cancel(k),
+            13 => r.cancel(k),
+            14 => r.donate(Some(k), 1 + rng.upto(30)),
+            _ => r.donate(None, 1 + rng.upto(30)),
         }
     }
 
@@ -476,6 +534,11 @@ pub fn random_market(backend: Backend, seed: u64, steps: usize) -> (TestChain, S
             "seed {seed}: job {k} closes after its releases"
         );
     }
+    assert_eq!(
+        r.sw.w.s.chain.token_balance(&r.sw.w.fee_vault),
+        r.fees_total + r.fee_vault_donated,
+        "seed {seed}: fee vault = fees + donations"
+    );
     for p in &r.sw.ps {
         assert_eq!(
             r.sw.w.s.provider_state(p).locked,

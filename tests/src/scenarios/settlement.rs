@@ -751,14 +751,15 @@ pub fn attacks(backend: Backend) -> TestChain {
     let mut cfg2 = super::jobs::test_config();
     cfg2.market_id = 2;
     let admin = sw.w.s.admin.insecure_clone();
+    let deployer = sw.w.s.deployer.insecure_clone();
     let ix_ = ix::jobs::initialize_market(
         &admin.pubkey(),
+        &deployer.pubkey(),
         &sw.w.pay_mint,
         &sw.w.s.pool,
-        &sw.w.fee_vault,
         cfg2,
     );
-    sw.chain().ok("market 2", &[ix_], &[&admin]);
+    sw.chain().ok("market 2", &[ix_], &[&admin, &deployer]);
     let keys2 = ix::jobs::MarketKeys {
         market: pda::market(&sw.w.pay_mint, 2).0,
         ..keys

@@ -1,8 +1,9 @@
 //! Random instruction sequences against the staking program, checked step by step against a
 //! model built on `depin_core::StakeLedger`: every transaction must succeed exactly when the
 //! model says so, and afterwards every provider's amounts, every wallet, the vault and the
-//! treasury must equal the model's, with `locked + unbonding <= staked`, vault = Σ staked,
-//! and the stake mint's supply conserved.
+//! treasury must equal the model's, with `locked + unbonding <= staked`, vault = Σ staked +
+//! pending slashes + donated surplus, and the stake mint's supply conserved. A stranger donates
+//! to the vault at random moments; no donation may make any instruction fail.
 
 use depin_client::ix;
 use depin_core::StakeLedger;
@@ -47,6 +48,8 @@ enum Op {
     Slash(usize, u64, u64),
     Sweep,
     Warp(i64),
+    /// A stranger sends tokens straight to the vault.
+    Donate(u64),
 }
 
 struct Model {
@@ -55,17 +58,24 @@ struct Model {
     wallets: Vec<u64>,
     treasury: u64,
     pending: u64,
+    /// Tokens donated to the vault since the last sweep.
+    surplus: u64,
+    /// The donor's tokens.
+    donor: u64,
     supply: u64,
 }
 
 const PROVIDERS: usize = 3;
+/// The donor's budget.
+const DONOR_TOKENS: u64 = 500;
 
 fn pick(rng: &mut Rng, m: &Model) -> Op {
     let p = (rng.next() % PROVIDERS as u64) as usize;
     let l = m.ledgers[p];
     let free = l.staked - l.locked - l.unbonding;
     // Amounts straddle each limit, so both outcomes are exercised.
-    match rng.next() % 8 {
+    match rng.next() % 9 {
+        8 => Op::Donate(rng.upto(m.donor.min(20) + 1)),
         0 | 1 => Op::Stake(p, rng.upto(m.wallets[p] + 3)),
         2 => Op::Unstake(p, rng.upto(free + 3)),
         3 => Op::Withdraw(p),
@@ -119,13 +129,21 @@ fn predict(m: &Model, op: Op, now: i64) -> Option<Model> {
             n.pending += a;
         }
         Op::Sweep => {
-            if n.pending == 0 {
+            if n.pending + n.surplus == 0 {
                 return None;
             }
-            n.treasury += n.pending;
+            n.treasury += n.pending + n.surplus;
             n.pending = 0;
+            n.surplus = 0;
         }
         Op::Warp(_) => {}
+        Op::Donate(a) => {
+            if a > n.donor {
+                return None;
+            }
+            n.donor -= a;
+            n.surplus += a;
+        }
     }
     Some(n)
 }
@@ -142,8 +160,14 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
         wallets: vec![],
         treasury: 0,
         pending: 0,
-        supply: 0,
+        surplus: 0,
+        donor: DONOR_TOKENS,
+        supply: DONOR_TOKENS,
     };
+    let donor = w.chain.funded_keypair("donor", 1);
+    let donor_tokens =
+        w.chain
+            .create_token_account("donor-tokens", &w.mint, &donor.pubkey(), DONOR_TOKENS);
     for i in 0..PROVIDERS {
         let tokens = 1 + rng.upto(2_000);
         providers.push(w.provider(&format!("p{i}"), tokens));
@@ -184,9 +208,22 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
                 w.chain.warp_seconds(s);
                 continue;
             }
+            Op::Donate(a) => (
+                vec![anchor_spl::token::spl_token::instruction::transfer(
+                    &anchor_spl::token::ID,
+                    &donor_tokens,
+                    &w.vault,
+                    &donor.pubkey(),
+                    &[],
+                    a,
+                )
+                .expect("transfer")],
+                &donor,
+            ),
         };
         let signer = Signer::pubkey(signer);
         let kp = [
+            &donor,
             &w.slasher,
             &providers[0].owner,
             &providers[1].owner,
@@ -218,6 +255,7 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
             (None, Ok(_)) => panic!("{label}: model refuses, program accepted"),
         }
         check(&w, &providers, &m, &label);
+        assert_eq!(w.chain.token_balance(&donor_tokens), m.donor, "{label}: donor");
     }
     w.chain
 }
@@ -245,8 +283,8 @@ fn check(w: &StakingWorld, providers: &[TestProvider], m: &Model, label: &str) {
     let treasury = w.chain.token_balance(&w.treasury);
     assert_eq!(
         vault,
-        vault_expected + m.pending,
-        "{label}: vault = sum of stake + pending slashed"
+        vault_expected + m.pending + m.surplus,
+        "{label}: vault = sum of stake + pending slashed + donated surplus"
     );
     assert_eq!(
         (w.pool_state().total_staked, w.pool_state().pending_slashed),
@@ -259,7 +297,7 @@ fn check(w: &StakingWorld, providers: &[TestProvider], m: &Model, label: &str) {
         .map(|p| w.chain.token_balance(&p.wallet))
         .sum();
     assert_eq!(
-        wallets + vault + treasury,
+        wallets + vault + treasury + m.donor,
         m.supply,
         "{label}: token conservation"
     );
