@@ -247,10 +247,11 @@ async fn requester_and_provider_through_the_cli() {
         "admin.json",
         &["market", "update", &market, "--fee-bps", "300"],
     );
-    assert_eq!(
-        cli.json("admin.json", &["market", "show", &market])["fee_bps"].as_u64(),
-        Some(300)
-    );
+    // A fee increase is announced, not applied: it binds jobs posted after the notice.
+    let shown = cli.json("admin.json", &["market", "show", &market]);
+    assert_eq!(shown["fee_bps"].as_u64(), Some(250), "{shown}");
+    assert_eq!(shown["pending"]["fee_bps"].as_u64(), Some(300), "{shown}");
+    assert!(shown["pending_at"].as_i64().unwrap() > 0, "{shown}");
     cli.fails(
         "requester.json",
         &["market", "update", &market, "--fee-bps", "1"],

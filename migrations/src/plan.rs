@@ -31,8 +31,8 @@ pub fn pool_differences(p: &Pool, admin: &Pubkey, treasury: &Pubkey, plan: &Plan
     d
 }
 
-/// The fields of an existing market that differ from what the plan would create (a rate
-/// change the admin announced is compared as the pending config).
+/// The fields of an existing market that differ from what the plan would create (its current
+/// config; a rate change the admin announced since is the admin's own and not compared).
 pub fn market_differences(
     m: &Market,
     admin: &Pubkey,
@@ -85,6 +85,5 @@ pub fn market_differences(
         c.abandon_penalty_bps,
         want.abandon_penalty_bps,
     );
-    differ(&mut d, "pending rate change", m.pending_at != 0, false);
     d
 }
