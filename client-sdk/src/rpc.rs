@@ -176,6 +176,12 @@ impl DepinRpc {
         self
     }
 
+    /// The [`SendOptions`] [`Self::send`] uses (for callers that size transactions: the
+    /// compute-budget instructions they add take room in the packet).
+    pub fn send_options(&self) -> SendOptions {
+        self.defaults
+    }
+
     /// The websocket URL, if one is configured.
     pub fn ws_url(&self) -> Option<&str> {
         self.ws_url.as_deref()

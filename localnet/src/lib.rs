@@ -47,10 +47,12 @@ pub const JOBS_PROGRAM_ID: Pubkey =
 /// How to start a local network.
 #[derive(Clone, Debug)]
 pub struct LocalnetConfig {
-    /// Programs to load: (program id, path of the SBF `.so`).
+    /// Programs to load: (program id, path of the SBF `.so`). Empty: a chain without the
+    /// depin-compute programs (to deploy them through the loader, as on a real cluster).
     pub programs: Vec<(Pubkey, PathBuf)>,
-    /// Upgrade authority recorded in the preloaded programs' ProgramData (`None`: immutable).
-    /// The programs' `initialize_config` must be signed by it.
+    /// Upgrade authority written into the ProgramData of the loaded programs: that key can
+    /// upgrade them and sign their `initialize_config`. `None`: surfpool-core records the
+    /// system program as the authority, which no one can sign for.
     pub upgrade_authority: Option<Pubkey>,
     /// Milliseconds per slot (the clock advances by itself).
     pub slot_time_ms: u64,
@@ -64,7 +66,7 @@ pub struct LocalnetConfig {
 
 impl LocalnetConfig {
     /// Both depin-compute programs from `deploy_dir` (`depin_staking.so`, `depin_jobs.so`),
-    /// 100 ms slots, nobody funded yet.
+    /// not upgradeable, 100 ms slots, nobody funded yet.
     pub fn with_programs_from(deploy_dir: impl AsRef<Path>) -> Self {
         let dir = deploy_dir.as_ref();
         LocalnetConfig {
@@ -77,6 +79,15 @@ impl LocalnetConfig {
             airdrop: Vec::new(),
             airdrop_lamports: 0,
             start_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// A chain without any depin-compute program (deploy them through the upgradeable loader,
+    /// as on a real cluster), 100 ms slots, nobody funded yet.
+    pub fn without_programs() -> Self {
+        LocalnetConfig {
+            programs: Vec::new(),
+            ..Self::with_programs_from("")
         }
     }
 }

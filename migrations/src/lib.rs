@@ -4,9 +4,11 @@
 //! program) and the market. Every step first reads the chain and only acts on what is missing,
 //! so a second run sends no transaction and reports every step as `exists`.
 //!
-//! Programs themselves are deployed by the cluster's own loader tools (`solana program deploy
-//! target/deploy/depin_jobs.so`, or `anchor deploy`); on the local network they are preloaded.
+//! The programs themselves are uploaded by [`deploy`] (`depin-migrate --deploy`: buffer,
+//! chunked writes, deploy or upgrade through the upgradeable loader, idempotent too); on the
+//! local network they can also be preloaded.
 
+pub mod deploy;
 #[cfg(feature = "localnet")]
 pub mod local;
 pub mod plan;
@@ -91,7 +93,8 @@ impl Deployment {
 pub struct Step {
     /// What.
     pub what: String,
-    /// `created`, `exists`, or `checked`.
+    /// `created`, `exists`, or `checked`; for programs deployed by [`deploy`]: `deployed`,
+    /// `upgraded` or `unchanged`.
     pub status: &'static str,
     /// The address concerned.
     pub address: Pubkey,
@@ -243,7 +246,7 @@ pub async fn migrate(
         match acc {
             Some(a) if a.executable => steps.push(Step { what: format!("program {name}"), status: "checked", address: id }),
             _ => bail!(
-                "program {name} is not deployed at {id} on this cluster: deploy target/deploy/{name}.so with `solana program deploy --program-id target/deploy/{name}-keypair.json target/deploy/{name}.so` (or `anchor deploy`) first"
+                "program {name} is not deployed at {id} on this cluster: deploy target/deploy/{name}.so first (`depin-migrate --deploy`, or `solana program deploy --program-id target/deploy/{name}-keypair.json target/deploy/{name}.so`)"
             ),
         }
     }

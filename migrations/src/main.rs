@@ -1,17 +1,25 @@
-//! `depin-migrate`: set up (or check) a deployment. Idempotent.
+//! `depin-migrate`: deploy the programs (with `--deploy`) and set up (or check) a deployment.
+//! Idempotent.
 //!
 //! ```text
-//! depin-migrate -u http://127.0.0.1:8899 -k admin.json --create-mints -o deployment.json
-//! depin-migrate -u devnet -k admin.json --stake-mint <MINT> --payment-mint <MINT>
+//! depin-migrate -u http://127.0.0.1:8899 -k admin.json -o deployment.json
+//! depin-migrate -u devnet -k admin.json --deploy --program-dir target/deploy \
+//!     --stake-mint <MINT> --payment-mint <MINT>
 //! ```
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode, sync::Mutex};
 
+use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
 use clap::Parser;
 use depin_client::rpc::{cluster_url, DepinRpc};
-use depin_migrations::{migrate, Plan};
+use depin_migrations::{
+    deploy::{deploy_all, DeployOptions, DeployPhase, DeployProgress, ProgramFiles},
+    migrate, Plan,
+};
+use indicatif::{ProgressBar, ProgressStyle};
 use solana_commitment_config::CommitmentConfig;
+use solana_sdk::signature::Keypair;
 
 #[derive(Parser)]
 #[command(
@@ -35,12 +43,78 @@ struct Args {
     /// Write the deployment's addresses here (JSON).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// First deploy (or upgrade) both programs from --program-dir through the upgradeable
+    /// loader, the admin paying and holding the upgrade authority. Unchanged programs are
+    /// left alone.
+    #[arg(long)]
+    deploy: bool,
+    /// Folder with depin_staking.so, depin_jobs.so and their <name>-keypair.json (--deploy).
+    #[arg(long, default_value = "target/deploy")]
+    program_dir: PathBuf,
+    /// Buffer writes in flight at once (--deploy).
+    #[arg(long, default_value_t = DeployOptions::default().concurrency)]
+    write_concurrency: usize,
+}
+
+/// Deploy both programs, one progress bar each; prints one line per program.
+async fn deploy(rpc: &DepinRpc, admin: &Keypair, args: &Args) -> Result<()> {
+    let style = ProgressStyle::with_template(
+        "{prefix:<14} [{bar:30}] {bytes:>9}/{total_bytes:<9} {wide_msg}",
+    )?
+    .progress_chars("=> ");
+    let bars: Mutex<Vec<(Pubkey, ProgressBar)>> = Mutex::new(Vec::new());
+    let progress = |files: &ProgramFiles, p: &DeployProgress| {
+        let mut bars = bars.lock().expect("progress bars");
+        let bar = match bars.iter().find(|(id, _)| *id == p.program) {
+            Some((_, bar)) => bar.clone(),
+            None => {
+                let bar = ProgressBar::new(p.total as u64)
+                    .with_style(style.clone())
+                    .with_prefix(files.name);
+                bars.push((p.program, bar.clone()));
+                bar
+            }
+        };
+        bar.set_position(p.written as u64);
+        bar.set_message(p.phase.to_string());
+        if let DeployPhase::Done(_) = p.phase {
+            bar.finish_and_clear();
+        }
+    };
+    let options = DeployOptions {
+        concurrency: args.write_concurrency,
+        ..DeployOptions::default()
+    };
+    let result = deploy_all(rpc, admin, &args.program_dir, &options, &progress).await;
+    for (_, bar) in bars.lock().expect("progress bars").iter() {
+        bar.finish_and_clear();
+    }
+    for report in result? {
+        let step = report.step();
+        let detail = match report.buffer {
+            Some(_) => format!(
+                " ({} bytes, {} write transactions, {:.1} s)",
+                report.elf_len,
+                report.write_transactions,
+                report.elapsed.as_secs_f64()
+            ),
+            None => String::new(),
+        };
+        println!(
+            "{:<16} {:<8} {}{detail}",
+            step.what, step.status, step.address
+        );
+    }
+    Ok(())
 }
 
 async fn run(args: Args) -> Result<()> {
     let admin = solana_sdk::signature::read_keypair_file(&args.keypair)
         .map_err(|e| anyhow::anyhow!("reading keypair {}: {e}", args.keypair.display()))?;
     let rpc = DepinRpc::new(cluster_url(&args.url), CommitmentConfig::confirmed());
+    if args.deploy {
+        deploy(&rpc, &admin, &args).await?;
+    }
     let mut plan = Plan::localnet();
     plan.stake_mint = args
         .stake_mint

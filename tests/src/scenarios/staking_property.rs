@@ -255,7 +255,11 @@ pub fn random_sequence(backend: Backend, seed: u64, steps: usize) -> TestChain {
             (None, Ok(_)) => panic!("{label}: model refuses, program accepted"),
         }
         check(&w, &providers, &m, &label);
-        assert_eq!(w.chain.token_balance(&donor_tokens), m.donor, "{label}: donor");
+        assert_eq!(
+            w.chain.token_balance(&donor_tokens),
+            m.donor,
+            "{label}: donor"
+        );
     }
     w.chain
 }
