@@ -28,6 +28,30 @@ pub const SCENARIOS: [Scenario; 13] = [
     ("settlement::replicas_2", scenarios::settlement::replicas_2),
     ("settlement::replicas_3", scenarios::settlement::replicas_3),
     ("settlement::replicas_8", scenarios::settlement::replicas_8),
+    (
+        "governance::donation_to_stake_vault",
+        scenarios::governance::donation_to_stake_vault,
+    ),
+    (
+        "governance::donation_to_escrow_and_fee_vault",
+        scenarios::governance::donation_to_escrow_and_fee_vault,
+    ),
+    (
+        "governance::front_run_pool_creation",
+        scenarios::governance::front_run_pool_creation,
+    ),
+    (
+        "governance::rate_increase_needs_notice",
+        scenarios::governance::rate_increase_needs_notice,
+    ),
+    (
+        "governance::fee_vault_cannot_block_refunds",
+        scenarios::governance::fee_vault_cannot_block_refunds,
+    ),
+    (
+        "governance::stolen_operator_key",
+        scenarios::governance::stolen_operator_key,
+    ),
 ];
 
 /// Compute units of one instruction over all its successful single-instruction transactions.
