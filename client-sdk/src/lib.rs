@@ -12,10 +12,12 @@
 //!
 //! let mint = Pubkey::new_unique();
 //! let (pool, _bump) = pda::pool(&mint);
-//! let owner = Pubkey::new_unique();
-//! let register = ix::staking::register_provider(&owner, &pool, "https://worker.example");
+//! let authority = Pubkey::new_unique(); // cold key: controls the stake
+//! let operator = Pubkey::new_unique(); // hot key: what the worker signs with
+//! let register =
+//!     ix::staking::register_provider(&authority, &pool, &operator, "https://worker.example");
 //! assert_eq!(register.program_id, depin_client::STAKING_PROGRAM_ID);
-//! assert_eq!(register.accounts[2].pubkey, pda::provider(&pool, &owner).0);
+//! assert_eq!(register.accounts[2].pubkey, pda::provider(&pool, &authority).0);
 //! ```
 
 #![deny(missing_docs)]

@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 13] = [
+pub const SCENARIOS: [Scenario; 19] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
