@@ -12,7 +12,7 @@ use std::{path::PathBuf, process::ExitCode, sync::Mutex};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
 use clap::Parser;
-use depin_client::rpc::{cluster_url, DepinRpc};
+use depin_client::rpc::{cluster_url, DepinRpc, SendOptions};
 use depin_migrations::{
     deploy::{deploy_all, DeployOptions, DeployPhase, DeployProgress, ProgramFiles},
     migrate, Plan,
@@ -51,9 +51,15 @@ struct Args {
     /// Folder with depin_staking.so, depin_jobs.so and their <name>-keypair.json (--deploy).
     #[arg(long, default_value = "target/deploy")]
     program_dir: PathBuf,
+    /// With --deploy: stop after the programs, without the set-up steps.
+    #[arg(long, requires = "deploy")]
+    deploy_only: bool,
     /// Buffer writes in flight at once (--deploy).
     #[arg(long, default_value_t = DeployOptions::default().concurrency)]
     write_concurrency: usize,
+    /// Priority fee of every transaction, micro-lamports per compute unit (0: none).
+    #[arg(long, default_value_t = 0)]
+    priority_fee: u64,
 }
 
 /// Deploy both programs, one progress bar each; prints one line per program.
@@ -111,9 +117,16 @@ async fn deploy(rpc: &DepinRpc, admin: &Keypair, args: &Args) -> Result<()> {
 async fn run(args: Args) -> Result<()> {
     let admin = solana_sdk::signature::read_keypair_file(&args.keypair)
         .map_err(|e| anyhow::anyhow!("reading keypair {}: {e}", args.keypair.display()))?;
-    let rpc = DepinRpc::new(cluster_url(&args.url), CommitmentConfig::confirmed());
+    let rpc = DepinRpc::new(cluster_url(&args.url), CommitmentConfig::confirmed())
+        .with_send_options(SendOptions {
+            priority_fee_micro_lamports: args.priority_fee,
+            ..SendOptions::default()
+        });
     if args.deploy {
         deploy(&rpc, &admin, &args).await?;
+        if args.deploy_only {
+            return Ok(());
+        }
     }
     let mut plan = Plan::localnet();
     plan.stake_mint = args
