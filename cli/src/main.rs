@@ -208,10 +208,11 @@ enum ProviderCmd {
     Register {
         #[arg(long)]
         stake_mint: Pubkey,
-        /// The key your worker signs job transactions with (default: the authority itself;
-        /// a separate key keeps the stake safe if the worker's machine is compromised).
+        /// Keypair file of the key your worker signs job transactions with; it co-signs the
+        /// registration (default: the authority itself; a separate key keeps the stake safe
+        /// if the worker's machine is compromised).
         #[arg(long)]
-        operator: Option<Pubkey>,
+        operator: Option<PathBuf>,
         /// Public endpoint of your worker.
         #[arg(long, default_value = "")]
         endpoint: String,
@@ -236,11 +237,12 @@ enum ProviderCmd {
         #[arg(long)]
         stake_mint: Pubkey,
     },
-    /// Change the operator key your worker signs with (authority only).
+    /// Change the operator key your worker signs with (authority only; the new operator's
+    /// keypair file co-signs).
     SetOperator {
         #[arg(long)]
         stake_mint: Pubkey,
-        operator: Pubkey,
+        operator: PathBuf,
     },
     /// Show a provider (default: you).
     Show {
@@ -363,6 +365,12 @@ struct Ctx {
     rpc: DepinRpc,
     keypair: Option<PathBuf>,
     json: bool,
+}
+
+/// A keypair file, with a clear error.
+fn read_keypair(path: &std::path::Path) -> Result<Keypair> {
+    solana_sdk::signature::read_keypair_file(path)
+        .map_err(|e| anyhow::anyhow!("keypair file {}: {e}", path.display()))
 }
 
 impl Ctx {
@@ -854,18 +862,22 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             stake,
         } => {
             let owner = ctx.signer()?;
-            let operator = operator.unwrap_or(owner.pubkey());
+            let operator = match operator {
+                Some(path) => read_keypair(&path)?,
+                None => owner.insecure_clone(),
+            };
             ctx.rpc
                 .register_and_stake(&owner, &operator, &stake_mint, &endpoint, stake)
                 .await
                 .map_err(|e| ctx.explain(e))?;
             ctx.print(
-                json!({"authority": owner.pubkey().to_string(), "operator": operator.to_string(), "staked_now": stake}),
+                json!({"authority": owner.pubkey().to_string(), "operator": operator.pubkey().to_string(), "staked_now": stake}),
                 || {
                     println!(
-                        "registered {} in pool {} (operator {operator}, staked {stake})",
+                        "registered {} in pool {} (operator {}, staked {stake})",
                         owner.pubkey(),
-                        pda::pool(&stake_mint).0
+                        pda::pool(&stake_mint).0,
+                        operator.pubkey()
                     )
                 },
             );
@@ -875,10 +887,12 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             operator,
         } => {
             let owner = ctx.signer()?;
+            let operator_key = read_keypair(&operator)?;
+            let operator = operator_key.pubkey();
             let pool = pda::pool(&stake_mint).0;
             let ix = depin_client::ix::staking::set_operator(&owner.pubkey(), &pool, &operator);
             ctx.rpc
-                .send(&owner, &[ix], &[])
+                .send(&owner, &[ix], &[&operator_key])
                 .await
                 .map_err(|e| ctx.explain(e))?;
             ctx.print(json!({"operator": operator.to_string()}), || {
@@ -901,7 +915,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
                 );
             }
             ctx.rpc
-                .register_and_stake(&owner, &owner.pubkey(), &stake_mint, "", amount)
+                .register_and_stake(&owner, &owner, &stake_mint, "", amount)
                 .await
                 .map_err(|e| ctx.explain(e))?;
             ctx.print(json!({"staked": amount}), || println!("staked {amount}"));

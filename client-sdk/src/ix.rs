@@ -124,10 +124,15 @@ pub mod staking {
         ix(accounts, i::UpdatePool { args })
     }
 
-    /// Accounts of `register_provider`.
-    pub fn register_provider_accounts(authority: &Pubkey, pool: &Pubkey) -> a::RegisterProvider {
+    /// Accounts of `register_provider` (`operator` co-signs; it may be `authority`).
+    pub fn register_provider_accounts(
+        authority: &Pubkey,
+        pool: &Pubkey,
+        operator: &Pubkey,
+    ) -> a::RegisterProvider {
         a::RegisterProvider {
             authority: *authority,
+            operator: *operator,
             pool: *pool,
             provider: pda::provider(pool, authority).0,
             system_program: anchor_lang::system_program::ID,
@@ -135,7 +140,7 @@ pub mod staking {
     }
 
     /// `register_provider`: open `authority`'s provider account in `pool`, whose worker signs
-    /// with `operator` (may be `authority` itself).
+    /// with `operator` (may be `authority` itself); both sign.
     pub fn register_provider(
         authority: &Pubkey,
         pool: &Pubkey,
@@ -143,27 +148,23 @@ pub mod staking {
         uri: &str,
     ) -> Instruction {
         let args = RegisterProviderArgs {
-            operator: *operator,
             uri: uri.to_owned(),
         };
         ix(
-            register_provider_accounts(authority, pool),
+            register_provider_accounts(authority, pool, operator),
             i::RegisterProvider { args },
         )
     }
 
-    /// `set_operator`: change the key `authority`'s provider in `pool` signs job steps with.
+    /// `set_operator`: change the key `authority`'s provider in `pool` signs job steps with
+    /// (the new `operator` co-signs).
     pub fn set_operator(authority: &Pubkey, pool: &Pubkey, operator: &Pubkey) -> Instruction {
         let accounts = a::SetOperator {
             authority: *authority,
             provider: pda::provider(pool, authority).0,
+            operator: *operator,
         };
-        ix(
-            accounts,
-            i::SetOperator {
-                operator: *operator,
-            },
-        )
+        ix(accounts, i::SetOperator {})
     }
 
     /// Accounts of `stake`.

@@ -299,12 +299,12 @@ impl DepinRpc {
     }
 
     /// Register `owner` (the provider's authority) as a provider of the pool of `stake_mint`
-    /// whose worker signs with `operator` (if not yet registered) and stake `amount` from its
-    /// token account (if non-zero).
+    /// whose worker signs with `operator` (if not yet registered; the operator co-signs, and may
+    /// be `owner` itself) and stake `amount` from its token account (if non-zero).
     pub async fn register_and_stake(
         &self,
         owner: &Keypair,
-        operator: &Pubkey,
+        operator: &Keypair,
         stake_mint: &Pubkey,
         endpoint: &str,
         amount: u64,
@@ -321,7 +321,7 @@ impl DepinRpc {
             ixs.push(ix::staking::register_provider(
                 &owner.pubkey(),
                 &pool,
-                operator,
+                &operator.pubkey(),
                 endpoint,
             ));
         }
@@ -341,7 +341,11 @@ impl DepinRpc {
             ));
         }
         if !ixs.is_empty() {
-            self.send(owner, &ixs, &[]).await?;
+            let co_signer: Vec<&Keypair> = (operator.pubkey() != owner.pubkey())
+                .then_some(operator)
+                .into_iter()
+                .collect();
+            self.send(owner, &ixs, &co_signer).await?;
         }
         Ok(())
     }

@@ -72,8 +72,7 @@ impl LocalMarket {
     /// Give `who` `tokens` stake tokens, register it as a provider (its own operator: one key
     /// for stake and worker) and stake `stake` of them.
     pub async fn provider(&self, who: &Keypair, tokens: u64, stake: u64) -> Result<()> {
-        self.provider_operated_by(who, &who.pubkey(), tokens, stake)
-            .await
+        self.provider_operated_by(who, who, tokens, stake).await
     }
 
     /// Give `authority` `tokens` stake tokens, register it as a provider whose worker signs
@@ -81,7 +80,7 @@ impl LocalMarket {
     pub async fn provider_operated_by(
         &self,
         authority: &Keypair,
-        operator: &Pubkey,
+        operator: &Keypair,
         tokens: u64,
         stake: u64,
     ) -> Result<()> {

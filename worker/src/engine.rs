@@ -182,7 +182,7 @@ impl Worker {
             let (provider, authority) = match found.as_slice() {
                 [(address, p)] => (*address, p.authority),
                 [] => bail!(
-                    "no provider account of pool {pool} (market {market}) names {operator} as its operator: register with `depin provider register --operator {operator}` (or `depin provider set-operator {operator}`) and stake first"
+                    "no provider account of pool {pool} (market {market}) names {operator} as its operator: register with `depin -k <AUTHORITY> provider register --operator <THIS KEYPAIR FILE>` (or `provider set-operator`) and stake first"
                 ),
                 many => bail!(
                     "{} provider accounts of pool {pool} name {operator} as their operator; give each worker its own operator key",

@@ -243,7 +243,7 @@ async fn sigkill_at_every_phase_loses_nothing() {
         in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
     }
     local
-        .provider_operated_by(&victim, &victim_operator.pubkey(), 100_000_000, 50_000_000)
+        .provider_operated_by(&victim, &victim_operator, 100_000_000, 50_000_000)
         .await
         .unwrap();
     let keypair = dir.join("victim-operator.json");

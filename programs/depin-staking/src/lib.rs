@@ -69,8 +69,8 @@ pub mod depin_staking {
     }
 
     /// Change the key a provider's worker signs with (authority only).
-    pub fn set_operator(ctx: Context<SetOperator>, operator: Pubkey) -> Result<()> {
-        SetOperator::handle(ctx, operator)
+    pub fn set_operator(ctx: Context<SetOperator>) -> Result<()> {
+        SetOperator::handle(ctx)
     }
 
     /// Change a pool's admin, treasury, unbonding delay or paused flag.

@@ -772,6 +772,33 @@ pub fn stolen_operator_key(backend: Backend) -> TestChain {
         .fail("operator closes the account", &[ix_], &[&thief])
         .assert_error(SE::NotProviderAuthority);
 
+    // Nobody can name another's key as operator without its signature (a worker that found
+    // two providers naming its key could not tell which is its own).
+    let squatter = sw.chain().funded_keypair("squatter", 1);
+    let victim_operator = sw.ps[1].operator.pubkey();
+    let squat = super::staking::unsign(
+        ix::staking::register_provider(&squatter.pubkey(), &pool, &victim_operator, "x"),
+        &victim_operator,
+    );
+    sw.chain()
+        .fail(
+            "register naming another's operator key",
+            &[squat],
+            &[&squatter],
+        )
+        .assert_error(u32::from(anchor_lang::error::ErrorCode::AccountNotSigner));
+    let squat = super::staking::unsign(
+        ix::staking::set_operator(&authority.pubkey(), &pool, &victim_operator),
+        &victim_operator,
+    );
+    sw.chain()
+        .fail(
+            "re-point to another's operator key",
+            &[squat],
+            &[&authority],
+        )
+        .assert_error(u32::from(anchor_lang::error::ErrorCode::AccountNotSigner));
+
     // The jobs side: the authority key is not the operator.
     let job = sw.post(3, 2);
     let keys = sw.w.keys();
@@ -790,8 +817,11 @@ pub fn stolen_operator_key(backend: Backend) -> TestChain {
     // Rotate the (leaked) operator key mid-job: the old key is refused, the new one commits.
     let fresh = sw.chain().keypair("sp0-operator-2");
     let rotate = ix::staking::set_operator(&authority.pubkey(), &pool, &fresh.pubkey());
-    sw.chain()
-        .ok("authority rotates the operator", &[rotate], &[&authority]);
+    sw.chain().ok(
+        "authority rotates the operator",
+        &[rotate],
+        &[&authority, &fresh],
+    );
     let c = sw.w.commit_ix(&sw.ps[0], &job, result(1), [1; 32]);
     sw.chain()
         .fail("old operator commits", &[c], &[&thief])

@@ -121,7 +121,7 @@ impl StakingWorld {
                 &operator.pubkey(),
                 &format!("https://{label}.example"),
             )],
-            &[&owner],
+            &[&owner, &operator],
         );
         TestProvider {
             account: pda::provider(&self.pool, &owner.pubkey()).0,

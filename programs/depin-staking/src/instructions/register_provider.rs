@@ -10,8 +10,6 @@ use crate::{
 /// A new provider account.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct RegisterProviderArgs {
-    /// Key the worker will sign job transactions with (hot; may equal the authority).
-    pub operator: Pubkey,
     /// Metadata / endpoint URI (at most 128 bytes).
     pub uri: String,
 }
@@ -21,6 +19,11 @@ pub struct RegisterProvider<'info> {
     /// The provider's authority (cold key: controls the stake); pays rent.
     #[account(mut)]
     pub authority: Signer<'info>,
+
+    /// Key the worker will sign job transactions with (hot; may be the authority itself). It
+    /// co-signs, so nobody can name another's key as their operator (a worker that found two
+    /// providers naming its key could not tell which is its own).
+    pub operator: Signer<'info>,
 
     #[account(
         mut,
@@ -54,7 +57,7 @@ impl RegisterProvider<'_> {
     /// Specification: register_provider
     /// - Preconditions: pool not paused; no provider account for (pool, authority) yet; `uri` at
     ///   most 128 bytes.
-    /// - Effects: creates `Provider` (authority = signer, operator as given) with zero stake and
+    /// - Effects: creates `Provider` (authority and operator = the two signers) with zero stake and
     ///   counters, `registered_at` = now; increments
     ///   `pool.provider_count`; emits `ProviderRegistered`.
     // Kept out of line: with fat LTO the whole program would otherwise become one function
@@ -69,7 +72,7 @@ impl RegisterProvider<'_> {
         let provider = &mut ctx.accounts.provider;
         provider.pool = pool.key();
         provider.authority = ctx.accounts.authority.key();
-        provider.operator = args.operator;
+        provider.operator = ctx.accounts.operator.key();
         provider.staked = 0;
         provider.locked = 0;
         provider.unbonding = 0;
