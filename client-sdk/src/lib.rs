@@ -17,7 +17,7 @@
 //! let register =
 //!     ix::staking::register_provider(&authority, &pool, &operator, "https://worker.example");
 //! assert_eq!(register.program_id, depin_client::STAKING_PROGRAM_ID);
-//! assert_eq!(register.accounts[2].pubkey, pda::provider(&pool, &authority).0);
+//! assert_eq!(register.accounts[3].pubkey, pda::provider(&pool, &authority).0);
 //! ```
 
 #![deny(missing_docs)]
