@@ -184,9 +184,8 @@ pub fn donation_to_escrow_and_fee_vault(backend: Backend) -> TestChain {
     sw.w.s.chain
 }
 
-/// Settle the agreed 3-replica `job` claimed by providers 0, 1, 2 (all reveal result 1),
-/// release every slot and close it.
-fn finish_agreed(sw: &mut SettleWorld, job: &Pubkey) {
+/// Providers 0, 1, 2 (holding `job`) commit and reveal result 1; the job is settled.
+fn commit_reveal_settle(sw: &mut SettleWorld, job: &Pubkey) {
     for i in 0..3 {
         let c = sw.w.commit_ix(&sw.ps[i], job, result(1), [i as u8 + 1; 32]);
         let op = sw.ps[i].operator.insecure_clone();
@@ -198,6 +197,12 @@ fn finish_agreed(sw: &mut SettleWorld, job: &Pubkey) {
         sw.chain().ok(&format!("sp{i} reveals"), &[r], &[&op]);
     }
     sw.chain().ok("settle", &[ix::jobs::settle_job(job)], &[]);
+}
+
+/// Settle the agreed 3-replica `job` claimed by providers 0, 1, 2 (all reveal result 1),
+/// release every slot and close it.
+fn finish_agreed(sw: &mut SettleWorld, job: &Pubkey) {
+    commit_reveal_settle(sw, job);
     let keys = sw.w.keys();
     let j = sw.w.job(job);
     for i in 0..3 {
@@ -838,17 +843,7 @@ pub fn stolen_operator_key(backend: Backend) -> TestChain {
 
 /// [`finish_agreed`], first trying to pay provider 0's winning slot into `wrong_to`.
 fn finish_agreed_with_payout_check(sw: &mut SettleWorld, job: &Pubkey, wrong_to: Pubkey) {
-    for i in 0..3 {
-        let c = sw.w.commit_ix(&sw.ps[i], job, result(1), [i as u8 + 1; 32]);
-        let op = sw.ps[i].operator.insecure_clone();
-        sw.chain().ok(&format!("sp{i} commits"), &[c], &[&op]);
-    }
-    for i in 0..3 {
-        let r = sw.w.reveal_ix(&sw.ps[i], job, result(1), [i as u8 + 1; 32]);
-        let op = sw.ps[i].operator.insecure_clone();
-        sw.chain().ok(&format!("sp{i} reveals"), &[r], &[&op]);
-    }
-    sw.chain().ok("settle", &[ix::jobs::settle_job(job)], &[]);
+    commit_reveal_settle(sw, job);
     let keys = sw.w.keys();
     let pay0 = sw.w.s.chain.token_balance(&sw.pay[0]);
     let misdirected = ix::jobs::release_slot(
