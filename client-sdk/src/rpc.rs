@@ -396,35 +396,54 @@ impl DepinRpc {
         };
         let mut out = Vec::new();
         for filters in queries {
-            let config = RpcProgramAccountsConfig {
-                filters: Some(filters),
-                account_config: RpcAccountInfoConfig {
-                    encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
-                    commitment: Some(self.rpc.commitment()),
-                    ..RpcAccountInfoConfig::default()
-                },
-                ..RpcProgramAccountsConfig::default()
-            };
-            let accounts = self
-                .rpc
-                .get_program_ui_accounts_with_config(&JOBS_PROGRAM_ID, config)
-                .await
-                .map_err(|e| ClientError::Rpc(e.to_string()))?;
-            for (address, account) in accounts {
-                let data = account
-                    .data
-                    .decode()
-                    .ok_or_else(|| ClientError::BadAccount {
-                        address: address.to_string(),
-                        expected: "Job",
-                        reason: "undecodable account data".into(),
-                    })?;
+            for (address, data) in self
+                .program_accounts(&JOBS_PROGRAM_ID, filters, "Job")
+                .await?
+            {
                 out.push((address, decode_zero_copy(&address, &data)?));
             }
         }
         out.sort_by_key(|(a, _)| *a);
         out.dedup_by_key(|(a, _)| *a);
         Ok(out)
+    }
+
+    /// One `getProgramAccounts` of `program` with `filters` (base64, this client's commitment):
+    /// each account's address and raw data (`expected` names the type in errors).
+    async fn program_accounts(
+        &self,
+        program: &Pubkey,
+        filters: Vec<RpcFilterType>,
+        expected: &'static str,
+    ) -> Result<Vec<(Pubkey, Vec<u8>)>, ClientError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+                commitment: Some(self.rpc.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .rpc
+            .get_program_ui_accounts_with_config(program, config)
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?;
+        accounts
+            .into_iter()
+            .map(|(address, account)| {
+                let data = account
+                    .data
+                    .decode()
+                    .ok_or_else(|| ClientError::BadAccount {
+                        address: address.to_string(),
+                        expected,
+                        reason: "undecodable account data".into(),
+                    })?;
+                Ok((address, data))
+            })
+            .collect()
     }
 
     /// The provider accounts of `pool` whose operator is `operator` (what a worker signing
@@ -437,35 +456,17 @@ impl DepinRpc {
         let memcmp = |offset: usize, bytes: &[u8]| {
             RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
         };
-        let config = RpcProgramAccountsConfig {
-            filters: Some(vec![
-                RpcFilterType::DataSize((8 + depin_core::limits::PROVIDER_SIZE) as u64),
-                memcmp(0, Provider::DISCRIMINATOR),
-                memcmp(offsets::PROVIDER_POOL, pool.as_ref()),
-                memcmp(offsets::PROVIDER_OPERATOR, operator.as_ref()),
-            ]),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
-                commitment: Some(self.rpc.commitment()),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
-        let accounts = self
-            .rpc
-            .get_program_ui_accounts_with_config(&crate::STAKING_PROGRAM_ID, config)
-            .await
-            .map_err(|e| ClientError::Rpc(e.to_string()))?;
+        let filters = vec![
+            RpcFilterType::DataSize((8 + depin_core::limits::PROVIDER_SIZE) as u64),
+            memcmp(0, Provider::DISCRIMINATOR),
+            memcmp(offsets::PROVIDER_POOL, pool.as_ref()),
+            memcmp(offsets::PROVIDER_OPERATOR, operator.as_ref()),
+        ];
         let mut out = Vec::new();
-        for (address, account) in accounts {
-            let data = account
-                .data
-                .decode()
-                .ok_or_else(|| ClientError::BadAccount {
-                    address: address.to_string(),
-                    expected: "Provider",
-                    reason: "undecodable account data".into(),
-                })?;
+        for (address, data) in self
+            .program_accounts(&crate::STAKING_PROGRAM_ID, filters, "Provider")
+            .await?
+        {
             out.push((address, crate::accounts::decode(&address, &data)?));
         }
         out.sort_by_key(|(a, _)| *a);
