@@ -5,7 +5,7 @@
 //! - the sandbox: each example kernel under wasmtime vs the same Rust natively, module compile
 //!   (cache miss) and start-up (cache hit) overhead;
 //! - the local chain (embedded, 100 ms slots) with real in-process workers: post → first claim
-//!   sent, post → settled, latency as replicas go 1 → 8, jobs settled per minute with 8 workers
+//!   sent, post → settled, latency as replicas go 1 → 7, jobs settled per minute with 8 workers
 //!   and as workers go 1 → 16, with the process's CPU use.
 
 use std::{
@@ -559,7 +559,7 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
     let mut latency_rows = Vec::new();
     let workers = start_workers(&chain, 8, "lat").await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    for replicas in [1u8, 2, 3, 5, 8] {
+    for replicas in [1u8, 3, 5, 7] {
         eprintln!("[bench] latency, {replicas} replicas");
         latency_rows.push(latency(&chain, &workers, replicas, reps).await?);
     }

@@ -352,7 +352,10 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
             }
             paid += s.payout;
             fees += s.fee;
-            if matches!(job.verdict(k), Verdict::Wrong | Verdict::NoShow) {
+            if matches!(
+                job.verdict(k),
+                Verdict::Wrong | Verdict::NoShow | Verdict::Withheld
+            ) {
                 slashed.push(
                     owners
                         .get(&who)

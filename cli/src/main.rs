@@ -149,12 +149,9 @@ enum JobCmd {
         /// Reward per replica (payment-token base units).
         #[arg(long)]
         reward: u64,
-        /// Replicas.
+        /// Replicas (odd: the verdict is a strict majority of them, set by the protocol).
         #[arg(long, default_value_t = 3)]
         replicas: u8,
-        /// Quorum (default: simple majority).
-        #[arg(long)]
-        quorum: Option<u8>,
         /// Bond per provider (default: the market's minimum).
         #[arg(long)]
         bond: Option<u64>,
@@ -305,7 +302,7 @@ struct MarketSettings {
     execution_window_secs: u32,
     #[arg(long, default_value_t = 30)]
     reveal_window_secs: u32,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 7)]
     max_replicas: u8,
     #[arg(long, default_value_t = 5_000)]
     slash_wrong_bps: u16,
@@ -696,7 +693,6 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             market,
             reward,
             replicas,
-            quorum,
             bond,
             store,
             store_url,
@@ -719,7 +715,6 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             let terms = JobTerms {
                 reward_per_replica: reward,
                 replicas,
-                quorum: quorum.unwrap_or(replicas / 2 + 1),
                 bond,
                 nonce: None,
                 max_fee_bps,

@@ -533,29 +533,36 @@ pub mod jobs {
     }
 
     /// Accounts of `claim_job`: `operator` signs for `provider` (a provider account of the
-    /// market's pool naming it as operator).
+    /// market's pool naming it as operator); `displaced` is the worst-ranked holder's provider
+    /// account when a ranked-phase claim takes a full job's slot
+    /// (`depin_core::sortition`), `None` otherwise.
     pub fn claim_job_accounts(
         operator: &Pubkey,
         provider: &Pubkey,
         keys: &MarketKeys,
         job: &Pubkey,
+        displaced: Option<Pubkey>,
     ) -> a::ClaimJob {
         a::ClaimJob {
             operator: *operator,
             job: *job,
             bond: slot_bond_accounts(keys, provider),
+            slot_hashes: depin_core::sortition::SLOT_HASHES_SYSVAR,
+            displaced,
         }
     }
 
-    /// `claim_job`: take a free slot of `job`, locking a bond of `provider`'s stake.
+    /// `claim_job`: take a slot of `job`, locking a bond of `provider`'s stake: a free one, or
+    /// in the ranked phase the one `displaced` holds if this provider ranks better.
     pub fn claim_job(
         operator: &Pubkey,
         provider: &Pubkey,
         keys: &MarketKeys,
         job: &Pubkey,
+        displaced: Option<Pubkey>,
     ) -> Instruction {
         ix(
-            claim_job_accounts(operator, provider, keys, job),
+            claim_job_accounts(operator, provider, keys, job, displaced),
             i::ClaimJob {},
         )
     }

@@ -40,6 +40,7 @@ pub const STAKING_PROGRAM_ID: Pubkey = depin_staking::ID;
 pub const JOBS_PROGRAM_ID: Pubkey = depin_jobs::ID;
 
 pub mod accounts;
+pub mod assign;
 pub mod blob;
 pub mod error;
 pub mod events;

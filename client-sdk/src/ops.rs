@@ -31,10 +31,9 @@ use crate::{
 pub struct JobTerms {
     /// Reward per replica, in the market's payment token (the fee is taken from it).
     pub reward_per_replica: u64,
-    /// Replicas (1 ..= the market's maximum).
+    /// Replicas: odd, 1 ..= the market's maximum. The quorum is always a strict majority
+    /// (`depin_core::settle::quorum_for`), set by the protocol.
     pub replicas: u8,
-    /// Equal results needed (`2 * quorum > replicas`).
-    pub quorum: u8,
     /// Stake each claimant locks; `None`: the market's minimum.
     pub bond: Option<u64>,
     /// Job nonce; `None`: the current time in nanoseconds (unique per requester in practice).
@@ -45,12 +44,11 @@ pub struct JobTerms {
 }
 
 impl JobTerms {
-    /// `replicas` replicas with a simple-majority quorum, paying `reward_per_replica` each.
+    /// `replicas` replicas (settled by a strict majority), paying `reward_per_replica` each.
     pub fn majority(reward_per_replica: u64, replicas: u8) -> Self {
         JobTerms {
             reward_per_replica,
             replicas,
-            quorum: replicas / 2 + 1,
             bond: None,
             nonce: None,
             max_fee_bps: None,
@@ -189,17 +187,11 @@ impl DepinRpc {
                 )));
             }
         }
-        if terms.replicas == 0 || terms.replicas > cfg.max_replicas {
+        if !depin_core::settle::replicas_allowed(terms.replicas, cfg.max_replicas) {
             return Err(ClientError::Invalid(format!(
-                "replicas must be 1..={} in this market",
-                cfg.max_replicas
-            )));
-        }
-        if terms.quorum > terms.replicas || 2 * u16::from(terms.quorum) <= u16::from(terms.replicas)
-        {
-            return Err(ClientError::Invalid(format!(
-                "quorum {} of {} replicas: need quorum <= replicas and 2 * quorum > replicas",
-                terms.quorum, terms.replicas
+                "replicas must be odd, 1..={} in this market (got {}): the verdict is a strict \
+                 majority, and an even count adds no fault tolerance",
+                cfg.max_replicas, terms.replicas
             )));
         }
         let bond = terms.bond.unwrap_or(cfg.min_bond);
@@ -230,7 +222,6 @@ impl DepinRpc {
             spec_uri: blob.uri.clone(),
             reward_per_replica: terms.reward_per_replica,
             replicas: terms.replicas,
-            quorum: terms.quorum,
             bond,
             // The program refuses the post if the fee binding it changed since this read.
             expected_fee_bps: cfg.fee_bps,

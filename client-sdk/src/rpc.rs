@@ -350,6 +350,33 @@ impl DepinRpc {
         Ok(i64::from_le_bytes(bytes))
     }
 
+    /// The current slot at the client's commitment.
+    pub async fn slot(&self) -> Result<u64, ClientError> {
+        self.rpc
+            .get_slot()
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))
+    }
+
+    /// Wait (polling every 100 ms) until the cluster has reached `slot`.
+    pub async fn wait_for_slot(&self, slot: u64, timeout: Duration) -> Result<(), ClientError> {
+        let until = tokio::time::Instant::now() + timeout;
+        while self.slot().await? < slot {
+            if tokio::time::Instant::now() >= until {
+                return Err(ClientError::Timeout(format!("slot {slot}")));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// The assignment-lottery seed of a job whose seed slot is `seed_slot`, from the SlotHashes
+    /// sysvar (`None` until that slot has been recorded).
+    pub async fn sortition_seed(&self, seed_slot: u64) -> Result<Option<[u8; 32]>, ClientError> {
+        let data = self.data(&solana_sdk::sysvar::slot_hashes::ID).await?;
+        Ok(crate::assign::seed_in(&data, seed_slot))
+    }
+
     /// Decode the Anchor account at `address`.
     pub async fn account<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<T, ClientError> {
         let data = self.data(address).await?;

@@ -18,8 +18,11 @@ pub mod governance;
 pub mod hash;
 pub mod limits;
 pub mod math;
+#[cfg(not(target_os = "solana"))]
+pub mod montecarlo;
 pub mod seeds;
 pub mod settle;
+pub mod sortition;
 pub mod stake;
 
 pub use math::MathError;

@@ -4,8 +4,8 @@
 
 /// Basis points in one whole (100 %).
 pub const BPS_DENOMINATOR: u64 = 10_000;
-/// Most replicas a job may ask for.
-pub const MAX_REPLICAS: u8 = 8;
+/// Most replicas a job may ask for (replica counts are odd: see `settle::replicas_allowed`).
+pub const MAX_REPLICAS: u8 = 7;
 /// Longest metadata / endpoint URI of a provider, in bytes.
 pub const MAX_PROVIDER_URI_LEN: usize = 128;
 /// Longest job spec or result URI, in bytes.
@@ -30,7 +30,7 @@ pub const CONFIG_SIZE: usize = 32 + 1;
 pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
 /// `Provider` account body size.
 pub const PROVIDER_SIZE: usize =
-    32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
+    32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
 /// `MarketConfig` size (embedded in `Market`).
 pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2;
 /// `Market` account body size: keys (admin, mints, pool, fee vault), current config, pending
@@ -39,8 +39,8 @@ pub const MARKET_SIZE: usize =
     32 + 32 + 32 + 32 + MARKET_CONFIG_SIZE + MARKET_CONFIG_SIZE + 8 + 1 + 1 + 1 + 1;
 
 /// One assignment slot of a job (zero-copy, `repr(C)`, no implicit padding).
-pub const SLOT_SIZE: usize = 32 + 32 + 32 + 8 + 1 + 1 + 1 + 5 + MAX_URI_LEN;
+pub const SLOT_SIZE: usize = 32 * 4 + 8 + 8 + 1 + 1 + 1 + 5 + MAX_URI_LEN;
 /// `Job` account body size (zero-copy): keys and hashes, amounts, times, rates, counters,
 /// spec URI, then `MAX_REPLICAS` slots.
 pub const JOB_SIZE: usize =
-    32 * 5 + 8 * 6 + 8 * 5 + 2 * 4 + 12 + 4 + MAX_URI_LEN + (MAX_REPLICAS as usize) * SLOT_SIZE;
+    32 * 5 + 8 * 8 + 8 * 5 + 2 * 4 + 13 + 3 + MAX_URI_LEN + (MAX_REPLICAS as usize) * SLOT_SIZE;

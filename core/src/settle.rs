@@ -1,15 +1,27 @@
 //! Settlement rules of a job, as pure functions shared by the jobs program (on-chain), the SDK
 //! and the worker (to predict outcomes) and the tests (as the reference model).
 //!
+//! The market, not the requester, sets the quorum: a strict majority ([`quorum_for`]) of an
+//! odd number of replicas ([`replicas_allowed`]). With an odd count, a job can fail to agree
+//! only when the providers outside the largest group of equal results hold a majority of the
+//! slots, the same coalition that could have captured the verdict, so paying revealers of a
+//! failed job creates no new profitable deviation (docs/decisions.md).
+//!
 //! A job settles in one of three ways:
 //! - **Agreed**: the largest group of equal revealed hashes has at least `quorum` members.
 //!   Because `2 * quorum > replicas`, at most one group can reach quorum, so the winner is
 //!   unique. Winners are paid `reward - fee` (fee rounded up) and their bond is released;
-//!   a provider that revealed another hash loses `slash_wrong_bps` of its bond; one that held a
-//!   slot but never revealed loses `slash_noshow_bps`.
-//! - **No quorum**: nobody is paid; only no-shows are slashed; the requester gets everything back.
-//! - **Expired**: the claim window ended with fewer claims than the quorum; every bond is
-//!   released without penalty and the requester gets everything back.
+//!   a provider that revealed another hash loses `slash_wrong_bps` of its bond; one that
+//!   committed but never revealed loses the larger of the two slash rates (withholding a
+//!   reveal is never cheaper than revealing a wrong result); one that held a slot but never
+//!   committed loses `slash_noshow_bps`.
+//! - **No quorum** (the job once had a quorum of claimants, but no group of equal results
+//!   reached it): every revealer did the work and is paid like a winner, nobody who revealed is
+//!   slashed (the chain cannot tell who is right), withholders and no-shows are slashed as
+//!   above, and the requester gets the rest back. A requester who makes its own job fail
+//!   therefore still pays for every result it can read.
+//! - **Expired**: the claim window ended and the job never had `quorum` claimants at once;
+//!   every bond is released without penalty and the requester gets everything back.
 //!
 //! Penalties round down (in the provider's favour), fees round up (in the protocol's), payouts
 //! are `reward - fee`, so `deposited = Σ payouts + Σ fees + refund` holds exactly.
@@ -22,10 +34,32 @@ pub mod outcome {
     pub const NONE: u8 = 0;
     /// A group of equal results reached the quorum.
     pub const AGREED: u8 = 1;
-    /// Settled without a quorum: full refund.
+    /// Settled without a quorum of equal results: revealers paid, the rest refunded.
     pub const NO_QUORUM: u8 = 2;
-    /// The claim window ended short of the quorum: full refund, no penalties.
+    /// The claim window ended without the job ever having a quorum of claimants: full refund,
+    /// no penalties.
     pub const EXPIRED: u8 = 3;
+}
+
+/// The quorum of a job of `replicas`: a strict majority.
+pub fn quorum_for(replicas: u8) -> u8 {
+    replicas / 2 + 1
+}
+
+/// Whether a job may ask for `replicas` in a market allowing at most `max`: an odd number
+/// from 1 to `max`. An even count adds no fault tolerance over the odd count below it (a
+/// 4-replica job, like a 3-replica one, survives one bad result) but lets half the slots block
+/// a verdict.
+pub fn replicas_allowed(replicas: u8, max: u8) -> bool {
+    replicas >= 1 && replicas <= max && replicas % 2 == 1
+}
+
+/// How long after its claim a slot may still be abandoned at the (low) abandon rate: a tenth
+/// of the execution window, at least one second. Later, or once the claim window has closed,
+/// abandoning costs the no-show rate, so holding a slot and giving it back is never a cheap
+/// way to keep a job from running.
+pub fn abandon_grace_secs(execution_window: i64) -> i64 {
+    (execution_window / 10).max(1)
 }
 
 /// Result of counting the revealed hashes.
@@ -75,23 +109,45 @@ pub enum Verdict {
     Winner = 0,
     /// Revealed another hash than the agreed one: `slash_wrong_bps` of the bond.
     Wrong = 1,
-    /// Held the slot but never revealed: `slash_noshow_bps` of the bond.
+    /// Held the slot but never committed: `slash_noshow_bps` of the bond.
     NoShow = 2,
-    /// Bond released in full, nothing paid (no quorum with a reveal, or expiry).
+    /// Bond released in full, nothing paid (expiry).
     Released = 3,
+    /// Committed but never revealed: the larger of `slash_wrong_bps` and `slash_noshow_bps`,
+    /// so hiding a losing result never costs less than revealing it.
+    Withheld = 4,
+    /// Revealed in a job that reached no quorum: paid like a winner, not slashed.
+    Unresolved = 5,
+}
+
+/// How far the holder of a slot got before settlement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// Claimed, never committed.
+    Claimed,
+    /// Committed, never revealed.
+    Committed,
+    /// Revealed this result hash.
+    Revealed(&'a [u8; 32]),
 }
 
 impl Verdict {
-    /// The verdict for a held slot of a job that ended with `outcome`, given the hash the slot
-    /// revealed (`None` if it never did).
-    pub fn of(outcome: u8, agreed_hash: &[u8; 32], revealed: Option<&[u8; 32]>) -> Verdict {
-        match (outcome, revealed) {
+    /// The verdict for a held slot of a job that ended with `outcome`, given how far its
+    /// holder got.
+    pub fn of(outcome: u8, agreed_hash: &[u8; 32], progress: Progress) -> Verdict {
+        match (outcome, progress) {
             (outcome::EXPIRED, _) => Verdict::Released,
-            (_, None) => Verdict::NoShow,
-            (outcome::AGREED, Some(h)) if h == agreed_hash => Verdict::Winner,
-            (outcome::AGREED, Some(_)) => Verdict::Wrong,
-            (_, Some(_)) => Verdict::Released,
+            (_, Progress::Claimed) => Verdict::NoShow,
+            (_, Progress::Committed) => Verdict::Withheld,
+            (outcome::AGREED, Progress::Revealed(h)) if h == agreed_hash => Verdict::Winner,
+            (outcome::AGREED, Progress::Revealed(_)) => Verdict::Wrong,
+            (_, Progress::Revealed(_)) => Verdict::Unresolved,
         }
+    }
+
+    /// Whether the slot is paid `reward - fee`.
+    pub fn paid(self) -> bool {
+        matches!(self, Verdict::Winner | Verdict::Unresolved)
     }
 }
 
@@ -127,12 +183,16 @@ impl Terms {
     /// Payout, fee, penalty and release for a slot with `verdict`.
     pub fn settle(&self, verdict: Verdict) -> Result<SlotSettlement, MathError> {
         let (payout, fee, penalty) = match verdict {
-            Verdict::Winner => {
+            Verdict::Winner | Verdict::Unresolved => {
                 let fee = math::bps_ceil(self.reward, self.fee_bps)?;
                 (math::sub(self.reward, fee)?, fee, 0)
             }
             Verdict::Wrong => (0, 0, math::bps_floor(self.bond, self.slash_wrong_bps)?),
             Verdict::NoShow => (0, 0, math::bps_floor(self.bond, self.slash_noshow_bps)?),
+            Verdict::Withheld => {
+                let bps = self.slash_wrong_bps.max(self.slash_noshow_bps);
+                (0, 0, math::bps_floor(self.bond, bps)?)
+            }
             Verdict::Released => (0, 0, 0),
         };
         Ok(SlotSettlement {
@@ -172,23 +232,72 @@ mod tests {
 
     #[test]
     fn verdicts() {
+        use Progress::*;
         let a = [1; 32];
         let b = [2; 32];
-        assert_eq!(Verdict::of(outcome::AGREED, &a, Some(&a)), Verdict::Winner);
-        assert_eq!(Verdict::of(outcome::AGREED, &a, Some(&b)), Verdict::Wrong);
-        assert_eq!(Verdict::of(outcome::AGREED, &a, None), Verdict::NoShow);
+        let z = [0; 32];
         assert_eq!(
-            Verdict::of(outcome::NO_QUORUM, &[0; 32], Some(&b)),
-            Verdict::Released
+            Verdict::of(outcome::AGREED, &a, Revealed(&a)),
+            Verdict::Winner
         );
         assert_eq!(
-            Verdict::of(outcome::NO_QUORUM, &[0; 32], None),
+            Verdict::of(outcome::AGREED, &a, Revealed(&b)),
+            Verdict::Wrong
+        );
+        assert_eq!(
+            Verdict::of(outcome::AGREED, &a, Committed),
+            Verdict::Withheld
+        );
+        assert_eq!(Verdict::of(outcome::AGREED, &a, Claimed), Verdict::NoShow);
+        assert_eq!(
+            Verdict::of(outcome::NO_QUORUM, &z, Revealed(&b)),
+            Verdict::Unresolved
+        );
+        assert_eq!(
+            Verdict::of(outcome::NO_QUORUM, &z, Committed),
+            Verdict::Withheld
+        );
+        assert_eq!(
+            Verdict::of(outcome::NO_QUORUM, &z, Claimed),
             Verdict::NoShow
         );
+        for p in [Claimed, Committed, Revealed(&a)] {
+            assert_eq!(Verdict::of(outcome::EXPIRED, &z, p), Verdict::Released);
+        }
+        assert!(Verdict::Winner.paid() && Verdict::Unresolved.paid());
+        assert!(!Verdict::Wrong.paid() && !Verdict::Withheld.paid());
+    }
+
+    #[test]
+    fn quorum_and_replicas() {
         assert_eq!(
-            Verdict::of(outcome::EXPIRED, &[0; 32], None),
-            Verdict::Released
+            (1..=7).map(quorum_for).collect::<Vec<_>>(),
+            [1, 2, 2, 3, 3, 4, 4]
         );
+        for r in 1..=7u8 {
+            assert!(2 * quorum_for(r) > r && quorum_for(r) <= r);
+        }
+        assert!(replicas_allowed(1, 7) && replicas_allowed(3, 3) && replicas_allowed(7, 7));
+        assert!(!replicas_allowed(0, 7) && !replicas_allowed(2, 7) && !replicas_allowed(5, 3));
+        assert_eq!(abandon_grace_secs(300), 30);
+        assert_eq!(abandon_grace_secs(5), 1);
+    }
+
+    /// Withholding a reveal never costs less than revealing a wrong result, nor than a no-show.
+    #[test]
+    fn withholding_is_never_cheaper() {
+        for (wrong, noshow) in [(5_000, 2_000), (2_000, 5_000), (0, 0), (10_000, 10_000)] {
+            let t = Terms {
+                reward: 1_000,
+                bond: 9_999,
+                fee_bps: 0,
+                slash_wrong_bps: wrong,
+                slash_noshow_bps: noshow,
+            };
+            let withheld = t.settle(Verdict::Withheld).unwrap().penalty;
+            assert!(withheld >= t.settle(Verdict::Wrong).unwrap().penalty);
+            assert!(withheld >= t.settle(Verdict::NoShow).unwrap().penalty);
+        }
     }
 
     #[test]
@@ -206,6 +315,11 @@ mod tests {
         assert_eq!(t.settle(Verdict::Wrong).unwrap().penalty, 2_500);
         assert_eq!(t.settle(Verdict::Wrong).unwrap().released, 2_501);
         assert_eq!(t.settle(Verdict::NoShow).unwrap().penalty, 1_000);
+        assert_eq!(t.settle(Verdict::Withheld).unwrap().penalty, 2_500);
+        assert_eq!(
+            t.settle(Verdict::Unresolved).unwrap(),
+            t.settle(Verdict::Winner).unwrap()
+        );
         let edge = Terms {
             reward: u64::MAX,
             bond: u64::MAX,
@@ -232,6 +346,7 @@ mod tests {
         #[test]
         fn tally_and_conservation(
             slots in proptest::collection::vec(proptest::option::of(0u8..3), 1..=8),
+            committed_only in proptest::collection::vec(any::<bool>(), 8),
             quorum_pick in any::<u8>(),
             reward in any::<u64>(),
             bond in any::<u64>(),
@@ -249,12 +364,22 @@ mod tests {
             let terms = Terms { reward, bond, fee_bps, slash_wrong_bps: wrong, slash_noshow_bps: noshow };
             let deposited = reward as u128 * replicas as u128;
             let (mut paid, mut fees, mut winners) = (0u128, 0u128, 0u8);
-            for r in &revealed {
-                let s = terms.settle(Verdict::of(t.outcome, &t.agreed_hash, r.as_ref())).unwrap();
+            for (i, r) in revealed.iter().enumerate() {
+                let progress = match r {
+                    Some(h) => Progress::Revealed(h),
+                    None if committed_only[i] => Progress::Committed,
+                    None => Progress::Claimed,
+                };
+                let v = Verdict::of(t.outcome, &t.agreed_hash, progress);
+                let s = terms.settle(v).unwrap();
                 prop_assert_eq!(s.penalty + s.released, bond);
-                if s.payout + s.fee > 0 || Verdict::of(t.outcome, &t.agreed_hash, r.as_ref()) == Verdict::Winner {
-                    winners += 1;
+                if v.paid() {
                     prop_assert_eq!(s.payout as u128 + s.fee as u128, reward as u128);
+                } else {
+                    prop_assert_eq!(s.payout + s.fee, 0);
+                }
+                if v == Verdict::Winner {
+                    winners += 1;
                 }
                 paid += s.payout as u128;
                 fees += s.fee as u128;

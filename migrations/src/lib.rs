@@ -52,7 +52,7 @@ impl Plan {
                 claim_window_secs: 30,
                 execution_window_secs: 60,
                 reveal_window_secs: 30,
-                max_replicas: 8,
+                max_replicas: 7,
                 slash_wrong_bps: 5_000,
                 slash_noshow_bps: 2_000,
                 abandon_penalty_bps: 100,

@@ -433,8 +433,49 @@ impl TestChain {
     pub fn set_unix_timestamp(&mut self, t: i64) {
         let mut clock = self.svm.get_sysvar::<Clock>();
         clock.unix_timestamp = t;
-        clock.slot += 1;
         self.svm.set_sysvar(&clock);
+        self.advance_slots(1);
+    }
+
+    /// Current slot of the chain.
+    pub fn slot(&self) -> u64 {
+        self.svm.get_sysvar::<Clock>().slot
+    }
+
+    /// Advance the chain by `n` slots (time unchanged), recording each finished slot's hash in
+    /// the SlotHashes sysvar as a validator does. The hash is `sha256("slot" ‖ slot)`: fixed,
+    /// so both backends (and every run) draw the same assignment lottery.
+    pub fn advance_slots(&mut self, n: u64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        let mut hashes: Vec<(u64, solana_sdk::hash::Hash)> = self
+            .svm
+            .get_sysvar::<solana_slot_hashes::SlotHashes>()
+            .iter()
+            .copied()
+            .collect();
+        for _ in 0..n {
+            let h: [u8; 32] = Sha256::new()
+                .chain_update(b"slot")
+                .chain_update(clock.slot.to_le_bytes())
+                .finalize()
+                .into();
+            hashes.retain(|(s, _)| *s != clock.slot);
+            hashes.insert(0, (clock.slot, solana_sdk::hash::Hash::new_from_array(h)));
+            clock.slot += 1;
+        }
+        hashes.truncate(solana_slot_hashes::MAX_ENTRIES);
+        self.svm
+            .set_sysvar(&solana_slot_hashes::SlotHashes::new(&hashes));
+        self.svm.set_sysvar(&clock);
+    }
+
+    /// Advance to the open claim phase of `job` (its `ranked_until_slot`, read in place) if
+    /// the chain is not there yet.
+    pub fn open_claims(&mut self, ranked_until_slot: u64) {
+        let now = self.slot();
+        if now < ranked_until_slot {
+            self.advance_slots(ranked_until_slot - now);
+        }
     }
 
     /// Move the clock forward by `seconds`.

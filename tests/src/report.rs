@@ -25,9 +25,9 @@ pub const SCENARIOS: [Scenario; 19] = [
     ("jobs::attacks", scenarios::jobs::attacks),
     ("jobs::commit_reveal", scenarios::jobs::commit_reveal),
     ("settlement::replicas_1", scenarios::settlement::replicas_1),
-    ("settlement::replicas_2", scenarios::settlement::replicas_2),
+    ("settlement::replicas_5", scenarios::settlement::replicas_5),
     ("settlement::replicas_3", scenarios::settlement::replicas_3),
-    ("settlement::replicas_8", scenarios::settlement::replicas_8),
+    ("settlement::replicas_7", scenarios::settlement::replicas_7),
     (
         "governance::donation_to_stake_vault",
         scenarios::governance::donation_to_stake_vault,

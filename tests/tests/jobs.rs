@@ -15,9 +15,9 @@ dual_test!(post_cancel_claim => jobs::post_cancel_claim);
 dual_test!(attacks => jobs::attacks);
 dual_test!(commit_reveal => jobs::commit_reveal);
 dual_test!(lifecycle_replicas_1 => settlement::replicas_1);
-dual_test!(lifecycle_replicas_2 => settlement::replicas_2);
+dual_test!(lifecycle_replicas_5 => settlement::replicas_5);
 dual_test!(lifecycle_replicas_3 => settlement::replicas_3);
-dual_test!(lifecycle_replicas_8 => settlement::replicas_8);
+dual_test!(lifecycle_replicas_7 => settlement::replicas_7);
 
 /// Sequences per backend (override with DEPIN_PROPERTY_SEQUENCES) and random steps per
 /// sequence (each sequence then drives every job it posted to its close).

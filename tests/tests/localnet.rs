@@ -122,7 +122,6 @@ fn args_for(nonce: u64) -> PostJobArgs {
         spec_uri: format!("file:///jobs/{nonce}/manifest.json"),
         reward_per_replica: 10_000,
         replicas: 3,
-        quorum: 2,
         bond: 5_000,
         expected_fee_bps: test_config().fee_bps,
     }
@@ -311,11 +310,15 @@ async fn three_replica_job_over_rpc_and_websocket() {
         .unwrap();
     assert_eq!(open.iter().map(|(a, _)| *a).collect::<Vec<_>>(), vec![job]);
 
-    // Claims, commits, reveals — each provider through RPC.
+    // Claims, commits, reveals — each provider through RPC, first come once the ranked
+    // assignment phase is over (the lottery itself is covered by the program scenarios).
+    let open_slot = net.client.job(&job).await.unwrap().ranked_until_slot;
+    let wait = Duration::from_secs(30);
+    net.client.wait_for_slot(open_slot, wait).await.unwrap();
     let result = depin_core::hash::result_hash(0, b"42");
     for p in &providers {
         let provider = pda::provider(&pool, &p.pubkey()).0;
-        let claim = ix::jobs::claim_job(&p.pubkey(), &provider, &keys, &job);
+        let claim = ix::jobs::claim_job(&p.pubkey(), &provider, &keys, &job, None);
         net.send("claim", &[claim], &[p]).await;
     }
 
@@ -327,7 +330,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
     let register = ix::staking::register_provider(&late.pubkey(), &pool, &late.pubkey(), "x");
     let late_provider = pda::provider(&pool, &late.pubkey()).0;
     net.send("register late", &[register], &[&late]).await;
-    let claim = ix::jobs::claim_job(&late.pubkey(), &late_provider, &keys, &job);
+    let claim = ix::jobs::claim_job(&late.pubkey(), &late_provider, &keys, &job, None);
     match net.client.send(&net.payer, &[claim], &[&late]).await {
         Err(ClientError::Program { name, program, .. }) => {
             assert_eq!((program.as_str(), name.as_str()), ("depin_jobs", "JobFull"))
@@ -343,7 +346,9 @@ async fn three_replica_job_over_rpc_and_websocket() {
     );
     net.send("post job 2", &[post2], &[&requester]).await;
     let job2 = pda::job(&market, &requester.pubkey(), 2).0;
-    let claim = ix::jobs::claim_job(&late.pubkey(), &late_provider, &keys, &job2);
+    let open_slot = net.client.job(&job2).await.unwrap().ranked_until_slot;
+    net.client.wait_for_slot(open_slot, wait).await.unwrap();
+    let claim = ix::jobs::claim_job(&late.pubkey(), &late_provider, &keys, &job2, None);
     match net.client.send(&net.payer, &[claim], &[&late]).await {
         Err(ClientError::Program { name, program, .. }) => assert_eq!(
             (program.as_str(), name.as_str()),

@@ -20,12 +20,13 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use depin_client::{
+    assign::{self, ClaimPlan},
     blob::{BlobFetcher, FileStore},
     ix::{self, jobs::MarketKeys},
     manifest::{hex, parse_hex32, Manifest, MAX_MANIFEST_BYTES},
     ops::token_account,
     rpc::{JobFilter, SendOptions},
-    ClientError, Job, Market,
+    ClientError, Job, Market, Pool, Provider,
 };
 use depin_core::{exec, hash, settle::Verdict};
 use depin_jobs::{
@@ -110,10 +111,11 @@ fn commitment_of(name: &str) -> CommitmentConfig {
     }
 }
 
-/// Whether slot `i` is the job's crank: its lowest-indexed winner, or (no winner) slot 0.
+/// Whether slot `i` is the job's crank: its lowest-indexed paid slot (a winner, or a revealer
+/// of a job without a quorum), or (none) slot 0.
 fn is_crank(job: &Job, i: usize) -> bool {
     (0..job.replicas as usize)
-        .find(|&k| job.verdict(k) == Verdict::Winner)
+        .find(|&k| job.slots[k].state != slot_state::FREE && job.verdict(k).paid())
         .map_or(i == 0, |first| first == i)
 }
 
@@ -545,6 +547,36 @@ impl Worker {
         }
     }
 
+    /// Where this provider stands in `job`'s slot assignment now: the chain slot, the seed
+    /// (while the ranked phase runs), its free stake and the pool's total stake.
+    async fn claim_plan(&self, addr: &Pubkey, job: &Job, info: &MarketInfo) -> Result<ClaimPlan> {
+        let slot = self.chain.slot().await?;
+        if !job.ranked_phase(slot) {
+            return Ok(assign::plan(job, addr, &info.provider, (0, 0), slot, None));
+        }
+        let seed_slot = job.seed_slot;
+        let seed = self
+            .chain
+            .call(move |r| Box::pin(async move { r.sortition_seed(seed_slot).await }))
+            .await?;
+        let provider = info.provider;
+        let me: Provider = self
+            .chain
+            .call(move |r| Box::pin(async move { r.account(&provider).await }))
+            .await?;
+        let pool_key = info.keys.staking_pool;
+        let pool: Pool = self
+            .chain
+            .call(move |r| Box::pin(async move { r.account(&pool_key).await }))
+            .await?;
+        let free = me.ledger().free().unwrap_or(0);
+        let free = depin_core::sortition::lottery_stake(free, me.last_staked_at, job.created_at);
+        let stake = (free, pool.total_staked);
+        let plan = assign::plan(job, addr, &info.provider, stake, slot, seed.as_ref());
+        tracing::debug!(job = %addr, ?plan, "assignment");
+        Ok(plan)
+    }
+
     fn finish(&self, entry: &mut Entry, phase: Phase, outcome: String) -> Result<()> {
         tracing::info!(job = %entry.job, ?phase, %outcome, "finished");
         let label = outcome
@@ -609,12 +641,26 @@ impl Worker {
             }
             if !self.accepting.load(Ordering::SeqCst)
                 || job.status != job_status::OPEN
-                || job.free_slot().is_none()
                 || now >= job.claim_deadline
             {
                 self.finish(entry, Phase::Dropped, "skipped: no free slot".into())?;
                 return Ok(Next::Finished);
             }
+            // Claim only when the assignment lottery lets the claim land (docs/sortition.md).
+            let displaced = match self.claim_plan(addr, job, info).await? {
+                ClaimPlan::Claim { displaced, .. } => displaced,
+                ClaimPlan::WaitForSeed { .. } | ClaimPlan::WaitForOpenPhase { .. } => {
+                    return Ok(Next::Wait);
+                }
+                ClaimPlan::Stay => {
+                    self.finish(
+                        entry,
+                        Phase::Dropped,
+                        "skipped: no slot within reach".into(),
+                    )?;
+                    return Ok(Next::Finished);
+                }
+            };
             entry.claim_sent_ms = Some(now_ms());
             self.journal.put(entry)?;
             self.metrics.inc("depin_worker_claims_total", "");
@@ -627,7 +673,7 @@ impl Worker {
                     .saturating_sub(entry.seen_ms) as f64,
             );
             self.metrics.inc("depin_worker_seen_to_claim_count", "");
-            tracing::info!(job = %addr, "claim sent");
+            tracing::info!(job = %addr, displacing = ?displaced, "claim sent");
             return match self
                 .send(
                     "claim_job",
@@ -636,6 +682,7 @@ impl Worker {
                         &info.provider,
                         &info.keys,
                         addr,
+                        displaced,
                     )],
                     &["AlreadyClaimed"],
                 )
@@ -645,6 +692,16 @@ impl Worker {
                     entry.phase = Phase::Claimed;
                     self.journal.put(entry)?;
                     tracing::info!(job = %addr, "phase=claimed");
+                    Ok(Next::Again)
+                }
+                // Lost a ranked-phase race (another claim changed the holders since this
+                // plan): plan again from a fresh read instead of giving up.
+                Err(e)
+                    if program_error_name(&e).is_some_and(|n| {
+                        ["OutRanked", "WrongDisplaced", "JobFull"].contains(&n)
+                    }) && job.ranked_phase(self.chain.slot().await.unwrap_or(0)) =>
+                {
+                    tracing::info!(job = %addr, error = %e, "claim race lost; planning again");
                     Ok(Next::Again)
                 }
                 Err(e) if program_error_name(&e).is_some() => {
@@ -674,6 +731,10 @@ impl Worker {
         }
         match slot.state {
             slot_state::CLAIMED => {
+                // A holder can still be displaced in the ranked phase: compute only after it.
+                if job.ranked_phase(self.chain.slot().await?) {
+                    return Ok(Next::Wait);
+                }
                 if entry.result_hash.is_none() || entry.salt.is_none() {
                     entry.phase = Phase::Claimed;
                     tracing::info!(job = %addr, "phase=executing");
@@ -843,12 +904,14 @@ impl Worker {
                 .settle(job.verdict(i))
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let outcome = match job.verdict(i) {
-                Verdict::Winner => {
+                Verdict::Winner | Verdict::Unresolved => {
                     self.metrics
                         .add("depin_worker_earnings_total", "", s.payout as f64);
                     format!("paid {}", s.payout)
                 }
-                Verdict::Wrong | Verdict::NoShow => format!("slashed {}", s.penalty),
+                Verdict::Wrong | Verdict::NoShow | Verdict::Withheld => {
+                    format!("slashed {}", s.penalty)
+                }
                 Verdict::Released => "released".to_string(),
             };
             self.finish(entry, Phase::Done, outcome)?;
@@ -861,10 +924,7 @@ impl Worker {
         }
         for k in 0..job.replicas as usize {
             let s = &job.slots[k];
-            if k == i
-                || s.released != 0
-                || s.provider == Pubkey::default()
-                || job.verdict(k) == Verdict::Winner
+            if k == i || s.released != 0 || s.provider == Pubkey::default() || job.verdict(k).paid()
             {
                 continue;
             }

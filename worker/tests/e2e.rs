@@ -88,7 +88,7 @@ async fn in_process(
     w
 }
 
-/// Post `manifest` (3 replicas, quorum 2) and return the job.
+/// Post `manifest` (3 replicas, so quorum 2) and return the job.
 async fn post(
     local: &LocalMarket,
     requester: &Keypair,
@@ -436,7 +436,6 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         spec_uri: wrong.uri.clone(),
         reward_per_replica: 1_000_000,
         replicas: 3,
-        quorum: 2,
         bond: 1_000_000,
         expected_fee_bps: Plan::localnet().market.fee_bps,
     };

@@ -52,6 +52,21 @@ impl<'info> SlotBond<'info> {
         staking_cpi::lock(&self.slasher_accounts(), self.market.slasher_bump, bond)
     }
 
+    /// Release `bond` of another provider of the same pool (`other`, e.g. a holder displaced
+    /// by a better-ranked claim) in full; `depin_staking` re-validates the account.
+    pub fn release_other(&self, other: &AccountInfo<'info>, bond: u64) -> Result<()> {
+        require_keys_eq!(
+            provider::pool_of(other)?,
+            self.market.staking_pool,
+            JobsError::WrongStakingPool
+        );
+        let accounts = staking_cpi::SlasherAccounts {
+            provider: other.clone(),
+            ..self.slasher_accounts()
+        };
+        staking_cpi::settle_bond(&accounts, self.market.slasher_bump, bond, 0, false)
+    }
+
     /// Release `bond`, slashing `penalty` of it (for the pool treasury) first when non-zero (one
     /// CPI either way); `completed` counts the job as completed for the provider.
     pub fn settle(&self, bond: u64, penalty: u64, completed: bool) -> Result<()> {

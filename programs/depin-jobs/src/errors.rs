@@ -8,7 +8,7 @@ use depin_core::{governance::GovernanceError, MathError};
 pub enum JobsError {
     #[msg("Rate above 10000 basis points")]
     InvalidBps,
-    #[msg("max_replicas must be between 1 and 8")]
+    #[msg("max_replicas must be between 1 and 7")]
     InvalidMaxReplicas,
     #[msg("Claim, execution and reveal windows must be 1 s ..= 30 days")]
     InvalidWindow,
@@ -30,10 +30,8 @@ pub enum JobsError {
     MarketPaused,
     #[msg("Token account is not owned by the signer")]
     WrongTokenOwner,
-    #[msg("Replicas must be between 1 and the market's max_replicas")]
+    #[msg("Replicas must be odd, between 1 and the market's max_replicas")]
     InvalidReplicas,
-    #[msg("Quorum must satisfy quorum <= replicas < 2 * quorum")]
-    InvalidQuorum,
     #[msg("Bond is below the market's minimum")]
     BondBelowMinimum,
     #[msg("Reward per replica must be greater than zero")]
@@ -78,8 +76,6 @@ pub enum JobsError {
     RevealWindowClosed,
     #[msg("Commitment must not be zero")]
     ZeroCommitment,
-    #[msg("Another slot already holds this commitment")]
-    DuplicateCommitment,
     #[msg("Result hash and salt do not match the commitment")]
     CommitmentMismatch,
     #[msg("Results cannot be settled yet: reveals are still possible")]
@@ -128,6 +124,20 @@ pub enum JobsError {
     NotConfigAuthority,
     #[msg("Nothing to withdraw from the fee vault")]
     NothingToWithdraw,
+    #[msg("Account is not the SlotHashes sysvar")]
+    WrongSlotHashes,
+    #[msg("The job's seed slot has not been produced yet: claims open a few slots after posting")]
+    SeedNotReady,
+    #[msg("The assignment lottery did not make this provider eligible in the ranked phase")]
+    NotEligible,
+    #[msg("Every slot is held by a better-ranked provider")]
+    OutRanked,
+    #[msg("Displacing needs the worst-ranked holder's provider account")]
+    WrongDisplaced,
+    #[msg("This provider gave a slot of this job back and may not claim it again")]
+    AbandonedBefore,
+    #[msg("The ranked phase is still running: commitments open when it ends")]
+    RankingOpen,
 }
 
 impl From<GovernanceError> for JobsError {

@@ -63,6 +63,10 @@ pub struct JobPosted {
     pub deposited: u64,
     /// Claims accepted before this time.
     pub claim_deadline: i64,
+    /// Slot whose hash seeds the assignment lottery.
+    pub seed_slot: u64,
+    /// First slot of the open (first-come) claim phase.
+    pub ranked_until_slot: u64,
 }
 
 /// A job was cancelled before any slot was held; the escrow was refunded.
@@ -89,6 +93,24 @@ pub struct JobClaimed {
     pub slot: u8,
     /// Stake locked.
     pub bond: u64,
+    /// The claim's lottery score (`u64::MAX` in the open phase).
+    pub score: u64,
+}
+
+/// A better-ranked claim took a slot during the ranked phase; the previous holder's bond was
+/// released in full.
+#[event]
+pub struct SlotDisplaced {
+    /// The job.
+    pub job: Pubkey,
+    /// The provider account that lost the slot.
+    pub provider: Pubkey,
+    /// Slot index (now held by the better-ranked claimant).
+    pub slot: u8,
+    /// Bond released back to free stake.
+    pub released: u64,
+    /// The displaced claim's score.
+    pub score: u64,
 }
 
 /// A provider gave a claimed slot back before committing.

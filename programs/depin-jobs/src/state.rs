@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 use depin_core::{
     governance::{self, Rates},
     limits,
-    settle::{self, Terms, Verdict},
+    settle::{self, Progress, Terms, Verdict},
 };
 
 use crate::errors::JobsError;
@@ -35,7 +35,7 @@ pub struct MarketConfig {
     pub execution_window_secs: u32,
     /// Reveal window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
     pub reveal_window_secs: u32,
-    /// Most replicas per job, 1 ..= 8.
+    /// Most replicas per job, 1 ..= 7 (jobs ask for an odd number).
     pub max_replicas: u8,
     /// Slash for a losing result, basis points of the bond (at most 10 000).
     pub slash_wrong_bps: u16,
@@ -160,8 +160,15 @@ pub struct Slot {
     pub commitment: [u8; 32],
     /// Revealed result hash (zero until revealed).
     pub result_hash: [u8; 32],
+    /// The last provider that gave this slot back (`abandon_job`) or lost it for missing its
+    /// deadline (`reclaim_slot`); it may not claim this job again. Kept when the slot is
+    /// claimed again.
+    pub abandoned_by: Pubkey,
     /// Unix time of the claim.
     pub claimed_at: i64,
+    /// `depin_core::sortition::score` of the holder's claim (lower ranks better);
+    /// `sortition::OPEN_SCORE` for a claim made in the open phase.
+    pub score: u64,
     /// One of [`slot_state`].
     pub state: u8,
     /// Length of `result_uri`.
@@ -206,6 +213,13 @@ pub struct Job {
     pub paid: u64,
     /// Protocol fees accrued by released winners, paid to the market treasury at close.
     pub fees: u64,
+    /// Slot whose hash (the first produced slot at or after it, from the SlotHashes sysvar)
+    /// seeds the assignment lottery: `depin_core::sortition::SEED_DELAY_SLOTS` after posting.
+    pub seed_slot: u64,
+    /// Until this slot, only providers the lottery made eligible may claim, ranked by score;
+    /// from it on, free slots go first come (`depin_core::sortition`). Commitments are
+    /// accepted only from this slot on, so no holder starts work it could lose.
+    pub ranked_until_slot: u64,
     /// Unix time of posting.
     pub created_at: i64,
     /// Claims are accepted before this time.
@@ -226,7 +240,8 @@ pub struct Job {
     pub abandon_penalty_bps: u16,
     /// Number of replicas (1 ..= 8).
     pub replicas: u8,
-    /// Equal results needed to settle (`2 * quorum > replicas`).
+    /// Equal results needed to settle: a strict majority, set by the protocol
+    /// (`depin_core::settle::quorum_for`), never by the requester.
     pub quorum: u8,
     /// One of [`job_status`].
     pub status: u8,
@@ -248,8 +263,11 @@ pub struct Job {
     pub escrow_bump: u8,
     /// Length of `spec_uri`.
     pub spec_uri_len: u8,
+    /// Set once `claimed` has reached `quorum`: from then on the job settles (and pays its
+    /// revealers) even if slots are given back later, instead of expiring.
+    pub quorum_reached: u8,
     /// Explicit padding.
-    pub _pad: [u8; 4],
+    pub _pad: [u8; 3],
     /// Where the manifest can be fetched (first `spec_uri_len` bytes).
     pub spec_uri: [u8; limits::MAX_URI_LEN],
     /// The replicas' slots; only the first `replicas` are used.
@@ -300,9 +318,68 @@ impl Job {
         Ok(slot)
     }
 
-    /// Whether the claim window ended short of the quorum (`expire_job` applies).
+    /// Whether the claim window ended without the job ever having a quorum of claimants
+    /// (`expire_job` applies). A job that once had one settles instead, so giving slots back
+    /// after honest providers committed can never void their work.
     pub fn expirable(&self, now: i64) -> bool {
-        now >= self.claim_deadline && self.claimed < self.quorum
+        now >= self.claim_deadline && self.quorum_reached == 0
+    }
+
+    /// Whether claims at chain slot `slot` are in the ranked phase (`depin_core::sortition`).
+    pub fn ranked_phase(&self, slot: u64) -> bool {
+        slot < self.ranked_until_slot
+    }
+
+    /// Whether `provider` gave a slot of this job back before (it may not claim again).
+    pub fn abandoned_by(&self, provider: &Pubkey) -> bool {
+        self.slots[..self.replicas as usize]
+            .iter()
+            .any(|s| s.abandoned_by == *provider)
+    }
+
+    /// The held slot with the worst (highest) score: the one a better-ranked claim displaces.
+    pub fn worst_ranked_slot(&self) -> Option<usize> {
+        let mut worst: Option<usize> = None;
+        for (i, s) in self.slots[..self.replicas as usize].iter().enumerate() {
+            if s.state != slot_state::FREE && worst.map_or(true, |w| s.score > self.slots[w].score)
+            {
+                worst = Some(i);
+            }
+        }
+        worst
+    }
+
+    /// Give `slot` to `provider`, claimed at `now` with `score`; the slot's abandon record
+    /// stays.
+    pub fn take_slot(&mut self, slot: usize, provider: &Pubkey, now: i64, score: u64) {
+        let s = &mut self.slots[slot];
+        s.provider = *provider;
+        s.state = slot_state::CLAIMED;
+        s.claimed_at = now;
+        s.score = score;
+    }
+
+    /// Free held `slot`, remembering its holder so it cannot claim this job again;
+    /// `claimed -= 1`.
+    pub fn give_back(&mut self, slot: usize) {
+        let holder = self.slots[slot].provider;
+        self.slots[slot] = <Slot as bytemuck::Zeroable>::zeroed();
+        self.slots[slot].abandoned_by = holder;
+        self.claimed -= 1; // the slot was held
+    }
+
+    /// The rate (basis points of the bond) that abandoning held, uncommitted `slot` costs at
+    /// `now`: the abandon penalty within the grace period after the claim
+    /// (`depin_core::settle::abandon_grace_secs`) while the claim window is open, the no-show
+    /// slash after.
+    pub fn abandon_rate(&self, slot: usize, now: i64) -> u16 {
+        let grace = settle::abandon_grace_secs(self.execution_window());
+        let early = now < self.claim_deadline && now < self.slots[slot].claimed_at + grace;
+        if early {
+            self.abandon_penalty_bps
+        } else {
+            self.slash_noshow_bps
+        }
     }
 
     /// Whether `settle_job` may tally at `now`: every replica revealed; or the claim window is
@@ -330,8 +407,12 @@ impl Job {
     /// The verdict for held `slot` of a settled job.
     pub fn verdict(&self, slot: usize) -> Verdict {
         let s = &self.slots[slot];
-        let revealed = (s.state == slot_state::REVEALED).then_some(&s.result_hash);
-        Verdict::of(self.outcome, &self.agreed_hash, revealed)
+        let progress = match s.state {
+            slot_state::REVEALED => Progress::Revealed(&s.result_hash),
+            slot_state::COMMITTED => Progress::Committed,
+            _ => Progress::Claimed,
+        };
+        Verdict::of(self.outcome, &self.agreed_hash, progress)
     }
 
     /// The posted terms settlement uses.

@@ -81,6 +81,10 @@ pub struct Provider {
     pub total_slashed: u64,
     /// Unix time of registration.
     pub registered_at: i64,
+    /// Unix time of the last `stake` (registration time before any): stake added at or after a
+    /// job was posted does not count in that job's assignment lottery, so nobody can create or
+    /// top up a provider once the lottery's seed is public (`depin_core::sortition`).
+    pub last_staked_at: i64,
     /// Metadata / endpoint URI chosen by the provider (at most 128 bytes).
     #[max_len(limits::MAX_PROVIDER_URI_LEN)]
     pub uri: String,

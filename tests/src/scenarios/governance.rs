@@ -129,7 +129,7 @@ pub fn donation_to_escrow_and_fee_vault(backend: Backend) -> TestChain {
     let mut payoff = 0i128;
 
     // An open job nobody claimed: cancel refunds the deposit and the donation.
-    let job = sw.post(3, 2);
+    let job = sw.post(3);
     let escrow = pda::escrow(&job).0;
     payoff += donate(sw.chain(), &donor, &tokens, &escrow, 100);
     let requester = sw.w.requester.insecure_clone();
@@ -144,7 +144,7 @@ pub fn donation_to_escrow_and_fee_vault(backend: Backend) -> TestChain {
 
     // A job that runs: donations to its escrow and to the fee vault before settlement.
     let fee_vault = sw.w.fee_vault;
-    let job = sw.post(3, 2);
+    let job = sw.post(3);
     for i in 0..3 {
         sw.claim(i, &job);
     }
@@ -281,7 +281,6 @@ fn prefunded(backend: Backend, market_too: bool) -> TestChain {
         spec_uri: "file:///m".into(),
         reward_per_replica: 10_000,
         replicas: 1,
-        quorum: 1,
         bond: 5_000,
         expected_fee_bps: test_config().fee_bps,
     };
@@ -564,10 +563,10 @@ pub fn rate_increase_needs_notice(backend: Backend) -> TestChain {
     assert_eq!(m.pending_at, t0 + notice);
 
     // During the notice: the old terms bind; a post expecting the new fee is refused.
-    let job = w.post(1, 3, 2);
+    let job = w.post(1, 3);
     let j = w.job(&job);
     assert_eq!((j.fee_bps, j.slash_wrong_bps), (250, 5_000));
-    let mut wrong = w.args(2, 3, 2);
+    let mut wrong = w.args(2, 3);
     wrong.expected_fee_bps = 2_000;
     let requester = w.requester.insecure_clone();
     w.s.chain
@@ -579,12 +578,12 @@ pub fn rate_increase_needs_notice(backend: Backend) -> TestChain {
         .assert_error(E::FeeMismatch);
     // One second before the notice ends: still the old terms.
     w.s.chain.set_unix_timestamp(t0 + notice - 1);
-    let job = w.post(3, 3, 2);
+    let job = w.post(3, 3);
     assert_eq!(w.job(&job).fee_bps, 250);
 
     // Once it has run out: a requester who signed for the old fee is refused, not charged 20 %.
     w.s.chain.set_unix_timestamp(t0 + notice);
-    let stale = w.args(4, 3, 2);
+    let stale = w.args(4, 3);
     w.s.chain
         .fail(
             "post signed for the old fee",
@@ -592,7 +591,7 @@ pub fn rate_increase_needs_notice(backend: Backend) -> TestChain {
             &[&requester],
         )
         .assert_error(E::FeeMismatch);
-    let mut fresh = w.args(5, 3, 2);
+    let mut fresh = w.args(5, 3);
     fresh.expected_fee_bps = 2_000;
     w.s.chain.ok(
         "post accepting the new fee",
@@ -614,7 +613,7 @@ pub fn rate_increase_needs_notice(backend: Backend) -> TestChain {
     .unwrap();
     let m: Market = w.s.chain.account(&w.market);
     assert_eq!((m.config.fee_bps, m.pending_at), (100, 0));
-    let mut low = w.args(6, 3, 2);
+    let mut low = w.args(6, 3);
     low.expected_fee_bps = 100;
     w.s.chain
         .ok("post at the lower fee", &[w.post_ix(low)], &[&requester]);
@@ -643,7 +642,7 @@ pub fn fee_vault_cannot_block_refunds(backend: Backend) -> TestChain {
     sw.chain()
         .fail("admin transfers out directly", &[steal], &[&admin]);
 
-    let job = sw.post(3, 2);
+    let job = sw.post(3);
     for i in 0..3 {
         sw.claim(i, &job);
     }
@@ -805,9 +804,9 @@ pub fn stolen_operator_key(backend: Backend) -> TestChain {
         .assert_error(u32::from(anchor_lang::error::ErrorCode::AccountNotSigner));
 
     // The jobs side: the authority key is not the operator.
-    let job = sw.post(3, 2);
+    let job = sw.post(3);
     let keys = sw.w.keys();
-    let as_authority = ix::jobs::claim_job(&authority.pubkey(), &account, &keys, &job);
+    let as_authority = ix::jobs::claim_job(&authority.pubkey(), &account, &keys, &job, None);
     sw.chain()
         .fail("authority signs a claim", &[as_authority], &[&authority])
         .assert_error(E::NotProviderOperator);

@@ -27,7 +27,7 @@ pub fn test_config() -> MarketConfig {
         claim_window_secs: 600,
         execution_window_secs: 300,
         reveal_window_secs: 120,
-        max_replicas: 8,
+        max_replicas: 7,
         slash_wrong_bps: 5_000,
         slash_noshow_bps: 2_000,
         abandon_penalty_bps: 100,
@@ -87,15 +87,14 @@ impl JobsWorld {
         }
     }
 
-    /// Post-job arguments: `replicas`, `quorum`, reward 10 000 per replica, bond 5 000.
-    pub fn args(&self, nonce: u64, replicas: u8, quorum: u8) -> PostJobArgs {
+    /// Post-job arguments: `replicas`, reward 10 000 per replica, bond 5 000.
+    pub fn args(&self, nonce: u64, replicas: u8) -> PostJobArgs {
         PostJobArgs {
             nonce,
             spec_hash: [7; 32],
             spec_uri: format!("file:///jobs/{nonce}/manifest.json"),
             reward_per_replica: 10_000,
             replicas,
-            quorum,
             bond: 5_000,
             expected_fee_bps: test_config().fee_bps,
         }
@@ -112,9 +111,20 @@ impl JobsWorld {
         )
     }
 
-    /// Post job `nonce`; returns its address.
-    pub fn post(&mut self, nonce: u64, replicas: u8, quorum: u8) -> Pubkey {
-        let ix_ = self.post_ix(self.args(nonce, replicas, quorum));
+    /// Post job `nonce` and advance the chain to its open (first-come) claim phase; returns
+    /// its address. Scenarios about the ranked phase use [`Self::post_ranked`].
+    pub fn post(&mut self, nonce: u64, replicas: u8) -> Pubkey {
+        let job = self.post_ranked(nonce, replicas);
+        let ranked_until = self.job(&job).ranked_until_slot;
+        self.s.chain.open_claims(ranked_until);
+        job
+    }
+
+    /// Post job `nonce`, staying in its ranked claim phase; returns its address. (Stake counts
+    /// in a job's lottery only if it came strictly before the posting: scenarios about the
+    /// lottery move the clock on after staking.)
+    pub fn post_ranked(&mut self, nonce: u64, replicas: u8) -> Pubkey {
+        let ix_ = self.post_ix(self.args(nonce, replicas));
         let requester = self.requester.insecure_clone();
         self.s
             .chain
@@ -122,9 +132,15 @@ impl JobsWorld {
         pda::job(&self.market, &requester.pubkey(), nonce).0
     }
 
-    /// `claim_job` of `p` on `job` (signed by its operator).
+    /// `claim_job` of `p` on `job` (signed by its operator), taking a free slot.
     pub fn claim_ix(&self, p: &TestProvider, job: &Pubkey) -> Instruction {
-        ix::jobs::claim_job(&p.operator.pubkey(), &p.account, &self.keys(), job)
+        ix::jobs::claim_job(&p.operator.pubkey(), &p.account, &self.keys(), job, None)
+    }
+
+    /// `claim_job` of `p` on `job` in the ranked phase, displacing `displaced`'s slot.
+    pub fn displace_ix(&self, p: &TestProvider, job: &Pubkey, displaced: &Pubkey) -> Instruction {
+        let d = Some(*displaced);
+        ix::jobs::claim_job(&p.operator.pubkey(), &p.account, &self.keys(), job, d)
     }
 
     /// `abandon_job` of `p` on `job` (signed by its operator).
@@ -184,7 +200,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     // Post: the deposit moves into escrow, the job records the market's terms and deadlines.
     let sent =
         w.s.chain
-            .ok("post job 1", &[w.post_ix(w.args(1, 3, 2))], &[&requester]);
+            .ok("post job 1", &[w.post_ix(w.args(1, 3))], &[&requester]);
     let job1 = pda::job(&w.market, &requester.pubkey(), 1).0;
     let escrow1 = pda::escrow(&job1).0;
     let now = w.s.chain.now();
@@ -225,40 +241,34 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     );
     assert_eq!(j.spec_uri(), "file:///jobs/1/manifest.json");
     assert!(j.slots.iter().all(|s| s.state == slot_state::FREE));
+    let posted_slot = w.s.chain.slot();
+    let (seed_slot, ranked_until) = depin_core::sortition::phases(posted_slot);
+    assert_eq!(
+        (j.seed_slot, j.ranked_until_slot, j.quorum_reached),
+        (seed_slot, ranked_until, 0)
+    );
     if let Some(e) = w.s.chain.event::<ev::JobPosted>(&sent) {
         assert_eq!(
             (e.job, e.deposited, e.replicas, e.quorum, e.claim_deadline),
             (job1, 30_000, 3, 2, now + 600)
         );
+        assert_eq!(
+            (e.seed_slot, e.ranked_until_slot),
+            (j.seed_slot, j.ranked_until_slot)
+        );
     }
 
     // Every refusal of post_job, with its error.
     let cases: [(&str, PostJobArgs, E); 8] = [
-        (
-            "zero replicas",
-            PostJobArgs {
-                replicas: 0,
-                quorum: 0,
-                ..w.args(9, 1, 1)
-            },
-            E::InvalidReplicas,
-        ),
-        (
-            "above max_replicas",
-            PostJobArgs {
-                replicas: 9,
-                quorum: 5,
-                ..w.args(9, 1, 1)
-            },
-            E::InvalidReplicas,
-        ),
-        ("quorum not a majority", w.args(9, 4, 2), E::InvalidQuorum),
-        ("quorum above replicas", w.args(9, 3, 4), E::InvalidQuorum),
+        ("zero replicas", w.args(9, 0), E::InvalidReplicas),
+        ("above max_replicas", w.args(9, 9), E::InvalidReplicas),
+        ("even replicas (2)", w.args(9, 2), E::InvalidReplicas),
+        ("even replicas (4)", w.args(9, 4), E::InvalidReplicas),
         (
             "bond below minimum",
             PostJobArgs {
                 bond: 999,
-                ..w.args(9, 1, 1)
+                ..w.args(9, 1)
             },
             E::BondBelowMinimum,
         ),
@@ -266,7 +276,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
             "zero reward",
             PostJobArgs {
                 reward_per_replica: 0,
-                ..w.args(9, 1, 1)
+                ..w.args(9, 1)
             },
             E::ZeroReward,
         ),
@@ -274,7 +284,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
             "zero spec hash",
             PostJobArgs {
                 spec_hash: [0; 32],
-                ..w.args(9, 1, 1)
+                ..w.args(9, 1)
             },
             E::MissingSpecHash,
         ),
@@ -282,7 +292,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
             "spec uri of 129 bytes",
             PostJobArgs {
                 spec_uri: "x".repeat(129),
-                ..w.args(9, 1, 1)
+                ..w.args(9, 1)
             },
             E::UriTooLong,
         ),
@@ -294,14 +304,14 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     }
     let big = PostJobArgs {
         reward_per_replica: u64::MAX / 2,
-        ..w.args(9, 3, 2)
+        ..w.args(9, 3)
     };
     w.s.chain
         .fail("deposit overflows u64", &[w.post_ix(big)], &[&requester])
         .assert_error(E::MathOverflow);
     let too_much = PostJobArgs {
         reward_per_replica: REQUESTER_TOKENS,
-        ..w.args(9, 1, 1)
+        ..w.args(9, 1)
     };
     w.s.chain.fail(
         "deposit beyond the wallet",
@@ -310,7 +320,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     );
     w.s.chain.fail(
         "same nonce again",
-        &[w.post_ix(w.args(1, 1, 1))],
+        &[w.post_ix(w.args(1, 1))],
         &[&requester],
     );
     assert_eq!(
@@ -344,7 +354,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     }
 
     // Claims lock the bond through the CPI; one slot per provider; full is full.
-    let job2 = w.post(2, 3, 2);
+    let job2 = w.post(2, 3);
     let ps: Vec<TestProvider> = (0..4)
         .map(|i| w.s.staked_provider(&format!("p{i}"), 20_000, 10_000))
         .collect();
@@ -404,7 +414,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         .assert_error(E::JobHasClaims);
 
     // A second job: stake is per provider, so p0 can bond twice while it has free stake...
-    let job3 = w.post(3, 1, 1);
+    let job3 = w.post(3, 1);
     w.s.chain.ok(
         "p0 claims a second job",
         &[w.claim_ix(&ps[0], &job3)],
@@ -412,7 +422,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     );
     assert_eq!(w.s.amounts(&ps[0]), (10_000, 10_000, 0));
     // ...but not a third time: the staking program refuses the lock inside the CPI.
-    let job4 = w.post(4, 1, 1);
+    let job4 = w.post(4, 1);
     w.s.chain
         .fail(
             "claim without free stake",
@@ -438,7 +448,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     use anchor_lang::error::ErrorCode as A;
     let mut w = JobsWorld::new(backend);
     let requester = w.requester.insecure_clone();
-    let job = w.post(1, 2, 2);
+    let job = w.post(1, 3);
     let alice = w.s.staked_provider("alice", 20_000, 10_000);
     let bob = w.s.staked_provider("bob", 20_000, 10_000);
     let code = |c: A| -> u32 { c.into() };
@@ -448,12 +458,12 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain
         .fail("claim without signature", &[ix_], &[])
         .assert_error(code(A::AccountNotSigner));
-    let ix_ = unsign(w.post_ix(w.args(5, 1, 1)), &requester.pubkey());
+    let ix_ = unsign(w.post_ix(w.args(5, 1)), &requester.pubkey());
     w.s.chain.fail("post without signature", &[ix_], &[]);
 
     // Someone else's provider account.
     let mut acc =
-        ix::jobs::claim_job_accounts(&bob.operator.pubkey(), &bob.account, &w.keys(), &job);
+        ix::jobs::claim_job_accounts(&bob.operator.pubkey(), &bob.account, &w.keys(), &job, None);
     acc.bond.provider = alice.account;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
@@ -461,15 +471,25 @@ pub fn attacks(backend: Backend) -> TestChain {
         .assert_error(E::NotProviderOperator);
 
     // A fake slasher (not the PDA) and a fake staking program.
-    let mut acc =
-        ix::jobs::claim_job_accounts(&alice.operator.pubkey(), &alice.account, &w.keys(), &job);
+    let mut acc = ix::jobs::claim_job_accounts(
+        &alice.operator.pubkey(),
+        &alice.account,
+        &w.keys(),
+        &job,
+        None,
+    );
     acc.bond.slasher = bob.owner.pubkey();
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
         .fail("claim with a fake slasher", &[ix_], &[&alice.operator])
         .assert_error(E::WrongSlasher);
-    let mut acc =
-        ix::jobs::claim_job_accounts(&alice.operator.pubkey(), &alice.account, &w.keys(), &job);
+    let mut acc = ix::jobs::claim_job_accounts(
+        &alice.operator.pubkey(),
+        &alice.account,
+        &w.keys(),
+        &job,
+        None,
+    );
     acc.bond.staking_program = depin_jobs::ID;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
@@ -529,11 +549,12 @@ pub fn attacks(backend: Backend) -> TestChain {
         ..w.keys()
     };
     let carol_provider = pda::provider(&other_pool, &carol.pubkey()).0;
-    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &carol_provider, &other, &job);
+    let ix_ = ix::jobs::claim_job(&carol.pubkey(), &carol_provider, &other, &job, None);
     w.s.chain
         .fail("claim with stake in another pool", &[ix_], &[&carol])
         .assert_error(E::WrongStakingPool);
-    let mut acc = ix::jobs::claim_job_accounts(&carol.pubkey(), &carol_provider, &w.keys(), &job);
+    let mut acc =
+        ix::jobs::claim_job_accounts(&carol.pubkey(), &carol_provider, &w.keys(), &job, None);
     acc.bond.provider = pda::provider(&other_pool, &carol.pubkey()).0;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
@@ -563,11 +584,17 @@ pub fn attacks(backend: Backend) -> TestChain {
         &market2,
         &w.pay_mint,
         &w.requester_tokens,
-        w.args(1, 1, 1),
+        w.args(1, 1),
     );
     w.s.chain.ok("post in market 2", &[ix_], &[&requester]);
     let job_m2 = pda::job(&market2, &requester.pubkey(), 1).0;
-    let ix_ = ix::jobs::claim_job(&alice.operator.pubkey(), &alice.account, &w.keys(), &job_m2);
+    let ix_ = ix::jobs::claim_job(
+        &alice.operator.pubkey(),
+        &alice.account,
+        &w.keys(),
+        &job_m2,
+        None,
+    );
     w.s.chain
         .fail(
             "claim a job through another market",
@@ -577,8 +604,13 @@ pub fn attacks(backend: Backend) -> TestChain {
         .assert_error(E::WrongMarket);
 
     // Type cosplay: the market passed as the job.
-    let mut acc =
-        ix::jobs::claim_job_accounts(&alice.operator.pubkey(), &alice.account, &w.keys(), &job);
+    let mut acc = ix::jobs::claim_job_accounts(
+        &alice.operator.pubkey(),
+        &alice.account,
+        &w.keys(),
+        &job,
+        None,
+    );
     acc.job = w.market;
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::ClaimJob {});
     w.s.chain
@@ -594,7 +626,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         &w.market,
         &w.pay_mint,
         &other_pay,
-        w.args(6, 1, 1),
+        w.args(6, 1),
     );
     w.s.chain
         .fail("pay with another mint", &[ix_], &[&requester])
@@ -610,9 +642,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     let ix_ = ix::instruction(
         depin_jobs::ID,
         acc,
-        depin_jobs::instruction::PostJob {
-            args: w.args(6, 1, 1),
-        },
+        depin_jobs::instruction::PostJob { args: w.args(6, 1) },
     );
     w.s.chain
         .fail("fake token program", &[ix_], &[&requester])
@@ -645,7 +675,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain
         .fail(
             "post while paused",
-            &[w.post_ix(w.args(7, 1, 1))],
+            &[w.post_ix(w.args(7, 1))],
             &[&requester],
         )
         .assert_error(E::MarketPaused);
@@ -684,7 +714,7 @@ pub fn attacks(backend: Backend) -> TestChain {
 /// Abandon and re-claim, commit, reveal: every rule of the commit-reveal phase.
 pub fn commit_reveal(backend: Backend) -> TestChain {
     let mut w = JobsWorld::new(backend);
-    let job = w.post(1, 3, 2);
+    let job = w.post(1, 3);
     let ps: Vec<TestProvider> = (0..5)
         .map(|i| w.s.staked_provider(&format!("p{i}"), 20_000, 20_000))
         .collect();
@@ -729,7 +759,8 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
     );
     assert_eq!(w.job(&job).slots[2].provider, ps[3].account);
 
-    // Commit: holders only, once, non-zero, no copies.
+    // Commit: holders only, once, non-zero (a copied commitment is accepted and can never be
+    // opened: `verdict::commitment_front_run`).
     w.s.chain.ok(
         "p0 commits",
         &[w.commit_ix(&ps[0], &job, h_a, salt(0))],
@@ -746,11 +777,6 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
     w.s.chain
         .fail("zero commitment", &[zero], &[&ps[1].operator])
         .assert_error(E::ZeroCommitment);
-    let copied = w.job(&job).slots[0].commitment;
-    let copy = ix::jobs::commit_result(&ps[1].operator.pubkey(), &ps[1].account, &job, copied);
-    w.s.chain
-        .fail("p1 copies p0's commitment", &[copy], &[&ps[1].operator])
-        .assert_error(E::DuplicateCommitment);
     w.s.chain
         .fail(
             "commit by a non-holder",
@@ -852,7 +878,7 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
 
     // Other ways reveals open: the claim window closing with every held slot committed, or
     // the commit deadline passing; commits stop at the commit deadline.
-    let job2 = w.post(2, 3, 2);
+    let job2 = w.post(2, 3);
     for p in &ps[..2] {
         w.s.chain
             .ok("claim job 2", &[w.claim_ix(p, &job2)], &[&p.operator]);
@@ -881,7 +907,7 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
         &[w.reveal_ix(&ps[0], &job2, h_a, salt(0))],
         &[&ps[0].operator],
     );
-    let job3 = w.post(3, 2, 2);
+    let job3 = w.post(3, 3);
     for p in &ps[..2] {
         w.s.chain
             .ok("claim job 3", &[w.claim_ix(p, &job3)], &[&p.operator]);

@@ -179,9 +179,8 @@ impl Run {
     }
 
     fn post(&mut self, rng: &mut Rng) {
+        // Even counts and 8 are refused (odd replicas only, at most 7): part of the run.
         let replicas = 1 + rng.upto(7) as u8;
-        let min_q = replicas / 2 + 1;
-        let quorum = min_q + rng.upto((replicas - min_q) as u64) as u8;
         let reward = 1 + rng.upto(20_000);
         let bond = 1_000 + rng.upto(19_000);
         self.next_nonce += 1;
@@ -192,7 +191,6 @@ impl Run {
             spec_uri: format!("ipfs://job-{nonce}"),
             reward_per_replica: reward,
             replicas,
-            quorum,
             bond,
             expected_fee_bps: super::jobs::test_config().fee_bps,
         };
@@ -448,8 +446,18 @@ pub fn random_market(backend: Backend, seed: u64, steps: usize) -> (TestChain, S
         let addr = r.jobs[k].addr;
         match action {
             1 | 2 => {
+                // In the ranked phase a full job's worst-ranked holder is displaced by a better
+                // score (the claim names it); otherwise a free slot is taken first come.
                 let p = r.pick(k, slot_state::FREE, &mut rng);
-                let ix_ = r.sw.w.claim_ix(&r.sw.ps[p], &addr);
+                let job = r.sw.w.job(&addr);
+                let worst = (job.ranked_phase(r.sw.w.s.chain.slot()) && job.free_slot().is_none())
+                    .then(|| job.worst_ranked_slot())
+                    .flatten()
+                    .map(|w| job.slots[w].provider);
+                let ix_ = match worst {
+                    Some(d) => r.sw.w.displace_ix(&r.sw.ps[p], &addr, &d),
+                    None => r.sw.w.claim_ix(&r.sw.ps[p], &addr),
+                };
                 r.send("claim_job", &[ix_], Who::Provider(p));
             }
             3 | 4 => {
@@ -474,6 +482,8 @@ pub fn random_market(backend: Backend, seed: u64, steps: usize) -> (TestChain, S
             9 => {
                 let secs = rng.upto(150) as i64;
                 r.sw.w.s.chain.warp_seconds(secs);
+                let slots = rng.upto(4);
+                r.sw.w.s.chain.advance_slots(slots);
             }
             10 => r.finish_settlement(k),
             11 => {

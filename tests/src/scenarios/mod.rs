@@ -8,3 +8,4 @@ pub mod settlement;
 pub mod smoke;
 pub mod staking;
 pub mod staking_property;
+pub mod verdict;

@@ -60,23 +60,30 @@ pub fn result(n: u8) -> [u8; 32] {
 pub enum Expect {
     /// Result number `n` wins.
     Agreed(u8),
-    /// No group reaches the quorum.
+    /// No group reaches the quorum (revealers are paid, nobody who revealed is slashed).
     NoQuorum,
-    /// Fewer claims than the quorum when the claim window closed.
+    /// The job never had a quorum of claimants when the claim window closed.
     Expired,
 }
 
 impl Expect {
     /// The payout and penalty `role` must see — the protocol's rules written out as a table,
-    /// independently of `depin_core::settle`.
+    /// independently of `depin_core::settle`. A revealer of a job without a quorum did the
+    /// work and is paid; a withheld reveal costs the larger slash (here the wrong-result one).
     fn amounts(self, role: Role) -> (u64, u64) {
         match (self, role) {
             (Expect::Expired, _) => (0, 0),
             (Expect::Agreed(w), Role::Reveal(n)) if n == w => (PAYOUT, 0),
             (Expect::Agreed(_), Role::Reveal(_)) => (0, WRONG),
-            (Expect::NoQuorum, Role::Reveal(_)) => (0, 0),
-            (_, Role::NoShow | Role::Silent) => (0, NOSHOW),
+            (Expect::NoQuorum, Role::Reveal(_)) => (PAYOUT, 0),
+            (_, Role::Silent) => (0, WRONG.max(NOSHOW)),
+            (_, Role::NoShow) => (0, NOSHOW),
         }
+    }
+
+    /// Whether `role` counts as a completed job for its provider (winners only).
+    fn completed(self, role: Role) -> bool {
+        matches!((self, role), (Expect::Agreed(w), Role::Reveal(n)) if n == w)
     }
 
     fn outcome(self) -> u8 {
@@ -128,14 +135,14 @@ impl SettleWorld {
         &mut self.w.s.chain
     }
 
-    /// Post a job with `replicas` and `quorum`; returns its address.
-    pub fn post(&mut self, replicas: u8, quorum: u8) -> Pubkey {
+    /// Post a job with `replicas` and advance to its open claim phase; returns its address.
+    pub fn post(&mut self, replicas: u8) -> Pubkey {
         self.next_nonce += 1;
-        self.w.post(self.next_nonce, replicas, quorum)
+        self.w.post(self.next_nonce, replicas)
     }
 
     /// Provider `i` commits (or, for a one-replica job, submits) result `n` on `job`.
-    fn commit(&mut self, i: usize, job: &Pubkey, n: u8, single: bool) {
+    pub fn commit(&mut self, i: usize, job: &Pubkey, n: u8, single: bool) {
         let p = &self.ps[i];
         let ix_ = if single {
             let args = SubmitArgs {
@@ -152,7 +159,7 @@ impl SettleWorld {
     }
 
     /// Provider `i` reveals result `n` on `job`.
-    fn reveal(&mut self, i: usize, job: &Pubkey, n: u8) {
+    pub fn reveal(&mut self, i: usize, job: &Pubkey, n: u8) {
         let p = &self.ps[i];
         let ix_ = self.w.reveal_ix(p, job, result(n), [i as u8; 32]);
         let operator = p.operator.insecure_clone();
@@ -169,7 +176,7 @@ impl SettleWorld {
     }
 
     /// Warp to `t` if it is later than now.
-    fn warp_to(&mut self, t: i64) {
+    pub fn warp_to(&mut self, t: i64) {
         if self.chain().now() < t {
             self.chain().set_unix_timestamp(t);
         }
@@ -256,7 +263,7 @@ impl SettleWorld {
             assert_eq!(st.locked, st0.locked - BOND, "sp{i} bond released");
             assert_eq!(
                 st.jobs_completed,
-                st0.jobs_completed + (payout > 0) as u64,
+                st0.jobs_completed + expect.completed(role) as u64,
                 "sp{i} completed"
             );
             assert_eq!(
@@ -312,8 +319,8 @@ impl SettleWorld {
 
     /// A whole lifecycle: post, claims by providers `0..roles.len()`, commits, reveals (time
     /// moved only as far as the rules require), then [`Self::finish`].
-    pub fn lifecycle(&mut self, replicas: u8, quorum: u8, roles: &[Role], expect: Expect) {
-        let job = self.post(replicas, quorum);
+    pub fn lifecycle(&mut self, replicas: u8, roles: &[Role], expect: Expect) {
+        let job = self.post(replicas);
         let single = replicas == 1;
         let claimants: Vec<usize> = (0..roles.len()).collect();
         for &i in &claimants {
@@ -362,17 +369,17 @@ use Role::{NoShow, Reveal, Silent};
 /// is why the fast path is for work that is not bit-reproducible.)
 pub fn replicas_1(backend: Backend) -> TestChain {
     let mut sw = SettleWorld::new(backend);
-    sw.lifecycle(1, 1, &[Reveal(1)], Agreed(1));
-    sw.lifecycle(1, 1, &[Reveal(255)], Agreed(255));
-    sw.lifecycle(1, 1, &[NoShow], NoQuorum);
+    sw.lifecycle(1, &[Reveal(1)], Agreed(1));
+    sw.lifecycle(1, &[Reveal(255)], Agreed(255));
+    sw.lifecycle(1, &[NoShow], NoQuorum);
     // The same job through commit-reveal (also allowed for one replica).
-    let job = sw.post(1, 1);
+    let job = sw.post(1);
     sw.claim(0, &job);
     sw.commit(0, &job, 7, false);
     sw.reveal(0, &job, 7);
     sw.finish(&job, &[0], &[Reveal(7)], Agreed(7));
     // submit_result is refused on a multi-replica job.
-    let job = sw.post(3, 2);
+    let job = sw.post(3);
     sw.claim(0, &job);
     let p = &sw.ps[0];
     let args = SubmitArgs {
@@ -384,20 +391,24 @@ pub fn replicas_1(backend: Backend) -> TestChain {
     sw.chain()
         .fail("submit on a 3-replica job", &[ix_], &[&owner])
         .assert_error(depin_jobs::JobsError::NotSingleReplica);
-    abandon_and_reclaim(&mut sw, 1, 1);
-    expire_and_cancel(&mut sw, 1, 1);
+    abandon_and_reclaim(&mut sw, 1);
+    expire_and_cancel(&mut sw, 1);
     sw.w.s.chain
 }
 
-/// Two replicas, quorum two: agreement, a liar (no quorum), a no-show, abandon + re-claim.
-pub fn replicas_2(backend: Backend) -> TestChain {
+/// Five replicas, quorum three (set by the protocol): agreement with two liars, a split with
+/// no group of three (every revealer paid), a withheld reveal, abandon + re-claim, expiry.
+pub fn replicas_5(backend: Backend) -> TestChain {
     let mut sw = SettleWorld::new(backend);
-    sw.lifecycle(2, 2, &[Reveal(1), Reveal(1)], Agreed(1));
-    sw.lifecycle(2, 2, &[Reveal(1), Reveal(2)], NoQuorum);
-    sw.lifecycle(2, 2, &[Reveal(1), NoShow], NoQuorum);
-    sw.lifecycle(2, 2, &[Reveal(255), Reveal(255)], Agreed(255));
-    abandon_and_reclaim(&mut sw, 2, 2);
-    expire_and_cancel(&mut sw, 2, 2);
+    sw.lifecycle(5, &[Reveal(1); 5], Agreed(1));
+    let two_liars = [Reveal(1), Reveal(2), Reveal(1), Reveal(3), Reveal(1)];
+    sw.lifecycle(5, &two_liars, Agreed(1));
+    let split = [Reveal(1), Reveal(2), Reveal(1), Reveal(2), NoShow];
+    sw.lifecycle(5, &split, NoQuorum);
+    let withheld = [Reveal(1), Reveal(1), Silent, Reveal(1), Reveal(2)];
+    sw.lifecycle(5, &withheld, Agreed(1));
+    abandon_and_reclaim(&mut sw, 5);
+    expire_and_cancel(&mut sw, 5);
     sw.w.s.chain
 }
 
@@ -405,33 +416,33 @@ pub fn replicas_2(backend: Backend) -> TestChain {
 /// reveals, and a late holder evicted and replaced.
 pub fn replicas_3(backend: Backend) -> TestChain {
     let mut sw = SettleWorld::new(backend);
-    sw.lifecycle(3, 2, &[Reveal(1), Reveal(1), Reveal(1)], Agreed(1));
-    sw.lifecycle(3, 2, &[Reveal(1), Reveal(2), Reveal(1)], Agreed(1));
-    sw.lifecycle(3, 2, &[Reveal(1), NoShow, Reveal(1)], Agreed(1));
-    sw.lifecycle(3, 2, &[Reveal(1), Reveal(1), Silent], Agreed(1));
-    sw.lifecycle(3, 2, &[Reveal(1), Reveal(2), Reveal(3)], NoQuorum);
-    sw.lifecycle(3, 2, &[Reveal(1), Reveal(2), NoShow], NoQuorum);
-    sw.lifecycle(3, 3, &[Reveal(1), Reveal(1), Reveal(2)], NoQuorum);
-    sw.lifecycle(3, 2, &[Reveal(255), Reveal(255), Reveal(255)], Agreed(255));
+    sw.lifecycle(3, &[Reveal(1), Reveal(1), Reveal(1)], Agreed(1));
+    sw.lifecycle(3, &[Reveal(1), Reveal(2), Reveal(1)], Agreed(1));
+    sw.lifecycle(3, &[Reveal(1), NoShow, Reveal(1)], Agreed(1));
+    sw.lifecycle(3, &[Reveal(1), Reveal(1), Silent], Agreed(1));
+    sw.lifecycle(3, &[Reveal(1), Reveal(2), Reveal(3)], NoQuorum);
+    sw.lifecycle(3, &[Reveal(1), Reveal(2), NoShow], NoQuorum);
+    sw.lifecycle(3, &[Reveal(1), Silent, Reveal(2)], NoQuorum);
+    sw.lifecycle(3, &[Reveal(255), Reveal(255), Reveal(255)], Agreed(255));
     // Two claims of three, both in: settles once the claim window closes.
-    sw.lifecycle(3, 2, &[Reveal(4), Reveal(4)], Agreed(4));
-    abandon_and_reclaim(&mut sw, 3, 2);
+    sw.lifecycle(3, &[Reveal(4), Reveal(4)], Agreed(4));
+    abandon_and_reclaim(&mut sw, 3);
     missed_deadline_and_reclaim(&mut sw);
-    expire_and_cancel(&mut sw, 3, 2);
+    expire_and_cancel(&mut sw, 3);
     sw.w.s.chain
 }
 
-/// Eight replicas, quorum five.
-pub fn replicas_8(backend: Backend) -> TestChain {
+/// Seven replicas (the most), quorum four.
+pub fn replicas_7(backend: Backend) -> TestChain {
     let mut sw = SettleWorld::new(backend);
-    let all = [Reveal(1); 8];
-    sw.lifecycle(8, 5, &all, Agreed(1));
+    let all = [Reveal(1); 7];
+    sw.lifecycle(7, &all, Agreed(1));
     let mut liar = all;
     liar[3] = Reveal(2);
-    sw.lifecycle(8, 5, &liar, Agreed(1));
+    sw.lifecycle(7, &liar, Agreed(1));
     let mut noshow = all;
-    noshow[7] = NoShow;
-    sw.lifecycle(8, 5, &noshow, Agreed(1));
+    noshow[6] = NoShow;
+    sw.lifecycle(7, &noshow, Agreed(1));
     let split = [
         Reveal(1),
         Reveal(2),
@@ -439,20 +450,19 @@ pub fn replicas_8(backend: Backend) -> TestChain {
         Reveal(2),
         Reveal(1),
         Reveal(2),
-        Reveal(1),
-        Reveal(2),
+        Reveal(3),
     ];
-    sw.lifecycle(8, 5, &split, NoQuorum);
-    sw.lifecycle(8, 5, &[Reveal(255); 8], Agreed(255));
-    abandon_and_reclaim(&mut sw, 8, 5);
-    expire_and_cancel(&mut sw, 8, 5);
+    sw.lifecycle(7, &split, NoQuorum);
+    sw.lifecycle(7, &[Reveal(255); 7], Agreed(255));
+    abandon_and_reclaim(&mut sw, 7);
+    expire_and_cancel(&mut sw, 7);
     sw.w.s.chain
 }
 
 /// Provider 0 claims and abandons (1 % penalty), provider `replicas` takes the freed slot, and
 /// everyone agrees.
-fn abandon_and_reclaim(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
-    let job = sw.post(replicas, quorum);
+fn abandon_and_reclaim(sw: &mut SettleWorld, replicas: u8) {
+    let job = sw.post(replicas);
     sw.claim(0, &job);
     let staked = sw.w.s.provider_state(&sw.ps[0]).staked;
     let ix_ = sw.w.abandon_ix(&sw.ps[0], &job);
@@ -478,7 +488,7 @@ fn abandon_and_reclaim(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
 /// A holder lets its slot deadline pass: before it, nobody can evict it; after it, anyone can
 /// (no-show penalty), and another provider claims the slot while the claim window is open.
 fn missed_deadline_and_reclaim(sw: &mut SettleWorld) {
-    let job = sw.post(3, 2);
+    let job = sw.post(3);
     sw.claim(0, &job);
     sw.claim(1, &job);
     let keys = sw.w.keys();
@@ -538,8 +548,9 @@ fn missed_deadline_and_reclaim(sw: &mut SettleWorld) {
 
 /// Expire: the claim window closes with fewer claims than the quorum; bonds released in full,
 /// everything refunded. Cancel: before any claim, refunded and closed by the requester.
-fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
-    let job = sw.post(replicas, quorum);
+fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8) {
+    let quorum = depin_core::settle::quorum_for(replicas);
+    let job = sw.post(replicas);
     let claimants: Vec<usize> = (0..quorum as usize - 1).collect();
     for &i in &claimants {
         sw.claim(i, &job);
@@ -557,7 +568,7 @@ fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
     sw.finish(&job, &claimants, &roles, Expect::Expired);
 
     // A job that reached its quorum does not expire.
-    let job = sw.post(replicas, quorum);
+    let job = sw.post(replicas);
     for i in 0..quorum as usize {
         sw.claim(i, &job);
     }
@@ -572,7 +583,7 @@ fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8, quorum: u8) {
     sw.finish(&job, &claimants, &roles, NoQuorum);
 
     let before = sw.w.s.chain.token_balance(&sw.w.requester_tokens);
-    let job = sw.post(replicas, quorum);
+    let job = sw.post(replicas);
     let requester = sw.w.requester.insecure_clone();
     let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &sw.w.requester_tokens);
     sw.chain().ok("cancel", &[cancel], &[&requester]);
@@ -599,16 +610,10 @@ pub struct LifecycleCost {
 /// transactions. Left out: the refused ones `finish` sends to check double settlement, and
 /// `sweep_slashed`, which is per pool, not per job (one sweep moves every penalty slashed since
 /// the last one; it costs about 12.9k CU).
-pub fn lifecycle_cost(
-    name: &str,
-    replicas: u8,
-    quorum: u8,
-    roles: &[Role],
-    expect: Expect,
-) -> LifecycleCost {
+pub fn lifecycle_cost(name: &str, replicas: u8, roles: &[Role], expect: Expect) -> LifecycleCost {
     let mut sw = SettleWorld::new(Backend::Sbf);
     let start = sw.chain().transcript.len();
-    sw.lifecycle(replicas, quorum, roles, expect);
+    sw.lifecycle(replicas, roles, expect);
     let steps = &sw.chain().transcript[start..];
     let ok: Vec<u64> = steps
         .iter()
@@ -623,20 +628,19 @@ pub fn lifecycle_cost(
     }
 }
 
-/// The lifecycles the benchmark reports: 1 replica (fast path), 3 and 8 replicas all agreeing,
+/// The lifecycles the benchmark reports: 1 replica (fast path), 3 and 7 replicas all agreeing,
 /// and 3 replicas with a liar.
 pub fn benchmark_lifecycles() -> Vec<LifecycleCost> {
     vec![
-        lifecycle_cost("1 replica, submit fast path", 1, 1, &[Reveal(1)], Agreed(1)),
-        lifecycle_cost("3 replicas, all agree", 3, 2, &[Reveal(1); 3], Agreed(1)),
+        lifecycle_cost("1 replica, submit fast path", 1, &[Reveal(1)], Agreed(1)),
+        lifecycle_cost("3 replicas, all agree", 3, &[Reveal(1); 3], Agreed(1)),
         lifecycle_cost(
             "3 replicas, one liar",
             3,
-            2,
             &[Reveal(1), Reveal(2), Reveal(1)],
             Agreed(1),
         ),
-        lifecycle_cost("8 replicas, all agree", 8, 5, &[Reveal(1); 8], Agreed(1)),
+        lifecycle_cost("7 replicas, all agree", 7, &[Reveal(1); 7], Agreed(1)),
     ]
 }
 
@@ -654,8 +658,8 @@ pub fn attacks(backend: Backend) -> TestChain {
     let keys = sw.w.keys();
 
     // Job A: three replicas, provider 1 lies; settled, nothing released yet.
-    let job = sw.post(3, 2);
-    let other = sw.post(1, 1);
+    let job = sw.post(3);
+    let other = sw.post(1);
     for i in 0..3 {
         sw.claim(i, &job);
     }
@@ -867,7 +871,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     assert_eq!(sw.w.s.chain.token_balance(&refund_to), before + 10_000 + 77);
 
     // Close and revive in one transaction: the lamports come back, the job does not.
-    let job = sw.post(1, 1);
+    let job = sw.post(1);
     sw.claim(0, &job);
     sw.commit(0, &job, 1, true);
     sw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
@@ -904,7 +908,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     let reward = huge / 3;
     let args = PostJobArgs {
         reward_per_replica: reward,
-        ..sw.w.args(1, 3, 2)
+        ..sw.w.args(1, 3)
     };
     let post = ix::jobs::post_job(
         &rich.pubkey(),
@@ -915,6 +919,8 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     sw.chain().ok("post a u64-edge job", &[post], &[&rich]);
     let job = pda::job(&sw.w.market, &rich.pubkey(), 1).0;
+    let open = sw.w.job(&job).ranked_until_slot;
+    sw.chain().open_claims(open);
     for i in 0..3 {
         sw.claim(i, &job);
     }

@@ -137,7 +137,7 @@ pub fn jobs(backend: Backend) -> TestChain {
     let pay_mint = chain.create_mint("pay-mint", 6);
     let pool = pda::pool(&stake_mint).0;
     let config = MarketConfig {
-        max_replicas: 8,
+        max_replicas: 7,
         ..super::jobs::test_config()
     };
     let sent = chain.ok(

@@ -3,12 +3,7 @@ use depin_core::math;
 
 // Glob import: Anchor's derive for a composite field needs the field type's generated modules.
 use crate::bond::*;
-use crate::{
-    errors::JobsError,
-    events::JobAbandoned,
-    provider,
-    state::{Job, Slot},
-};
+use crate::{errors::JobsError, events::JobAbandoned, provider, state::Job};
 
 #[derive(Accounts)]
 pub struct AbandonJob<'info> {
@@ -31,10 +26,12 @@ impl AbandonJob<'_> {
     /// - Preconditions: job of this market, open, before `commit_deadline` and before the
     ///   slot's own deadline (claim time + execution window); signer is the operator of `provider`, which
     ///   holds a slot of the job that is claimed but not committed.
-    /// - Effects: `penalty = floor(bond * abandon_penalty_bps / 10000)` is slashed (for the pool
-    ///   treasury) and the rest of the bond released (one CPI; a plain unlock when the penalty is
-    ///   0); the slot becomes free (claimable again while the claim window is open);
-    ///   `claimed -= 1`; emits `JobAbandoned`.
+    /// - Effects: `penalty = floor(bond * rate / 10000)` is slashed (for the pool treasury) and
+    ///   the rest of the bond released (one CPI; a plain unlock when the penalty is 0), where
+    ///   `rate` is `abandon_penalty_bps` while the claim window is open and within the grace
+    ///   period after the claim (`depin_core::settle::abandon_grace_secs`), `slash_noshow_bps`
+    ///   after (`Job::abandon_rate`); the slot becomes free (claimable again while the claim
+    ///   window is open, but never by this provider); `claimed -= 1`; emits `JobAbandoned`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>) -> Result<()> {
@@ -43,10 +40,9 @@ impl AbandonJob<'_> {
         let (slot, bond, penalty) = {
             let mut job = ctx.accounts.job.load_mut()?;
             let slot = job.uncommitted_slot_of(&provider_key, now)?;
-            let penalty =
-                math::bps_floor(job.bond, job.abandon_penalty_bps).map_err(JobsError::from)?;
-            job.slots[slot] = <Slot as bytemuck::Zeroable>::zeroed(); // free, no provider
-            job.claimed -= 1; // the slot was held
+            let rate = job.abandon_rate(slot, now);
+            let penalty = math::bps_floor(job.bond, rate).map_err(JobsError::from)?;
+            job.give_back(slot);
             (slot, job.bond, penalty)
         };
         ctx.accounts.bond.settle(bond, penalty, false)?;

@@ -69,7 +69,7 @@ impl InitializeMarket<'_> {
     ///   (`payment_mint`, `market_id`); `staking_pool` is a `depin_staking` pool whose slasher
     ///   is this program's `["slasher"]` PDA; config in range (`MarketConfig::check`: fee at
     ///   most 20 %, slashes at most 100 %, abandon at most the no-show slash, windows
-    ///   1 s ..= 30 days, 1 <= max_replicas <= 8, positive minimum bond).
+    ///   1 s ..= 30 days, 1 <= max_replicas <= 7, positive minimum bond).
     /// - Effects: creates `Market` (not paused, nothing pending) and its fee vault token
     ///   account (authority: the market PDA); canonical bumps stored (market, slasher, fee
     ///   vault); emits `MarketInitialized`.

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
-use depin_core::{limits, math, seeds};
+use depin_core::{limits, math, seeds, settle, sortition};
 
 use crate::{
     errors::JobsError,
@@ -19,10 +19,9 @@ pub struct PostJobArgs {
     pub spec_uri: String,
     /// Reward per replica (the protocol fee is taken from it at payout).
     pub reward_per_replica: u64,
-    /// Replicas, 1 ..= the market's `max_replicas`.
+    /// Replicas: odd, 1 ..= the market's `max_replicas`. The quorum is a strict majority of
+    /// them, set by the protocol (`depin_core::settle::quorum_for`).
     pub replicas: u8,
-    /// Equal results needed: `quorum <= replicas` and `2 * quorum > replicas`.
-    pub quorum: u8,
     /// Stake each claimant locks, at least the market's `min_bond`.
     pub bond: u64,
     /// The fee the requester agreed to (basis points); the post is refused if the market's
@@ -81,12 +80,8 @@ impl PostJob<'_> {
         let cfg = self.market.effective_config(Clock::get()?.unix_timestamp);
         require!(cfg.fee_bps == args.expected_fee_bps, JobsError::FeeMismatch);
         require!(
-            args.replicas >= 1 && args.replicas <= cfg.max_replicas,
+            settle::replicas_allowed(args.replicas, cfg.max_replicas),
             JobsError::InvalidReplicas
-        );
-        require!(
-            args.quorum <= args.replicas && 2 * args.quorum > args.replicas,
-            JobsError::InvalidQuorum
         );
         require!(args.bond >= cfg.min_bond, JobsError::BondBelowMinimum);
         require!(args.reward_per_replica > 0, JobsError::ZeroReward);
@@ -101,17 +96,21 @@ impl PostJob<'_> {
     /// Specification: post_job
     /// - Preconditions: market not paused; the terms binding a job posted now are the market's
     ///   config, or its pending config once `pending_at` has passed (`Market::effective_config`);
-    ///   their fee equals `expected_fee_bps`; `1 <= replicas <= max_replicas`;
-    ///   `quorum <= replicas < 2 * quorum`; `bond >= min_bond`; `reward_per_replica > 0`;
+    ///   their fee equals `expected_fee_bps`; `replicas` odd and `1 <= replicas <=
+    ///   max_replicas`; `bond >= min_bond`; `reward_per_replica > 0`;
     ///   spec URI at most 128 bytes; non-zero spec hash; `source` is the requester's account of
     ///   the payment mint holding `reward_per_replica * replicas` (checked, no overflow).
-    /// - Effects: creates the job (status open, all slots free, market terms and deadlines
-    ///   fixed: claim = now + claim window, commit = claim + execution window, reveal = commit +
-    ///   reveal window) and its escrow; moves the deposit into escrow; emits `JobPosted`.
+    /// - Effects: creates the job (status open, all slots free, quorum = strict majority of the
+    ///   replicas, market terms and deadlines fixed: claim = now + claim window, commit = claim
+    ///   + execution window, reveal = commit + reveal window; the assignment lottery's seed slot
+    ///   and the end of its ranked phase from the current slot, `depin_core::sortition::phases`)
+    ///   and its escrow; moves the deposit into escrow; emits `JobPosted`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let clock = Clock::get()?;
+        let now = clock.unix_timestamp;
+        let (seed_slot, ranked_until_slot) = sortition::phases(clock.slot);
         let cfg = ctx.accounts.market.effective_config(now).clone();
         let deposited =
             math::mul(args.reward_per_replica, args.replicas as u64).map_err(JobsError::from)?;
@@ -153,8 +152,10 @@ impl PostJob<'_> {
         job.slash_wrong_bps = cfg.slash_wrong_bps;
         job.slash_noshow_bps = cfg.slash_noshow_bps;
         job.abandon_penalty_bps = cfg.abandon_penalty_bps;
+        job.seed_slot = seed_slot;
+        job.ranked_until_slot = ranked_until_slot;
         job.replicas = args.replicas;
-        job.quorum = args.quorum;
+        job.quorum = settle::quorum_for(args.replicas);
         job.status = job_status::OPEN;
         job.bump = ctx.bumps.job;
         job.escrow_bump = ctx.bumps.escrow;
@@ -173,6 +174,8 @@ impl PostJob<'_> {
             bond: job.bond,
             deposited,
             claim_deadline,
+            seed_slot,
+            ranked_until_slot,
         });
         Ok(())
     }

@@ -6,7 +6,7 @@ use crate::bond::*;
 use crate::{
     errors::JobsError,
     events::SlotReclaimed,
-    state::{job_status, slot_state, Job, Slot},
+    state::{job_status, slot_state, Job},
 };
 
 /// Free a slot whose holder let its deadline pass without committing (permissionless).
@@ -28,8 +28,9 @@ impl ReclaimSlot<'_> {
     ///   not committed, and the slot's deadline (claim time + execution window) has passed.
     /// - Effects: the no-show penalty `floor(bond * slash_noshow_bps / 10000)` is slashed to
     ///   the pool treasury and the rest released (one CPI); the slot becomes free, so another
-    ///   provider can claim it while the claim window is open; `claimed -= 1` (which can also
-    ///   open reveals for the slots that did commit); emits `SlotReclaimed`.
+    ///   provider (never the late one) can claim it while the claim window is open;
+    ///   `claimed -= 1` (which can also open reveals for the slots that did commit; it never
+    ///   makes a job that had a quorum of claimants expire); emits `SlotReclaimed`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>) -> Result<()> {
@@ -48,8 +49,7 @@ impl ReclaimSlot<'_> {
                 .terms()
                 .settle(Verdict::NoShow)
                 .map_err(JobsError::from)?;
-            job.slots[slot] = <Slot as bytemuck::Zeroable>::zeroed(); // free, no provider
-            job.claimed -= 1; // the slot was held
+            job.give_back(slot);
             (slot, job.bond, s)
         };
         ctx.accounts.bond.settle(bond, s.penalty, false)?;

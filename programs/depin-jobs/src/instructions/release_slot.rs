@@ -45,12 +45,13 @@ impl ReleaseSlot<'_> {
     /// - Preconditions: job of this market, settled (or expired); `provider` holds a slot of it
     ///   that is not released yet; for a winner with a non-zero payout, `payout_to` is a
     ///   payment-mint account of the provider's authority.
-    /// - Effects, by the slot's verdict (`depin_core::settle`): a winner is paid
-    ///   `reward - ceil(reward * fee_bps / 10000)` from escrow, the fee accrues to `job.fees`,
-    ///   its bond is released and counted completed; a wrong result loses
-    ///   `floor(bond * slash_wrong_bps / 10000)`, a no-show `floor(bond * slash_noshow_bps /
-    ///   10000)`, to the pool treasury, the rest released; otherwise (no quorum with a reveal,
-    ///   expiry) the bond is released in full. Slot marked released, `released += 1`,
+    /// - Effects, by the slot's verdict (`depin_core::settle`): a winner, or a revealer of a
+    ///   job without a quorum, is paid `reward - ceil(reward * fee_bps / 10000)` from escrow,
+    ///   the fee accrues to `job.fees`, its bond is released (counted completed for a winner);
+    ///   a wrong result loses `floor(bond * slash_wrong_bps / 10000)`, a no-show (never
+    ///   committed) `floor(bond * slash_noshow_bps / 10000)`, a withheld reveal (committed,
+    ///   never revealed) the larger of the two, to the pool treasury, the rest released; after
+    ///   expiry the bond is released in full. Slot marked released, `released += 1`,
     ///   `paid += payout`; emits `SlotReleased`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]

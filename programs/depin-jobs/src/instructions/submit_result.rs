@@ -41,18 +41,20 @@ impl SubmitResult<'_> {
 
     /// Specification: submit_result (the replicas = 1 fast path)
     /// - Preconditions: job open with one replica; signer is the operator of `provider`, which holds the slot,
-    ///   claimed and not committed, before the slot's deadline.
+    ///   claimed and not committed, before the slot's deadline; the ranked claim phase is over
+    ///   (chain slot >= `ranked_until_slot`).
     /// - Effects: stores the result hash and URI directly (no commit-reveal: with one replica
     ///   there is nobody to copy from); slot revealed; `committed = revealed = 1`, so the job can
     ///   be settled at once; emits `ResultSubmitted`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: SubmitArgs) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
+        let clock = Clock::get()?;
         let provider_key = ctx.accounts.provider.key();
         let mut job = ctx.accounts.job.load_mut()?;
         require!(job.replicas == 1, JobsError::NotSingleReplica);
-        let slot = job.uncommitted_slot_of(&provider_key, now)?;
+        let slot = job.uncommitted_slot_of(&provider_key, clock.unix_timestamp)?;
+        require!(!job.ranked_phase(clock.slot), JobsError::RankingOpen);
         let s = &mut job.slots[slot];
         s.result_hash = args.result_hash;
         s.result_uri_len = args.result_uri.len() as u8;

@@ -81,6 +81,7 @@ impl RegisterProvider<'_> {
         provider.jobs_slashed = 0;
         provider.total_slashed = 0;
         provider.registered_at = now;
+        provider.last_staked_at = now;
         provider.uri = args.uri;
         provider.bump = ctx.bumps.provider;
 

@@ -55,7 +55,8 @@ impl Stake<'_> {
     /// - Preconditions: pool not paused; signer is the provider's authority and owns `source`; `source`
     ///   and `vault` hold the pool's stake mint; `amount > 0`.
     /// - Effects: moves `amount` from `source` to the vault; `provider.staked += amount`,
-    ///   `pool.total_staked += amount`; checks both invariants; emits `Staked`.
+    ///   `provider.last_staked_at = now`, `pool.total_staked += amount`; checks both invariants;
+    ///   emits `Staked`.
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
@@ -80,6 +81,7 @@ impl Stake<'_> {
         )?;
 
         provider.set_ledger(ledger);
+        provider.last_staked_at = Clock::get()?.unix_timestamp;
         let pool = &mut ctx.accounts.pool;
         pool.total_staked = math::add(pool.total_staked, amount).map_err(StakingError::from)?;
 
