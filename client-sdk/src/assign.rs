@@ -46,10 +46,7 @@ pub fn plan(
     if job.status != job_status::OPEN || job.slot_of(provider).is_some() {
         return ClaimPlan::Stay;
     }
-    let abandoned = job.slots[..job.replicas as usize]
-        .iter()
-        .any(|s| s.abandoned_by == *provider);
-    if abandoned {
+    if job.abandoned_by(provider) {
         return ClaimPlan::Stay;
     }
     if !job.ranked_phase(slot) {
@@ -85,50 +82,5 @@ pub fn plan(
             score,
         },
         _ => ClaimPlan::Stay,
-    }
-}
-
-/// The seed of `seed_slot` from SlotHashes account data, if the data reaches back to it (an
-/// entry at or before `seed_slot` is present, so the oldest entry at or after it is the real
-/// one and not an artefact of a truncated read).
-pub fn seed_in(slot_hashes: &[u8], seed_slot: u64) -> Option<Hash32> {
-    let count = slot_hashes
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .map(u64::from_le_bytes)? as usize;
-    let count = count.min(slot_hashes.len().saturating_sub(8) / 40);
-    let oldest = count.checked_sub(1).map(|i| 8 + i * 40).and_then(|o| {
-        slot_hashes
-            .get(o..o + 8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes)
-    })?;
-    if oldest > seed_slot {
-        return None;
-    }
-    sortition::seed_from_slot_hashes(slot_hashes, seed_slot)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data(entries: &[(u64, u8)]) -> Vec<u8> {
-        let mut d = (entries.len() as u64).to_le_bytes().to_vec();
-        for (s, h) in entries {
-            d.extend_from_slice(&s.to_le_bytes());
-            d.extend_from_slice(&[*h; 32]);
-        }
-        d
-    }
-
-    #[test]
-    fn seed_needs_coverage() {
-        let d = data(&[(12, 12), (11, 11), (10, 10)]);
-        assert_eq!(seed_in(&d, 11), Some([11; 32]));
-        assert_eq!(seed_in(&d, 10), Some([10; 32]));
-        // The read does not reach slot 9: the answer could be wrong, so there is none.
-        assert_eq!(seed_in(&d, 9), None);
-        assert_eq!(seed_in(&d, 13), None);
     }
 }

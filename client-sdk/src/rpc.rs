@@ -374,7 +374,9 @@ impl DepinRpc {
     /// sysvar (`None` until that slot has been recorded).
     pub async fn sortition_seed(&self, seed_slot: u64) -> Result<Option<[u8; 32]>, ClientError> {
         let data = self.data(&solana_sdk::sysvar::slot_hashes::ID).await?;
-        Ok(crate::assign::seed_in(&data, seed_slot))
+        Ok(depin_core::sortition::seed_from_slot_hashes(
+            &data, seed_slot,
+        ))
     }
 
     /// Decode the Anchor account at `address`.

@@ -118,7 +118,9 @@ pub fn eligible(score: u64) -> bool {
 /// The seed of a job: the hash of the oldest slot at or after `seed_slot` in the SlotHashes
 /// sysvar's account `data` (`u64` count, then `(u64 slot, [u8; 32] hash)` entries, newest
 /// first; skipped slots are absent, so a skipped seed slot falls to the next produced one).
-/// `None` while no such slot has been recorded yet, or for malformed data.
+/// `None` while no such slot has been recorded yet, when the data does not reach back to
+/// `seed_slot` (no entry at or before it: the oldest entry after it might not be the first
+/// produced one, e.g. in a truncated read), or for malformed data.
 pub fn seed_from_slot_hashes(data: &[u8], seed_slot: u64) -> Option<Hash32> {
     const ENTRY: usize = 40;
     let count = u64::from_le_bytes(data.get(..8)?.try_into().ok()?) as usize;
@@ -128,7 +130,7 @@ pub fn seed_from_slot_hashes(data: &[u8], seed_slot: u64) -> Option<Hash32> {
         u64::from_le_bytes(data[o..o + 8].try_into().unwrap_or([0; 8]))
     };
     // Entries are sorted by slot, descending: find the last index whose slot >= seed_slot.
-    if count == 0 || slot_at(0) < seed_slot {
+    if count == 0 || slot_at(0) < seed_slot || slot_at(count - 1) > seed_slot {
         return None;
     }
     let (mut lo, mut hi) = (0usize, count); // slot_at(lo) >= seed_slot; answer in [lo, hi)
@@ -168,14 +170,19 @@ mod tests {
         // 18 was skipped: the next produced slot seeds the job.
         assert_eq!(seed_from_slot_hashes(&d, 18), Some([19; 32]));
         assert_eq!(seed_from_slot_hashes(&d, 15), Some([15; 32]));
-        // Older than the history: the oldest recorded slot still at or after it.
-        assert_eq!(seed_from_slot_hashes(&d, 3), Some([15; 32]));
+        // Older than the history: the answer could be wrong, so there is none.
+        assert_eq!(seed_from_slot_hashes(&d, 14), None);
+        assert_eq!(seed_from_slot_hashes(&d, 3), None);
         assert_eq!(seed_from_slot_hashes(&[], 1), None);
         assert_eq!(seed_from_slot_hashes(&slot_hashes(&[]), 1), None);
         // A count larger than the data is clamped, not trusted.
         let mut bad = slot_hashes(&[(5, 5)]);
         bad[..8].copy_from_slice(&100u64.to_le_bytes());
         assert_eq!(seed_from_slot_hashes(&bad, 5), Some([5; 32]));
+        // A truncated read that does not reach the seed slot gives nothing.
+        let cut = slot_hashes(&[(12, 12), (11, 11), (10, 10)]);
+        assert_eq!(seed_from_slot_hashes(&cut, 10), Some([10; 32]));
+        assert_eq!(seed_from_slot_hashes(&cut, 9), None);
     }
 
     #[test]

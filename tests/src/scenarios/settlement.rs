@@ -167,6 +167,33 @@ impl SettleWorld {
             .ok(&format!("sp{i} reveals"), &[ix_], &[&operator]);
     }
 
+    /// Each `claimants[k]` commits as `roles[k]` says (a `Silent` one commits a result it will
+    /// never reveal; a `NoShow` nothing).
+    pub fn commit_roles(
+        &mut self,
+        job: &Pubkey,
+        claimants: &[usize],
+        roles: &[Role],
+        single: bool,
+    ) {
+        for (&i, role) in claimants.iter().zip(roles) {
+            match *role {
+                Role::Reveal(n) => self.commit(i, job, n, single),
+                Role::Silent => self.commit(i, job, 0x5a, single),
+                Role::NoShow => {}
+            }
+        }
+    }
+
+    /// Each `claimants[k]` whose role is `Reveal(n)` reveals result `n`.
+    pub fn reveal_roles(&mut self, job: &Pubkey, claimants: &[usize], roles: &[Role]) {
+        for (&i, role) in claimants.iter().zip(roles) {
+            if let Role::Reveal(n) = *role {
+                self.reveal(i, job, n);
+            }
+        }
+    }
+
     /// Provider `i` claims `job`.
     pub fn claim(&mut self, i: usize, job: &Pubkey) {
         let ix_ = self.w.claim_ix(&self.ps[i], job);
@@ -326,13 +353,7 @@ impl SettleWorld {
         for &i in &claimants {
             self.claim(i, &job);
         }
-        for (i, role) in roles.iter().enumerate() {
-            match *role {
-                Role::Reveal(n) => self.commit(i, &job, n, single),
-                Role::Silent => self.commit(i, &job, 0x5a, single),
-                Role::NoShow => {}
-            }
-        }
+        self.commit_roles(&job, &claimants, roles, single);
         let j = self.w.job(&job);
         if roles.contains(&Role::NoShow) {
             self.warp_to(j.commit_deadline);
@@ -340,11 +361,7 @@ impl SettleWorld {
             self.warp_to(j.claim_deadline);
         }
         if !single {
-            for (i, role) in roles.iter().enumerate() {
-                if let Role::Reveal(n) = *role {
-                    self.reveal(i, &job, n);
-                }
-            }
+            self.reveal_roles(&job, &claimants, roles);
         }
         if roles.iter().any(|r| !matches!(r, Role::Reveal(_))) {
             self.chain()

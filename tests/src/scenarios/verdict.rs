@@ -79,7 +79,7 @@ fn seed(sw: &SettleWorld, seed_slot: u64) -> Option<[u8; 32]> {
             .chain
             .svm
             .get_account(&depin_core::sortition::SLOT_HASHES_SYSVAR)?;
-    assign::seed_in(&acc.data, seed_slot)
+    sortition::seed_from_slot_hashes(&acc.data, seed_slot)
 }
 
 /// The stake of provider `i` that counts in `job`'s lottery.
@@ -338,18 +338,8 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
             .collect();
         let bad = roles.iter().filter(|r| **r == Role::Reveal(99)).count();
         sybil_slots += bad;
-        for (k, &h) in holders.iter().enumerate() {
-            let Role::Reveal(n) = roles[k] else {
-                unreachable!()
-            };
-            sw.commit(h, &job, n, false);
-        }
-        for (k, &h) in holders.iter().enumerate() {
-            let Role::Reveal(n) = roles[k] else {
-                unreachable!()
-            };
-            sw.reveal(h, &job, n);
-        }
+        sw.commit_roles(&job, &holders, &roles, false);
+        sw.reveal_roles(&job, &holders, &roles);
         let expect = if bad >= quorum_for(3) as usize {
             captured += 1;
             Expect::Agreed(99)
@@ -419,18 +409,8 @@ pub fn requester_free_ride(backend: Backend) -> TestChain {
         sw.claim(i, &job);
     }
     let roles = [Role::Reveal(1), Role::Reveal(1), Role::Reveal(66)];
-    for (k, &i) in who.iter().enumerate() {
-        let Role::Reveal(n) = roles[k] else {
-            unreachable!()
-        };
-        sw.commit(i, &job, n, false);
-    }
-    for (k, &i) in who.iter().enumerate() {
-        let Role::Reveal(n) = roles[k] else {
-            unreachable!()
-        };
-        sw.reveal(i, &job, n);
-    }
+    sw.commit_roles(&job, &who, &roles, false);
+    sw.reveal_roles(&job, &who, &roles);
     sw.finish(&job, &who, &roles, Expect::Agreed(1));
     let after = snapshot(&sw, &who);
     let spent = paid_before - sw.w.s.chain.token_balance(&sw.w.requester_tokens);
@@ -452,18 +432,8 @@ pub fn requester_free_ride(backend: Backend) -> TestChain {
         sw.claim(i, &job);
     }
     let roles = [Role::Reveal(1), Role::Reveal(66), Role::Reveal(67)];
-    for (k, &i) in who.iter().enumerate() {
-        let Role::Reveal(n) = roles[k] else {
-            unreachable!()
-        };
-        sw.commit(i, &job, n, false);
-    }
-    for (k, &i) in who.iter().enumerate() {
-        let Role::Reveal(n) = roles[k] else {
-            unreachable!()
-        };
-        sw.reveal(i, &job, n);
-    }
+    sw.commit_roles(&job, &who, &roles, false);
+    sw.reveal_roles(&job, &who, &roles);
     sw.finish(&job, &who, &roles, Expect::NoQuorum);
     let after = snapshot(&sw, &who);
     let spent = (paid_before - sw.w.s.chain.token_balance(&sw.w.requester_tokens)) as i64;
