@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 19] = [
+pub const SCENARIOS: [Scenario; 21] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
@@ -28,6 +28,14 @@ pub const SCENARIOS: [Scenario; 19] = [
     ("settlement::replicas_5", scenarios::settlement::replicas_5),
     ("settlement::replicas_3", scenarios::settlement::replicas_3),
     ("settlement::replicas_7", scenarios::settlement::replicas_7),
+    (
+        "verdict::ranked_assignment",
+        scenarios::verdict::ranked_assignment,
+    ),
+    (
+        "verdict::sybil_majority",
+        scenarios::verdict::sybil_majority,
+    ),
     (
         "governance::donation_to_stake_vault",
         scenarios::governance::donation_to_stake_vault,

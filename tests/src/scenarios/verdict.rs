@@ -322,7 +322,7 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
 
     let start_s = snapshot(&sw, &sybils);
     let start_h = snapshot(&sw, &honest);
-    let (mut captured, mut sybil_slots, jobs) = (0, 0, 16u64);
+    let (mut captured, mut sybil_slots, mut outvoted, jobs) = (0, 0, 0, 16u64);
     for nonce in 10..10 + jobs {
         let job = post_ranked(&mut sw, nonce, 3);
         let holders = assign(&mut sw, &job, &order);
@@ -344,6 +344,7 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
             captured += 1;
             Expect::Agreed(99)
         } else {
+            outvoted += bad;
             Expect::Agreed(1)
         };
         sw.finish(&job, &holders, &roles, expect);
@@ -362,9 +363,15 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
         captured < jobs / 2,
         "capture is the exception, not the rule"
     );
+    // Every outvoted lying slot costs the attacker its payout plus the wrong-result slash.
+    assert_eq!(
+        lied,
+        would_have - (outvoted as i64) * (PAYOUT + WRONG) as i64,
+        "lying pays exactly what computing would have, less every outvoted slot"
+    );
     assert!(
-        lied - would_have <= 0,
-        "lying never pays more than computing"
+        outvoted > 0 && lied < would_have,
+        "lying pays less than computing"
     );
     assert!(
         honest_payoff > 0,
