@@ -93,6 +93,9 @@ pub struct ThroughputRow {
     pub jobs_per_minute: f64,
     /// CPU used by the whole process (chain + workers + requesters), in cores.
     pub cpu_cores: f64,
+    /// Claims the program refused (a lost race: full, outranked, not eligible...) per paid
+    /// replica (`jobs × replicas`).
+    pub refused_claims_per_replica: f64,
 }
 
 /// The report.
@@ -434,18 +437,25 @@ async fn throughput(
 ) -> Result<ThroughputRow> {
     // Each job's settle_job succeeds exactly once (a second sender gets "already settled",
     // which the worker does not count as a transaction).
-    let settled = || -> f64 {
+    let sum = |metric: &str, label: &str| -> f64 {
         workers
             .iter()
-            .map(|(w, _)| {
-                w.metrics.get(
-                    "depin_worker_transactions_total",
-                    "instruction=\"settle_job\"",
-                )
-            })
+            .map(|(w, _)| w.metrics.get(metric, label))
             .sum()
     };
-    let base = settled();
+    let settled = || {
+        sum(
+            "depin_worker_transactions_total",
+            "instruction=\"settle_job\"",
+        )
+    };
+    let refused = || {
+        sum(
+            "depin_worker_transaction_errors_total",
+            "instruction=\"claim_job\"",
+        )
+    };
+    let (base, refused0) = (settled(), refused());
     let cpu0 = cpu_seconds();
     let started = Instant::now();
     let per = jobs.div_ceil(c.requesters.len());
@@ -498,6 +508,7 @@ async fn throughput(
         seconds,
         jobs_per_minute: jobs as f64 * 60.0 / seconds,
         cpu_cores: (cpu_seconds() - cpu0) / seconds,
+        refused_claims_per_replica: (refused() - refused0) / (jobs as f64 * replicas as f64),
     })
 }
 
@@ -686,12 +697,18 @@ kernels optimised (see `Cargo.toml`); the local chain is the embedded surfpool-c
         out,
         "## Throughput on the local chain (trivial jobs, 4 requesters posting in parallel)\n"
     );
-    let _ = writeln!(out, "| workers | replicas | jobs | seconds | jobs settled / min | CPU used (cores, whole process) |\n|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "| workers | replicas | jobs | seconds | jobs settled / min | CPU used (cores, whole process) | refused claims per paid replica |\n|---:|---:|---:|---:|---:|---:|---:|");
     for t in &r.throughput {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} | {:.0} | {:.2} |",
-            t.workers, t.replicas, t.jobs, t.seconds, t.jobs_per_minute, t.cpu_cores
+            "| {} | {} | {} | {:.1} | {:.0} | {:.2} | {:.2} |",
+            t.workers,
+            t.replicas,
+            t.jobs,
+            t.seconds,
+            t.jobs_per_minute,
+            t.cpu_cores,
+            t.refused_claims_per_replica
         );
     }
     let _ = writeln!(out, "\nGoal: ≥ 500 jobs/min with 8 workers (3 replicas).\n");
