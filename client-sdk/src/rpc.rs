@@ -482,15 +482,33 @@ impl DepinRpc {
         pool: &Pubkey,
         operator: &Pubkey,
     ) -> Result<Vec<(Pubkey, Provider)>, ClientError> {
+        self.providers(pool, Some(operator)).await
+    }
+
+    /// Every provider account of `pool` (what the assignment lottery ranks), sorted by address.
+    pub async fn providers_of(
+        &self,
+        pool: &Pubkey,
+    ) -> Result<Vec<(Pubkey, Provider)>, ClientError> {
+        self.providers(pool, None).await
+    }
+
+    async fn providers(
+        &self,
+        pool: &Pubkey,
+        operator: Option<&Pubkey>,
+    ) -> Result<Vec<(Pubkey, Provider)>, ClientError> {
         let memcmp = |offset: usize, bytes: &[u8]| {
             RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
         };
-        let filters = vec![
+        let mut filters = vec![
             RpcFilterType::DataSize((8 + depin_core::limits::PROVIDER_SIZE) as u64),
             memcmp(0, Provider::DISCRIMINATOR),
             memcmp(offsets::PROVIDER_POOL, pool.as_ref()),
-            memcmp(offsets::PROVIDER_OPERATOR, operator.as_ref()),
         ];
+        if let Some(op) = operator {
+            filters.push(memcmp(offsets::PROVIDER_OPERATOR, op.as_ref()));
+        }
         let mut out = Vec::new();
         for (address, data) in self
             .program_accounts(&crate::STAKING_PROGRAM_ID, filters, "Provider")

@@ -8,7 +8,7 @@
 //! already released") all resolve the same way: re-read, carry on.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     str::FromStr,
     sync::{
         atomic::{AtomicBool, Ordering},
@@ -20,7 +20,7 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use depin_client::{
-    assign::{self, ClaimPlan},
+    assign::{self, ClaimPlan, Contender, Field},
     blob::{BlobFetcher, FileStore},
     ix::{self, jobs::MarketKeys},
     manifest::{hex, parse_hex32, Manifest, MAX_MANIFEST_BYTES},
@@ -49,6 +49,7 @@ use crate::{
     http::Server,
     journal::{now_ms, Entry, Journal, Phase},
     metrics::Metrics,
+    recent::RecentSet,
     sandbox::{Sandbox, SandboxError},
 };
 
@@ -91,7 +92,17 @@ pub struct Worker {
     pub metrics: Arc<Metrics>,
     markets: HashMap<Pubkey, MarketInfo>,
     drivers: Mutex<HashMap<Pubkey, watch::Sender<Option<Job>>>>,
-    refused: Mutex<HashSet<Pubkey>>,
+    /// Drivers that hold no slot yet (waiting for the seed, their turn or the open phase):
+    /// they do not count against `policy.max_concurrent`, which caps the slots held.
+    pending: Mutex<HashSet<Pubkey>>,
+    /// Jobs passed on before any claim was sent (not assigned, refused by the policy): not
+    /// driven again unless this provider holds a slot; never journalled.
+    passed: Mutex<RecentSet<Pubkey>>,
+    /// Each pool's providers as the assignment lottery ranks them, read at most once per
+    /// [`FIELD_TTL`] (one `getProgramAccounts`) and shared by every driver.
+    fields: tokio::sync::Mutex<HashMap<Pubkey, (Instant, Arc<Vec<Contender>>)>>,
+    /// Lottery seeds already read, by seed slot (a seed never changes).
+    seeds: Mutex<BTreeMap<u64, hash::Hash32>>,
     accepting: AtomicBool,
     stop: watch::Sender<bool>,
     /// Address of the HTTP server.
@@ -102,6 +113,14 @@ pub struct Worker {
 const POLL: Duration = Duration::from_millis(400);
 /// Attempts at fetching a blob before giving the slot back.
 const FETCH_ATTEMPTS: u32 = 3;
+/// How old the cached list of a pool's providers may be when a claim is planned. Another
+/// provider's stake seen this late can only make this worker wait for its open-phase turn, or
+/// claim a slot a better-ranked provider then takes back; its own stake is read fresh.
+const FIELD_TTL: Duration = Duration::from_secs(1);
+/// Seeds kept in memory.
+const MAX_SEEDS: usize = 4096;
+/// Jobs passed on that are remembered (far more than are open at once).
+const PASSED_KEPT: usize = 65_536;
 
 fn commitment_of(name: &str) -> CommitmentConfig {
     match name {
@@ -227,7 +246,10 @@ impl Worker {
             metrics,
             markets,
             drivers: Mutex::new(HashMap::new()),
-            refused: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashSet::new()),
+            passed: Mutex::new(RecentSet::new(PASSED_KEPT)),
+            fields: tokio::sync::Mutex::new(HashMap::new()),
+            seeds: Mutex::new(BTreeMap::new()),
             accepting: AtomicBool::new(true),
             stop,
             http_addr,
@@ -256,6 +278,18 @@ impl Worker {
     /// Jobs being driven now.
     pub fn in_flight(&self) -> usize {
         self.drivers.lock().expect("lock").len()
+    }
+
+    /// Jobs driven now in which this worker holds (or is past holding) a slot: what
+    /// `policy.max_concurrent` caps.
+    fn holding(&self) -> usize {
+        let pending = self.pending.lock().expect("lock").len();
+        self.in_flight().saturating_sub(pending)
+    }
+
+    /// How many drivers may wait for a claim at once (each polls the chain while it waits).
+    fn max_pending(&self) -> usize {
+        (4 * self.cfg.policy.max_concurrent).max(16)
     }
 
     /// Resume every unfinished job, then watch and reconcile until [`Worker::shutdown`].
@@ -335,11 +369,14 @@ impl Worker {
             }
             return;
         }
+        // A full job can still be claimed in its ranked phase by displacing a worse-ranked
+        // holder (e.g. wallets that claimed first without being among the best scores).
         if !self.accepting.load(Ordering::SeqCst)
             || data.status != job_status::OPEN
-            || data.free_slot().is_none()
-            || self.refused.lock().expect("lock").contains(&job)
-            || self.in_flight() >= self.cfg.policy.max_concurrent
+            || (data.free_slot().is_none() && !data.ranked_phase(slot))
+            || self.passed.lock().expect("lock").contains(&job)
+            || self.holding() >= self.cfg.policy.max_concurrent
+            || self.pending.lock().expect("lock").len() >= self.max_pending()
         {
             return;
         }
@@ -360,12 +397,16 @@ impl Worker {
             drivers.insert(job, tx);
             self.metrics
                 .set("depin_worker_jobs_in_flight", "", drivers.len() as f64);
+            if entry.as_ref().is_none_or(|e| e.phase == Phase::Claiming) {
+                self.pending.lock().expect("lock").insert(job);
+            }
         }
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.drive(job, entry, rx, seen).await {
                 tracing::error!(%job, error = %format!("{e:#}"), "driver stopped");
             }
+            this.pending.lock().expect("lock").remove(&job);
             let mut drivers = this.drivers.lock().expect("lock");
             drivers.remove(&job);
             this.metrics
@@ -488,18 +529,13 @@ impl Worker {
                     e
                 }
                 None => {
-                    if let Err(why) = self.decide(&first).await {
-                        tracing::info!(job = %addr, %why, "not claiming");
-                        self.refused.lock().expect("lock").insert(addr);
-                        return Ok(());
-                    }
-                    // Journal the intent before the claim is sent.
+                    // Journalled when (and only if) a claim is about to be sent: a job this
+                    // worker is not assigned, or refuses, leaves no record.
                     let mut e = Entry::new(&addr, &first.market);
                     if let Some((ms, slot)) = seen {
                         e.seen_ms = ms;
                         e.seen_slot = Some(slot);
                     }
-                    self.journal.put(&e)?;
                     e
                 }
             },
@@ -547,30 +583,97 @@ impl Worker {
         }
     }
 
-    /// Where this provider stands in `job`'s slot assignment now: the chain slot, the seed
-    /// (while the ranked phase runs), its free stake and the pool's total stake.
+    /// Where this provider stands in `job`'s slot assignment now, from the chain slot, the
+    /// job's seed, this provider's fresh stake, the pool's total and every other provider's
+    /// stake (cached for [`FIELD_TTL`]).
     async fn claim_plan(&self, addr: &Pubkey, job: &Job, info: &MarketInfo) -> Result<ClaimPlan> {
         let slot = self.chain.slot().await?;
-        if !job.ranked_phase(slot) {
-            return Ok(assign::plan(job, addr, &info.provider, (0, 0), slot, None));
+        if !job.ranked_phase(slot) && job.free_slot().is_none() {
+            return Ok(ClaimPlan::Stay);
         }
-        let (seed_slot, provider, pool_key) =
-            (job.seed_slot, info.provider, info.keys.staking_pool);
-        // The three reads are independent: one round trip instead of three on the claim path.
-        let (seed, me, pool) = tokio::try_join!(
-            self.chain
-                .call(move |r| Box::pin(async move { r.sortition_seed(seed_slot).await })),
+        let (provider, pool_key) = (info.provider, info.keys.staking_pool);
+        let (seed, me, pool, others) = tokio::try_join!(
+            self.seed(job.seed_slot, slot),
             self.chain
                 .call(move |r| Box::pin(async move { r.account::<Provider>(&provider).await })),
             self.chain
                 .call(move |r| Box::pin(async move { r.account::<Pool>(&pool_key).await })),
+            self.field(&pool_key),
         )?;
-        let free = me.ledger().free().unwrap_or(0);
-        let free = depin_core::sortition::lottery_stake(free, me.last_staked_at, job.created_at);
-        let stake = (free, pool.total_staked);
-        let plan = assign::plan(job, addr, &info.provider, stake, slot, seed.as_ref());
+        let mut contenders: Vec<Contender> = others
+            .iter()
+            .filter(|c| c.provider != provider)
+            .copied()
+            .collect();
+        contenders.push(Contender::of(provider, &me));
+        let field = Field {
+            total: pool.total_staked,
+            contenders: &contenders,
+        };
+        let plan = assign::plan(job, addr, &provider, field, slot, seed.as_ref());
         tracing::debug!(job = %addr, ?plan, "assignment");
         Ok(plan)
+    }
+
+    /// The seed of a job whose seed slot is `seed_slot`, once the chain (now at `slot`) has
+    /// recorded it; `None` before, or when the SlotHashes sysvar no longer reaches it.
+    async fn seed(&self, seed_slot: u64, slot: u64) -> Result<Option<hash::Hash32>, ClientError> {
+        if slot <= seed_slot {
+            return Ok(None);
+        }
+        if let Some(s) = self.seeds.lock().expect("lock").get(&seed_slot) {
+            return Ok(Some(*s));
+        }
+        let seed = self
+            .chain
+            .call(move |r| Box::pin(async move { r.sortition_seed(seed_slot).await }))
+            .await?;
+        if let Some(s) = seed {
+            let mut seeds = self.seeds.lock().expect("lock");
+            seeds.insert(seed_slot, s);
+            while seeds.len() > MAX_SEEDS {
+                seeds.pop_first();
+            }
+        }
+        Ok(seed)
+    }
+
+    /// Every provider of `pool` (at most [`FIELD_TTL`] old).
+    async fn field(&self, pool: &Pubkey) -> Result<Arc<Vec<Contender>>, ClientError> {
+        let mut fields = self.fields.lock().await;
+        if let Some((at, f)) = fields.get(pool) {
+            if at.elapsed() < FIELD_TTL {
+                return Ok(f.clone());
+            }
+        }
+        let pool_key = *pool;
+        let providers = self
+            .chain
+            .call(move |r| Box::pin(async move { r.providers_of(&pool_key).await }))
+            .await?;
+        let f: Arc<Vec<Contender>> = Arc::new(
+            providers
+                .iter()
+                .map(|(a, p)| Contender::of(*a, p))
+                .collect(),
+        );
+        fields.insert(*pool, (Instant::now(), f.clone()));
+        Ok(f)
+    }
+
+    /// Pass on a job before claiming it: recorded as dropped if a claim was ever journalled
+    /// (an earlier attempt), else only remembered in memory so it is not driven again.
+    /// `why` labels the `depin_worker_jobs_passed_total` metric.
+    fn pass(&self, entry: &mut Entry, why: &str, outcome: &str) -> Result<()> {
+        let job = Pubkey::from_str(&entry.job)?;
+        self.passed.lock().expect("lock").insert(job);
+        if self.journal.get(&job)?.is_some() {
+            return self.finish(entry, Phase::Dropped, outcome.into());
+        }
+        tracing::debug!(%job, outcome, "passed");
+        self.metrics
+            .inc("depin_worker_jobs_passed_total", &format!("why=\"{why}\""));
+        Ok(())
     }
 
     fn finish(&self, entry: &mut Entry, phase: Phase, outcome: String) -> Result<()> {
@@ -639,24 +742,33 @@ impl Worker {
                 || job.status != job_status::OPEN
                 || now >= job.claim_deadline
             {
-                self.finish(entry, Phase::Dropped, "skipped: no free slot".into())?;
+                self.pass(entry, "closed", "skipped: no free slot")?;
                 return Ok(Next::Finished);
             }
             // Claim only when the assignment lottery lets the claim land (docs/sortition.md).
             let displaced = match self.claim_plan(addr, job, info).await? {
                 ClaimPlan::Claim { displaced, .. } => displaced,
-                ClaimPlan::WaitForSeed { .. } | ClaimPlan::WaitForOpenPhase { .. } => {
+                ClaimPlan::WaitForSeed { .. }
+                | ClaimPlan::WaitForOpenPhase { .. }
+                | ClaimPlan::WaitForTurn { .. } => {
                     return Ok(Next::Wait);
                 }
                 ClaimPlan::Stay => {
-                    self.finish(
-                        entry,
-                        Phase::Dropped,
-                        "skipped: no slot within reach".into(),
-                    )?;
+                    self.pass(entry, "unassigned", "skipped: no slot within reach")?;
                     return Ok(Next::Finished);
                 }
             };
+            // At capacity: keep the place in the queue, claim when a held job finishes.
+            if self.holding() >= self.cfg.policy.max_concurrent {
+                return Ok(Next::Wait);
+            }
+            // The policy is checked only once the assignment says this worker may claim (a
+            // worker that will not be assigned fetches nothing).
+            if let Err(why) = self.decide(job).await {
+                tracing::info!(job = %addr, %why, "not claiming");
+                self.pass(entry, "policy", &format!("skipped: {why}"))?;
+                return Ok(Next::Finished);
+            }
             entry.claim_sent_ms = Some(now_ms());
             self.journal.put(entry)?;
             self.metrics.inc("depin_worker_claims_total", "");
@@ -687,6 +799,7 @@ impl Worker {
                 Ok(()) => {
                     entry.phase = Phase::Claimed;
                     self.journal.put(entry)?;
+                    self.pending.lock().expect("lock").remove(addr);
                     tracing::info!(job = %addr, "phase=claimed");
                     Ok(Next::Again)
                 }
@@ -727,10 +840,9 @@ impl Worker {
         }
         match slot.state {
             slot_state::CLAIMED => {
-                // A holder can still be displaced in the ranked phase: compute only after it.
-                if job.ranked_phase(self.chain.slot().await?) {
-                    return Ok(Next::Wait);
-                }
+                // Execution starts at once, overlapping the ranked phase: the worker claimed only
+                // among the best scores, so a displacement (wasted work, never a penalty) needs
+                // a stale view. The commitment waits for the phase to end.
                 if entry.result_hash.is_none() || entry.salt.is_none() {
                     entry.phase = Phase::Claimed;
                     tracing::info!(job = %addr, "phase=executing");
@@ -766,6 +878,10 @@ impl Worker {
                 }
                 if now >= job.slot_deadline(i) {
                     // Too late to commit: the slot will be reclaimed (a no-show penalty).
+                    return Ok(Next::Wait);
+                }
+                // Commitments are refused while the slot can still be displaced.
+                if job.ranked_phase(self.chain.slot().await?) {
                     return Ok(Next::Wait);
                 }
                 let result = parse_hex32(entry.result_hash.as_deref().unwrap_or_default())

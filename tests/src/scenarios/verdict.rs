@@ -24,7 +24,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use depin_client::{
-    assign::{self, ClaimPlan},
+    assign::{self, ClaimPlan, Contender, Field},
     ix,
 };
 use depin_core::{hash, settle::quorum_for, sortition};
@@ -89,21 +89,34 @@ fn lottery_stake(sw: &SettleWorld, i: usize, job: &depin_client::Job) -> u64 {
     sortition::lottery_stake(free, st.last_staked_at, job.created_at)
 }
 
-/// Provider `i`'s plan for `job` now (the same computation a worker makes).
+/// Provider `i`'s plan for `job` now (the same computation a worker makes, seeing every
+/// provider's stake).
 fn plan(sw: &SettleWorld, i: usize, job: &Pubkey) -> ClaimPlan {
+    let everyone: Vec<usize> = (0..sw.ps.len()).collect();
+    plan_seeing(sw, i, job, &everyone)
+}
+
+/// The plan of an attacker that grabs whatever the program lets it: it ignores the other
+/// providers' scores (claims whenever eligible, displaces whenever it ranks better than a
+/// holder, takes any free slot of the open phase at once).
+fn greedy_plan(sw: &SettleWorld, i: usize, job: &Pubkey) -> ClaimPlan {
+    plan_seeing(sw, i, job, &[i])
+}
+
+/// Provider `i`'s plan for `job` when it ranks itself against providers `seen` only.
+fn plan_seeing(sw: &SettleWorld, i: usize, job: &Pubkey, seen: &[usize]) -> ClaimPlan {
     let j = sw.w.job(job);
-    let free = lottery_stake(sw, i, &j);
-    let total = sw.w.s.pool_state().total_staked;
+    let contenders: Vec<Contender> = seen
+        .iter()
+        .map(|&k| Contender::of(sw.ps[k].account, &sw.w.s.provider_state(&sw.ps[k])))
+        .collect();
+    let field = Field {
+        total: sw.w.s.pool_state().total_staked,
+        contenders: &contenders,
+    };
     let slot = sw.w.s.chain.slot();
     let seed = seed(sw, j.seed_slot);
-    assign::plan(
-        &j,
-        job,
-        &sw.ps[i].account,
-        (free, total),
-        slot,
-        seed.as_ref(),
-    )
+    assign::plan(&j, job, &sw.ps[i].account, field, slot, seed.as_ref())
 }
 
 /// Provider `i`'s score for `job` (seed recorded).
@@ -149,27 +162,44 @@ fn post_ranked(sw: &mut SettleWorld, nonce: u64, replicas: u8) -> Pubkey {
     job
 }
 
-/// The ranked phase as workers play it: each candidate in `order` claims when its plan says
-/// so (the attacker first: it is the fastest), then the open phase fills any free slot in the
-/// same order. Returns the provider index holding each slot.
-fn assign(sw: &mut SettleWorld, job: &Pubkey, order: &[usize]) -> Vec<usize> {
-    for &i in order {
-        if let ClaimPlan::Claim { displaced, .. } = plan(sw, i, job) {
+/// The assignment as it plays out: the `greedy` attackers claim first (they are the fastest)
+/// whenever the program lets them, then each honest provider of `order` claims when its
+/// worker's plan says so; in the open phase the attackers again take any free slot first,
+/// then the honest providers' queue fills the rest. Returns the provider index holding each
+/// slot.
+fn assign(sw: &mut SettleWorld, job: &Pubkey, greedy: &[usize], order: &[usize]) -> Vec<usize> {
+    let plans = |sw: &SettleWorld, i: usize| {
+        if greedy.contains(&i) {
+            greedy_plan(sw, i, job)
+        } else {
+            plan(sw, i, job)
+        }
+    };
+    for &i in greedy.iter().chain(order) {
+        if let ClaimPlan::Claim { displaced, .. } = plans(sw, i) {
             claim(sw, i, job, displaced);
         }
     }
     let open = sw.w.job(job).ranked_until_slot;
     sw.chain().open_claims(open);
-    for &i in order {
+    // Turns of the open-phase queue come every `OPEN_STAGGER_SLOTS`; a few rounds let every
+    // provider's turn come.
+    for _ in 0..=order.len() {
+        for &i in greedy.iter().chain(order) {
+            if sw.w.job(job).free_slot().is_none() {
+                break;
+            }
+            if let ClaimPlan::Claim {
+                displaced: None, ..
+            } = plans(sw, i)
+            {
+                claim(sw, i, job, None);
+            }
+        }
         if sw.w.job(job).free_slot().is_none() {
             break;
         }
-        if let ClaimPlan::Claim {
-            displaced: None, ..
-        } = plan(sw, i, job)
-        {
-            claim(sw, i, job, None);
-        }
+        sw.chain().advance_slots(assign::OPEN_STAGGER_SLOTS);
     }
     let j = sw.w.job(job);
     (0..j.replicas as usize)
@@ -307,7 +337,6 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
         .map(|k| add_provider(&mut sw, &format!("sybil{k}"), STAKE))
         .collect();
     let honest: Vec<usize> = (0..9).collect();
-    let order: Vec<usize> = sybils.iter().chain(&honest).copied().collect();
 
     // The grab in the posting block: refused, there is no seed yet.
     sw.chain().warp_seconds(1);
@@ -325,7 +354,7 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
     let (mut captured, mut sybil_slots, mut outvoted, jobs) = (0, 0, 0, 16u64);
     for nonce in 10..10 + jobs {
         let job = post_ranked(&mut sw, nonce, 3);
-        let holders = assign(&mut sw, &job, &order);
+        let holders = assign(&mut sw, &job, &sybils, &honest);
         let roles: Vec<Role> = holders
             .iter()
             .map(|h| {
