@@ -8,7 +8,7 @@
 //! included), displacing the worst holder of a full job; the others stay out, and the claims of
 //! the best few do not collide. In the open phase the free slots go to the best-ranked
 //! providers without a slot first: the provider `p` places behind the head of the queue (after
-//! the free slots) waits `p × OPEN_STAGGER_SLOTS` slots, so a provider that does not show up
+//! the free slots) waits `p × OPEN_STAGGER_SLOTS` slots after the phase opens, so a provider that does not show up
 //! (offline, busy) delays the next one by a bounded stagger and never blocks the job.
 
 use anchor_lang::prelude::Pubkey;
@@ -16,9 +16,10 @@ use depin_core::{hash::Hash32, sortition};
 use depin_jobs::state::{job_status, slot_state, Job};
 use depin_staking::state::Provider;
 
-/// Slots each place in the open-phase queue waits for the places before it (time for a claim
-/// to land and be seen: 0.2 s with the local chain's 100 ms slots, 0.8 s on mainnet).
-pub const OPEN_STAGGER_SLOTS: u64 = 2;
+/// Slots each place in the open-phase queue waits for the places before it: time for a claim
+/// to land and be seen by the next in line (0.3 s with the local chain's 100 ms slots, 1.2 s on
+/// mainnet, where a claim is confirmed within about two slots).
+pub const OPEN_STAGGER_SLOTS: u64 = 3;
 
 /// A provider as the lottery sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,14 +43,30 @@ impl Contender {
     }
 }
 
-/// The stakes a plan is computed from: the pool's total and its providers (the planner's own
-/// entry among them; a missing provider counts as having no stake).
+/// What a plan is computed from besides the job: the pool's total stake, the providers
+/// expected to claim (the planner's own entry among them; a missing provider counts as having
+/// no stake) and the spacing of the open-phase queue.
 #[derive(Clone, Copy, Debug)]
 pub struct Field<'a> {
     /// The pool's `total_staked`.
     pub total: u64,
     /// The pool's providers.
     pub contenders: &'a [Contender],
+    /// Slots between two places of the open-phase queue: at least [`OPEN_STAGGER_SLOTS`]; a
+    /// worker raises it to the time its claims take to confirm, so the next in line sees the
+    /// claim before its turn.
+    pub stagger_slots: u64,
+}
+
+impl<'a> Field<'a> {
+    /// A field with the default stagger.
+    pub fn new(total: u64, contenders: &'a [Contender]) -> Self {
+        Field {
+            total,
+            contenders,
+            stagger_slots: OPEN_STAGGER_SLOTS,
+        }
+    }
 }
 
 /// What a provider should do about a job now.
@@ -134,9 +151,10 @@ pub fn plan(
         if place < free_slots {
             return open_claim();
         }
+        let stagger = field.stagger_slots.max(OPEN_STAGGER_SLOTS);
         let turn = job
             .ranked_until_slot
-            .saturating_add((place + 1 - free_slots) as u64 * OPEN_STAGGER_SLOTS);
+            .saturating_add((place + 1 - free_slots) as u64 * stagger);
         return if slot >= turn {
             open_claim()
         } else {
@@ -174,6 +192,39 @@ pub fn plan(
         },
         _ => ClaimPlan::Stay,
     }
+}
+
+/// The providers of `field` that the ranked phase of `job` called and that did not come: in
+/// the open phase (at chain slot `slot`), the eligible providers without a slot that rank among
+/// the `replicas` best eligible scores, holders included. Empty during the ranked phase. A
+/// worker stops expecting such providers for a while (they run no worker, or a full one), so
+/// its next plans do not leave their slots to the open phase.
+pub fn no_shows(
+    job: &Job,
+    address: &Pubkey,
+    field: Field<'_>,
+    slot: u64,
+    seed: &Hash32,
+) -> Vec<Pubkey> {
+    if job.status != job_status::OPEN || job.ranked_phase(slot) {
+        return Vec::new();
+    }
+    let ranking = Ranking::new(job, address, seed, field);
+    let mut eligible: Vec<(u64, Pubkey)> = job.slots[..job.replicas as usize]
+        .iter()
+        .filter(|s| s.state != slot_state::FREE && sortition::eligible(s.score))
+        .map(|s| (s.score, s.provider))
+        .chain(ranking.scores.iter().copied().filter(|(s, p)| {
+            sortition::eligible(*s) && job.slot_of(p).is_none() && !job.abandoned_by(p)
+        }))
+        .collect();
+    eligible.sort();
+    eligible
+        .into_iter()
+        .take(job.replicas as usize)
+        .filter(|(_, p)| job.slot_of(p).is_none())
+        .map(|(_, p)| p)
+        .collect()
 }
 
 fn open_claim() -> ClaimPlan {
@@ -259,15 +310,7 @@ mod tests {
     /// Contenders sorted by their score for the job (best first).
     fn ranked(job: &Job, address: &Pubkey, cs: &[Contender]) -> Vec<(u64, Pubkey)> {
         let total = cs.iter().map(|c| c.free).sum();
-        let r = Ranking::new(
-            job,
-            address,
-            &SEED,
-            Field {
-                total,
-                contenders: cs,
-            },
-        );
+        let r = Ranking::new(job, address, &SEED, Field::new(total, cs));
         let mut s = r.scores;
         s.sort();
         s
@@ -275,10 +318,7 @@ mod tests {
 
     fn plan_of(job: &Job, address: &Pubkey, cs: &[Contender], me: &Pubkey, slot: u64) -> ClaimPlan {
         let total = cs.iter().map(|c| c.free).sum();
-        let f = Field {
-            total,
-            contenders: cs,
-        };
+        let f = Field::new(total, cs);
         plan(job, address, me, f, slot, Some(&SEED))
     }
 
@@ -320,10 +360,7 @@ mod tests {
     fn before_the_seed_everyone_waits() {
         let (a, j) = job(3);
         let cs = field(8);
-        let f = Field {
-            total: 800,
-            contenders: &cs,
-        };
+        let f = Field::new(800, &cs);
         assert_eq!(
             plan(&j, &a, &key(1), f, 102, None),
             ClaimPlan::WaitForSeed { seed_slot: 102 }
@@ -382,6 +419,31 @@ mod tests {
     }
 
     #[test]
+    fn no_shows_are_the_called_providers_without_a_slot() {
+        let (a, mut j) = job(3);
+        let cs = field(8);
+        let order = ranked(&j, &a, &cs);
+        let f = Field::new(800, &cs);
+        hold(&mut j, 0, order[1].1, order[1].0);
+        assert!(no_shows(&j, &a, f, 105, &SEED).is_empty(), "ranked phase");
+        let mut absent = no_shows(&j, &a, f, OPEN, &SEED);
+        absent.sort();
+        let mut expected = vec![order[0].1, order[2].1];
+        expected.sort();
+        assert_eq!(
+            absent, expected,
+            "first and third were called and did not come"
+        );
+        // A provider that gave its slot back is not a no-show; the next best is called.
+        j.slots[1].abandoned_by = order[0].1;
+        let mut absent = no_shows(&j, &a, f, OPEN, &SEED);
+        absent.sort();
+        let mut expected = vec![order[2].1, order[3].1];
+        expected.sort();
+        assert_eq!(absent, expected);
+    }
+
+    #[test]
     fn the_open_phase_is_a_queue_by_score() {
         let (a, mut j) = job(3);
         let cs = field(8);
@@ -435,10 +497,7 @@ mod tests {
         hold(&mut j, 2, order[3].1, sortition::OPEN_SCORE);
         assert_eq!(p(&j, 4, OPEN + 100), ClaimPlan::Stay);
         let (_, fresh) = job(3);
-        let f = Field {
-            total: 800,
-            contenders: &cs,
-        };
+        let f = Field::new(800, &cs);
         assert!(matches!(
             plan(&fresh, &a, &key(1), f, OPEN, None),
             ClaimPlan::Claim {

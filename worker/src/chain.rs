@@ -38,6 +38,37 @@ pub struct Chain {
     current: AtomicUsize,
     cooldown: Duration,
     metrics: Arc<Metrics>,
+    clock: Mutex<SlotClock>,
+}
+
+/// The cluster's slot rate as this worker observes it (first and latest slot reads), so a
+/// driver can sleep until a given slot instead of polling for it.
+#[derive(Debug, Default)]
+struct SlotClock {
+    first: Option<(Instant, u64)>,
+    last: Option<(Instant, u64)>,
+}
+
+/// Slot time assumed before two reads far enough apart (mainnet's target).
+const DEFAULT_SLOT_TIME: Duration = Duration::from_millis(400);
+
+impl SlotClock {
+    fn observe(&mut self, slot: u64) {
+        let now = Instant::now();
+        if self.first.is_none() {
+            self.first = Some((now, slot));
+        }
+        self.last = Some((now, slot));
+    }
+
+    /// Mean slot time since the first read, once 20 slots went by; clamped to 20 ms ..= 2 s.
+    fn slot_time(&self) -> Duration {
+        match (self.first, self.last) {
+            (Some((t0, s0)), Some((t1, s1))) if s1 >= s0 + 20 => ((t1 - t0) / (s1 - s0) as u32)
+                .clamp(Duration::from_millis(20), Duration::from_secs(2)),
+            _ => DEFAULT_SLOT_TIME,
+        }
+    }
 }
 
 /// Whether an error is the endpoint's fault (fail over) rather than an answer.
@@ -69,7 +100,19 @@ impl Chain {
             current: AtomicUsize::new(0),
             cooldown,
             metrics,
+            clock: Mutex::new(SlotClock::default()),
         }
+    }
+
+    /// The observed mean slot time (400 ms until enough slots went by).
+    pub fn slot_time(&self) -> Duration {
+        self.clock.lock().expect("lock").slot_time()
+    }
+
+    /// About how long until the chain, now at `now`, reaches `slot` (zero if it has).
+    pub fn until_slot(&self, now: u64, slot: u64) -> Duration {
+        let per = self.clock.lock().expect("lock").slot_time();
+        per * slot.saturating_sub(now).min(10_000) as u32
     }
 
     /// Index of the endpoint to use: the first healthy one from the current, else the one
@@ -157,15 +200,18 @@ impl Chain {
 
     /// The current slot.
     pub async fn slot(&self) -> Result<u64, ClientError> {
-        self.call(|r| {
-            Box::pin(async move {
-                r.rpc()
-                    .get_slot()
-                    .await
-                    .map_err(|e| ClientError::Rpc(e.to_string()))
+        let slot = self
+            .call(|r| {
+                Box::pin(async move {
+                    r.rpc()
+                        .get_slot()
+                        .await
+                        .map_err(|e| ClientError::Rpc(e.to_string()))
+                })
             })
-        })
-        .await
+            .await?;
+        self.clock.lock().expect("lock").observe(slot);
+        Ok(slot)
     }
 
     /// The preferred endpoint's websocket URL (and its index).
@@ -177,5 +223,24 @@ impl Chain {
     /// Mark endpoint `i` failed (the websocket dropped).
     pub fn websocket_failed(&self, i: usize, why: &str) {
         self.fail(i, &ClientError::Rpc(format!("websocket: {why}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_time_from_observations() {
+        let mut c = SlotClock::default();
+        assert_eq!(c.slot_time(), DEFAULT_SLOT_TIME);
+        let t0 = Instant::now();
+        c.first = Some((t0, 100));
+        c.last = Some((t0 + Duration::from_millis(1000), 110));
+        assert_eq!(c.slot_time(), DEFAULT_SLOT_TIME, "too few slots to tell");
+        c.last = Some((t0 + Duration::from_millis(4000), 140));
+        assert_eq!(c.slot_time(), Duration::from_millis(100));
+        c.last = Some((t0 + Duration::from_secs(400), 120));
+        assert_eq!(c.slot_time(), Duration::from_secs(2), "clamped");
     }
 }

@@ -49,6 +49,7 @@ use crate::{
     http::Server,
     journal::{now_ms, Entry, Journal, Phase},
     metrics::Metrics,
+    presence::Presence,
     recent::RecentSet,
     sandbox::{Sandbox, SandboxError},
 };
@@ -74,6 +75,8 @@ enum Next {
     Again,
     /// Wait for a notification or the poll interval.
     Wait,
+    /// Wait for a notification or this long (a slot the assignment waits for).
+    WaitFor(Duration),
     /// The job is finished for this worker.
     Finished,
 }
@@ -103,6 +106,10 @@ pub struct Worker {
     fields: tokio::sync::Mutex<HashMap<Pubkey, (Instant, Arc<Vec<Contender>>)>>,
     /// Lottery seeds already read, by seed slot (a seed never changes).
     seeds: Mutex<BTreeMap<u64, hash::Hash32>>,
+    /// Providers the ranked phase of jobs called and that did not come (`presence`).
+    presence: Mutex<Presence>,
+    /// Moving average of the time from sending a claim to its answer (landed or refused).
+    claim_latency: Mutex<Option<Duration>>,
     accepting: AtomicBool,
     stop: watch::Sender<bool>,
     /// Address of the HTTP server.
@@ -111,6 +118,8 @@ pub struct Worker {
 
 /// Poll interval of a driver waiting without notifications.
 const POLL: Duration = Duration::from_millis(400);
+/// Shortest wait for a slot (the slot estimate may be a little early).
+const MIN_WAIT: Duration = Duration::from_millis(20);
 /// Attempts at fetching a blob before giving the slot back.
 const FETCH_ATTEMPTS: u32 = 3;
 /// How old the cached list of a pool's providers may be when a claim is planned. Another
@@ -121,6 +130,8 @@ const FIELD_TTL: Duration = Duration::from_secs(1);
 const MAX_SEEDS: usize = 4096;
 /// Jobs passed on that are remembered (far more than are open at once).
 const PASSED_KEPT: usize = 65_536;
+/// Longest spacing of the open-phase queue, whatever the observed claim latency.
+const MAX_STAGGER_SLOTS: u64 = 48;
 
 fn commitment_of(name: &str) -> CommitmentConfig {
     match name {
@@ -250,6 +261,8 @@ impl Worker {
             passed: Mutex::new(RecentSet::new(PASSED_KEPT)),
             fields: tokio::sync::Mutex::new(HashMap::new()),
             seeds: Mutex::new(BTreeMap::new()),
+            presence: Mutex::new(Presence::default()),
+            claim_latency: Mutex::new(None),
             accepting: AtomicBool::new(true),
             stop,
             http_addr,
@@ -278,6 +291,45 @@ impl Worker {
     /// Jobs being driven now.
     pub fn in_flight(&self) -> usize {
         self.drivers.lock().expect("lock").len()
+    }
+
+    /// Providers holding a slot of `job` are present.
+    fn saw_holders(&self, job: &Job) {
+        let mut presence = self.presence.lock().expect("lock");
+        for s in &job.slots[..(job.replicas as usize).min(job.slots.len())] {
+            if s.state != slot_state::FREE {
+                presence.seen(&s.provider);
+            }
+        }
+    }
+
+    /// Fold one claim's send → answer time into the moving average (weight 1/4).
+    fn observe_claim_latency(&self, took: Duration) {
+        let mut l = self.claim_latency.lock().expect("lock");
+        *l = Some(match *l {
+            None => took,
+            Some(avg) => (avg * 3 + took) / 4,
+        });
+        self.metrics.set(
+            "depin_worker_claim_latency_ms",
+            "",
+            l.unwrap_or_default().as_millis() as f64,
+        );
+    }
+
+    /// Slots between two places of the open-phase queue: the default doubled until it covers
+    /// 1.5 × the claim latency this worker observes (a loaded cluster confirms claims slowly,
+    /// and the next in line must see a claim before its turn comes). Powers of two of the
+    /// default, so that workers whose estimates differ a little still agree on the spacing.
+    fn stagger_slots(&self) -> u64 {
+        let latency = self.claim_latency.lock().expect("lock").unwrap_or_default();
+        let slot = self.chain.slot_time().as_millis().max(1);
+        let needed = (latency.as_millis() * 3 / 2).div_ceil(slot) as u64;
+        let mut stagger = assign::OPEN_STAGGER_SLOTS;
+        while stagger < needed && stagger < MAX_STAGGER_SLOTS {
+            stagger *= 2;
+        }
+        stagger.min(MAX_STAGGER_SLOTS)
     }
 
     /// Jobs driven now in which this worker holds (or is past holding) a slot: what
@@ -348,6 +400,7 @@ impl Worker {
     }
 
     fn on_update(self: &Arc<Self>, job: Pubkey, data: Job, slot: u64) {
+        self.saw_holders(&data);
         if let Some(tx) = self.drivers.lock().expect("lock").get(&job) {
             let _ = tx.send(Some(data));
             return;
@@ -573,6 +626,10 @@ impl Worker {
                     failures = 0;
                     let _ = tokio::time::timeout(POLL, rx.changed()).await;
                 }
+                Ok(Next::WaitFor(d)) => {
+                    failures = 0;
+                    let _ = tokio::time::timeout(d, rx.changed()).await;
+                }
                 Err(e) => {
                     failures += 1;
                     let wait = POLL * failures.min(10);
@@ -584,12 +641,19 @@ impl Worker {
     }
 
     /// Where this provider stands in `job`'s slot assignment now, from the chain slot, the
-    /// job's seed, this provider's fresh stake, the pool's total and every other provider's
-    /// stake (cached for [`FIELD_TTL`]).
-    async fn claim_plan(&self, addr: &Pubkey, job: &Job, info: &MarketInfo) -> Result<ClaimPlan> {
+    /// job's seed, this provider's fresh stake, the pool's total and the stake of every other
+    /// provider it expects to claim (cached for [`FIELD_TTL`]); also returns the chain slot.
+    /// In the open phase, providers the ranked phase called and that did not come are noted
+    /// as absent first, so the plan (and the next ones) do not wait for them.
+    async fn claim_plan(
+        &self,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+    ) -> Result<(ClaimPlan, u64)> {
         let slot = self.chain.slot().await?;
         if !job.ranked_phase(slot) && job.free_slot().is_none() {
-            return Ok(ClaimPlan::Stay);
+            return Ok((ClaimPlan::Stay, slot));
         }
         let (provider, pool_key) = (info.provider, info.keys.staking_pool);
         let (seed, me, pool, others) = tokio::try_join!(
@@ -602,17 +666,34 @@ impl Worker {
         )?;
         let mut contenders: Vec<Contender> = others
             .iter()
-            .filter(|c| c.provider != provider)
+            .filter(|c| {
+                c.provider != provider && self.presence.lock().expect("lock").expected(&c.provider)
+            })
             .copied()
             .collect();
         contenders.push(Contender::of(provider, &me));
         let field = Field {
             total: pool.total_staked,
             contenders: &contenders,
+            stagger_slots: self.stagger_slots(),
         };
+        if let Some(seed) = &seed {
+            let missed = assign::no_shows(job, addr, field, slot, seed);
+            if !missed.is_empty() {
+                let mut presence = self.presence.lock().expect("lock");
+                for p in &missed {
+                    presence.missed(p, addr);
+                }
+                self.metrics.set(
+                    "depin_worker_providers_absent",
+                    "",
+                    presence.absent() as f64,
+                );
+            }
+        }
         let plan = assign::plan(job, addr, &provider, field, slot, seed.as_ref());
         tracing::debug!(job = %addr, ?plan, "assignment");
-        Ok(plan)
+        Ok((plan, slot))
     }
 
     /// The seed of a job whose seed slot is `seed_slot`, once the chain (now at `slot`) has
@@ -746,14 +827,20 @@ impl Worker {
                 return Ok(Next::Finished);
             }
             // Claim only when the assignment lottery lets the claim land (docs/sortition.md).
+            // Waits sleep until the slot they wait for (a claim or other change of the job
+            // wakes them earlier): a worker's turn comes when it should, not at the next poll.
+            let until =
+                |now: u64, at: u64| Next::WaitFor(self.chain.until_slot(now, at).max(MIN_WAIT));
             let displaced = match self.claim_plan(addr, job, info).await? {
-                ClaimPlan::Claim { displaced, .. } => displaced,
-                ClaimPlan::WaitForSeed { .. }
-                | ClaimPlan::WaitForOpenPhase { .. }
-                | ClaimPlan::WaitForTurn { .. } => {
-                    return Ok(Next::Wait);
+                (ClaimPlan::Claim { displaced, .. }, _) => displaced,
+                (ClaimPlan::WaitForSeed { seed_slot }, now) => {
+                    return Ok(until(now, seed_slot + 1))
                 }
-                ClaimPlan::Stay => {
+                (ClaimPlan::WaitForOpenPhase { open_slot }, now) => {
+                    return Ok(until(now, open_slot))
+                }
+                (ClaimPlan::WaitForTurn { slot }, now) => return Ok(until(now, slot)),
+                (ClaimPlan::Stay, _) => {
                     self.pass(entry, "unassigned", "skipped: no slot within reach")?;
                     return Ok(Next::Finished);
                 }
@@ -782,7 +869,8 @@ impl Worker {
             );
             self.metrics.inc("depin_worker_seen_to_claim_count", "");
             tracing::info!(job = %addr, displacing = ?displaced, "claim sent");
-            return match self
+            let sent_at = Instant::now();
+            let answer = self
                 .send(
                     "claim_job",
                     &[ix::jobs::claim_job(
@@ -794,8 +882,16 @@ impl Worker {
                     )],
                     &["AlreadyClaimed"],
                 )
-                .await
+                .await;
+            // A landed or refused claim measures the cluster's latency; a transport error does
+            // not.
+            if answer
+                .as_ref()
+                .map_or_else(|e| program_error_name(e).is_some(), |_| true)
             {
+                self.observe_claim_latency(sent_at.elapsed());
+            }
+            return match answer {
                 Ok(()) => {
                     entry.phase = Phase::Claimed;
                     self.journal.put(entry)?;

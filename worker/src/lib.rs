@@ -14,6 +14,7 @@ pub mod engine;
 pub mod http;
 pub mod journal;
 pub mod metrics;
+pub mod presence;
 pub mod recent;
 pub mod sandbox;
 

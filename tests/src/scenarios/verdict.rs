@@ -110,10 +110,7 @@ fn plan_seeing(sw: &SettleWorld, i: usize, job: &Pubkey, seen: &[usize]) -> Clai
         .iter()
         .map(|&k| Contender::of(sw.ps[k].account, &sw.w.s.provider_state(&sw.ps[k])))
         .collect();
-    let field = Field {
-        total: sw.w.s.pool_state().total_staked,
-        contenders: &contenders,
-    };
+    let field = Field::new(sw.w.s.pool_state().total_staked, &contenders);
     let slot = sw.w.s.chain.slot();
     let seed = seed(sw, j.seed_slot);
     assign::plan(&j, job, &sw.ps[i].account, field, slot, seed.as_ref())
