@@ -44,7 +44,9 @@ impl core::fmt::Display for GovernanceError {
             GovernanceError::FeeTooHigh => "fee above 2000 basis points (20 %)",
             GovernanceError::SlashTooHigh => "slash rate above 10000 basis points",
             GovernanceError::AbandonAboveNoShow => "abandon penalty above the no-show slash",
-            GovernanceError::InvalidWindow => "window must be 1 s ..= 30 days",
+            GovernanceError::InvalidWindow => {
+                "windows must be at most 30 days, claim and reveal at least 1 s, execution at least 30 s"
+            }
         })
     }
 }
@@ -76,10 +78,13 @@ impl Rates {
     }
 }
 
-/// Check the three windows of a market (seconds).
+/// Check the three windows of a market (seconds): each at most 30 days, the claim and reveal
+/// windows at least 1 s, the execution window at least
+/// [`MIN_EXECUTION_WINDOW_SECS`](crate::limits::MIN_EXECUTION_WINDOW_SECS).
 pub fn check_windows(claim: u32, execution: u32, reveal: u32) -> Result<(), GovernanceError> {
     let ok = |w: u32| (1..=MAX_WINDOW_SECS).contains(&w);
-    if ok(claim) && ok(execution) && ok(reveal) {
+    let execution_ok = execution >= crate::limits::MIN_EXECUTION_WINDOW_SECS;
+    if ok(claim) && ok(execution) && execution_ok && ok(reveal) {
         Ok(())
     } else {
         Err(GovernanceError::InvalidWindow)
@@ -153,8 +158,14 @@ mod tests {
 
     #[test]
     fn windows_and_notice() {
-        assert!(check_windows(1, 1, 1).is_ok());
-        assert!(check_windows(0, 1, 1).is_err());
+        let min = crate::limits::MIN_EXECUTION_WINDOW_SECS;
+        assert!(check_windows(1, min, 1).is_ok());
+        assert!(
+            check_windows(1, min - 1, 1).is_err(),
+            "execution shorter than 30 s"
+        );
+        assert!(check_windows(0, min, 1).is_err());
+        assert!(check_windows(1, min, 0).is_err());
         assert!(check_windows(1, MAX_WINDOW_SECS + 1, 1).is_err());
         assert_eq!(notice_secs(30, 60, 30), 120 + RATE_NOTICE_MARGIN_SECS);
         assert!(!pending_binds(0, i64::MAX));

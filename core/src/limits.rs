@@ -18,6 +18,12 @@ pub const MAX_FEE_BPS: u16 = 2_000;
 pub const MAX_SLASH_BPS: u16 = 10_000;
 /// Longest claim, execution or reveal window a market may set: 30 days each.
 pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+/// Shortest execution window a market may set: 30 s. A slot's deadline is its claim time plus
+/// the execution window, while commitments open only after the job's ranked assignment phase
+/// (`sortition::SEED_DELAY_SLOTS + RANKED_SLOTS` = 10 slots after posting, ≈ 4 s with 400 ms
+/// slots): a shorter window would let an admin make claims impossible to honour, slashing
+/// every honest holder as a no-show.
+pub const MIN_EXECUTION_WINDOW_SECS: u32 = 30;
 /// Notice a market gives before a rate increase binds new jobs, on top of the longest span a
 /// job posted under the current terms can run (claim + execution + reveal windows): 1 hour.
 pub const RATE_NOTICE_MARGIN_SECS: i64 = 60 * 60;

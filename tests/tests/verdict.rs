@@ -4,6 +4,7 @@
 use depin_tests::{dual_test, scenarios::verdict as v};
 
 dual_test!(ranked_assignment => v::ranked_assignment);
+dual_test!(honest_claims_do_not_collide => v::honest_claims_do_not_collide);
 dual_test!(attack_sybil_majority => v::sybil_majority);
 dual_test!(attack_requester_free_ride => v::requester_free_ride);
 dual_test!(attack_slot_squatting => v::slot_squatting);

@@ -10,7 +10,9 @@ pub enum JobsError {
     InvalidBps,
     #[msg("max_replicas must be between 1 and 7")]
     InvalidMaxReplicas,
-    #[msg("Claim, execution and reveal windows must be 1 s ..= 30 days")]
+    #[msg(
+        "Windows must be at most 30 days: claim and reveal at least 1 s, execution at least 30 s"
+    )]
     InvalidWindow,
     #[msg("Minimum bond must be greater than zero")]
     InvalidMinBond,

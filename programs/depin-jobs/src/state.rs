@@ -31,7 +31,8 @@ pub struct MarketConfig {
     pub min_bond: u64,
     /// Claim window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
     pub claim_window_secs: u32,
-    /// Execution (commit) window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
+    /// Execution (commit) window, seconds (`limits::MIN_EXECUTION_WINDOW_SECS` ..=
+    /// `limits::MAX_WINDOW_SECS`).
     pub execution_window_secs: u32,
     /// Reveal window, seconds (1 ..= `limits::MAX_WINDOW_SECS`).
     pub reveal_window_secs: u32,

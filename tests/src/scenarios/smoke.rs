@@ -253,6 +253,14 @@ pub fn jobs(backend: Backend) -> TestChain {
             JobsError::InvalidWindow,
         ),
         (
+            "execution window shorter than 30 s (the ranked phase could outlast a claim)",
+            MarketConfig {
+                execution_window_secs: depin_core::limits::MIN_EXECUTION_WINDOW_SECS - 1,
+                ..config.clone()
+            },
+            JobsError::InvalidWindow,
+        ),
+        (
             "zero claim window",
             MarketConfig {
                 claim_window_secs: 0,

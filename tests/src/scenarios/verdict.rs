@@ -626,3 +626,107 @@ pub fn commitment_front_run(backend: Backend) -> TestChain {
     assert_eq!(victim, PAYOUT as i64);
     sw.w.s.chain
 }
+
+/// Honest workers claim in rank order and never collide: for eight 3-replica jobs, every honest
+/// provider plans at the same instant (the same view of the chain, as concurrent workers have)
+/// and sends what its plan says. Every claim sent lands — none is refused, none displaces
+/// another — and each job ends with exactly one claim per slot. In every other job the
+/// best-ranked provider runs no worker: the two other best claim in the ranked phase and the
+/// open-phase queue gives the last slot to the next in rank, one turn after the phase opens.
+pub fn honest_claims_do_not_collide(backend: Backend) -> TestChain {
+    let mut sw = SettleWorld::new(backend);
+    let everyone: Vec<usize> = (0..sw.ps.len()).collect();
+    let (mut sent, mut refused, jobs) = (0u32, 0u32, 8u64);
+    // Every online provider plans from the same view, then each sends what its plan says.
+    let round = |sw: &mut SettleWorld, job: &Pubkey, online: &[usize]| -> (u32, u32) {
+        let plans: Vec<(usize, ClaimPlan)> =
+            online.iter().map(|&i| (i, plan(sw, i, job))).collect();
+        let (mut sent, mut refused) = (0, 0);
+        for (i, p) in plans {
+            if let ClaimPlan::Claim { displaced, .. } = p {
+                assert_eq!(
+                    displaced, None,
+                    "honest providers never displace each other"
+                );
+                let pr = &sw.ps[i];
+                let ix_ = ix::jobs::claim_job(
+                    &pr.operator.pubkey(),
+                    &pr.account,
+                    &sw.w.keys(),
+                    job,
+                    None,
+                );
+                let op = pr.operator.insecure_clone();
+                sent += 1;
+                if sw
+                    .chain()
+                    .send(&format!("provider {i} claims"), &[ix_], &[&op])
+                    .is_err()
+                {
+                    refused += 1;
+                }
+            }
+        }
+        (sent, refused)
+    };
+    for nonce in 40..40 + jobs {
+        let job = post_ranked(&mut sw, nonce, 3);
+        let mut ranked: Vec<(u64, usize)> = everyone
+            .iter()
+            .map(|&i| (score_of(&sw, i, &job), i))
+            .collect();
+        ranked.sort();
+        let offline = if nonce % 2 == 1 {
+            Some(ranked[0].1)
+        } else {
+            None
+        };
+        let online: Vec<usize> = everyone
+            .iter()
+            .copied()
+            .filter(|i| Some(*i) != offline)
+            .collect();
+        let (s, r) = round(&mut sw, &job, &online);
+        (sent, refused) = (sent + s, refused + r);
+        let j = sw.w.job(&job);
+        let expected_ranked = if offline.is_some() { 2 } else { 3 };
+        assert_eq!(
+            j.claimed, expected_ranked,
+            "the best online scores claimed in the ranked phase"
+        );
+        let open = j.ranked_until_slot;
+        sw.chain().open_claims(open);
+        let mut turns = 0;
+        while sw.w.job(&job).free_slot().is_some() {
+            let (s, r) = round(&mut sw, &job, &online);
+            (sent, refused) = (sent + s, refused + r);
+            sw.chain().advance_slots(1);
+            turns += 1;
+            assert!(
+                turns <= 3 * assign::OPEN_STAGGER_SLOTS,
+                "the queue reached an online provider"
+            );
+        }
+        let j = sw.w.job(&job);
+        let holders: Vec<Pubkey> = j.slots[..3].iter().map(|s| s.provider).collect();
+        let best_online: Vec<Pubkey> = ranked
+            .iter()
+            .filter(|(_, i)| Some(*i) != offline)
+            .take(3)
+            .map(|(_, i)| sw.ps[*i].account)
+            .collect();
+        for p in &best_online {
+            assert!(
+                holders.contains(p),
+                "the three best online providers hold the job"
+            );
+        }
+    }
+    eprintln!(
+        "honest claims: {sent} sent for {} slots, {refused} refused",
+        3 * jobs
+    );
+    assert_eq!(refused, 0, "no honest claim is refused");
+    assert_eq!(sent as u64, 3 * jobs, "one claim per slot");
+    sw.w.s.chain
+}

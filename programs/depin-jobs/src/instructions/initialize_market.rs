@@ -68,8 +68,9 @@ impl InitializeMarket<'_> {
     /// - Preconditions: signed by the program config's authority; no market for
     ///   (`payment_mint`, `market_id`); `staking_pool` is a `depin_staking` pool whose slasher
     ///   is this program's `["slasher"]` PDA; config in range (`MarketConfig::check`: fee at
-    ///   most 20 %, slashes at most 100 %, abandon at most the no-show slash, windows
-    ///   1 s ..= 30 days, 1 <= max_replicas <= 7, positive minimum bond).
+    ///   most 20 %, slashes at most 100 %, abandon at most the no-show slash, windows at most
+    ///   30 days with claim and reveal >= 1 s and execution >= 30 s, 1 <= max_replicas <= 7,
+    ///   positive minimum bond).
     /// - Effects: creates `Market` (not paused, nothing pending) and its fee vault token
     ///   account (authority: the market PDA); canonical bumps stored (market, slasher, fee
     ///   vault); emits `MarketInitialized`.
