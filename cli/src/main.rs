@@ -273,11 +273,12 @@ enum MarketCmd {
         #[arg(long)]
         amount: Option<u64>,
     },
-    /// Change a market's settings (admin; `market_id` cannot change).
+    /// Change the given settings of a market (admin); every setting not given keeps its value
+    /// (that of the announced change, when one is pending).
     Update {
         market: Pubkey,
         #[command(flatten)]
-        config: MarketSettings,
+        changes: MarketChanges,
     },
     /// Show a market.
     Show { market: Pubkey },
@@ -310,6 +311,60 @@ struct MarketSettings {
     slash_noshow_bps: u16,
     #[arg(long, default_value_t = 100)]
     abandon_penalty_bps: u16,
+}
+
+/// Settings to change (`market update`): only those given.
+#[derive(clap::Args, Debug, Default)]
+struct MarketChanges {
+    #[arg(long)]
+    fee_bps: Option<u16>,
+    #[arg(long)]
+    min_bond: Option<u64>,
+    #[arg(long)]
+    claim_window_secs: Option<u32>,
+    #[arg(long)]
+    execution_window_secs: Option<u32>,
+    #[arg(long)]
+    reveal_window_secs: Option<u32>,
+    #[arg(long)]
+    max_replicas: Option<u8>,
+    #[arg(long)]
+    slash_wrong_bps: Option<u16>,
+    #[arg(long)]
+    slash_noshow_bps: Option<u16>,
+    #[arg(long)]
+    abandon_penalty_bps: Option<u16>,
+}
+
+impl MarketChanges {
+    /// `base` with the given settings changed; `None` when nothing is given.
+    fn apply(
+        &self,
+        base: &depin_jobs::instructions::MarketConfig,
+    ) -> Option<depin_jobs::instructions::MarketConfig> {
+        let mut c = base.clone();
+        let mut changed = false;
+        macro_rules! set {
+            ($($f:ident),*) => {$(
+                if let Some(v) = self.$f {
+                    c.$f = v;
+                    changed = true;
+                }
+            )*};
+        }
+        set!(
+            fee_bps,
+            min_bond,
+            claim_window_secs,
+            execution_window_secs,
+            reveal_window_secs,
+            max_replicas,
+            slash_wrong_bps,
+            slash_noshow_bps,
+            abandon_penalty_bps
+        );
+        changed.then_some(c)
+    }
 }
 
 impl MarketSettings {
@@ -992,6 +1047,11 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
                     "slash_wrong_bps": m.pending_config.slash_wrong_bps,
                     "slash_noshow_bps": m.pending_config.slash_noshow_bps,
                     "abandon_penalty_bps": m.pending_config.abandon_penalty_bps,
+                    "min_bond": m.pending_config.min_bond,
+                    "claim_window_secs": m.pending_config.claim_window_secs,
+                    "execution_window_secs": m.pending_config.execution_window_secs,
+                    "reveal_window_secs": m.pending_config.reveal_window_secs,
+                    "max_replicas": m.pending_config.max_replicas,
                 })),
             });
             ctx.print(v.clone(), || {
@@ -1025,10 +1085,21 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
                 println!("created market {market}")
             });
         }
-        MarketCmd::Update { market, config } => {
+        MarketCmd::Update { market, changes } => {
             let admin = ctx.signer()?;
+            let before = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
+            // Settings not given keep their value: the announced one while a change is
+            // pending (an update replaces the pending change), else the current one.
+            let base = if before.pending_at != 0 {
+                &before.pending_config
+            } else {
+                &before.config
+            };
+            let Some(config) = changes.apply(base) else {
+                bail!("nothing to change: give at least one setting (see `depin market update --help`)");
+            };
             let args = depin_jobs::instructions::UpdateMarketArgs {
-                config: Some(config.config()),
+                config: Some(config),
                 paused: None,
             };
             let ix = depin_client::ix::jobs::update_market(&admin.pubkey(), &market, None, args);

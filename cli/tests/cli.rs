@@ -243,20 +243,54 @@ async fn requester_and_provider_through_the_cli() {
         "paused",
     );
     cli.ok("admin.json", &["market", "resume", &market]);
+    // An update changes only what it is given (no rate raised: applies at once).
+    cli.ok(
+        "admin.json",
+        &["market", "update", &market, "--claim-window-secs", "45"],
+    );
+    cli.fails(
+        "admin.json",
+        &["market", "update", &market],
+        "nothing to change",
+    );
     cli.ok(
         "admin.json",
         &["market", "update", &market, "--fee-bps", "300"],
     );
     // A fee increase is announced, not applied: it binds jobs posted after the notice.
     let shown = cli.json("admin.json", &["market", "show", &market]);
+    assert_eq!(shown["claim_window_secs"].as_u64(), Some(45), "{shown}");
+    assert_eq!(shown["execution_window_secs"].as_u64(), Some(60), "{shown}");
     assert_eq!(shown["fee_bps"].as_u64(), Some(250), "{shown}");
     assert_eq!(shown["pending"]["fee_bps"].as_u64(), Some(300), "{shown}");
+    assert_eq!(
+        shown["pending"]["claim_window_secs"].as_u64(),
+        Some(45),
+        "{shown}"
+    );
     assert!(shown["pending_at"].as_i64().unwrap() > 0, "{shown}");
     cli.fails(
         "requester.json",
         &["market", "update", &market, "--fee-bps", "1"],
         "NotMarketAdmin",
     );
+    // Back to the plan's settings: no rate above the current ones, so it applies at once and
+    // replaces the announced change.
+    cli.ok(
+        "admin.json",
+        &[
+            "market",
+            "update",
+            &market,
+            "--fee-bps",
+            "250",
+            "--claim-window-secs",
+            "30",
+        ],
+    );
+    let shown = cli.json("admin.json", &["market", "show", &market]);
+    assert_eq!(shown["pending_at"].as_i64(), Some(0), "{shown}");
+    assert_eq!(shown["claim_window_secs"].as_u64(), Some(30), "{shown}");
     let pool = cli.json("admin.json", &["pool", "show", "--stake-mint", &stake_mint]);
     assert_eq!(pool["pool"], local.pool.to_string());
 

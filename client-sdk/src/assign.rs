@@ -118,6 +118,15 @@ pub fn plan(
     {
         return ClaimPlan::Stay;
     }
+    // Without free stake for the bond the claim would be refused (the bond is locked from it).
+    if field
+        .contenders
+        .iter()
+        .find(|c| c.provider == *provider)
+        .is_none_or(|c| c.free < job.bond)
+    {
+        return ClaimPlan::Stay;
+    }
     let ranked = job.ranked_phase(slot);
     let free_slots = job.slots[..job.replicas as usize]
         .iter()
@@ -154,7 +163,7 @@ pub fn plan(
         let stagger = field.stagger_slots.max(OPEN_STAGGER_SLOTS);
         let turn = job
             .ranked_until_slot
-            .saturating_add((place + 1 - free_slots) as u64 * stagger);
+            .saturating_add(((place + 1 - free_slots) as u64).saturating_mul(stagger));
         return if slot >= turn {
             open_claim()
         } else {
@@ -240,10 +249,13 @@ struct Ranking {
 }
 
 impl Ranking {
+    /// Contenders that cannot pay the job's bond from their free stake are left out: their
+    /// claims would be refused.
     fn new(job: &Job, address: &Pubkey, seed: &Hash32, field: Field<'_>) -> Self {
         let scores = field
             .contenders
             .iter()
+            .filter(|c| c.free >= job.bond)
             .map(|c| {
                 let stake = sortition::lottery_stake(c.free, c.last_staked_at, job.created_at);
                 let weight = sortition::weight(stake, field.total, job.replicas);
@@ -413,9 +425,26 @@ mod tests {
         );
         assert_eq!(
             plan_of(&j, &a, &cs, &key(250), 105),
-            ClaimPlan::WaitForOpenPhase { open_slot: OPEN },
-            "unknown provider"
+            ClaimPlan::Stay,
+            "unknown provider: no stake"
         );
+        // A bond above the free stake: the claim would be refused, so none is planned, and
+        // such providers do not hold places in the ranking.
+        let (_, mut dear) = job(3);
+        dear.bond = 101;
+        assert_eq!(plan_of(&dear, &a, &cs, &key(2), OPEN), ClaimPlan::Stay);
+        let mut rich = field(8);
+        rich[0].free = 1_000;
+        let order = ranked(&dear, &a, &rich);
+        assert_eq!(
+            order.len(),
+            1,
+            "only the provider that can pay the bond ranks"
+        );
+        assert!(matches!(
+            plan_of(&dear, &a, &rich, &key(1), OPEN),
+            ClaimPlan::Claim { .. }
+        ));
     }
 
     #[test]

@@ -95,9 +95,10 @@ pub struct Worker {
     pub metrics: Arc<Metrics>,
     markets: HashMap<Pubkey, MarketInfo>,
     drivers: Mutex<HashMap<Pubkey, watch::Sender<Option<Job>>>>,
-    /// Drivers that hold no slot yet (waiting for the seed, their turn or the open phase):
-    /// they do not count against `policy.max_concurrent`, which caps the slots held.
-    pending: Mutex<HashSet<Pubkey>>,
+    /// Jobs in which this worker holds a slot, or has reserved one for a claim it is sending:
+    /// what `policy.max_concurrent` caps. Drivers waiting for the seed, their turn or the open
+    /// phase are not in it.
+    held: Mutex<HashSet<Pubkey>>,
     /// Jobs passed on before any claim was sent (not assigned, refused by the policy): not
     /// driven again unless this provider holds a slot; never journalled.
     passed: Mutex<RecentSet<Pubkey>>,
@@ -120,6 +121,8 @@ pub struct Worker {
 const POLL: Duration = Duration::from_millis(400);
 /// Shortest wait for a slot (the slot estimate may be a little early).
 const MIN_WAIT: Duration = Duration::from_millis(20);
+/// Longest wait for a slot before planning again (keeps shutdown and a changing field prompt).
+const MAX_WAIT: Duration = Duration::from_secs(2);
 /// Attempts at fetching a blob before giving the slot back.
 const FETCH_ATTEMPTS: u32 = 3;
 /// How old the cached list of a pool's providers may be when a claim is planned. Another
@@ -257,7 +260,7 @@ impl Worker {
             metrics,
             markets,
             drivers: Mutex::new(HashMap::new()),
-            pending: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashSet::new()),
             passed: Mutex::new(RecentSet::new(PASSED_KEPT)),
             fields: tokio::sync::Mutex::new(HashMap::new()),
             seeds: Mutex::new(BTreeMap::new()),
@@ -298,7 +301,7 @@ impl Worker {
         let mut presence = self.presence.lock().expect("lock");
         for s in &job.slots[..(job.replicas as usize).min(job.slots.len())] {
             if s.state != slot_state::FREE {
-                presence.seen(&s.provider);
+                presence.seen(&s.provider, s.claimed_at);
             }
         }
     }
@@ -317,14 +320,19 @@ impl Worker {
         );
     }
 
+    /// The moving average of claim latency (zero before any claim).
+    fn claim_latency(&self) -> Duration {
+        self.claim_latency.lock().expect("lock").unwrap_or_default()
+    }
+
     /// Slots between two places of the open-phase queue: the default doubled until it covers
-    /// 1.5 × the claim latency this worker observes (a loaded cluster confirms claims slowly,
+    /// twice the claim latency this worker observes (a loaded cluster confirms claims slowly,
     /// and the next in line must see a claim before its turn comes). Powers of two of the
     /// default, so that workers whose estimates differ a little still agree on the spacing.
     fn stagger_slots(&self) -> u64 {
         let latency = self.claim_latency.lock().expect("lock").unwrap_or_default();
         let slot = self.chain.slot_time().as_millis().max(1);
-        let needed = (latency.as_millis() * 3 / 2).div_ceil(slot) as u64;
+        let needed = (latency.as_millis() * 2).div_ceil(slot) as u64;
         let mut stagger = assign::OPEN_STAGGER_SLOTS;
         while stagger < needed && stagger < MAX_STAGGER_SLOTS {
             stagger *= 2;
@@ -332,11 +340,34 @@ impl Worker {
         stagger.min(MAX_STAGGER_SLOTS)
     }
 
-    /// Jobs driven now in which this worker holds (or is past holding) a slot: what
-    /// `policy.max_concurrent` caps.
+    /// Jobs in which this worker holds or is claiming a slot: what `policy.max_concurrent`
+    /// caps.
     fn holding(&self) -> usize {
-        let pending = self.pending.lock().expect("lock").len();
-        self.in_flight().saturating_sub(pending)
+        self.held.lock().expect("lock").len()
+    }
+
+    /// Drivers waiting to claim.
+    fn waiting(&self) -> usize {
+        self.in_flight().saturating_sub(self.holding())
+    }
+
+    /// Reserve capacity for a claim of `job` (check and reservation under one lock, so
+    /// concurrent drivers cannot all pass the check); `false` at capacity.
+    fn reserve(&self, job: &Pubkey) -> bool {
+        let mut held = self.held.lock().expect("lock");
+        if held.contains(job) {
+            return true;
+        }
+        if held.len() >= self.cfg.policy.max_concurrent {
+            return false;
+        }
+        held.insert(*job);
+        true
+    }
+
+    /// Give back the capacity reserved for a claim of `job` that was not sent or lost a race.
+    fn release_reservation(&self, job: &Pubkey) {
+        self.held.lock().expect("lock").remove(job);
     }
 
     /// How many drivers may wait for a claim at once (each polls the chain while it waits).
@@ -429,7 +460,7 @@ impl Worker {
             || (data.free_slot().is_none() && !data.ranked_phase(slot))
             || self.passed.lock().expect("lock").contains(&job)
             || self.holding() >= self.cfg.policy.max_concurrent
-            || self.pending.lock().expect("lock").len() >= self.max_pending()
+            || self.waiting() >= self.max_pending()
         {
             return;
         }
@@ -450,8 +481,8 @@ impl Worker {
             drivers.insert(job, tx);
             self.metrics
                 .set("depin_worker_jobs_in_flight", "", drivers.len() as f64);
-            if entry.as_ref().is_none_or(|e| e.phase == Phase::Claiming) {
-                self.pending.lock().expect("lock").insert(job);
+            if entry.as_ref().is_some_and(|e| e.phase != Phase::Claiming) {
+                self.held.lock().expect("lock").insert(job);
             }
         }
         let this = self.clone();
@@ -459,7 +490,7 @@ impl Worker {
             if let Err(e) = this.drive(job, entry, rx, seen).await {
                 tracing::error!(%job, error = %format!("{e:#}"), "driver stopped");
             }
-            this.pending.lock().expect("lock").remove(&job);
+            this.held.lock().expect("lock").remove(&job);
             let mut drivers = this.drivers.lock().expect("lock");
             drivers.remove(&job);
             this.metrics
@@ -650,6 +681,7 @@ impl Worker {
         addr: &Pubkey,
         job: &Job,
         info: &MarketInfo,
+        now: i64,
     ) -> Result<(ClaimPlan, u64)> {
         let slot = self.chain.slot().await?;
         if !job.ranked_phase(slot) && job.free_slot().is_none() {
@@ -682,7 +714,7 @@ impl Worker {
             if !missed.is_empty() {
                 let mut presence = self.presence.lock().expect("lock");
                 for p in &missed {
-                    presence.missed(p, addr);
+                    presence.missed(p, addr, now);
                 }
                 self.metrics.set(
                     "depin_worker_providers_absent",
@@ -728,10 +760,21 @@ impl Worker {
             }
         }
         let pool_key = *pool;
-        let providers = self
+        let providers = match self
             .chain
             .call(move |r| Box::pin(async move { r.providers_of(&pool_key).await }))
-            .await?;
+            .await
+        {
+            Ok(p) => p,
+            // A failed read must not stop every claim: plan with the last list read.
+            Err(e) => match fields.get(pool) {
+                Some((_, f)) => {
+                    tracing::warn!(error = %e, "reading the pool's providers failed; using the last list");
+                    return Ok(f.clone());
+                }
+                None => return Err(e),
+            },
+        };
         let f: Arc<Vec<Contender>> = Arc::new(
             providers
                 .iter()
@@ -830,31 +873,52 @@ impl Worker {
             // Waits sleep until the slot they wait for (a claim or other change of the job
             // wakes them earlier): a worker's turn comes when it should, not at the next poll.
             let until =
-                |now: u64, at: u64| Next::WaitFor(self.chain.until_slot(now, at).max(MIN_WAIT));
-            let displaced = match self.claim_plan(addr, job, info).await? {
+                |now: u64, at: u64| self.chain.until_slot(now, at).clamp(MIN_WAIT, MAX_WAIT);
+            let displaced = match self.claim_plan(addr, job, info, now).await? {
                 (ClaimPlan::Claim { displaced, .. }, _) => displaced,
                 (ClaimPlan::WaitForSeed { seed_slot }, now) => {
-                    return Ok(until(now, seed_slot + 1))
+                    return Ok(Next::WaitFor(until(now, seed_slot + 1)))
                 }
                 (ClaimPlan::WaitForOpenPhase { open_slot }, now) => {
-                    return Ok(until(now, open_slot))
+                    return Ok(Next::WaitFor(until(now, open_slot)))
                 }
-                (ClaimPlan::WaitForTurn { slot }, now) => return Ok(until(now, slot)),
+                (ClaimPlan::WaitForTurn { slot }, at) => {
+                    // Never wait past the end of the claim window for better-ranked providers
+                    // that do not come: in its last moments, claim (the open phase takes any
+                    // staked provider) rather than let the job expire.
+                    let margin =
+                        (self.claim_latency() * 2 + Duration::from_secs(1)).as_secs() as i64;
+                    let left = job.claim_deadline.saturating_sub(now);
+                    if left > margin {
+                        let before_deadline = Duration::from_secs((left - margin) as u64);
+                        return Ok(Next::WaitFor(until(at, slot).min(before_deadline)));
+                    }
+                    tracing::info!(job = %addr, "claim window closing before this worker's turn; claiming now");
+                    None
+                }
                 (ClaimPlan::Stay, _) => {
                     self.pass(entry, "unassigned", "skipped: no slot within reach")?;
                     return Ok(Next::Finished);
                 }
             };
             // At capacity: keep the place in the queue, claim when a held job finishes.
-            if self.holding() >= self.cfg.policy.max_concurrent {
+            if !self.reserve(addr) {
                 return Ok(Next::Wait);
             }
             // The policy is checked only once the assignment says this worker may claim (a
             // worker that will not be assigned fetches nothing).
+            let deciding = Instant::now();
             if let Err(why) = self.decide(job).await {
                 tracing::info!(job = %addr, %why, "not claiming");
+                self.release_reservation(addr);
                 self.pass(entry, "policy", &format!("skipped: {why}"))?;
                 return Ok(Next::Finished);
+            }
+            // A manifest fetch longer than a queue turn makes the plan stale (the next in line
+            // may have claimed): plan again (the manifest is cached now).
+            if deciding.elapsed() > self.chain.slot_time() * self.stagger_slots() as u32 {
+                self.release_reservation(addr);
+                return Ok(Next::Again);
             }
             entry.claim_sent_ms = Some(now_ms());
             self.journal.put(entry)?;
@@ -895,7 +959,6 @@ impl Worker {
                 Ok(()) => {
                     entry.phase = Phase::Claimed;
                     self.journal.put(entry)?;
-                    self.pending.lock().expect("lock").remove(addr);
                     tracing::info!(job = %addr, "phase=claimed");
                     Ok(Next::Again)
                 }
@@ -907,6 +970,7 @@ impl Worker {
                     }) && job.ranked_phase(self.chain.slot().await.unwrap_or(0)) =>
                 {
                     tracing::info!(job = %addr, error = %e, "claim race lost; planning again");
+                    self.release_reservation(addr);
                     Ok(Next::Again)
                 }
                 Err(e) if program_error_name(&e).is_some() => {
@@ -920,6 +984,9 @@ impl Worker {
                 Err(e) => Err(e.into()),
             };
         };
+        // Held (whatever the journal says: a claim whose confirmation was lost, a lost
+        // journal): it counts against the capacity.
+        self.held.lock().expect("lock").insert(*addr);
         let slot = &job.slots[i];
         if entry.phase.terminal() && job.status != job_status::SETTLED {
             return Ok(Next::Finished);

@@ -4,8 +4,11 @@
 //! a staked provider that runs no worker, or whose worker is full, keeps leaving the slots it
 //! ranks for to the open phase. A worker therefore notes *no-shows*: providers the ranked phase
 //! called (eligible, among the best scores) that hold no slot once it is over. A provider that
-//! missed [`MISSES`] different jobs without being seen holding any slot in between is left
-//! out of this worker's plans for [`ABSENT_FOR`]; seeing it hold a slot brings it back at once.
+//! missed [`MISSES`] different jobs without claiming any slot since is left out of this
+//! worker's plans for [`ABSENT_FOR`]; a slot it claimed at most [`SLACK_SECS`] before its last
+//! miss, or later, brings it back at once (views lag under load, so a claim that landed just
+//! before the miss was noticed counts; a slot held for longer does not: holding one
+//! long-running job proves nothing).
 //! Several misses, not one, because under load a claim can still be in flight when the phase
 //! ends. Only this worker's choice of when to claim depends on it: the program ranks everyone.
 
@@ -20,6 +23,8 @@ use anchor_lang::prelude::Pubkey;
 pub const MISSES: usize = 3;
 /// How long a provider that missed [`MISSES`] jobs is left out (unless seen holding a slot).
 pub const ABSENT_FOR: Duration = Duration::from_secs(600);
+/// How much earlier than a miss a claim may have been made and still prove presence.
+pub const SLACK_SECS: i64 = 60;
 /// Providers tracked at most (the oldest records are dropped beyond it).
 const MAX_TRACKED: usize = 100_000;
 
@@ -27,6 +32,8 @@ const MAX_TRACKED: usize = 100_000;
 struct Misses {
     jobs: Vec<Pubkey>,
     last: Instant,
+    /// Cluster time of the last miss.
+    last_at: i64,
 }
 
 /// The no-show record of a worker.
@@ -36,17 +43,26 @@ pub struct Presence {
 }
 
 impl Presence {
-    /// `provider` holds a slot: it is present.
-    pub fn seen(&mut self, provider: &Pubkey) {
-        self.misses.remove(provider);
+    /// `provider` holds a slot it claimed at cluster time `claimed_at`: present, unless that
+    /// was more than [`SLACK_SECS`] before its last miss.
+    pub fn seen(&mut self, provider: &Pubkey, claimed_at: i64) {
+        if self
+            .misses
+            .get(provider)
+            .is_some_and(|m| claimed_at.saturating_add(SLACK_SECS) >= m.last_at)
+        {
+            self.misses.remove(provider);
+        }
     }
 
-    /// `provider` was called by `job`'s ranked phase and holds no slot once it is over.
-    pub fn missed(&mut self, provider: &Pubkey, job: &Pubkey) {
+    /// `provider` was called by `job`'s ranked phase and holds no slot once it is over (noticed
+    /// at cluster time `at`).
+    pub fn missed(&mut self, provider: &Pubkey, job: &Pubkey, at: i64) {
         let now = Instant::now();
         let m = self.misses.entry(*provider).or_insert_with(|| Misses {
             jobs: Vec::new(),
             last: now,
+            last_at: at,
         });
         if m.last.elapsed() >= ABSENT_FOR {
             m.jobs.clear(); // an old absence has run out: count afresh
@@ -55,6 +71,7 @@ impl Presence {
             m.jobs.push(*job);
         }
         m.last = now;
+        m.last_at = m.last_at.max(at);
         if self.misses.len() > MAX_TRACKED {
             self.misses.retain(|_, m| m.last.elapsed() < ABSENT_FOR);
         }
@@ -88,21 +105,25 @@ mod tests {
         assert!(p.expected(&a));
         // The same job noticed by many plans counts once.
         for _ in 0..5 {
-            p.missed(&a, &key(10));
+            p.missed(&a, &key(10), 100);
         }
-        p.missed(&a, &key(11));
+        p.missed(&a, &key(11), 101);
         assert!(p.expected(&a), "two jobs missed");
-        p.missed(&a, &key(12));
+        p.missed(&a, &key(12), 102);
         assert!(!p.expected(&a), "three jobs missed");
         assert!(p.expected(&b), "others unaffected");
         assert_eq!(p.absent(), 1);
-        p.seen(&a);
-        assert!(p.expected(&a), "seen holding a slot");
-        // Being seen in between resets the count.
-        p.missed(&b, &key(10));
-        p.missed(&b, &key(11));
-        p.seen(&b);
-        p.missed(&b, &key(12));
+        // A slot claimed long before the last miss (a long-running job) proves nothing...
+        p.seen(&a, 102 - SLACK_SECS - 1);
+        assert!(!p.expected(&a));
+        // ...a claim since then (or just before it was noticed) does.
+        p.seen(&a, 100);
+        assert!(p.expected(&a), "claimed a slot after its last miss");
+        // Claiming in between resets the count.
+        p.missed(&b, &key(10), 100);
+        p.missed(&b, &key(11), 101);
+        p.seen(&b, 105);
+        p.missed(&b, &key(12), 106);
         assert!(p.expected(&b));
     }
 }
