@@ -755,6 +755,18 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
         } => {
             let requester = ctx.signer()?;
             let draft = DraftManifest::load(&draft)?;
+            let terms = JobTerms {
+                reward_per_replica: reward,
+                replicas,
+                bond,
+                nonce: None,
+                max_fee_bps,
+            };
+            // Everything the chain would refuse is checked before a blob is written or uploaded.
+            ctx.rpc
+                .check_post(&requester.pubkey(), &market, &terms)
+                .await
+                .map_err(|e| ctx.explain(e))?;
             let mut store = FileStore::new(&store)?;
             if let Some(base) = store_url {
                 store = store.served_at(base);
@@ -767,13 +779,6 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             bar.set_message("uploading module and input");
             let manifest = draft.upload(&store).await.map_err(|e| ctx.explain(e))?;
             bar.set_message("posting the job");
-            let terms = JobTerms {
-                reward_per_replica: reward,
-                replicas,
-                bond,
-                nonce: None,
-                max_fee_bps,
-            };
             let posted = ctx
                 .rpc
                 .post_manifest(&requester, &market, &manifest, &store, terms)

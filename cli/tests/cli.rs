@@ -227,6 +227,8 @@ async fn requester_and_provider_through_the_cli() {
         (Some(250), Some(false))
     );
     cli.ok("admin.json", &["market", "pause", &market]);
+    // A post the chain would refuse is refused before any blob is written.
+    let untouched = dir.join("untouched-store");
     cli.fails(
         "requester.json",
         &[
@@ -238,10 +240,11 @@ async fn requester_and_provider_through_the_cli() {
             "--reward",
             "1000",
             "--store",
-            store.to_str().unwrap(),
+            untouched.to_str().unwrap(),
         ],
         "paused",
     );
+    assert!(!untouched.exists(), "a refused post wrote its blobs");
     cli.ok("admin.json", &["market", "resume", &market]);
     // An update changes only what it is given (no rate raised: applies at once).
     cli.ok(
@@ -351,6 +354,25 @@ async fn requester_and_provider_through_the_cli() {
         "requester.json",
         &["job", "status", &job],
         "cannot reach the RPC endpoint",
+    );
+    unreachable.fails(
+        "requester.json",
+        &[
+            "job",
+            "post",
+            "examples/monte-carlo-pi/job.json",
+            "--market",
+            &market,
+            "--reward",
+            "1000",
+            "--store",
+            untouched.to_str().unwrap(),
+        ],
+        "cannot reach the RPC endpoint",
+    );
+    assert!(
+        !untouched.exists(),
+        "a post without a chain wrote its blobs"
     );
 
     for w in &handles {

@@ -56,6 +56,19 @@ impl JobTerms {
     }
 }
 
+/// What [`DepinRpc::check_post`] found: what the post will use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PostCheck {
+    /// The market's payment mint.
+    pub payment_mint: Pubkey,
+    /// The fee binding the job now (sent as `expected_fee_bps`).
+    pub fee_bps: u16,
+    /// The bond each claimant will lock.
+    pub bond: u64,
+    /// The requester's token account the escrow is paid from.
+    pub source: Pubkey,
+}
+
 /// A posted job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostedJob {
@@ -174,6 +187,53 @@ impl DepinRpc {
         terms: JobTerms,
     ) -> Result<PostedJob, ClientError> {
         manifest.validate()?;
+        let PostCheck {
+            payment_mint,
+            fee_bps,
+            bond,
+            source,
+        } = self.check_post(&requester.pubkey(), market, &terms).await?;
+        let bytes = manifest.to_bytes();
+        let blob = store.put(&bytes).await?;
+        if blob.uri.len() > limits::MAX_URI_LEN {
+            return Err(ClientError::Invalid(format!(
+                "manifest URI is {} bytes, more than the on-chain limit of {}",
+                blob.uri.len(),
+                limits::MAX_URI_LEN
+            )));
+        }
+        let nonce = terms.nonce.unwrap_or_else(unix_nanos);
+        let args = PostJobArgs {
+            nonce,
+            spec_hash: blob.sha256,
+            spec_uri: blob.uri.clone(),
+            reward_per_replica: terms.reward_per_replica,
+            replicas: terms.replicas,
+            bond,
+            // The program refuses the post if the fee binding it changed since this read.
+            expected_fee_bps: fee_bps,
+        };
+        let post = ix::jobs::post_job(&requester.pubkey(), market, &payment_mint, &source, args);
+        let signature = self.send(requester, &[post], &[]).await?;
+        Ok(PostedJob {
+            job: pda::job(market, &requester.pubkey(), nonce).0,
+            nonce,
+            manifest: blob,
+            signature,
+        })
+    }
+
+    /// Check, without storing or sending anything, that `requester` can post a job with
+    /// `terms` in `market` now: the market exists and is not paused, its fee is within
+    /// `max_fee_bps`, the replica count, bond and reward are ones the program accepts, and the
+    /// requester's token account covers the escrow. Callers that upload blobs first (the CLI)
+    /// call it before uploading, so a refused post leaves nothing behind.
+    pub async fn check_post(
+        &self,
+        requester: &Pubkey,
+        market: &Pubkey,
+        terms: &JobTerms,
+    ) -> Result<PostCheck, ClientError> {
         let m = self.market(market).await?;
         if m.paused {
             return Err(ClientError::Invalid(format!("market {market} is paused")));
@@ -199,40 +259,29 @@ impl DepinRpc {
             .reward_per_replica
             .checked_mul(u64::from(terms.replicas))
             .ok_or_else(|| ClientError::Invalid("reward × replicas overflows u64".into()))?;
-        let source = token_account(&requester.pubkey(), &m.payment_mint);
+        if bond < cfg.min_bond {
+            return Err(ClientError::Invalid(format!(
+                "the bond of {bond} is below this market's minimum of {}",
+                cfg.min_bond
+            )));
+        }
+        if terms.reward_per_replica == 0 {
+            return Err(ClientError::Invalid(
+                "the reward per replica must be positive".into(),
+            ));
+        }
+        let source = token_account(requester, &m.payment_mint);
         let balance = self.token_balance(&source).await?;
         if balance < deposit {
             return Err(ClientError::Invalid(format!(
                 "insufficient funds: the escrow needs {deposit} tokens, {source} holds {balance}"
             )));
         }
-        let bytes = manifest.to_bytes();
-        let blob = store.put(&bytes).await?;
-        if blob.uri.len() > limits::MAX_URI_LEN {
-            return Err(ClientError::Invalid(format!(
-                "manifest URI is {} bytes, more than the on-chain limit of {}",
-                blob.uri.len(),
-                limits::MAX_URI_LEN
-            )));
-        }
-        let nonce = terms.nonce.unwrap_or_else(unix_nanos);
-        let args = PostJobArgs {
-            nonce,
-            spec_hash: blob.sha256,
-            spec_uri: blob.uri.clone(),
-            reward_per_replica: terms.reward_per_replica,
-            replicas: terms.replicas,
+        Ok(PostCheck {
+            payment_mint: m.payment_mint,
+            fee_bps: cfg.fee_bps,
             bond,
-            // The program refuses the post if the fee binding it changed since this read.
-            expected_fee_bps: cfg.fee_bps,
-        };
-        let post = ix::jobs::post_job(&requester.pubkey(), market, &m.payment_mint, &source, args);
-        let signature = self.send(requester, &[post], &[]).await?;
-        Ok(PostedJob {
-            job: pda::job(market, &requester.pubkey(), nonce).0,
-            nonce,
-            manifest: blob,
-            signature,
+            source,
         })
     }
 
