@@ -229,21 +229,18 @@ async fn requester_and_provider_through_the_cli() {
     cli.ok("admin.json", &["market", "pause", &market]);
     // A post the chain would refuse is refused before any blob is written.
     let untouched = dir.join("untouched-store");
-    cli.fails(
-        "requester.json",
-        &[
-            "job",
-            "post",
-            "examples/monte-carlo-pi/job.json",
-            "--market",
-            &market,
-            "--reward",
-            "1000",
-            "--store",
-            untouched.to_str().unwrap(),
-        ],
-        "paused",
-    );
+    let post_untouched = [
+        "job",
+        "post",
+        "examples/monte-carlo-pi/job.json",
+        "--market",
+        &market,
+        "--reward",
+        "1000",
+        "--store",
+        untouched.to_str().unwrap(),
+    ];
+    cli.fails("requester.json", &post_untouched, "paused");
     assert!(!untouched.exists(), "a refused post wrote its blobs");
     cli.ok("admin.json", &["market", "resume", &market]);
     // An update changes only what it is given (no rate raised: applies at once).
@@ -357,17 +354,7 @@ async fn requester_and_provider_through_the_cli() {
     );
     unreachable.fails(
         "requester.json",
-        &[
-            "job",
-            "post",
-            "examples/monte-carlo-pi/job.json",
-            "--market",
-            &market,
-            "--reward",
-            "1000",
-            "--store",
-            untouched.to_str().unwrap(),
-        ],
+        &post_untouched,
         "cannot reach the RPC endpoint",
     );
     assert!(

@@ -330,7 +330,7 @@ impl Worker {
     /// and the next in line must see a claim before its turn comes). Powers of two of the
     /// default, so that workers whose estimates differ a little still agree on the spacing.
     fn stagger_slots(&self) -> u64 {
-        let latency = self.claim_latency.lock().expect("lock").unwrap_or_default();
+        let latency = self.claim_latency();
         let slot = self.chain.slot_time().as_millis().max(1);
         let needed = (latency.as_millis() * 2).div_ceil(slot) as u64;
         let mut stagger = assign::OPEN_STAGGER_SLOTS;

@@ -29,7 +29,10 @@ use depin_client::{
 };
 use depin_core::{hash, settle::quorum_for, sortition};
 use depin_jobs::{events as ev, state::slot_state, JobsError as E};
-use solana_sdk::signature::Signer;
+use solana_sdk::{
+    instruction::Instruction,
+    signature::{Keypair, Signer},
+};
 
 use super::settlement::{
     result, Expect, Role, SettleWorld, ABANDON, BOND, NOSHOW, PAYOUT, REWARD, WRONG,
@@ -126,8 +129,13 @@ fn score_of(sw: &SettleWorld, i: usize, job: &Pubkey) -> u64 {
     sortition::score(ticket, sortition::weight(free, total, j.replicas))
 }
 
-/// Provider `i` claims `job` (naming `displaced`), expecting success.
-fn claim(sw: &mut SettleWorld, i: usize, job: &Pubkey, displaced: Option<Pubkey>) {
+/// Provider `i`'s `claim_job` of `job` (naming `displaced`) and the operator key that signs it.
+fn claim_ix(
+    sw: &SettleWorld,
+    i: usize,
+    job: &Pubkey,
+    displaced: Option<Pubkey>,
+) -> (Instruction, Keypair) {
     let p = &sw.ps[i];
     let ix_ = ix::jobs::claim_job(
         &p.operator.pubkey(),
@@ -136,16 +144,19 @@ fn claim(sw: &mut SettleWorld, i: usize, job: &Pubkey, displaced: Option<Pubkey>
         job,
         displaced,
     );
-    let op = p.operator.insecure_clone();
+    (ix_, p.operator.insecure_clone())
+}
+
+/// Provider `i` claims `job` (naming `displaced`), expecting success.
+fn claim(sw: &mut SettleWorld, i: usize, job: &Pubkey, displaced: Option<Pubkey>) {
+    let (ix_, op) = claim_ix(sw, i, job, displaced);
     sw.chain()
         .ok(&format!("provider {i} claims"), &[ix_], &[&op]);
 }
 
 /// Provider `i` tries to claim `job` with no displacement; returns the failure.
 fn claim_fails(sw: &mut SettleWorld, i: usize, job: &Pubkey, label: &str) -> crate::Failed {
-    let p = &sw.ps[i];
-    let ix_ = ix::jobs::claim_job(&p.operator.pubkey(), &p.account, &sw.w.keys(), job, None);
-    let op = p.operator.insecure_clone();
+    let (ix_, op) = claim_ix(sw, i, job, None);
     sw.chain().fail(label, &[ix_], &[&op])
 }
 
@@ -257,15 +268,7 @@ pub fn ranked_assignment(backend: Backend) -> TestChain {
     let j = sw.w.job(&job);
     let worst = j.slots[j.worst_ranked_slot().unwrap()].provider;
     let not_worst = sw.ps[worst_first[1]].account;
-    let p = &sw.ps[better];
-    let wrong = ix::jobs::claim_job(
-        &p.operator.pubkey(),
-        &p.account,
-        &sw.w.keys(),
-        &job,
-        Some(not_worst),
-    );
-    let op = p.operator.insecure_clone();
+    let (wrong, op) = claim_ix(&sw, better, &job, Some(not_worst));
     sw.chain()
         .fail("displace the wrong holder", &[wrong], &[&op])
         .assert_error(E::WrongDisplaced);
@@ -280,15 +283,7 @@ pub fn ranked_assignment(backend: Backend) -> TestChain {
     let displaced_idx = worst_first[0];
     assert_eq!(sw.ps[displaced_idx].account, worst);
     let before = sw.w.s.amounts(&sw.ps[displaced_idx]);
-    let p = &sw.ps[better];
-    let ix_ = ix::jobs::claim_job(
-        &p.operator.pubkey(),
-        &p.account,
-        &sw.w.keys(),
-        &job,
-        Some(worst),
-    );
-    let op = p.operator.insecure_clone();
+    let (ix_, op) = claim_ix(&sw, better, &job, Some(worst));
     let sent = sw.chain().ok("a better score displaces", &[ix_], &[&op]);
     let after = sw.w.s.amounts(&sw.ps[displaced_idx]);
     assert_eq!(
@@ -420,10 +415,8 @@ pub fn requester_free_ride(backend: Backend) -> TestChain {
         .assert_error(E::InvalidReplicas);
     // Posting and claiming from a second wallet in one transaction: no seed yet.
     let post = sw.w.post_ix(sw.w.args(2, 3));
-    let p = &sw.ps[sybil];
     let job = depin_client::pda::job(&sw.w.market, &requester.pubkey(), 2).0;
-    let grab = ix::jobs::claim_job(&p.operator.pubkey(), &p.account, &sw.w.keys(), &job, None);
-    let op = p.operator.insecure_clone();
+    let (grab, op) = claim_ix(&sw, sybil, &job, None);
     sw.chain()
         .fail(
             "post and claim in one transaction",
@@ -648,15 +641,7 @@ pub fn honest_claims_do_not_collide(backend: Backend) -> TestChain {
                     displaced, None,
                     "honest providers never displace each other"
                 );
-                let pr = &sw.ps[i];
-                let ix_ = ix::jobs::claim_job(
-                    &pr.operator.pubkey(),
-                    &pr.account,
-                    &sw.w.keys(),
-                    job,
-                    None,
-                );
-                let op = pr.operator.insecure_clone();
+                let (ix_, op) = claim_ix(sw, i, job, None);
                 sent += 1;
                 if sw
                     .chain()
