@@ -1,8 +1,14 @@
-//! The `depin` command's library part: the demo ([`demo`]) and the benchmarks ([`bench`]),
-//! shared with the end-to-end tests.
+//! The `depin` command's library part: the command context ([`ctx`]), defaults set once
+//! ([`profile`]), keys and balances ([`wallet`]), the local chain ([`localnet`]), the demo
+//! ([`demo`]) and the benchmarks ([`bench`]), shared with the end-to-end tests.
 
 pub mod bench;
+pub mod ctx;
 pub mod demo;
+pub mod jobview;
+pub mod localnet;
+pub mod profile;
+pub mod wallet;
 
 use anchor_lang::prelude::Pubkey;
 use depin_worker::Worker;

@@ -11,44 +11,56 @@ use std::{
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use depin_cli::demo;
+use depin_cli::{
+    ctx::{read_keypair, Ctx},
+    demo, jobview,
+    profile::{home, DeploymentFile, Profile},
+};
 use depin_client::{
     blob::{BlobFetcher, FileStore},
+    history::HISTORY_LIMIT,
     manifest::{hex, DraftManifest},
-    ops::{outcome_name, JobTerms},
+    ops::JobTerms,
     pda,
     rpc::{cluster_url, websocket_url, DepinRpc, JobFilter, SendOptions},
     ClientError, Job,
 };
-use depin_jobs::state::{job_status, slot_state};
+use depin_jobs::state::job_status;
 use serde_json::json;
 use solana_commitment_config::CommitmentConfig;
-use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::signature::Signer;
 
 #[derive(Parser)]
 #[command(
     name = "depin",
     version,
-    about = "depin-compute: verifiable compute on Solana"
+    about = "depin-compute: verifiable compute on Solana",
+    after_help = "Examples:
+  depin localnet &                                   # local chain on 8899/8900 with a market
+  depin config set --deployment localnet.json        # market, mints and URL from it
+  depin keygen && depin airdrop && depin balance
+  depin job post examples/heat-diffusion/job.json --reward 2000000
+  depin job wait JOB && depin job result JOB
+
+Defaults come from flags, then DEPIN_* variables, then `depin config`, then the deployment file."
 )]
 struct Cli {
-    /// RPC URL or moniker: localhost, devnet, mainnet.
-    #[arg(
-        short = 'u',
-        long,
-        global = true,
-        default_value = "localhost",
-        env = "DEPIN_URL"
-    )]
-    url: String,
-    /// Websocket URL (default: derived from the RPC URL).
+    /// RPC URL or moniker: localhost, devnet, mainnet (default: the config file's, the
+    /// deployment's, or localhost).
+    #[arg(short = 'u', long, global = true, env = "DEPIN_URL")]
+    url: Option<String>,
+    /// Websocket URL (default: the deployment's, or derived from the RPC URL).
     #[arg(long, global = true, env = "DEPIN_WS_URL")]
     ws_url: Option<String>,
-    /// Keypair file (default ~/.config/solana/id.json).
+    /// Keypair file (default: the config file's, or ~/.config/solana/id.json).
     #[arg(short = 'k', long, global = true, env = "DEPIN_KEYPAIR")]
     keypair: Option<PathBuf>,
+    /// Deployment file (`depin localnet` / `depin-migrate -o` output): default market and
+    /// mints.
+    #[arg(long, global = true, env = "DEPIN_DEPLOYMENT")]
+    deployment: Option<PathBuf>,
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table, env = "DEPIN_OUTPUT")]
     output: Output,
     /// Priority fee, micro-lamports per compute unit.
     #[arg(long, global = true, default_value_t = 0)]
@@ -110,18 +122,25 @@ enum Cmd {
         #[arg(long)]
         quick: bool,
     },
-    /// Start the embedded local chain with the programs, run the migrations, and serve until
-    /// Ctrl-C.
-    Localnet {
-        /// Folder of the SBF programs.
-        #[arg(long, default_value = "target/deploy")]
-        programs: PathBuf,
-        /// Write the deployment's addresses here.
-        #[arg(long)]
-        deployment: Option<PathBuf>,
-        /// Wallets to fund with 100 SOL.
-        #[arg(long = "fund")]
-        fund: Vec<Pubkey>,
+    /// Start the embedded local chain on 8899/8900 with the programs, run the migrations,
+    /// save the deployment and its admin key (`localnet.json`, `localnet-admin.json`, or
+    /// beside `--deployment`), and serve until Ctrl-C.
+    Localnet(depin_cli::localnet::LocalnetCmd),
+    /// Write a new keypair file (solana CLI format).
+    Keygen(depin_cli::wallet::Keygen),
+    /// Print your address.
+    Address,
+    /// SOL, stake and payment tokens (with a market or deployment), stake and earnings.
+    Balance(depin_cli::wallet::Balance),
+    /// SOL from the faucet; on a `depin localnet` chain also stake and payment tokens.
+    Airdrop(depin_cli::wallet::Airdrop),
+    /// Defaults for the URL, keypair and deployment (`get`, `set`).
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Print a shell completion script (`depin completions bash > /etc/bash_completion.d/depin`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
     /// Jobs: post, status, wait, result, cancel, list.
     #[command(subcommand)]
@@ -138,14 +157,22 @@ enum Cmd {
 }
 
 #[derive(Subcommand)]
+enum ConfigCmd {
+    /// Show the configuration file and the values in effect.
+    Get,
+    /// Save the global flags given with it (`--url`, `--ws-url`, `--keypair`, `--deployment`).
+    Set,
+}
+
+#[derive(Subcommand)]
 enum JobCmd {
     /// Post a job from a draft manifest (module and input by local path).
     Post {
         /// Draft manifest (JSON), e.g. examples/heat-diffusion/job.json.
         draft: PathBuf,
-        /// Market address.
+        /// Market address (default: the deployment's).
         #[arg(long)]
-        market: Pubkey,
+        market: Option<Pubkey>,
         /// Reward per replica (payment-token base units).
         #[arg(long)]
         reward: u64,
@@ -165,8 +192,11 @@ enum JobCmd {
         #[arg(long)]
         max_fee_bps: Option<u16>,
     },
-    /// Show a job.
+    /// Show a job: its state, what it waits for, and (after its account is closed) what its
+    /// transaction history records.
     Status { job: Pubkey },
+    /// The job's timeline from its transactions (also after its account is closed).
+    History { job: Pubkey },
     /// Wait until a job settles.
     Wait {
         job: Pubkey,
@@ -195,6 +225,10 @@ enum JobCmd {
         open: bool,
         #[arg(long)]
         requester: Option<Pubkey>,
+        /// Also list this many of the requester's closed jobs, newest first, from its
+        /// transaction history (0: none).
+        #[arg(long, default_value_t = 20)]
+        closed: usize,
     },
 }
 
@@ -203,8 +237,9 @@ enum ProviderCmd {
     /// Register in the pool of a stake mint (and optionally stake). Run it with the cold
     /// authority key (`-k`): it controls the stake; the worker runs with the operator key.
     Register {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
         /// Keypair file of the key your worker signs job transactions with; it co-signs the
         /// registration (default: the authority itself; a separate key keeps the stake safe
         /// if the worker's machine is compromised).
@@ -219,32 +254,37 @@ enum ProviderCmd {
     },
     /// Stake more.
     Stake {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
         amount: u64,
     },
     /// Start unbonding free stake.
     Unstake {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
         amount: u64,
     },
     /// Withdraw unbonded stake.
     Withdraw {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
     },
     /// Change the operator key your worker signs with (authority only; the new operator's
     /// keypair file co-signs).
     SetOperator {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
         operator: PathBuf,
     },
     /// Show a provider (default: you).
     Show {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
         /// The provider's authority (default: your key).
         owner: Option<Pubkey>,
     },
@@ -265,7 +305,8 @@ enum MarketCmd {
     },
     /// Move accrued fees out of the market's fee vault (admin).
     WithdrawFees {
-        market: Pubkey,
+        /// Market (default: the deployment's).
+        market: Option<Pubkey>,
         /// Destination token account (default: your token account of the payment mint).
         #[arg(long)]
         to: Option<Pubkey>,
@@ -276,16 +317,26 @@ enum MarketCmd {
     /// Change the given settings of a market (admin); every setting not given keeps its value
     /// (that of the announced change, when one is pending).
     Update {
-        market: Pubkey,
+        /// Market (default: the deployment's).
+        market: Option<Pubkey>,
         #[command(flatten)]
         changes: MarketChanges,
     },
     /// Show a market.
-    Show { market: Pubkey },
+    Show {
+        /// Market (default: the deployment's).
+        market: Option<Pubkey>,
+    },
     /// Pause a market (admin).
-    Pause { market: Pubkey },
+    Pause {
+        /// Market (default: the deployment's).
+        market: Option<Pubkey>,
+    },
     /// Resume a market (admin).
-    Resume { market: Pubkey },
+    Resume {
+        /// Market (default: the deployment's).
+        market: Option<Pubkey>,
+    },
 }
 
 /// Market settings (defaults: the local-network plan's).
@@ -389,6 +440,7 @@ enum PoolCmd {
     /// Create the staking pool of a stake mint, slashed by the jobs program (you become its
     /// admin).
     Create {
+        /// Stake mint of the new pool.
         #[arg(long)]
         stake_mint: Pubkey,
         /// Treasury receiving slashed stake (default: your token account of the stake mint).
@@ -400,174 +452,106 @@ enum PoolCmd {
     },
     /// Change a pool's unbonding delay (admin).
     Update {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
         #[arg(long)]
         unbonding_secs: i64,
     },
     /// Show the pool of a stake mint.
     Show {
+        /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
-        stake_mint: Pubkey,
+        stake_mint: Option<Pubkey>,
     },
 }
 
-struct Ctx {
-    url: String,
-    rpc: DepinRpc,
-    keypair: Option<PathBuf>,
-    json: bool,
+/// The job's account with its derived state, or, once the account is closed, its history.
+async fn show_job(ctx: &Ctx, job: &Pubkey, j: Option<Job>) -> Result<()> {
+    let j = match j {
+        Some(j) => j,
+        None => match ctx.rpc.job(job).await {
+            Ok(j) => j,
+            Err(ClientError::AccountNotFound(_)) => return show_history(ctx, job).await,
+            Err(e) => return Err(ctx.explain(e)),
+        },
+    };
+    let now = jobview::Now {
+        time: ctx.rpc.chain_time().await.map_err(|e| ctx.explain(e))?,
+        slot: ctx.rpc.slot().await.map_err(|e| ctx.explain(e))?,
+    };
+    let supply = if j.status == job_status::OPEN && j.claimed < j.replicas {
+        let m = ctx
+            .rpc
+            .market(&j.market)
+            .await
+            .map_err(|e| ctx.explain(e))?;
+        let providers = ctx
+            .rpc
+            .providers_of(&m.staking_pool)
+            .await
+            .map_err(|e| ctx.explain(e))?;
+        Some(jobview::Supply::of(&providers, j.bond))
+    } else {
+        None
+    };
+    let (state, hints) = jobview::explain(job, &j, &now, supply.as_ref());
+    let mut v = jobview::job_json(job, &j);
+    v["state"] = json!(state);
+    v["hints"] = json!(hints);
+    ctx.print(v.clone(), || jobview::print_job(&v));
+    Ok(())
 }
 
-/// A keypair file, with a clear error.
-fn read_keypair(path: &std::path::Path) -> Result<Keypair> {
-    solana_sdk::signature::read_keypair_file(path)
-        .map_err(|e| anyhow::anyhow!("keypair file {}: {e}", path.display()))
-}
-
-impl Ctx {
-    fn signer(&self) -> Result<Keypair> {
-        let path = match &self.keypair {
-            Some(p) => p.clone(),
-            None => default_keypair_path(),
-        };
-        if !path.exists() {
-            bail!(
-                "keypair file {} not found: pass -k/--keypair or create one with `solana-keygen new`",
-                path.display()
-            );
-        }
-        solana_sdk::signature::read_keypair_file(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "keypair file {} is not a valid keypair: {e}",
-                path.display()
-            )
-        })
-    }
-
-    /// `treasury` if given, else `admin`'s own token account of `mint` (created if missing).
-    async fn treasury_or_own(
-        &self,
-        admin: &Keypair,
-        treasury: Option<Pubkey>,
-        mint: &Pubkey,
-    ) -> Result<Pubkey> {
-        match treasury {
-            Some(t) => Ok(t),
-            None => self
-                .rpc
-                .ensure_token_account(admin, &admin.pubkey(), mint)
-                .await
-                .map_err(|e| self.explain(e)),
-        }
-    }
-
-    /// Map RPC transport errors to a clear "cannot reach" message.
-    fn explain(&self, e: ClientError) -> anyhow::Error {
-        match e {
-            ClientError::Rpc(why) => {
-                anyhow::anyhow!("cannot reach the RPC endpoint {}: {why}", self.url)
-            }
-            ClientError::AccountNotFound(a) => {
-                anyhow::anyhow!("account {a} does not exist on {}", self.url)
-            }
-            other => other.into(),
-        }
-    }
-
-    fn print(&self, value: serde_json::Value, human: impl FnOnce()) {
-        if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
-        } else {
-            human();
-        }
-    }
-}
-
-fn default_keypair_path() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default()
-        .join(".config/solana/id.json")
-}
-
-fn job_json(addr: &Pubkey, j: &Job) -> serde_json::Value {
-    let slots: Vec<_> = j
-        .slots
-        .iter()
-        .take(j.replicas as usize)
-        .map(|s| {
-            json!({
-                "provider": if s.provider == Pubkey::default() { None } else { Some(s.provider.to_string()) },
-                "state": match s.state { slot_state::FREE => "free", slot_state::CLAIMED => "claimed", slot_state::COMMITTED => "committed", _ => "revealed" },
-                "result_hash": if s.state == slot_state::REVEALED { Some(hex(&s.result_hash)) } else { None },
-                "released": s.released != 0,
-            })
-        })
-        .collect();
-    json!({
-        "job": addr.to_string(),
-        "market": j.market.to_string(),
-        "requester": j.requester.to_string(),
-        "status": if j.status == job_status::OPEN { "open" } else { "settled" },
-        "outcome": outcome_name(j.outcome),
-        "spec_uri": j.spec_uri(),
-        "spec_hash": hex(&j.spec_hash),
-        "agreed_hash": if j.status == job_status::SETTLED { Some(hex(&j.agreed_hash)) } else { None },
-        "reward_per_replica": j.reward_per_replica,
-        "replicas": j.replicas,
-        "quorum": j.quorum,
-        "bond": j.bond,
-        "deposited": j.deposited,
-        "paid": j.paid,
-        "fees": j.fees,
-        "claim_deadline": j.claim_deadline,
-        "reveal_deadline": j.reveal_deadline,
-        "slots": slots,
-    })
-}
-
-fn print_job(ctx: &Ctx, addr: &Pubkey, j: &Job) {
-    let v = job_json(addr, j);
-    ctx.print(v.clone(), || {
-        println!("job          {addr}");
-        println!(
-            "status       {} ({})",
-            v["status"].as_str().unwrap_or(""),
-            v["outcome"].as_str().unwrap_or("")
+/// A job's timeline from its transactions; an error when the node has no record of it.
+async fn show_history(ctx: &Ctx, job: &Pubkey) -> Result<()> {
+    let h = ctx
+        .rpc
+        .job_history(job, HISTORY_LIMIT)
+        .await
+        .map_err(|e| ctx.explain(e))?;
+    if h.posted().is_none() {
+        bail!(
+            "no job {job} on {}: neither its account nor a transaction that posted it (a node that keeps no transaction history cannot show closed jobs)",
+            ctx.url
         );
-        println!("market       {}", j.market);
-        println!("requester    {}", j.requester);
-        println!("manifest     {}", j.spec_uri());
-        println!(
-            "reward       {} x {} replicas (quorum {}), bond {}",
-            j.reward_per_replica, j.replicas, j.quorum, j.bond
-        );
-        println!(
-            "escrow       deposited {}, paid {}, fees {}",
-            j.deposited, j.paid, j.fees
-        );
-        if j.status == job_status::SETTLED {
-            println!("agreed hash  {}", hex(&j.agreed_hash));
-        }
-        for (i, s) in v["slots"].as_array().into_iter().flatten().enumerate() {
-            println!(
-                "slot {i}       {:<10} {}",
-                s["state"].as_str().unwrap_or(""),
-                s["provider"].as_str().unwrap_or("-")
-            );
-        }
-    });
+    }
+    let v = jobview::history_json(job, &h);
+    ctx.print(v.clone(), || jobview::print_history(&v));
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let url = cluster_url(&cli.url);
-    let ws = cli.ws_url.clone().unwrap_or_else(|| websocket_url(&url));
+    let profile_path = Profile::path();
+    let profile = Profile::load(&profile_path)?;
+    let deployment_path = cli.deployment.clone().or(profile.deployment.clone());
+    // `localnet` writes the deployment file; every other command reads it.
+    let deployment = match (&cli.cmd, &deployment_path) {
+        (Cmd::Localnet(_), _) | (_, None) => None,
+        (_, Some(p)) => Some(DeploymentFile::load(p)?),
+    };
+    let url_given = cli.url.clone().or(profile.url.clone());
+    let from_deployment =
+        url_given.is_none() && deployment.as_ref().is_some_and(|d| d.rpc_url.is_some());
+    let url = match &url_given {
+        Some(u) => cluster_url(u),
+        None => deployment
+            .as_ref()
+            .and_then(|d| d.rpc_url.clone())
+            .unwrap_or_else(|| cluster_url("localhost")),
+    };
+    let ws = cli
+        .ws_url
+        .clone()
+        .or(profile.ws_url.clone())
+        .or_else(|| {
+            from_deployment
+                .then(|| deployment.as_ref().and_then(|d| d.ws_url.clone()))
+                .flatten()
+        })
+        .unwrap_or_else(|| websocket_url(&url));
     let rpc = DepinRpc::new(url.clone(), CommitmentConfig::confirmed())
-        .with_websocket(ws)
+        .with_websocket(ws.clone())
         .with_send_options(SendOptions {
             priority_fee_micro_lamports: cli.priority_fee,
             ..SendOptions::default()
@@ -575,9 +559,17 @@ async fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx {
         url,
         rpc,
-        keypair: cli.keypair.clone(),
+        keypair: cli
+            .keypair
+            .clone()
+            .or(profile.keypair.clone())
+            .unwrap_or_else(|| home().join(".config/solana/id.json")),
         json: cli.output == Output::Json,
+        deployment,
     };
+    if let Cmd::Config(cmd) = &cli.cmd {
+        return config(&ctx, &cli, cmd, &profile_path, profile, &ws);
+    }
     match cli.cmd {
         Cmd::Demo {
             providers,
@@ -626,11 +618,16 @@ async fn run(cli: Cli) -> Result<()> {
             depin_cli::bench::write(&report, &out, &json)?;
             print!("{}", depin_cli::bench::markdown(&report));
         }
-        Cmd::Localnet {
-            programs,
-            deployment,
-            fund,
-        } => localnet(&ctx, &programs, deployment.as_deref(), fund).await?,
+        Cmd::Localnet(cmd) => cmd.execute(&ctx, deployment_path.as_deref()).await?,
+        Cmd::Keygen(cmd) => cmd.execute(&ctx)?,
+        Cmd::Address => depin_cli::wallet::address(&ctx)?,
+        Cmd::Balance(cmd) => cmd.execute(&ctx).await?,
+        Cmd::Airdrop(cmd) => cmd.execute(&ctx).await?,
+        Cmd::Config(_) => unreachable!("handled above"),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "depin", &mut std::io::stdout());
+        }
         Cmd::Job(cmd) => job(&ctx, cmd).await?,
         Cmd::Provider(cmd) => provider(&ctx, cmd).await?,
         Cmd::Market(cmd) => market(&ctx, cmd).await?,
@@ -667,6 +664,7 @@ async fn run(cli: Cli) -> Result<()> {
             stake_mint,
             unbonding_secs,
         }) => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let admin = ctx.signer()?;
             let pool = pda::pool(&stake_mint).0;
             let args = depin_staking::instructions::UpdatePoolArgs {
@@ -685,6 +683,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Cmd::Pool(PoolCmd::Show { stake_mint }) => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let pool = pda::pool(&stake_mint).0;
             let p = ctx.rpc.pool(&pool).await.map_err(|e| ctx.explain(e))?;
             let v = json!({
@@ -703,41 +702,57 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-async fn localnet(ctx: &Ctx, programs: &Path, out: Option<&Path>, fund: Vec<Pubkey>) -> Result<()> {
-    let admin = ctx
-        .signer()
-        .or_else(|_| -> Result<Keypair> { Ok(Keypair::new()) })?;
-    let mut config = depin_localnet::LocalnetConfig::with_programs_from(programs);
-    config.airdrop = std::iter::once(admin.pubkey()).chain(fund).collect();
-    config.airdrop_lamports = 100_000_000_000;
-    let net = depin_localnet::Localnet::start(config).await?;
-    let rpc = DepinRpc::new(net.rpc_url(), CommitmentConfig::confirmed());
-    let (deployment, steps) =
-        depin_migrations::migrate(&rpc, &admin, &depin_migrations::Plan::localnet()).await?;
-    let json = serde_json::to_string_pretty(&json!({
-        "rpc_url": net.rpc_url(), "ws_url": net.ws_url(), "deployment": deployment,
-    }))?;
-    if let Some(path) = out {
-        std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
-    }
-    if ctx.json {
-        println!("{json}");
-    } else {
-        println!(
-            "local chain up: {}  websocket {}",
-            net.rpc_url(),
-            net.ws_url()
-        );
-        for s in &steps {
-            println!("  {:<16} {:<8} {}", s.what, s.status, s.address);
+/// `depin config get|set`.
+fn config(
+    ctx: &Ctx,
+    cli: &Cli,
+    cmd: &ConfigCmd,
+    path: &Path,
+    mut profile: Profile,
+    ws: &str,
+) -> Result<()> {
+    if let ConfigCmd::Set = cmd {
+        if cli.url.is_none()
+            && cli.ws_url.is_none()
+            && cli.keypair.is_none()
+            && cli.deployment.is_none()
+        {
+            bail!("nothing to set: give --url, --ws-url, --keypair or --deployment with `depin config set`");
         }
-        println!(
-            "admin {} (mint authority of both mints). Ctrl-C stops it.",
-            admin.pubkey()
-        );
+        if let Some(d) = &cli.deployment {
+            // Checked now, so a typo does not break every later command.
+            DeploymentFile::load(d)?;
+            profile.deployment = Some(std::path::absolute(d).unwrap_or_else(|_| d.clone()));
+        }
+        if let Some(u) = &cli.url {
+            profile.url = Some(u.clone());
+        }
+        if let Some(u) = &cli.ws_url {
+            profile.ws_url = Some(u.clone());
+        }
+        if let Some(k) = &cli.keypair {
+            profile.keypair = Some(std::path::absolute(k).unwrap_or_else(|_| k.clone()));
+        }
+        profile.save(path)?;
     }
-    tokio::signal::ctrl_c().await?;
-    net.stop()?;
+    let d = ctx.deployment.as_ref();
+    let v = json!({
+        "config_file": path.display().to_string(),
+        "saved": profile,
+        "in_effect": {
+            "url": ctx.url, "ws_url": ws, "keypair": ctx.keypair.display().to_string(),
+            "deployment": d.map(|d| d.path.display().to_string()),
+            "market": d.map(|d| d.market.to_string()),
+            "stake_mint": d.map(|d| d.stake_mint.to_string()),
+            "payment_mint": d.map(|d| d.payment_mint.to_string()),
+        },
+    });
+    ctx.print(v.clone(), || {
+        println!("config file  {}", path.display());
+        for (k, val) in v["in_effect"].as_object().into_iter().flatten() {
+            println!("{k:<12} {}", val.as_str().unwrap_or("-"));
+        }
+    });
     Ok(())
 }
 
@@ -753,6 +768,7 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             store_url,
             max_fee_bps,
         } => {
+            let market = ctx.market(market)?;
             let requester = ctx.signer()?;
             let draft = DraftManifest::load(&draft)?;
             let terms = JobTerms {
@@ -800,10 +816,8 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 println!("tx        {}", posted.signature);
             });
         }
-        JobCmd::Status { job } => {
-            let j = ctx.rpc.job(&job).await.map_err(|e| ctx.explain(e))?;
-            print_job(ctx, &job, &j);
-        }
+        JobCmd::Status { job } => show_job(ctx, &job, None).await?,
+        JobCmd::History { job } => show_history(ctx, &job).await?,
         JobCmd::Wait { job, timeout } => {
             let bar = indicatif::ProgressBar::new_spinner();
             if ctx.json {
@@ -818,8 +832,9 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 .map_err(|e| ctx.explain(e))?;
             bar.finish_and_clear();
             match settled {
-                Some(j) => print_job(ctx, &job, &j),
-                None => bail!("job {job} no longer exists (closed)"),
+                Some(j) => show_job(ctx, &job, Some(j)).await?,
+                // Settled and closed before we looked: the history has the verdict.
+                None => show_history(ctx, &job).await?,
             }
         }
         JobCmd::Result {
@@ -871,37 +886,77 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             market,
             open,
             requester,
+            closed,
         } => {
-            let filter = match (market, requester) {
-                (Some(m), _) => JobFilter::Market {
-                    market: m,
-                    open_only: open,
-                },
-                (None, Some(r)) => JobFilter::Requester(r),
-                (None, None) => JobFilter::Requester(ctx.signer()?.pubkey()),
+            let (filter, requester) = match (market, requester) {
+                (Some(m), _) => (
+                    JobFilter::Market {
+                        market: m,
+                        open_only: open,
+                    },
+                    None,
+                ),
+                (None, Some(r)) => (JobFilter::Requester(r), Some(r)),
+                (None, None) => {
+                    let me = ctx.me()?;
+                    (JobFilter::Requester(me), Some(me))
+                }
             };
             let jobs = ctx.rpc.jobs(filter).await.map_err(|e| ctx.explain(e))?;
-            let v: Vec<_> = jobs.iter().map(|(a, j)| job_json(a, j)).collect();
-            ctx.print(json!(v), || {
+            let mut rows: Vec<serde_json::Value> =
+                jobs.iter().map(|(a, j)| jobview::job_json(a, j)).collect();
+            // A requester's closed jobs live on in its transaction history.
+            if let Some(r) = requester.filter(|_| closed > 0 && !open) {
+                let posted = ctx
+                    .rpc
+                    .jobs_posted_by(&r, HISTORY_LIMIT)
+                    .await
+                    .map_err(|e| ctx.explain(e))?;
+                let live: std::collections::HashSet<_> = jobs.iter().map(|(a, _)| *a).collect();
+                for (job, _) in posted
+                    .into_iter()
+                    .filter(|(j, _)| !live.contains(j))
+                    .take(closed)
+                {
+                    let h = ctx
+                        .rpc
+                        .job_history(&job, HISTORY_LIMIT)
+                        .await
+                        .map_err(|e| ctx.explain(e))?;
+                    let mut v = jobview::history_json(&job, &h);
+                    v["status"] = json!("closed");
+                    if let Some(depin_client::history::JobEventKind::Posted {
+                        replicas,
+                        reward_per_replica,
+                        ..
+                    }) = h.posted().map(|e| &e.kind)
+                    {
+                        v["replicas"] = json!(replicas);
+                        v["reward_per_replica"] = json!(reward_per_replica);
+                    }
+                    v["outcome"] = json!(v["outcome"].as_str().unwrap_or("cancelled"));
+                    v.as_object_mut().map(|o| o.remove("events"));
+                    rows.push(v);
+                }
+            }
+            ctx.print(json!(rows), || {
                 println!(
                     "{:<44} {:<8} {:<9} {:>4} {:>12}",
                     "job", "status", "outcome", "rep", "reward"
                 );
-                for (a, j) in &jobs {
+                for v in &rows {
                     println!(
                         "{:<44} {:<8} {:<9} {:>4} {:>12}",
-                        a.to_string(),
-                        if j.status == job_status::OPEN {
-                            "open"
-                        } else {
-                            "settled"
-                        },
-                        outcome_name(j.outcome),
-                        j.replicas,
-                        j.reward_per_replica
+                        v["job"].as_str().unwrap_or(""),
+                        v["status"].as_str().unwrap_or(""),
+                        v["outcome"].as_str().unwrap_or(""),
+                        v["replicas"].as_u64().map_or("-".into(), |n| n.to_string()),
+                        v["reward_per_replica"]
+                            .as_u64()
+                            .map_or("-".into(), |n| n.to_string())
                     );
                 }
-                println!("{} job(s)", jobs.len());
+                println!("{} job(s)", rows.len());
             });
         }
     }
@@ -916,6 +971,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             endpoint,
             stake,
         } => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let owner = ctx.signer()?;
             let operator = match operator {
                 Some(path) => read_keypair(&path)?,
@@ -941,6 +997,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             stake_mint,
             operator,
         } => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let owner = ctx.signer()?;
             let operator_key = read_keypair(&operator)?;
             let operator = operator_key.pubkey();
@@ -955,6 +1012,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             });
         }
         ProviderCmd::Stake { stake_mint, amount } => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let owner = ctx.signer()?;
             let pool = pda::pool(&stake_mint).0;
             if ctx
@@ -976,6 +1034,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             ctx.print(json!({"staked": amount}), || println!("staked {amount}"));
         }
         ProviderCmd::Unstake { stake_mint, amount } => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let owner = ctx.signer()?;
             let sig = ctx
                 .rpc
@@ -988,6 +1047,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             );
         }
         ProviderCmd::Withdraw { stake_mint } => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let owner = ctx.signer()?;
             let sig = ctx
                 .rpc
@@ -999,6 +1059,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             });
         }
         ProviderCmd::Show { stake_mint, owner } => {
+            let stake_mint = ctx.stake_mint(stake_mint)?;
             let owner = match owner {
                 Some(o) => o,
                 None => ctx.signer()?.pubkey(),
@@ -1036,6 +1097,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
 async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
     match cmd {
         MarketCmd::Show { market } => {
+            let market = ctx.market(market)?;
             let m = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
             let c = &m.config;
             let v = json!({
@@ -1091,6 +1153,7 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
             });
         }
         MarketCmd::Update { market, changes } => {
+            let market = ctx.market(market)?;
             let admin = ctx.signer()?;
             let before = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
             // Settings not given keep their value: the announced one while a change is
@@ -1129,6 +1192,7 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
             );
         }
         MarketCmd::WithdrawFees { market, to, amount } => {
+            let market = ctx.market(market)?;
             let admin = ctx.signer()?;
             let m = ctx.rpc.market(&market).await.map_err(|e| ctx.explain(e))?;
             let to = ctx.treasury_or_own(&admin, to, &m.payment_mint).await?;
@@ -1147,8 +1211,8 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
                 || println!("fees withdrawn to {to}; {left} left in the fee vault"),
             );
         }
-        MarketCmd::Pause { market } => set_paused(ctx, market, true).await?,
-        MarketCmd::Resume { market } => set_paused(ctx, market, false).await?,
+        MarketCmd::Pause { market } => set_paused(ctx, ctx.market(market)?, true).await?,
+        MarketCmd::Resume { market } => set_paused(ctx, ctx.market(market)?, false).await?,
     }
     Ok(())
 }
@@ -1181,6 +1245,25 @@ async fn set_paused(ctx: &Ctx, market: Pubkey, pause: bool) -> Result<()> {
     Ok(())
 }
 
+/// An error as JSON (`--output json`): the message, and for a program's refusal its name and
+/// code.
+fn error_json(e: &anyhow::Error) -> serde_json::Value {
+    let mut v = json!({"error": {"message": format!("{e:#}")}});
+    if let Some(ClientError::Program {
+        program,
+        code,
+        name,
+        message,
+    }) = e.chain().find_map(|c| c.downcast_ref::<ClientError>())
+    {
+        v["error"]["program"] = json!(program);
+        v["error"]["code"] = json!(code);
+        v["error"]["name"] = json!(name);
+        v["error"]["reason"] = json!(message);
+    }
+    v
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Worker and SDK logs (the demo runs workers in-process): DEPIN_LOG=info to see them.
@@ -1198,8 +1281,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json = cli.output == Output::Json;
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&error_json(&e)).unwrap_or_default()
+            );
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -30,6 +30,9 @@ impl Cli {
             .arg(self.dir.join(keypair))
             .args(args)
             .current_dir(repo())
+            // The person's own configuration stays out of the test.
+            .env("DEPIN_CONFIG", self.dir.join("no-config.json"))
+            .env_remove("DEPIN_DEPLOYMENT")
             .output()
             .expect("run depin");
         (
@@ -156,7 +159,7 @@ async fn requester_and_provider_through_the_cli() {
     );
     assert!(output.contains("estimate 3.14"), "{output}");
     let human = cli.ok("requester.json", &["job", "status", &job]);
-    assert!(human.contains("settled (agreed)"), "{human}");
+    assert!(human.contains("settled: 3 of 3 agreed"), "{human}");
     let listed = cli.json("requester.json", &["job", "list"]);
     assert!(
         listed
@@ -206,6 +209,24 @@ async fn requester_and_provider_through_the_cli() {
         &["provider", "withdraw", "--stake-mint", &stake_mint],
         "UnbondingNotElapsed",
     );
+    // `--output json` also for errors: the program's error by name, on stdout.
+    let (ok, out, _) = cli.run(
+        "provider.json",
+        &[
+            "provider",
+            "withdraw",
+            "--stake-mint",
+            &stake_mint,
+            "--output",
+            "json",
+        ],
+    );
+    let err: Value = serde_json::from_str(&out).expect("a JSON error");
+    assert!(!ok);
+    assert_eq!(err["error"]["name"], "UnbondingNotElapsed", "{err}");
+    assert_eq!(err["error"]["program"], "depin_staking", "{err}");
+    let completions = cli.ok("provider.json", &["completions", "bash"]);
+    assert!(completions.contains("complete -F"), "{completions}");
     tokio::time::sleep(Duration::from_secs(11)).await;
     cli.ok(
         "provider.json",
@@ -341,7 +362,7 @@ async fn requester_and_provider_through_the_cli() {
     cli.fails(
         "requester.json",
         &["job", "status", "11111111111111111111111111111112"],
-        "does not exist",
+        "neither its account nor a transaction that posted it",
     );
     let unreachable = Cli {
         url: "http://127.0.0.1:9".into(),

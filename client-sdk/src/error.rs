@@ -74,6 +74,8 @@ pub fn program_name(program_id: &str) -> String {
         "depin_jobs".into()
     } else if program_id == crate::STAKING_PROGRAM_ID.to_string() {
         "depin_staking".into()
+    } else if program_id == anchor_spl::token::ID.to_string() {
+        "spl_token".into()
     } else {
         program_id.to_owned()
     }

@@ -44,6 +44,7 @@ pub mod assign;
 pub mod blob;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod ix;
 pub mod manifest;
 pub mod ops;

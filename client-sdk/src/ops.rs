@@ -19,6 +19,7 @@ use solana_sdk::signature::{Keypair, Signature, Signer};
 
 use crate::{
     blob::{BlobFetcher, BlobStore},
+    history::HISTORY_LIMIT,
     ix,
     manifest::{BlobRef, Manifest},
     pda,
@@ -142,9 +143,31 @@ impl DepinRpc {
                 .amount
                 .parse()
                 .map_err(|_| ClientError::Rpc(format!("bad token amount `{}`", b.amount))),
-            Err(_) if self.rpc().get_account(account).await.is_err() => Ok(0),
-            Err(e) => Err(ClientError::Rpc(e.to_string())),
+            Err(e) => {
+                // A missing account holds nothing; any other failure (an endpoint that cannot
+                // be reached) is an error, never a zero balance.
+                let exists = self
+                    .rpc()
+                    .get_account_with_commitment(account, self.rpc().commitment())
+                    .await
+                    .map_err(|_| ClientError::Rpc(e.to_string()))?
+                    .value
+                    .is_some();
+                if exists {
+                    Err(ClientError::Rpc(e.to_string()))
+                } else {
+                    Ok(0)
+                }
+            }
         }
+    }
+
+    /// Decimals of token mint `mint`.
+    pub async fn mint_decimals(&self, mint: &Pubkey) -> Result<u8, ClientError> {
+        Ok(self
+            .account::<anchor_spl::token::Mint>(mint)
+            .await?
+            .decimals)
     }
 
     /// `owner`'s associated token account for `mint`, created (paid by `payer`) if missing.
@@ -305,7 +328,13 @@ impl DepinRpc {
         fetcher: &BlobFetcher,
         max_bytes: u64,
     ) -> Result<JobResult, ClientError> {
-        let j = self.job(job).await?;
+        let j = match self.job(job).await {
+            Ok(j) => j,
+            Err(ClientError::AccountNotFound(_)) => {
+                return self.closed_job_result(job, fetcher, max_bytes).await
+            }
+            Err(e) => return Err(e),
+        };
         if j.status != job_status::SETTLED {
             return Err(ClientError::Invalid(format!(
                 "job {job} is not settled yet"
@@ -318,6 +347,32 @@ impl DepinRpc {
             )));
         }
         verified_result(&j, fetcher, max_bytes).await
+    }
+
+    /// The result of a job whose account is closed, from its transaction history: the
+    /// agreed hash of its `JobSettled` event and the URIs revealed with it.
+    pub async fn closed_job_result(
+        &self,
+        job: &Pubkey,
+        fetcher: &BlobFetcher,
+        max_bytes: u64,
+    ) -> Result<JobResult, ClientError> {
+        let history = self.job_history(job, HISTORY_LIMIT).await?;
+        if history.posted().is_none() {
+            return Err(ClientError::AccountNotFound(job.to_string()));
+        }
+        match history.verdict() {
+            Some((settle::outcome::AGREED, agreed)) => {
+                result_from_uris(&agreed, &history.agreed_uris(), fetcher, max_bytes).await
+            }
+            Some((outcome, _)) => Err(ClientError::Invalid(format!(
+                "job {job} settled without an agreed result ({})",
+                outcome_name(outcome)
+            ))),
+            None => Err(ClientError::Invalid(format!(
+                "job {job} was closed without a verdict (cancelled)"
+            ))),
+        }
     }
 
     /// Cancel a job nobody has claimed yet; the escrow is refunded to the requester's token
@@ -433,26 +488,42 @@ pub async fn verified_result(
     fetcher: &BlobFetcher,
     max_bytes: u64,
 ) -> Result<JobResult, ClientError> {
+    let uris = j
+        .slots
+        .iter()
+        .take(j.replicas as usize)
+        .filter(|s| s.state == slot_state::REVEALED && s.result_hash == j.agreed_hash)
+        .filter_map(|s| {
+            let len = (s.result_uri_len as usize).min(s.result_uri.len());
+            std::str::from_utf8(&s.result_uri[..len])
+                .ok()
+                .map(str::to_string)
+        })
+        .collect::<Vec<_>>();
+    result_from_uris(&j.agreed_hash, &uris, fetcher, max_bytes).await
+}
+
+/// The first blob among `uris` whose exit code and output hash to `agreed_hash` (every
+/// failure is reported if none does). At most `max_bytes` of output are downloaded per URI.
+pub async fn result_from_uris(
+    agreed_hash: &[u8; 32],
+    uris: &[String],
+    fetcher: &BlobFetcher,
+    max_bytes: u64,
+) -> Result<JobResult, ClientError> {
     let mut failures = Vec::new();
-    for slot in j.slots.iter().take(j.replicas as usize) {
-        if slot.state != slot_state::REVEALED || slot.result_hash != j.agreed_hash {
-            continue;
-        }
-        let len = (slot.result_uri_len as usize).min(slot.result_uri.len());
-        let Ok(uri) = std::str::from_utf8(&slot.result_uri[..len]) else {
-            continue;
-        };
+    for uri in uris {
         let limit = max_bytes.saturating_add(exec::RESULT_BLOB_HEADER as u64);
         match fetcher.fetch_unverified(uri, limit).await {
             Ok(blob) => match exec::decode_result_blob(&blob) {
                 Some((code, output))
-                    if depin_core::hash::result_hash(code, output) == j.agreed_hash =>
+                    if depin_core::hash::result_hash(code, output) == *agreed_hash =>
                 {
                     return Ok(JobResult {
                         exit_code: code,
                         output: output.to_vec(),
-                        result_hash: j.agreed_hash,
-                        uri: uri.to_string(),
+                        result_hash: *agreed_hash,
+                        uri: uri.clone(),
                     })
                 }
                 _ => failures.push(format!("{uri}: does not match the agreed result hash")),

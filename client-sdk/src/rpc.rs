@@ -605,7 +605,10 @@ fn transaction_error(err: &TransactionError, ixs: &[Instruction], logs: &[String
     let program = from_logs
         .or_else(|| ixs.get(*index as usize).map(|ix| ix.program_id.to_string()))
         .unwrap_or_default();
-    match program_error(&program, *code) {
+    let named = program_error(&program, *code)
+        .or_else(|| anchor_error_in_logs(logs, *code))
+        .or_else(|| token_error(&program, *code));
+    match named {
         Some((name, message)) => ClientError::Program {
             program: program_name(&program),
             code: *code,
@@ -614,6 +617,32 @@ fn transaction_error(err: &TransactionError, ixs: &[Instruction], logs: &[String
         },
         None => ClientError::Transaction(err.to_string()),
     }
+}
+
+/// Name and message of an Anchor framework error (constraints, account checks) from the log
+/// line every Anchor program writes: `... Error Code: NAME. Error Number: N. Error Message: M.`
+fn anchor_error_in_logs(logs: &[String], code: u32) -> Option<(String, String)> {
+    logs.iter().find_map(|l| {
+        let rest = &l[l.find("Error Code: ")? + "Error Code: ".len()..];
+        let (name, rest) = rest.split_once(". Error Number: ")?;
+        let (number, message) = rest.split_once(". Error Message: ")?;
+        (number.trim().parse::<u32>().ok()? == code).then(|| {
+            (
+                name.trim().to_string(),
+                message.trim().trim_end_matches('.').to_string(),
+            )
+        })
+    })
+}
+
+/// Name and message of an SPL Token program error (e.g. `InsufficientFunds`).
+fn token_error(program: &str, code: u32) -> Option<(String, String)> {
+    use anchor_spl::token::spl_token::error::TokenError;
+    if program != anchor_spl::token::ID.to_string() {
+        return None;
+    }
+    let e = TokenError::try_from(code).ok()?;
+    Some((format!("{e:?}"), e.to_string()))
 }
 
 #[cfg(test)]
@@ -675,6 +704,42 @@ mod tests {
                 (name.as_str(), program.as_str()),
                 ("InsufficientFreeStake", "depin_staking")
             ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn framework_and_token_errors_are_named_too() {
+        let ix = Instruction {
+            program_id: JOBS_PROGRAM_ID,
+            accounts: vec![],
+            data: vec![],
+        };
+        // An Anchor constraint: not in the IDL, named in the program's own log line.
+        let err = TransactionError::InstructionError(0, InstructionError::Custom(2006));
+        let logs = vec![
+            "Program log: AnchorError caused by account: job. Error Code: ConstraintSeeds. Error Number: 2006. Error Message: A seeds constraint was violated.".to_string(),
+        ];
+        match transaction_error(&err, &[ix.clone()], &logs) {
+            ClientError::Program { name, message, .. } => {
+                assert_eq!(name, "ConstraintSeeds");
+                assert_eq!(message, "A seeds constraint was violated");
+            }
+            other => panic!("{other:?}"),
+        }
+        // SPL Token's errors by name.
+        let token = Instruction {
+            program_id: anchor_spl::token::ID,
+            ..ix
+        };
+        let err = TransactionError::InstructionError(0, InstructionError::Custom(1));
+        match transaction_error(&err, &[token], &[]) {
+            ClientError::Program { name, program, .. } => {
+                assert_eq!(
+                    (name.as_str(), program.as_str()),
+                    ("InsufficientFunds", "spl_token")
+                )
+            }
             other => panic!("{other:?}"),
         }
     }

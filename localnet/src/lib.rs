@@ -62,6 +62,10 @@ pub struct LocalnetConfig {
     pub airdrop_lamports: u64,
     /// How long to wait for the network to come up.
     pub start_timeout: Duration,
+    /// JSON-RPC port on 127.0.0.1; 0: a free port.
+    pub rpc_port: u16,
+    /// Websocket port on 127.0.0.1; 0: a free port.
+    pub ws_port: u16,
 }
 
 impl LocalnetConfig {
@@ -79,6 +83,8 @@ impl LocalnetConfig {
             airdrop: Vec::new(),
             airdrop_lamports: 0,
             start_timeout: Duration::from_secs(30),
+            rpc_port: 0,
+            ws_port: 0,
         }
     }
 
@@ -101,12 +107,20 @@ pub struct Localnet {
     locker: SurfnetSvmLocker,
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// `port` if it is free on 127.0.0.1 (0: any free port), with a clear error when it is taken.
+fn port(port: u16, what: &str) -> Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        anyhow!(
+            "cannot listen for {what} on 127.0.0.1:{port} ({e}): another local chain or \
+             solana-test-validator may be running; stop it or choose other ports"
+        )
+    })?;
+    Ok(listener.local_addr()?.port())
 }
 
 impl Localnet {
-    /// Start the network on free loopback ports, wait until it serves, load the programs.
+    /// Start the network on the configured loopback ports (free ones where 0), wait until it
+    /// serves, load the programs.
     pub async fn start(config: LocalnetConfig) -> Result<Localnet> {
         let elfs = config
             .programs
@@ -122,7 +136,11 @@ impl Localnet {
                     .map(|elf| (*id, elf))
             })
             .collect::<Result<Vec<_>>>()?;
-        let (bind_port, ws_port) = (free_port()?, free_port()?);
+        let bind_port = port(config.rpc_port, "JSON-RPC")?;
+        let ws_port = port(config.ws_port, "the websocket")?;
+        if bind_port == ws_port {
+            bail!("the JSON-RPC and websocket ports must differ (both {bind_port})");
+        }
         let surfpool = SurfpoolConfig {
             simnets: vec![SimnetConfig {
                 offline_mode: true,

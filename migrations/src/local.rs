@@ -36,14 +36,28 @@ pub struct LocalMarket {
 
 impl LocalMarket {
     /// Start the chain with the programs of `programs` (a `target/deploy` folder), airdrop 100
-    /// SOL to `wallets`, and run `plan`.
+    /// SOL to `wallets`, and run `plan` with a new admin key.
     pub async fn start(programs: &Path, plan: &Plan, wallets: &[Pubkey]) -> Result<Self> {
-        let admin = Keypair::new();
-        let mut config = LocalnetConfig::with_programs_from(programs);
+        Self::start_with(
+            LocalnetConfig::with_programs_from(programs),
+            Keypair::new(),
+            plan,
+            wallets,
+        )
+        .await
+    }
+
+    /// Start the chain described by `config` (its airdrop list extended with `admin` and
+    /// `wallets`, 100 SOL each; `admin` the programs' upgrade authority) and run `plan`.
+    pub async fn start_with(
+        mut config: LocalnetConfig,
+        admin: Keypair,
+        plan: &Plan,
+        wallets: &[Pubkey],
+    ) -> Result<Self> {
         config.upgrade_authority = Some(admin.pubkey());
-        config.airdrop = std::iter::once(admin.pubkey())
-            .chain(wallets.iter().copied())
-            .collect();
+        config.airdrop.push(admin.pubkey());
+        config.airdrop.extend_from_slice(wallets);
         config.airdrop_lamports = 100_000_000_000;
         let net = Localnet::start(config)
             .await
@@ -62,6 +76,11 @@ impl LocalMarket {
             deployment,
             steps,
         })
+    }
+
+    /// Give `who` `amount` stake tokens.
+    pub async fn fund_provider(&self, who: &Pubkey, amount: u64) -> Result<Pubkey> {
+        mint_to(&self.rpc, &self.admin, &self.stake_mint, who, amount).await
     }
 
     /// Give `who` `amount` payment tokens.

@@ -6,7 +6,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use depin_worker::{config::Fault, Worker, WorkerConfig};
 
-/// Flags override environment variables, which override the config file.
+/// Flags override environment variables, which override the config file. Without a config
+/// file, the `depin` CLI's `DEPIN_URL`, `DEPIN_WS_URL`, `DEPIN_KEYPAIR` and `DEPIN_MARKET` are
+/// read when the worker's own are not set.
 #[derive(Parser, Debug)]
 #[command(
     name = "depin-worker",
@@ -20,7 +22,8 @@ struct Args {
     /// Provider keypair file.
     #[arg(short = 'k', long, env = "DEPIN_WORKER_KEYPAIR")]
     keypair: Option<PathBuf>,
-    /// RPC endpoint (repeat for failover, in order of preference).
+    /// RPC endpoint or moniker (localhost, devnet, mainnet); repeat for failover, in order
+    /// of preference.
     #[arg(
         short = 'u',
         long = "url",
@@ -68,22 +71,51 @@ struct Args {
     log: String,
 }
 
+/// The `depin` CLI's variable `name` (`DEPIN_URL`, ...), read when the worker's own flag and
+/// variable are not given, so the `export` lines `depin localnet` prints serve both.
+fn cli_env(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
 fn config(args: &Args) -> Result<WorkerConfig> {
     let mut cfg = match &args.config {
         Some(path) => WorkerConfig::from_file(path)?,
         None => WorkerConfig::default(),
     };
-    if let Some(k) = &args.keypair {
-        cfg.keypair = k.clone();
+    let from_file = args.config.is_some();
+    if let Some(k) = args.keypair.clone().or_else(|| {
+        (!from_file)
+            .then(|| cli_env("DEPIN_KEYPAIR").pop().map(PathBuf::from))
+            .flatten()
+    }) {
+        cfg.keypair = k;
     }
-    if !args.urls.is_empty() {
-        cfg.rpc_urls = args.urls.clone();
-        cfg.ws_urls = args.ws_urls.clone();
-    } else if !args.ws_urls.is_empty() {
-        cfg.ws_urls = args.ws_urls.clone();
+    let pick = |own: &Vec<String>, cli: &str| {
+        if own.is_empty() && !from_file {
+            cli_env(cli)
+        } else {
+            own.clone()
+        }
+    };
+    // Monikers as in the CLI: `-u localhost`, `devnet`, `mainnet`.
+    let urls: Vec<String> = pick(&args.urls, "DEPIN_URL")
+        .iter()
+        .map(|u| depin_client::rpc::cluster_url(u))
+        .collect();
+    let ws_urls = pick(&args.ws_urls, "DEPIN_WS_URL");
+    if !urls.is_empty() {
+        cfg.rpc_urls = urls;
+        cfg.ws_urls = ws_urls;
+    } else if !ws_urls.is_empty() {
+        cfg.ws_urls = ws_urls;
     }
-    if !args.markets.is_empty() {
-        cfg.markets = args.markets.clone();
+    let markets = pick(&args.markets, "DEPIN_MARKET");
+    if !markets.is_empty() {
+        cfg.markets = markets;
     }
     if let Some(d) = &args.data_dir {
         cfg.data_dir = d.clone();
