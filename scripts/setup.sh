@@ -9,7 +9,8 @@ command -v cargo >/dev/null || { log "error: cargo not found; install Rust >= 1.
 command -v python3 >/dev/null || { log "error: python3 not found"; exit 1; }
 # Host build prerequisites: a C toolchain (zstd, lz4 and sqlite sources in the dependency tree),
 # pkg-config and OpenSSL headers (openssl-sys, via litesvm and surfpool-core).
-HOST_DEBS=(build-essential pkg-config libssl-dev)
+# Chromium: the dashboard's test renders the page in a real headless browser.
+HOST_DEBS=(build-essential pkg-config libssl-dev chromium)
 if command -v dpkg >/dev/null; then
   missing=()
   for p in "${HOST_DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod ctx;
+pub mod dashboard;
 pub mod demo;
 pub mod jobview;
 pub mod localnet;

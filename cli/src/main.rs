@@ -137,6 +137,9 @@ enum Cmd {
     /// Defaults for the URL, keypair and deployment (`get`, `set`).
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Serve a live web page of the market: jobs with their timelines, providers with stake,
+    /// earnings and reputation (default http://127.0.0.1:8080).
+    Dashboard(depin_cli::dashboard::DashboardCmd),
     /// Print a shell completion script (`depin completions bash > /etc/bash_completion.d/depin`).
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -621,6 +624,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Localnet(cmd) => cmd.execute(&ctx, deployment_path.as_deref()).await?,
         Cmd::Keygen(cmd) => cmd.execute(&ctx)?,
         Cmd::Address => depin_cli::wallet::address(&ctx)?,
+        Cmd::Dashboard(cmd) => cmd.execute(&ctx).await?,
         Cmd::Balance(cmd) => cmd.execute(&ctx).await?,
         Cmd::Airdrop(cmd) => cmd.execute(&ctx).await?,
         Cmd::Config(_) => unreachable!("handled above"),

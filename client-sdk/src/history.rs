@@ -233,6 +233,15 @@ impl JobHistory {
 
 /// The events of `job` in one transaction's logs, in log order.
 pub fn job_events(job: &Pubkey, logs: &[String]) -> Vec<JobEventKind> {
+    all_job_events(logs)
+        .into_iter()
+        .filter(|(j, _)| j == job)
+        .map(|(_, kind)| kind)
+        .collect()
+}
+
+/// Every job event in one transaction's logs with the job it concerns, in log order.
+pub fn all_job_events(logs: &[String]) -> Vec<(Pubkey, JobEventKind)> {
     let mut out = Vec::new();
     for line in logs {
         let one = std::slice::from_ref(line);
@@ -242,84 +251,117 @@ pub fn job_events(job: &Pubkey, logs: &[String]) -> Vec<JobEventKind> {
             };
         }
         let kind = if let Some(e) = first!(ev::JobPosted) {
-            (e.job == *job).then_some(JobEventKind::Posted {
-                market: e.market,
-                requester: e.requester,
-                spec_uri: None,
-                spec_hash: e.spec_hash,
-                reward_per_replica: e.reward_per_replica,
-                replicas: e.replicas,
-                quorum: e.quorum,
-                bond: e.bond,
-                deposited: e.deposited,
-                claim_deadline: e.claim_deadline,
-            })
+            Some((
+                e.job,
+                JobEventKind::Posted {
+                    market: e.market,
+                    requester: e.requester,
+                    spec_uri: None,
+                    spec_hash: e.spec_hash,
+                    reward_per_replica: e.reward_per_replica,
+                    replicas: e.replicas,
+                    quorum: e.quorum,
+                    bond: e.bond,
+                    deposited: e.deposited,
+                    claim_deadline: e.claim_deadline,
+                },
+            ))
         } else if let Some(e) = first!(ev::JobClaimed) {
-            (e.job == *job).then_some(JobEventKind::Claimed {
-                provider: e.provider,
-                slot: e.slot,
-                bond: e.bond,
-            })
+            Some((
+                e.job,
+                JobEventKind::Claimed {
+                    provider: e.provider,
+                    slot: e.slot,
+                    bond: e.bond,
+                },
+            ))
         } else if let Some(e) = first!(ev::SlotDisplaced) {
-            (e.job == *job).then_some(JobEventKind::Displaced {
-                provider: e.provider,
-                slot: e.slot,
-            })
+            Some((
+                e.job,
+                JobEventKind::Displaced {
+                    provider: e.provider,
+                    slot: e.slot,
+                },
+            ))
         } else if let Some(e) = first!(ev::JobAbandoned) {
-            (e.job == *job).then_some(JobEventKind::Abandoned {
-                provider: e.provider,
-                slot: e.slot,
-                penalty: e.penalty,
-            })
+            Some((
+                e.job,
+                JobEventKind::Abandoned {
+                    provider: e.provider,
+                    slot: e.slot,
+                    penalty: e.penalty,
+                },
+            ))
         } else if let Some(e) = first!(ev::ResultCommitted) {
-            (e.job == *job).then_some(JobEventKind::Committed {
-                provider: e.provider,
-                slot: e.slot,
-            })
+            Some((
+                e.job,
+                JobEventKind::Committed {
+                    provider: e.provider,
+                    slot: e.slot,
+                },
+            ))
         } else if let Some(e) = first!(ev::ResultRevealed) {
-            (e.job == *job).then_some(JobEventKind::Revealed {
-                provider: e.provider,
-                slot: e.slot,
-                result_hash: e.result_hash,
-                result_uri: e.result_uri,
-            })
+            Some((
+                e.job,
+                JobEventKind::Revealed {
+                    provider: e.provider,
+                    slot: e.slot,
+                    result_hash: e.result_hash,
+                    result_uri: e.result_uri,
+                },
+            ))
         } else if let Some(e) = first!(ev::ResultSubmitted) {
-            (e.job == *job).then_some(JobEventKind::Submitted {
-                provider: e.provider,
-                result_hash: e.result_hash,
-                result_uri: e.result_uri,
-            })
+            Some((
+                e.job,
+                JobEventKind::Submitted {
+                    provider: e.provider,
+                    result_hash: e.result_hash,
+                    result_uri: e.result_uri,
+                },
+            ))
         } else if let Some(e) = first!(ev::SlotReclaimed) {
-            (e.job == *job).then_some(JobEventKind::Reclaimed {
-                provider: e.provider,
-                slot: e.slot,
-                penalty: e.penalty,
-            })
+            Some((
+                e.job,
+                JobEventKind::Reclaimed {
+                    provider: e.provider,
+                    slot: e.slot,
+                    penalty: e.penalty,
+                },
+            ))
         } else if let Some(e) = first!(ev::JobSettled) {
-            (e.job == *job).then_some(JobEventKind::Settled {
-                outcome: e.outcome,
-                agreed_hash: e.agreed_hash,
-                winners: e.winners,
-            })
+            Some((
+                e.job,
+                JobEventKind::Settled {
+                    outcome: e.outcome,
+                    agreed_hash: e.agreed_hash,
+                    winners: e.winners,
+                },
+            ))
         } else if let Some(e) = first!(ev::JobExpired) {
-            (e.job == *job).then_some(JobEventKind::Expired)
+            Some((e.job, JobEventKind::Expired))
         } else if let Some(e) = first!(ev::SlotReleased) {
-            (e.job == *job).then_some(JobEventKind::Released {
-                provider: e.provider,
-                slot: e.slot,
-                payout: e.payout,
-                fee: e.fee,
-                penalty: e.penalty,
-            })
+            Some((
+                e.job,
+                JobEventKind::Released {
+                    provider: e.provider,
+                    slot: e.slot,
+                    payout: e.payout,
+                    fee: e.fee,
+                    penalty: e.penalty,
+                },
+            ))
         } else if let Some(e) = first!(ev::JobCancelled) {
-            (e.job == *job).then_some(JobEventKind::Cancelled { refund: e.refund })
+            Some((e.job, JobEventKind::Cancelled { refund: e.refund }))
         } else if let Some(e) = first!(ev::JobClosed) {
-            (e.job == *job).then_some(JobEventKind::Closed {
-                outcome: e.outcome,
-                paid: e.paid,
-                fees: e.fees,
-                refund: e.refund,
-            })
+            Some((
+                e.job,
+                JobEventKind::Closed {
+                    outcome: e.outcome,
+                    paid: e.paid,
+                    fees: e.fees,
+                    refund: e.refund,
+                },
+            ))
         } else {
             None
         };
@@ -359,6 +401,16 @@ impl DepinRpc {
         address: &Pubkey,
         limit: usize,
     ) -> Result<Vec<(Signature, u64, Option<i64>)>, ClientError> {
+        self.signatures_since(address, None, limit).await
+    }
+
+    /// Like [`Self::signatures_of`], but only those newer than `until` (exclusive).
+    pub async fn signatures_since(
+        &self,
+        address: &Pubkey,
+        until: Option<Signature>,
+        limit: usize,
+    ) -> Result<Vec<(Signature, u64, Option<i64>)>, ClientError> {
         let mut out = Vec::new();
         let mut before = None;
         while out.len() < limit {
@@ -368,7 +420,7 @@ impl DepinRpc {
                     address,
                     GetConfirmedSignaturesForAddress2Config {
                         before,
-                        until: None,
+                        until,
                         limit: Some(PAGE.min(limit - out.len())),
                         commitment: Some(self.rpc().commitment()),
                     },
@@ -410,6 +462,27 @@ impl DepinRpc {
             )
             .await
             .map_err(|e| ClientError::Rpc(e.to_string()))
+    }
+
+    /// Every job event of one landed transaction, with the job each concerns (the manifest
+    /// URI of a `Posted` filled in from the instruction).
+    pub async fn transaction_events(
+        &self,
+        signature: &Signature,
+    ) -> Result<Vec<(Pubkey, JobEventKind)>, ClientError> {
+        let tx = self.transaction(signature).await?;
+        let Some(OptionSerializer::Some(logs)) =
+            tx.transaction.meta.as_ref().map(|m| &m.log_messages)
+        else {
+            return Ok(Vec::new());
+        };
+        let mut events = all_job_events(logs);
+        for (_, kind) in &mut events {
+            if let JobEventKind::Posted { spec_uri, .. } = kind {
+                *spec_uri = posted_spec_uri(&tx);
+            }
+        }
+        Ok(events)
     }
 
     /// The history of `job` from its transactions (at most `limit` of them, the newest), oldest

@@ -1,0 +1,291 @@
+//! What the dashboard knows: every job event of the watched markets, read once from the jobs
+//! program's transactions (`getSignaturesForAddress` on the program id, then only what is newer
+//! than the last signature seen), so a job's timeline survives the closing of its account and
+//! each transaction is fetched once. Bounded: the newest `cap` jobs are kept.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use anchor_lang::prelude::Pubkey;
+use depin_client::{history::JobEventKind, rpc::DepinRpc, ClientError, JOBS_PROGRAM_ID};
+use solana_sdk::signature::Signature;
+
+/// One event of a job's timeline.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Slot it landed in.
+    pub slot: u64,
+    /// Unix time of that block, when known.
+    pub time: Option<i64>,
+    /// What happened.
+    pub kind: JobEventKind,
+}
+
+/// A job as the dashboard shows it.
+#[derive(Clone, Debug)]
+pub struct JobRow {
+    /// The job's address.
+    pub job: Pubkey,
+    /// Its market.
+    pub market: Pubkey,
+    /// Who posted it.
+    pub requester: Pubkey,
+    /// Replicas.
+    pub replicas: u8,
+    /// Reward per replica.
+    pub reward: u64,
+    /// Its timeline, oldest first.
+    pub steps: Vec<Step>,
+}
+
+impl JobRow {
+    /// `open`, `settled` or `closed`, and the outcome's name once there is one.
+    pub fn status(&self) -> (&'static str, Option<&'static str>) {
+        let mut status = "open";
+        let mut outcome = None;
+        for s in &self.steps {
+            match s.kind {
+                JobEventKind::Settled { outcome: o, .. } => {
+                    status = "settled";
+                    outcome = Some(depin_client::ops::outcome_name(o));
+                }
+                JobEventKind::Expired => {
+                    status = "settled";
+                    outcome = Some("expired");
+                }
+                JobEventKind::Closed { .. } => status = "closed",
+                JobEventKind::Cancelled { .. } => {
+                    status = "closed";
+                    outcome = Some("cancelled");
+                }
+                _ => {}
+            }
+        }
+        (status, outcome)
+    }
+}
+
+/// Paid and slashed amounts of one provider account, from `SlotReleased` events.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Earned {
+    /// Payment tokens paid.
+    pub paid: u64,
+    /// Stake slashed.
+    pub slashed: u64,
+    /// Slots released.
+    pub slots: u64,
+}
+
+/// The index.
+pub struct Index {
+    markets: HashSet<Pubkey>,
+    jobs: HashMap<Pubkey, JobRow>,
+    /// Jobs in posting order, oldest first.
+    order: VecDeque<Pubkey>,
+    /// Earnings by provider account, over the jobs of the watched markets.
+    pub earned: HashMap<Pubkey, Earned>,
+    newest: Option<Signature>,
+    cap: usize,
+    /// Transactions read so far.
+    pub transactions: u64,
+}
+
+impl Index {
+    /// An empty index of `markets`, keeping at most `cap` jobs.
+    pub fn new(markets: impl IntoIterator<Item = Pubkey>, cap: usize) -> Index {
+        Index {
+            markets: markets.into_iter().collect(),
+            jobs: HashMap::new(),
+            order: VecDeque::new(),
+            earned: HashMap::new(),
+            newest: None,
+            cap: cap.max(1),
+            transactions: 0,
+        }
+    }
+
+    /// Record one event. Jobs of other markets, and events of jobs posted before the index's
+    /// horizon, are ignored.
+    pub fn apply(&mut self, slot: u64, time: Option<i64>, job: Pubkey, kind: JobEventKind) {
+        if let JobEventKind::Posted {
+            market,
+            requester,
+            replicas,
+            reward_per_replica,
+            ..
+        } = &kind
+        {
+            if !self.markets.contains(market) || self.jobs.contains_key(&job) {
+                return;
+            }
+            self.jobs.insert(
+                job,
+                JobRow {
+                    job,
+                    market: *market,
+                    requester: *requester,
+                    replicas: *replicas,
+                    reward: *reward_per_replica,
+                    steps: Vec::new(),
+                },
+            );
+            self.order.push_back(job);
+            while self.order.len() > self.cap {
+                if let Some(old) = self.order.pop_front() {
+                    self.jobs.remove(&old);
+                }
+            }
+        }
+        let Some(row) = self.jobs.get_mut(&job) else {
+            return;
+        };
+        if let JobEventKind::Released {
+            provider,
+            payout,
+            penalty,
+            ..
+        } = &kind
+        {
+            let e = self.earned.entry(*provider).or_default();
+            e.paid = e.paid.saturating_add(*payout);
+            e.slashed = e.slashed.saturating_add(*penalty);
+            e.slots += 1;
+        }
+        row.steps.push(Step { slot, time, kind });
+    }
+
+    /// The newest `n` jobs, newest first.
+    pub fn recent(&self, n: usize) -> Vec<JobRow> {
+        self.order
+            .iter()
+            .rev()
+            .take(n)
+            .filter_map(|j| self.jobs.get(j).cloned())
+            .collect()
+    }
+
+    /// (open, settled, closed) jobs of `market` in the index.
+    pub fn counts(&self, market: &Pubkey) -> (usize, usize, usize) {
+        let mut c = (0, 0, 0);
+        for row in self.jobs.values().filter(|r| r.market == *market) {
+            match row.status().0 {
+                "open" => c.0 += 1,
+                "settled" => c.1 += 1,
+                _ => c.2 += 1,
+            }
+        }
+        c
+    }
+
+    /// Read the jobs program's transactions newer than the last one seen (the newest
+    /// `backfill` on the first call), oldest first, and record their events. Returns how many
+    /// transactions were read.
+    pub async fn poll(&mut self, rpc: &DepinRpc, backfill: usize) -> Result<usize, ClientError> {
+        // After the first call, everything newer is read (up to a bound far above what a
+        // refresh interval brings).
+        let limit = if self.newest.is_none() {
+            backfill
+        } else {
+            10_000
+        };
+        let mut sigs = rpc
+            .signatures_since(&JOBS_PROGRAM_ID, self.newest, limit)
+            .await?;
+        if sigs.is_empty() {
+            return Ok(0);
+        }
+        sigs.reverse();
+        let n = sigs.len();
+        for (sig, slot, time) in sigs {
+            for (job, kind) in rpc.transaction_events(&sig).await? {
+                self.apply(slot, time, job, kind);
+            }
+            // Advanced per transaction: a failure later in the batch re-reads only the rest.
+            self.newest = Some(sig);
+            self.transactions += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posted(market: Pubkey) -> JobEventKind {
+        JobEventKind::Posted {
+            market,
+            requester: Pubkey::new_unique(),
+            spec_uri: None,
+            spec_hash: [0; 32],
+            reward_per_replica: 7,
+            replicas: 3,
+            quorum: 2,
+            bond: 1,
+            deposited: 21,
+            claim_deadline: 0,
+        }
+    }
+
+    #[test]
+    fn other_markets_are_ignored_and_the_cap_holds() {
+        let (m, other) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut ix = Index::new([m], 2);
+        let jobs: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        ix.apply(1, None, Pubkey::new_unique(), posted(other));
+        for j in &jobs {
+            ix.apply(2, None, *j, posted(m));
+        }
+        let recent = ix.recent(10);
+        assert_eq!(recent.len(), 2);
+        assert_eq!(recent[0].job, jobs[2]);
+        assert_eq!(recent[1].job, jobs[1]);
+        assert_eq!(ix.counts(&m), (2, 0, 0));
+    }
+
+    #[test]
+    fn status_and_earnings_follow_the_events() {
+        let m = Pubkey::new_unique();
+        let (job, p) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut ix = Index::new([m], 10);
+        // Events of a job posted before the horizon are ignored.
+        ix.apply(0, None, Pubkey::new_unique(), JobEventKind::Expired);
+        ix.apply(1, None, job, posted(m));
+        ix.apply(
+            5,
+            None,
+            job,
+            JobEventKind::Settled {
+                outcome: depin_core::settle::outcome::AGREED,
+                agreed_hash: [1; 32],
+                winners: 3,
+            },
+        );
+        assert_eq!(ix.recent(1)[0].status(), ("settled", Some("agreed")));
+        ix.apply(
+            6,
+            None,
+            job,
+            JobEventKind::Released {
+                provider: p,
+                slot: 0,
+                payout: 195,
+                fee: 5,
+                penalty: 0,
+            },
+        );
+        ix.apply(
+            7,
+            None,
+            job,
+            JobEventKind::Closed {
+                outcome: depin_core::settle::outcome::AGREED,
+                paid: 195,
+                fees: 5,
+                refund: 0,
+            },
+        );
+        assert_eq!(ix.recent(1)[0].status(), ("closed", Some("agreed")));
+        assert_eq!(ix.earned[&p].paid, 195);
+        assert_eq!(ix.counts(&m), (0, 0, 1));
+    }
+}
