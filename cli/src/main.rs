@@ -217,6 +217,14 @@ enum JobCmd {
         #[arg(long, default_value_t = 64 << 20)]
         max_bytes: u64,
     },
+    /// The job's logs (its module's stderr, at most 64 KiB) as the replicas agreed on them:
+    /// read from a winner's result blob and checked against the agreed hash.
+    Logs {
+        job: Pubkey,
+        /// Most output bytes to download with them.
+        #[arg(long, default_value_t = 64 << 20)]
+        max_bytes: u64,
+    },
     /// Cancel a job nobody has claimed.
     Cancel { job: Pubkey },
     /// List jobs of a market, of a requester (default: you), or held by a provider.
@@ -859,11 +867,13 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 "job": job.to_string(), "exit_code": r.exit_code, "result_hash": hex(&r.result_hash),
                 "uri": r.uri, "output_bytes": r.output.len(),
                 "output": if out.is_none() { Some(String::from_utf8_lossy(&r.output).into_owned()) } else { None },
+                "logs": String::from_utf8_lossy(&r.logs),
             });
             ctx.print(v, || {
                 eprintln!(
-                    "verified: {} bytes from {} match the agreed hash {} (exit: {})",
+                    "verified: {} bytes of output and {} of logs from {} match the agreed hash {} (exit: {})",
                     r.output.len(),
+                    r.logs.len(),
                     r.uri,
                     hex(&r.result_hash),
                     depin_core::exec::describe_exit(r.exit_code)
@@ -872,6 +882,28 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                     use std::io::Write;
                     let _ = std::io::stdout().write_all(&r.output);
                 }
+            });
+        }
+        JobCmd::Logs { job, max_bytes } => {
+            let r = ctx
+                .rpc
+                .fetch_result(&job, &BlobFetcher::default(), max_bytes)
+                .await
+                .map_err(|e| ctx.explain(e))?;
+            let v = json!({
+                "job": job.to_string(), "result_hash": hex(&r.result_hash), "uri": r.uri,
+                "logs": String::from_utf8_lossy(&r.logs), "logs_bytes": r.logs.len(),
+                "verified": true,
+            });
+            ctx.print(v, || {
+                eprintln!(
+                    "verified: the {} bytes of logs below are covered by the agreed hash {} (from {})",
+                    r.logs.len(),
+                    hex(&r.result_hash),
+                    r.uri
+                );
+                use std::io::Write;
+                let _ = std::io::stdout().write_all(&r.logs);
             });
         }
         JobCmd::Cancel { job } => {

@@ -208,6 +208,7 @@ fn the_readme_using_it_section_works_as_written() {
         "depin job post",
         "depin job wait",
         "depin job result",
+        "depin job logs",
         "depin job list",
         "depin -k provider.json provider unstake",
         "depin -k provider.json provider withdraw",
@@ -246,6 +247,12 @@ fn the_readme_using_it_section_works_as_written() {
             assert!(out.contains("mean_temperature"), "{out}");
             assert!(out.contains("match the agreed hash"), "{out}");
             results += 1;
+        } else if line.starts_with("depin job logs") {
+            assert!(
+                out.contains("input bytes") && out.contains("output bytes"),
+                "{out}"
+            );
+            assert!(out.contains("are covered by the agreed hash"), "{out}");
         } else if line.starts_with("depin job status") && comment.contains("closed it") {
             assert!(out.contains("closed (agreed)"), "{out}");
             assert!(

@@ -91,7 +91,10 @@ pub struct JobResult {
     pub exit_code: i32,
     /// Its stdout.
     pub output: Vec<u8>,
-    /// The agreed result hash the output was checked against.
+    /// Its stderr (the job's logs, at most `depin_core::exec::MAX_LOG_BYTES`), covered by the
+    /// agreed hash like the output.
+    pub logs: Vec<u8>,
+    /// The agreed result hash the output and logs were checked against.
     pub result_hash: Hash32,
     /// The URI it was read from.
     pub uri: String,
@@ -513,15 +516,16 @@ pub async fn result_from_uris(
 ) -> Result<JobResult, ClientError> {
     let mut failures = Vec::new();
     for uri in uris {
-        let limit = max_bytes.saturating_add(exec::RESULT_BLOB_HEADER as u64);
+        let limit = max_bytes
+            .saturating_add(exec::RESULT_BLOB_HEADER as u64)
+            .saturating_add(exec::MAX_LOG_BYTES as u64);
         match fetcher.fetch_unverified(uri, limit).await {
             Ok(blob) => match exec::decode_result_blob(&blob) {
-                Some((code, output))
-                    if depin_core::hash::result_hash(code, output) == *agreed_hash =>
-                {
+                Some(r) if r.hash() == *agreed_hash => {
                     return Ok(JobResult {
-                        exit_code: code,
-                        output: output.to_vec(),
+                        exit_code: r.exit_code,
+                        output: r.output.to_vec(),
+                        logs: r.logs.to_vec(),
                         result_hash: *agreed_hash,
                         uri: uri.clone(),
                     })

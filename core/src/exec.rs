@@ -1,5 +1,5 @@
 //! Job results as providers publish them: the exit codes of deterministic failures, and the
-//! result blob (`exit code ‖ output`) behind a revealed result URI.
+//! result blob (`exit code ‖ output length ‖ output ‖ logs`) behind a revealed result URI.
 //!
 //! A requester who fetches a result blob recomputes [`crate::hash::result_hash`] from it and
 //! compares it with the job's agreed hash: the blob format carries exactly what the hash
@@ -32,27 +32,58 @@ pub fn describe_exit(code: i32) -> String {
     }
 }
 
-/// Bytes of the result blob's header (the exit code, i32 little-endian).
-pub const RESULT_BLOB_HEADER: usize = 4;
+/// Most log bytes (the module's stderr) a result carries; the sandbox keeps the first ones.
+pub const MAX_LOG_BYTES: usize = 64 * 1024;
 
-/// The result blob a provider publishes: `exit_code as i32 LE ‖ output`.
-pub fn encode_result_blob(exit_code: i32, output: &[u8]) -> Vec<u8> {
-    let mut blob = Vec::with_capacity(RESULT_BLOB_HEADER + output.len());
+/// Bytes of the result blob's header (exit code i32 LE, output length u64 LE).
+pub const RESULT_BLOB_HEADER: usize = 12;
+
+/// One result: what the replicas agree on, and what the requester reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResultParts<'a> {
+    /// Exit code or one of the `EXIT_*` failure codes.
+    pub exit_code: i32,
+    /// The module's stdout.
+    pub output: &'a [u8],
+    /// The module's stderr (at most [`MAX_LOG_BYTES`]).
+    pub logs: &'a [u8],
+}
+
+impl ResultParts<'_> {
+    /// The result hash ([`result_hash`]).
+    pub fn hash(&self) -> Hash32 {
+        result_hash(self.exit_code, self.output, self.logs)
+    }
+}
+
+/// The result blob a provider publishes:
+/// `exit_code as i32 LE ‖ output.len() as u64 LE ‖ output ‖ logs`.
+pub fn encode_result_blob(exit_code: i32, output: &[u8], logs: &[u8]) -> Vec<u8> {
+    let mut blob = Vec::with_capacity(RESULT_BLOB_HEADER + output.len() + logs.len());
     blob.extend_from_slice(&exit_code.to_le_bytes());
+    blob.extend_from_slice(&(output.len() as u64).to_le_bytes());
     blob.extend_from_slice(output);
+    blob.extend_from_slice(logs);
     blob
 }
 
-/// Split a result blob into exit code and output; `None` if it is shorter than its header.
-pub fn decode_result_blob(blob: &[u8]) -> Option<(i32, &[u8])> {
-    let (head, output) = blob.split_at_checked(RESULT_BLOB_HEADER)?;
-    let code = i32::from_le_bytes(head.try_into().ok()?);
-    Some((code, output))
+/// Split a result blob; `None` if it is malformed (shorter than its header or its output
+/// length, or carrying more than [`MAX_LOG_BYTES`] of logs).
+pub fn decode_result_blob(blob: &[u8]) -> Option<ResultParts<'_>> {
+    let (head, rest) = blob.split_at_checked(RESULT_BLOB_HEADER)?;
+    let exit_code = i32::from_le_bytes(head[..4].try_into().ok()?);
+    let len = usize::try_from(u64::from_le_bytes(head[4..].try_into().ok()?)).ok()?;
+    let (output, logs) = rest.split_at_checked(len)?;
+    (logs.len() <= MAX_LOG_BYTES).then_some(ResultParts {
+        exit_code,
+        output,
+        logs,
+    })
 }
 
 /// The result hash a result blob stands for (`None` if the blob is malformed).
 pub fn result_blob_hash(blob: &[u8]) -> Option<Hash32> {
-    decode_result_blob(blob).map(|(code, output)| result_hash(code, output))
+    decode_result_blob(blob).map(|r| r.hash())
 }
 
 #[cfg(test)]
@@ -61,33 +92,36 @@ mod tests {
 
     #[test]
     fn blob_round_trip_and_hash() {
-        for (code, out) in [(0, &b"42\n"[..]), (EXIT_TRAP, &b""[..]), (7, &[0u8; 3][..])] {
-            let blob = encode_result_blob(code, out);
-            assert_eq!(decode_result_blob(&blob), Some((code, out)));
-            assert_eq!(result_blob_hash(&blob), Some(result_hash(code, out)));
+        for (code, out, logs) in [
+            (0, &b"42\n"[..], &b""[..]),
+            (EXIT_TRAP, &b""[..], &b"panicked at src/main.rs"[..]),
+            (7, &[0u8; 3][..], &b"warn"[..]),
+        ] {
+            let blob = encode_result_blob(code, out, logs);
+            let parts = decode_result_blob(&blob).unwrap();
+            assert_eq!(
+                (parts.exit_code, parts.output, parts.logs),
+                (code, out, logs)
+            );
+            assert_eq!(result_blob_hash(&blob), Some(result_hash(code, out, logs)));
         }
         assert_eq!(decode_result_blob(&[1, 2, 3]), None);
         assert_ne!(
-            result_blob_hash(&encode_result_blob(0, b"a")),
-            result_blob_hash(&encode_result_blob(1, b"a"))
+            result_blob_hash(&encode_result_blob(0, b"a", b"")),
+            result_blob_hash(&encode_result_blob(1, b"a", b""))
         );
     }
 
     #[test]
-    fn failure_codes_are_distinct_and_named() {
-        let codes = [
-            EXIT_TRAP,
-            EXIT_OUT_OF_FUEL,
-            EXIT_OUTPUT_TOO_LARGE,
-            EXIT_INVALID_MODULE,
-        ];
-        for (i, a) in codes.iter().enumerate() {
-            assert!(*a < 0);
-            for b in &codes[i + 1..] {
-                assert_ne!(a, b);
-            }
-            assert!(!describe_exit(*a).starts_with("exit"));
-        }
-        assert_eq!(describe_exit(3), "exit 3");
+    fn malformed_blobs_are_refused() {
+        // An output length beyond the blob.
+        let mut blob = encode_result_blob(0, b"abc", b"");
+        blob[4] = 200;
+        assert_eq!(decode_result_blob(&blob), None);
+        // Logs over the cap.
+        let big = vec![b'x'; MAX_LOG_BYTES + 1];
+        assert_eq!(decode_result_blob(&encode_result_blob(0, b"", &big)), None);
+        let max = vec![b'x'; MAX_LOG_BYTES];
+        assert!(decode_result_blob(&encode_result_blob(0, b"", &max)).is_some());
     }
 }

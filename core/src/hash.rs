@@ -7,8 +7,8 @@ use solana_pubkey::Pubkey;
 
 /// Domain of a replica's commitment (commit-reveal).
 pub const COMMIT_DOMAIN: &[u8] = b"depin-commit-v1";
-/// Domain of a job result hash (exit status + output bytes).
-pub const RESULT_DOMAIN: &[u8] = b"depin-result-v1";
+/// Domain of a job result hash (exit status, output bytes and log bytes). v1 covered no logs.
+pub const RESULT_DOMAIN: &[u8] = b"depin-result-v2";
 
 /// A 32-byte SHA-256 digest.
 pub type Hash32 = [u8; 32];
@@ -28,14 +28,18 @@ pub fn commitment(job: &Pubkey, provider: &Pubkey, result_hash: &Hash32, salt: &
     .to_bytes()
 }
 
-/// `sha256(RESULT_DOMAIN ‖ exit_code as i32 LE ‖ output.len() as u64 LE ‖ output)`.
+/// `sha256(RESULT_DOMAIN ‖ exit_code as i32 LE ‖ output.len() as u64 LE ‖ output ‖
+/// logs.len() as u64 LE ‖ logs)`.
 ///
 /// The exit status is part of the result so that a deterministic failure is agreed on like
-/// any other outcome; the length prefix keeps the encoding unambiguous.
-pub fn result_hash(exit_code: i32, output: &[u8]) -> Hash32 {
+/// any other outcome; the logs (the module's stderr, capped at
+/// [`crate::exec::MAX_LOG_BYTES`]) so that the logs a requester reads are the ones the
+/// replicas agreed on; the length prefixes keep the encoding unambiguous.
+pub fn result_hash(exit_code: i32, output: &[u8], logs: &[u8]) -> Hash32 {
     let code = exit_code.to_le_bytes();
     let len = (output.len() as u64).to_le_bytes();
-    solana_sha256_hasher::hashv(&[RESULT_DOMAIN, &code, &len, output]).to_bytes()
+    let logs_len = (logs.len() as u64).to_le_bytes();
+    solana_sha256_hasher::hashv(&[RESULT_DOMAIN, &code, &len, output, &logs_len, logs]).to_bytes()
 }
 
 #[cfg(test)]
@@ -57,10 +61,13 @@ mod tests {
     }
 
     #[test]
-    fn result_hash_separates_status_and_output() {
-        assert_ne!(result_hash(0, b""), result_hash(1, b""));
-        assert_ne!(result_hash(0, b"a"), result_hash(0, b"b"));
-        assert_ne!(result_hash(0, b""), result_hash(0, b"\0"));
+    fn result_hash_separates_status_output_and_logs() {
+        assert_ne!(result_hash(0, b"", b""), result_hash(1, b"", b""));
+        assert_ne!(result_hash(0, b"a", b""), result_hash(0, b"b", b""));
+        assert_ne!(result_hash(0, b"", b""), result_hash(0, b"\0", b""));
+        assert_ne!(result_hash(0, b"a", b""), result_hash(0, b"a", b"x"));
+        // Bytes cannot move between output and logs unnoticed.
+        assert_ne!(result_hash(0, b"ab", b""), result_hash(0, b"a", b"b"));
     }
 
     /// Known-answer vectors (computed independently with Python's hashlib) pin the encoding:
@@ -69,8 +76,12 @@ mod tests {
     fn known_answers() {
         let hex = |h: Hash32| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
         assert_eq!(
-            hex(result_hash(7, b"abc")),
-            "39f6ab6038200a6a5085550fc6a5146c4a38433515ebd2981c0d5a564f585a64"
+            hex(result_hash(7, b"abc", b"warn")),
+            "334085f1fce8b1f64786c382b0b67a3ec503ef05f912d3eade1c4afdaa7e2761"
+        );
+        assert_eq!(
+            hex(result_hash(7, b"abc", b"")),
+            "d31604414e65b612796d88352adabd43706cc612f3cff39b7040a50a72639694"
         );
         assert_eq!(
             hex(commitment(&key(1), &key(2), &[3; 32], &[4; 32])),

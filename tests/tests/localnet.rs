@@ -315,7 +315,7 @@ async fn three_replica_job_over_rpc_and_websocket() {
     let open_slot = net.client.job(&job).await.unwrap().ranked_until_slot;
     let wait = Duration::from_secs(30);
     net.client.wait_for_slot(open_slot, wait).await.unwrap();
-    let result = depin_core::hash::result_hash(0, b"42");
+    let result = depin_core::hash::result_hash(0, b"42", b"");
     for p in &providers {
         let provider = pda::provider(&pool, &p.pubkey()).0;
         let claim = ix::jobs::claim_job(&p.pubkey(), &provider, &keys, &job, None);

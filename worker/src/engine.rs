@@ -1306,14 +1306,15 @@ impl Worker {
         if self.cfg.fault == Fault::WrongResult {
             output.extend_from_slice(b"\n(tampered by a dishonest provider)\n");
         }
-        let blob = exec::encode_result_blob(exec_.exit_code, &output);
+        // The logs (stderr) are part of the result: replicas agree on them like on the output.
+        let blob = exec::encode_result_blob(exec_.exit_code, &output, &exec_.stderr);
         let stored = self
             .results
             .put_sync(&blob)
             .map_err(|e| format!("storing the result: {e}"))?;
         Ok((
             exec_.exit_code,
-            hash::result_hash(exec_.exit_code, &output),
+            hash::result_hash(exec_.exit_code, &output, &exec_.stderr),
             stored.uri,
         ))
     }

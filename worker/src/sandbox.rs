@@ -39,8 +39,8 @@ use wasmtime::{
 
 /// Granularity of the wall-clock limit.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
-/// Most stderr bytes kept (for logs; never part of the result).
-const STDERR_CAP: usize = 64 * 1024;
+/// Most stderr bytes kept: the job's logs, part of the result (hashed and agreed on).
+const STDERR_CAP: usize = depin_core::exec::MAX_LOG_BYTES;
 /// Compiled modules kept in memory.
 const MODULE_CACHE: usize = 32;
 const WASI: &str = "wasi_snapshot_preview1";
@@ -52,7 +52,7 @@ pub struct Execution {
     pub exit_code: i32,
     /// stdout (empty for the failure codes).
     pub output: Vec<u8>,
-    /// stderr, truncated to 64 KiB; for logs only.
+    /// stderr, truncated to `MAX_LOG_BYTES`: the job's logs, part of the result.
     pub stderr: Vec<u8>,
     /// Fuel consumed.
     pub fuel_used: u64,
@@ -656,6 +656,40 @@ mod tests {
         let e = run(ECHO, b"\x07hello", &limits()).unwrap();
         assert_eq!((e.exit_code, e.output.as_slice()), (7, &b"\x07hello"[..]));
         assert!(e.fuel_used > 0);
+    }
+
+    /// Writes its 64 KiB memory page to stderr twice (128 KiB), then "out" to stdout.
+    const NOISY: &str = r#"(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 2)
+      (data (i32.const 70000) "out")
+      (func (export "_start")
+        (i32.store (i32.const 65600) (i32.const 0))
+        (i32.store (i32.const 65604) (i32.const 65536))
+        (drop (call $write (i32.const 2) (i32.const 65600) (i32.const 1) (i32.const 65608)))
+        (drop (call $write (i32.const 2) (i32.const 65600) (i32.const 1) (i32.const 65608)))
+        (i32.store (i32.const 65600) (i32.const 70000))
+        (i32.store (i32.const 65604) (i32.const 3))
+        (drop (call $write (i32.const 1) (i32.const 65600) (i32.const 1) (i32.const 65608)))))"#;
+
+    #[test]
+    fn logs_are_capped_and_deterministic_and_part_of_the_result() {
+        let a = run(NOISY, b"", &limits()).unwrap();
+        let b = run(NOISY, b"", &limits()).unwrap();
+        assert_eq!(a.output, b"out");
+        assert_eq!(a.stderr.len(), depin_core::exec::MAX_LOG_BYTES);
+        assert_eq!(
+            (a.exit_code, &a.output, &a.stderr),
+            (b.exit_code, &b.output, &b.stderr)
+        );
+        // The result hash covers the logs: the same output with other logs is another result.
+        let h = depin_core::hash::result_hash(a.exit_code, &a.output, &a.stderr);
+        assert_ne!(
+            h,
+            depin_core::hash::result_hash(a.exit_code, &a.output, b"")
+        );
+        let blob = depin_core::exec::encode_result_blob(a.exit_code, &a.output, &a.stderr);
+        assert_eq!(depin_core::exec::result_blob_hash(&blob), Some(h));
     }
 
     #[test]

@@ -116,12 +116,21 @@ pub fn args() -> Vec<String> {
         .collect()
 }
 
-/// Run a kernel: stdout on success; on error the message on stderr and exit code 2.
+/// Run a kernel: stdout on success, with one log line on stderr (logs are part of the agreed
+/// result, so they are as deterministic as the output); on error the message on stderr and
+/// exit code 2.
 pub fn main(kernel: impl FnOnce(&[String], &[u8]) -> depin_kernels::KernelResult) -> ! {
     let args = args();
     let input = read_stdin();
     match kernel(&args, &input) {
         Ok(out) => {
+            let log = alloc::format!(
+                "read {} input bytes, {} arguments; wrote {} output bytes\n",
+                input.len(),
+                args.len(),
+                out.len()
+            );
+            write_all(2, log.as_bytes());
             write_all(1, &out);
             unsafe { proc_exit(0) }
         }

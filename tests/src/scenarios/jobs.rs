@@ -723,8 +723,8 @@ pub fn commit_reveal(backend: Backend) -> TestChain {
             .ok("claim", &[w.claim_ix(p, &job)], &[&p.operator]);
     }
     let (h_a, h_b) = (
-        depin_core::hash::result_hash(0, b"42"),
-        depin_core::hash::result_hash(0, b"41"),
+        depin_core::hash::result_hash(0, b"42", b""),
+        depin_core::hash::result_hash(0, b"41", b""),
     );
     let salt = |i: u8| [i + 100; 32];
 

@@ -49,9 +49,9 @@ pub enum Role {
 /// (a trap, exit code 101, its message as output), agreed on like any other result.
 pub fn result(n: u8) -> [u8; 32] {
     if n == 255 {
-        depin_core::hash::result_hash(101, b"wasm trap: unreachable")
+        depin_core::hash::result_hash(101, b"wasm trap: unreachable", b"")
     } else {
-        depin_core::hash::result_hash(0, &[n])
+        depin_core::hash::result_hash(0, &[n], b"")
     }
 }
 
