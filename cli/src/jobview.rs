@@ -8,6 +8,7 @@ use depin_client::{
     history::{JobEventKind, JobHistory},
     manifest::hex,
     ops::outcome_name,
+    policy::{check, Ask},
     Job, Provider,
 };
 use depin_core::settle;
@@ -30,23 +31,37 @@ pub struct Supply {
     pub providers: usize,
     /// Those whose free stake covers the job's bond.
     pub can_bond: usize,
+    /// Of those, how many published a policy that accepts the job, and how many published
+    /// none (`None`: the manifest could not be read to tell).
+    pub accept: Option<(usize, usize)>,
 }
 
 impl Supply {
-    /// Count `providers` able to lock `bond`.
-    pub fn of(providers: &[(Pubkey, Provider)], bond: u64) -> Supply {
-        let can_bond = providers
+    /// Count `providers` able to lock `bond`, and, given the job's `ask`, those whose
+    /// published policy accepts it (the rule the worker applies: `depin_client::policy`).
+    pub fn of(providers: &[(Pubkey, Provider)], bond: u64, ask: Option<&Ask>) -> Supply {
+        let able: Vec<&Provider> = providers
             .iter()
-            .filter(|(_, p)| {
+            .map(|(_, p)| p)
+            .filter(|p| {
                 p.staked
                     .saturating_sub(p.locked)
                     .saturating_sub(p.unbonding)
                     >= bond
             })
-            .count();
+            .collect();
+        let accept = ask.map(|ask| {
+            let unpublished = able.iter().filter(|p| p.policy.published_at == 0).count();
+            let accepting = able
+                .iter()
+                .filter(|p| p.policy.published_at != 0 && check(&p.policy, ask).is_ok())
+                .count();
+            (accepting, unpublished)
+        });
         Supply {
             providers: providers.len(),
-            can_bond,
+            can_bond: able.len(),
+            accept,
         }
     }
 }
@@ -151,6 +166,21 @@ pub fn explain(
                     "fewer than the {} claims needed can ever be made: lower --bond or wait for stake",
                     j.quorum
                 ));
+            }
+            if let Some((accepting, unpublished)) = s.accept {
+                let mut line = format!(
+                    "{accepting} of them accept this job's price and limits by their published policy"
+                );
+                if unpublished > 0 {
+                    line.push_str(&format!(" ({unpublished} published none)"));
+                }
+                hints.push(line);
+                if accepting + unpublished < usize::from(j.quorum) {
+                    hints.push(format!(
+                        "fewer than the {} claims needed would be made: raise --reward or lower the manifest's limits",
+                        j.quorum
+                    ));
+                }
             }
         }
         if j.spec_uri().starts_with("file://") {
@@ -424,6 +454,7 @@ mod tests {
         let supply = Supply {
             providers: 4,
             can_bond: 1,
+            accept: Some((0, 1)),
         };
         let (_, hints) = explain(
             &a,
@@ -442,6 +473,56 @@ mod tests {
             hints.iter().any(|h| h.contains("lower --bond")),
             "{hints:?}"
         );
+    }
+
+    #[test]
+    fn supply_applies_the_published_policies() {
+        let provider = |free: u64, floor: Option<u64>| {
+            let mut p: Provider = Provider {
+                pool: Pubkey::default(),
+                authority: Pubkey::new_unique(),
+                operator: Pubkey::default(),
+                staked: free,
+                locked: 0,
+                unbonding: 0,
+                unbond_at: 0,
+                jobs_completed: 0,
+                jobs_slashed: 0,
+                total_slashed: 0,
+                registered_at: 0,
+                last_staked_at: 0,
+                uri: String::new(),
+                bump: 0,
+                policy: Default::default(),
+            };
+            if let Some(f) = floor {
+                p.policy.min_reward_per_gfuel = f;
+                p.policy.max_fuel = u64::MAX;
+                p.policy.max_memory_bytes = u64::MAX;
+                p.policy.max_output_bytes = u64::MAX;
+                p.policy.max_wall_ms = u64::MAX;
+                p.policy.published_at = 1;
+            }
+            (Pubkey::new_unique(), p)
+        };
+        let providers = vec![
+            provider(10, Some(0)),         // any price
+            provider(10, Some(1_000_000)), // too expensive for this job
+            provider(10, None),            // no policy
+            provider(1, Some(0)),          // cannot bond
+        ];
+        let ask = Ask {
+            reward_per_replica: 1_000,
+            fee_bps: 0,
+            fuel: 1_000_000_000,
+            memory_bytes: 1,
+            output_bytes: 1,
+            wall_ms: 1,
+            file_uris: false,
+        };
+        let s = Supply::of(&providers, 5, Some(&ask));
+        assert_eq!((s.providers, s.can_bond, s.accept), (4, 3, Some((1, 1))));
+        assert_eq!(Supply::of(&providers, 5, None).accept, None);
     }
 
     #[test]

@@ -502,7 +502,14 @@ async fn show_job(ctx: &Ctx, job: &Pubkey, j: Option<Job>) -> Result<()> {
             .providers_of(&m.staking_pool)
             .await
             .map_err(|e| ctx.explain(e))?;
-        Some(jobview::Supply::of(&providers, j.bond))
+        // The manifest, to apply the providers' published policies to its limits.
+        let ask = ctx
+            .rpc
+            .manifest_of(&j)
+            .await
+            .ok()
+            .map(|m| depin_client::policy::Ask::of(&j, &m));
+        Some(jobview::Supply::of(&providers, j.bond, ask.as_ref()))
     } else {
         None
     };
@@ -1119,6 +1126,12 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
                 "staked": p.staked, "locked": p.locked, "unbonding": p.unbonding, "free": free,
                 "unbond_at": p.unbond_at, "jobs_completed": p.jobs_completed,
                 "jobs_slashed": p.jobs_slashed, "total_slashed": p.total_slashed, "endpoint": p.uri,
+                "policy": (p.policy.published_at != 0).then(|| json!({
+                    "min_reward_per_gfuel": p.policy.min_reward_per_gfuel, "max_fuel": p.policy.max_fuel,
+                    "max_memory_bytes": p.policy.max_memory_bytes, "max_output_bytes": p.policy.max_output_bytes,
+                    "max_wall_ms": p.policy.max_wall_ms, "allow_file_uris": p.policy.allow_file_uris != 0,
+                    "published_at": depin_cli::ctx::iso(p.policy.published_at),
+                })),
             });
             ctx.print(v.clone(), || {
                 for (k, val) in v.as_object().into_iter().flatten() {

@@ -170,6 +170,23 @@ async fn requester_and_provider_through_the_cli() {
         "{listed}"
     );
 
+    // Each worker published its acceptance policy on its provider account at start.
+    let worker_shown = cli.json(
+        "provider.json",
+        &[
+            "provider",
+            "show",
+            "--stake-mint",
+            &stake_mint,
+            &workers[0].pubkey().to_string(),
+        ],
+    );
+    assert_eq!(
+        worker_shown["policy"]["allow_file_uris"], true,
+        "{worker_shown}"
+    );
+    assert_eq!(worker_shown["policy"]["min_reward_per_gfuel"], 0);
+
     // Provider: register + stake, show, unstake, withdraw after the unbonding delay (10 s).
     cli.ok(
         "provider.json",

@@ -167,6 +167,19 @@ pub mod staking {
         ix(accounts, i::SetOperator {})
     }
 
+    /// `set_policy`, signed by the provider's operator (or its authority).
+    pub fn set_policy(
+        signer: &Pubkey,
+        provider: &Pubkey,
+        args: depin_staking::instructions::SetPolicyArgs,
+    ) -> Instruction {
+        let accounts = a::SetPolicy {
+            signer: *signer,
+            provider: *provider,
+        };
+        ix(accounts, i::SetPolicy { args })
+    }
+
     /// Accounts of `stake`.
     pub fn stake_accounts(authority: &Pubkey, stake_mint: &Pubkey, source: &Pubkey) -> a::Stake {
         let pool = pda::pool(stake_mint).0;

@@ -49,6 +49,7 @@ pub mod ix;
 pub mod manifest;
 pub mod ops;
 pub mod pda;
+pub mod policy;
 pub mod rpc;
 
 pub use error::ClientError;

@@ -352,6 +352,18 @@ impl DepinRpc {
         verified_result(&j, fetcher, max_bytes).await
     }
 
+    /// The verified manifest of `job` (fetched from its URI, checked against its hash).
+    pub async fn manifest_of(&self, job: &Job) -> Result<Manifest, ClientError> {
+        let bytes = BlobFetcher::default()
+            .fetch(
+                job.spec_uri(),
+                &job.spec_hash,
+                crate::manifest::MAX_MANIFEST_BYTES as u64,
+            )
+            .await?;
+        Ok(Manifest::from_bytes(&bytes)?)
+    }
+
     /// The result of a job whose account is closed, from its transaction history: the
     /// agreed hash of its `JobSettled` event and the URIs revealed with it.
     pub async fn closed_job_result(

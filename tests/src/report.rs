@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 21] = [
+pub const SCENARIOS: [Scenario; 22] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
@@ -59,6 +59,10 @@ pub const SCENARIOS: [Scenario; 21] = [
     (
         "governance::stolen_operator_key",
         scenarios::governance::stolen_operator_key,
+    ),
+    (
+        "governance::policy_only_by_its_provider",
+        scenarios::governance::policy_only_by_its_provider,
     ),
 ];
 

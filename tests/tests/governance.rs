@@ -12,6 +12,7 @@ dual_test!(rate_caps => g::rate_caps);
 dual_test!(rate_increase_needs_notice => g::rate_increase_needs_notice);
 dual_test!(fee_vault_cannot_block_refunds => g::fee_vault_cannot_block_refunds);
 dual_test!(stolen_operator_key => g::stolen_operator_key);
+dual_test!(policy_only_by_its_provider => g::policy_only_by_its_provider);
 
 /// Natively only: see `governance::prefunded_addresses` (open SBF finding of the upstream route).
 #[test]

@@ -51,6 +51,43 @@ pub struct Policy {
     pub allow_file_uris: bool,
 }
 
+impl Policy {
+    /// The part of the policy published on the provider account (`set_policy`).
+    pub fn published(&self) -> depin_client::staking_program::instructions::SetPolicyArgs {
+        depin_client::staking_program::instructions::SetPolicyArgs {
+            min_reward_per_gfuel: self.min_reward_per_gfuel,
+            max_fuel: self.max_fuel,
+            max_memory_bytes: self.max_memory_bytes,
+            max_output_bytes: self.max_output_bytes,
+            max_wall_ms: self.max_wall_ms,
+            allow_file_uris: u8::from(self.allow_file_uris),
+        }
+    }
+
+    /// The policy as the provider account stores it (unpublished: `published_at` 0).
+    pub fn as_provider_policy(&self) -> depin_client::staking_program::state::ProviderPolicy {
+        let p = self.published();
+        depin_client::staking_program::state::ProviderPolicy {
+            min_reward_per_gfuel: p.min_reward_per_gfuel,
+            max_fuel: p.max_fuel,
+            max_memory_bytes: p.max_memory_bytes,
+            max_output_bytes: p.max_output_bytes,
+            max_wall_ms: p.max_wall_ms,
+            allow_file_uris: p.allow_file_uris,
+            published_at: 0,
+        }
+    }
+
+    /// Whether `on_chain` already says what [`Self::published`] would (publication time aside).
+    pub fn same_as(&self, on_chain: &depin_client::staking_program::state::ProviderPolicy) -> bool {
+        on_chain.published_at != 0
+            && depin_client::staking_program::state::ProviderPolicy {
+                published_at: 0,
+                ..*on_chain
+            } == self.as_provider_policy()
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {

@@ -214,8 +214,8 @@ impl Worker {
                     Box::pin(async move { r.providers_operated_by(&pool, &operator).await })
                 })
                 .await?;
-            let (provider, authority) = match found.as_slice() {
-                [(address, p)] => (*address, p.authority),
+            let (provider, authority, published) = match found.as_slice() {
+                [(address, p)] => (*address, p.authority, p.policy),
                 [] => bail!(
                     "no provider account of pool {pool} (market {market}) names {operator} as its operator: register with `depin -k <AUTHORITY> provider register --operator <THIS KEYPAIR FILE>` (or `provider set-operator`) and stake first"
                 ),
@@ -233,6 +233,20 @@ impl Worker {
                 })
                 .await
                 .context("creating the authority's payout token account")?;
+            // Publish the acceptance policy on the provider account when it changed, so a
+            // requester can see why this worker would not claim a job.
+            let want = cfg.policy.published();
+            if !cfg.policy.same_as(&published) {
+                let ix = depin_client::ix::staking::set_policy(&me.pubkey(), &provider, want);
+                chain
+                    .call(move |r| {
+                        let ix = ix.clone();
+                        Box::pin(async move { r.send(me_ref, &[ix], &[]).await.map(|_| ()) })
+                    })
+                    .await
+                    .context("publishing the acceptance policy (set_policy)")?;
+                tracing::info!(%provider, "acceptance policy published");
+            }
             markets.insert(
                 market,
                 MarketInfo {
@@ -502,37 +516,12 @@ impl Worker {
     /// policy and its price must clear the floor.
     async fn decide(&self, job: &Job) -> Result<Manifest, String> {
         let manifest = self.manifest(job).await?;
-        let p = &self.cfg.policy;
-        for uri in [&manifest.module.uri, &manifest.input.uri] {
-            if uri.starts_with("file://") && !p.allow_file_uris {
-                return Err(format!(
-                    "{uri}: file:// blobs are disabled (policy.allow_file_uris)"
-                ));
-            }
-        }
-        let l = &manifest.limits;
-        if l.fuel > p.max_fuel
-            || l.memory_bytes > p.max_memory_bytes
-            || l.output_bytes > p.max_output_bytes
-            || l.wall_ms > p.max_wall_ms
-        {
-            return Err(format!("limits {l:?} exceed the policy"));
-        }
-        if p.min_reward_per_gfuel > 0 {
-            // Priced on what this provider is paid: the reward less the protocol fee the job
-            // was posted with (rounded up, as the program takes it).
-            let fee = depin_core::math::bps_ceil(job.reward_per_replica, job.fee_bps)
-                .map_err(|e| format!("fee of the job: {e}"))?;
-            let net = job.reward_per_replica - fee;
-            // net / (fuel / 1e9) >= floor  <=>  net * 1e9 >= floor * fuel
-            let offered = u128::from(net) * 1_000_000_000;
-            if offered < u128::from(p.min_reward_per_gfuel) * u128::from(l.fuel) {
-                return Err(format!(
-                    "reward {} less the {} bps fee = {net} for {} fuel is below the floor of {} per 10^9 fuel",
-                    job.reward_per_replica, job.fee_bps, l.fuel, p.min_reward_per_gfuel
-                ));
-            }
-        }
+        // The rule requesters' tools apply to the published policy (depin_client::policy).
+        depin_client::policy::check(
+            &self.cfg.policy.as_provider_policy(),
+            &depin_client::policy::Ask::of(job, &manifest),
+        )
+        .map_err(|r| r.to_string())?;
         Ok(manifest)
     }
 

@@ -174,6 +174,7 @@ async fn refresh(
                 total_slashed: p.total_slashed,
                 earned: index.earned.get(&address).map_or(0, |e| e.paid),
                 endpoint: p.uri.clone(),
+                floor: (p.policy.published_at != 0).then_some(p.policy.min_reward_per_gfuel),
             });
         }
     }

@@ -50,6 +50,8 @@ pub struct ProviderView {
     pub earned: u64,
     /// Its worker's endpoint.
     pub endpoint: String,
+    /// Its published price floor per 10^9 fuel (`None`: no policy published).
+    pub floor: Option<u64>,
 }
 
 /// A job as shown.
@@ -253,11 +255,11 @@ pub fn fragment(s: &Snapshot) -> String {
             st = esc(&j.status),
         );
     }
-    h.push_str("</table><h2>Providers</h2><table id=\"providers\"><tr><th>provider</th><th>staked</th><th>locked</th><th>unbonding</th><th>earned</th><th>jobs completed</th><th>slashed (jobs / stake)</th><th>endpoint</th></tr>");
+    h.push_str("</table><h2>Providers</h2><table id=\"providers\"><tr><th>provider</th><th>staked</th><th>locked</th><th>unbonding</th><th>earned</th><th>jobs completed</th><th>slashed (jobs / stake)</th><th>price floor / 10⁹ fuel</th><th>endpoint</th></tr>");
     for p in &s.providers {
         let _ = write!(
             h,
-            "<tr data-provider=\"{a}\"><td title=\"{a}\"><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
+            "<tr data-provider=\"{a}\"><td title=\"{a}\"><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
             esc(&short(&p.authority)),
             amount(p.staked, stake_dec),
             amount(p.locked, stake_dec),
@@ -266,6 +268,11 @@ pub fn fragment(s: &Snapshot) -> String {
             p.jobs_completed,
             p.jobs_slashed,
             amount(p.total_slashed, stake_dec),
+            match p.floor {
+                None => "no policy".to_string(),
+                Some(0) => "any".to_string(),
+                Some(f) => amount(f, pay_dec),
+            },
             esc(&p.endpoint),
             a = esc(&p.authority),
         );
@@ -324,6 +331,7 @@ mod tests {
                 total_slashed: 0,
                 earned: 0,
                 endpoint: "http://x/<script>alert(1)</script>\"'".into(),
+                floor: None,
             }],
             ..Snapshot::default()
         };

@@ -60,6 +60,10 @@ pub enum StakingError {
     NotUpgradeAuthority,
     #[msg("Signer is not the program config's authority")]
     NotConfigAuthority,
+    #[msg("Signer is neither the operator nor the authority of this provider account")]
+    NotProviderOperator,
+    #[msg("Policy flag allow_file_uris must be 0 or 1")]
+    InvalidPolicy,
 }
 
 impl From<MathError> for StakingError {

@@ -213,6 +213,17 @@ pub struct ConfigAuthorityChanged {
     pub authority: Pubkey,
 }
 
+/// A provider published the policy its worker accepts jobs by.
+#[event]
+pub struct PolicyPublished {
+    /// The pool.
+    pub pool: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// The policy (with its publication time).
+    pub policy: crate::state::ProviderPolicy,
+}
+
 /// A provider's operator key changed.
 #[event]
 pub struct OperatorChanged {

@@ -73,6 +73,12 @@ pub mod depin_staking {
         SetOperator::handle(ctx)
     }
 
+    /// Publish the policy the provider's worker accepts jobs by (operator or authority).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn set_policy(ctx: Context<SetPolicy>, args: SetPolicyArgs) -> Result<()> {
+        SetPolicy::handle(ctx, args)
+    }
+
     /// Change a pool's admin, treasury, unbonding delay or paused flag.
     #[access_control(ctx.accounts.validate(&args))]
     pub fn update_pool(ctx: Context<UpdatePool>, args: UpdatePoolArgs) -> Result<()> {

@@ -90,6 +90,32 @@ pub struct Provider {
     pub uri: String,
     /// Canonical bump of the provider PDA.
     pub bump: u8,
+    /// The jobs its worker accepts, as the worker last published them (`set_policy`; all zero
+    /// until then). Informational: requesters read it to learn why nobody claims a job; the
+    /// programs never enforce it.
+    pub policy: ProviderPolicy,
+}
+
+/// What a provider's worker accepts (published by `set_policy`).
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct ProviderPolicy {
+    /// Least reward per replica, less the protocol fee, per 10^9 fuel the manifest allows
+    /// (payment-token base units; 0: any price).
+    pub min_reward_per_gfuel: u64,
+    /// Most fuel a job may ask for.
+    pub max_fuel: u64,
+    /// Most linear memory a job may ask for, bytes.
+    pub max_memory_bytes: u64,
+    /// Most output a job may ask for, bytes.
+    pub max_output_bytes: u64,
+    /// Most wall-clock time a job may ask for, milliseconds.
+    pub max_wall_ms: u64,
+    /// Whether `file://` blobs are fetched (1) or refused (0).
+    pub allow_file_uris: u8,
+    /// Unix time it was published (0: never; set by the program).
+    pub published_at: i64,
 }
 
 impl Provider {

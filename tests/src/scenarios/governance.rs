@@ -8,7 +8,9 @@
 //! - a stranger **front-running** the creation of configs, pools and markets;
 //! - an admin **raising rates** without limit or without notice, or **breaking the fee
 //!   account** to block refunds;
-//! - a thief holding the worker's **operator key** trying to move stake or payouts.
+//! - a thief holding the worker's **operator key** trying to move stake or payouts;
+//! - a stranger **publishing a policy** for someone else's provider (what requesters read to
+//!   learn why nobody claims).
 
 use anchor_lang::prelude::Pubkey;
 use depin_client::{ix, pda, Market, Pool};
@@ -841,6 +843,91 @@ pub fn stolen_operator_key(backend: Backend) -> TestChain {
 }
 
 /// [`finish_agreed`], first trying to pay provider 0's winning slot into `wrong_to`.
+fn policy_args(floor: u64) -> depin_staking::instructions::SetPolicyArgs {
+    depin_staking::instructions::SetPolicyArgs {
+        min_reward_per_gfuel: floor,
+        max_fuel: 10_000_000_000,
+        max_memory_bytes: 1 << 30,
+        max_output_bytes: 1 << 20,
+        max_wall_ms: 60_000,
+        allow_file_uris: 0,
+    }
+}
+
+/// `set_policy`: the provider's operator (its worker) or authority publishes what its worker
+/// accepts; a stranger cannot rewrite it (which would mislead requesters about who would claim
+/// their jobs), a malformed flag is refused, and publishing moves no tokens.
+pub fn policy_only_by_its_provider(backend: Backend) -> TestChain {
+    let mut sw = SettleWorld::new(backend);
+    let p = &sw.ps[0];
+    let (operator, authority, account) = (
+        p.operator.insecure_clone(),
+        p.owner.insecure_clone(),
+        p.account,
+    );
+    let vault = pda::vault(&sw.w.s.pool).0;
+    let vault_before = sw.chain().token_balance(&vault);
+    let before: depin_staking::state::Provider = sw.chain().account(&account);
+    assert_eq!(before.policy.published_at, 0, "nothing published yet");
+
+    let set = |signer: &Keypair, floor| {
+        ix::staking::set_policy(&signer.pubkey(), &account, policy_args(floor))
+    };
+    let sent = sw.chain().ok(
+        "the worker publishes",
+        &[set(&operator, 1_000)],
+        &[&operator],
+    );
+    let after: depin_staking::state::Provider = sw.chain().account(&account);
+    assert_eq!(after.policy.min_reward_per_gfuel, 1_000);
+    assert_eq!(after.policy.max_wall_ms, 60_000);
+    assert_eq!(after.policy.published_at, sw.chain().now());
+    if let Some(e) = sw
+        .chain()
+        .event::<depin_staking::events::PolicyPublished>(&sent)
+    {
+        assert_eq!((e.provider, e.policy), (account, after.policy));
+    }
+    sw.chain().ok(
+        "the authority publishes",
+        &[set(&authority, 2_000)],
+        &[&authority],
+    );
+    let after: depin_staking::state::Provider = sw.chain().account(&account);
+    assert_eq!(after.policy.min_reward_per_gfuel, 2_000);
+
+    // A stranger, and another provider's worker, cannot write it.
+    let stranger = sw.chain().funded_keypair("policy-stranger", 1);
+    sw.chain()
+        .fail("a stranger publishes", &[set(&stranger, 0)], &[&stranger])
+        .assert_error(SE::NotProviderOperator);
+    let other = sw.ps[1].operator.insecure_clone();
+    sw.chain()
+        .fail(
+            "another provider's worker publishes",
+            &[set(&other, 0)],
+            &[&other],
+        )
+        .assert_error(SE::NotProviderOperator);
+    let mut bad = policy_args(0);
+    bad.allow_file_uris = 2;
+    let bad = ix::staking::set_policy(&operator.pubkey(), &account, bad);
+    sw.chain()
+        .fail("a flag that is not 0 or 1", &[bad], &[&operator])
+        .assert_error(SE::InvalidPolicy);
+    let after: depin_staking::state::Provider = sw.chain().account(&account);
+    assert_eq!(
+        after.policy.min_reward_per_gfuel, 2_000,
+        "unchanged by refusals"
+    );
+    assert_eq!(
+        (after.staked, after.locked, sw.chain().token_balance(&vault)),
+        (before.staked, before.locked, vault_before),
+        "publishing moves no tokens"
+    );
+    sw.w.s.chain
+}
+
 fn finish_agreed_with_payout_check(sw: &mut SettleWorld, job: &Pubkey, wrong_to: Pubkey) {
     commit_reveal_settle(sw, job);
     let keys = sw.w.keys();

@@ -1,0 +1,180 @@
+//! Which jobs a provider's worker accepts: one rule, used by the worker to decide and by
+//! requesters' tools to explain why nobody claims a job. Workers publish their policy on their
+//! provider account (`set_policy`); this module reads it the same way the worker applies it.
+//!
+//! ```
+//! use depin_client::{policy::{check, Ask, Refusal}, Provider};
+//! use depin_client::staking_program::state::ProviderPolicy;
+//!
+//! let p = ProviderPolicy { min_reward_per_gfuel: 1_000, max_fuel: 10_000_000_000,
+//!     max_memory_bytes: 1 << 30, max_output_bytes: 1 << 20, max_wall_ms: 60_000,
+//!     allow_file_uris: 0, published_at: 1 };
+//! let ask = Ask { reward_per_replica: 2_000_000, fee_bps: 250, fuel: 2_000_000_000,
+//!     memory_bytes: 64 << 20, output_bytes: 65_536, wall_ms: 30_000, file_uris: false };
+//! assert!(check(&p, &ask).is_ok());
+//! assert!(matches!(check(&p, &Ask { file_uris: true, ..ask }), Err(Refusal::FileUris)));
+//! ```
+
+use depin_staking::state::ProviderPolicy;
+
+use crate::{manifest::Manifest, Job};
+
+/// What a job asks of a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ask {
+    /// Reward per replica.
+    pub reward_per_replica: u64,
+    /// The protocol fee the job was posted with, basis points.
+    pub fee_bps: u16,
+    /// Fuel the manifest allows.
+    pub fuel: u64,
+    /// Linear memory the manifest allows, bytes.
+    pub memory_bytes: u64,
+    /// Output the manifest allows, bytes.
+    pub output_bytes: u64,
+    /// Wall-clock time the manifest allows, milliseconds.
+    pub wall_ms: u64,
+    /// Whether its module or input is a `file://` URI.
+    pub file_uris: bool,
+}
+
+impl Ask {
+    /// The ask of `job` with manifest `m`.
+    pub fn of(job: &Job, m: &Manifest) -> Ask {
+        Ask {
+            reward_per_replica: job.reward_per_replica,
+            fee_bps: job.fee_bps,
+            fuel: m.limits.fuel,
+            memory_bytes: m.limits.memory_bytes,
+            output_bytes: m.limits.output_bytes,
+            wall_ms: m.limits.wall_ms,
+            file_uris: [&m.module.uri, &m.input.uri]
+                .iter()
+                .any(|u| u.starts_with("file://")),
+        }
+    }
+}
+
+/// Why a policy refuses a job.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// `file://` blobs are refused.
+    #[error("file:// blobs are disabled (policy.allow_file_uris)")]
+    FileUris,
+    /// A limit is above the policy's.
+    #[error("the manifest's {what} ({asked}) exceeds the policy's {most}")]
+    Limit {
+        /// Which limit.
+        what: &'static str,
+        /// What the manifest asks.
+        asked: u64,
+        /// What the policy allows.
+        most: u64,
+    },
+    /// The price is below the floor.
+    #[error(
+        "reward less the fee = {net} for {fuel} fuel is below the floor of {floor} per 10^9 fuel"
+    )]
+    Price {
+        /// Reward less the protocol fee (rounded up, as the program takes it).
+        net: u64,
+        /// Fuel asked.
+        fuel: u64,
+        /// The floor.
+        floor: u64,
+    },
+}
+
+/// Whether policy `p` accepts `ask` (the first refusal if not).
+pub fn check(p: &ProviderPolicy, ask: &Ask) -> Result<(), Refusal> {
+    if ask.file_uris && p.allow_file_uris == 0 {
+        return Err(Refusal::FileUris);
+    }
+    for (what, asked, most) in [
+        ("fuel", ask.fuel, p.max_fuel),
+        ("memory", ask.memory_bytes, p.max_memory_bytes),
+        ("output limit", ask.output_bytes, p.max_output_bytes),
+        ("wall time", ask.wall_ms, p.max_wall_ms),
+    ] {
+        if asked > most {
+            return Err(Refusal::Limit { what, asked, most });
+        }
+    }
+    if p.min_reward_per_gfuel > 0 {
+        // Priced on what the provider is paid: the reward less the fee, rounded up as the
+        // program takes it. net / (fuel / 1e9) >= floor  <=>  net * 1e9 >= floor * fuel.
+        let fee = depin_core::math::bps_ceil(ask.reward_per_replica, ask.fee_bps)
+            .unwrap_or(ask.reward_per_replica);
+        let net = ask.reward_per_replica.saturating_sub(fee);
+        if u128::from(net) * 1_000_000_000
+            < u128::from(p.min_reward_per_gfuel) * u128::from(ask.fuel)
+        {
+            return Err(Refusal::Price {
+                net,
+                fuel: ask.fuel,
+                floor: p.min_reward_per_gfuel,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> ProviderPolicy {
+        ProviderPolicy {
+            min_reward_per_gfuel: 1_000,
+            max_fuel: 10_000_000_000,
+            max_memory_bytes: 1 << 30,
+            max_output_bytes: 1 << 20,
+            max_wall_ms: 60_000,
+            allow_file_uris: 1,
+            published_at: 1,
+        }
+    }
+
+    fn ask() -> Ask {
+        Ask {
+            reward_per_replica: 2_000_000,
+            fee_bps: 250,
+            fuel: 2_000_000_000,
+            memory_bytes: 64 << 20,
+            output_bytes: 65_536,
+            wall_ms: 30_000,
+            file_uris: true,
+        }
+    }
+
+    #[test]
+    fn limits_and_price_are_checked_on_the_net_reward() {
+        assert_eq!(check(&policy(), &ask()), Ok(()));
+        let too_long = Ask {
+            wall_ms: 60_001,
+            ..ask()
+        };
+        assert!(matches!(
+            check(&policy(), &too_long),
+            Err(Refusal::Limit {
+                what: "wall time",
+                ..
+            })
+        ));
+        // 2 000 000 less 2.5 % = 1 950 000 for 2 * 10^9 fuel: 975 000 per 10^9 fuel.
+        let floor = |f| ProviderPolicy {
+            min_reward_per_gfuel: f,
+            ..policy()
+        };
+        assert_eq!(check(&floor(975_000), &ask()), Ok(()));
+        assert!(matches!(
+            check(&floor(975_001), &ask()),
+            Err(Refusal::Price { net: 1_950_000, .. })
+        ));
+        let no_files = ProviderPolicy {
+            allow_file_uris: 0,
+            ..policy()
+        };
+        assert_eq!(check(&no_files, &ask()), Err(Refusal::FileUris));
+    }
+}
