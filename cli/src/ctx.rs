@@ -89,7 +89,30 @@ impl Ctx {
     pub fn explain(&self, e: ClientError) -> anyhow::Error {
         match e {
             ClientError::Rpc(why) => {
-                anyhow::anyhow!("cannot reach the RPC endpoint {}: {why}", self.url)
+                let transport = [
+                    "error sending request",
+                    "Connection refused",
+                    "connect",
+                    "dns",
+                ]
+                .iter()
+                .any(|t| why.contains(t));
+                let broke = [
+                    "prior credit",
+                    "insufficient funds for fee",
+                    "insufficient lamports",
+                ]
+                .iter()
+                .any(|t| why.contains(t));
+                if transport {
+                    anyhow::anyhow!("cannot reach the RPC endpoint {}: {why}", self.url)
+                } else if broke {
+                    anyhow::anyhow!(
+                        "the signer has no SOL for the fee or rent ({why}): fund it (on a local chain: `depin airdrop`)"
+                    )
+                } else {
+                    anyhow::anyhow!("the RPC endpoint {} answered: {why}", self.url)
+                }
             }
             ClientError::AccountNotFound(a) => {
                 anyhow::anyhow!("account {a} does not exist on {}", self.url)

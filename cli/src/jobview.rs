@@ -15,7 +15,7 @@ use depin_core::settle;
 use depin_jobs::state::{job_status, slot_state};
 use serde_json::{json, Value};
 
-use crate::ctx::iso;
+use crate::ctx::{amount, iso};
 
 /// What the chain looked like when the job was read.
 pub struct Now {
@@ -31,6 +31,8 @@ pub struct Supply {
     pub providers: usize,
     /// Those whose free stake covers the job's bond.
     pub can_bond: usize,
+    /// The market's least bond (a job's bond can be lowered to it, not below).
+    pub min_bond: u64,
     /// Of those, how many published a policy that accepts the job, and how many published
     /// none (`None`: the manifest could not be read to tell).
     pub accept: Option<(usize, usize)>,
@@ -39,7 +41,12 @@ pub struct Supply {
 impl Supply {
     /// Count `providers` able to lock `bond`, and, given the job's `ask`, those whose
     /// published policy accepts it (the rule the worker applies: `depin_client::policy`).
-    pub fn of(providers: &[(Pubkey, Provider)], bond: u64, ask: Option<&Ask>) -> Supply {
+    pub fn of(
+        providers: &[(Pubkey, Provider)],
+        bond: u64,
+        min_bond: u64,
+        ask: Option<&Ask>,
+    ) -> Supply {
         let able: Vec<&Provider> = providers
             .iter()
             .map(|(_, p)| p)
@@ -61,6 +68,7 @@ impl Supply {
         Supply {
             providers: providers.len(),
             can_bond: able.len(),
+            min_bond,
             accept,
         }
     }
@@ -132,11 +140,21 @@ pub fn explain(
                     .into(),
             );
         }
-    } else if j.replicas == 1 && held == 1 && j.revealed == 0 {
+    } else if j.replicas == 1 && held == 1 {
         let due = j.slot_deadline(0).min(j.commit_deadline);
+        if j.revealed == 1 {
+            state.push_str(", result submitted: waiting for settlement");
+        } else if now.time < due {
+            state.push_str(&format!(
+                ", running: the result is due {}",
+                secs(due - now.time)
+            ));
+        } else {
+            state.push_str(", the result is overdue: the slot can be reclaimed and claimed again");
+        }
+    } else if held > 0 && j.revealed == held {
         state.push_str(&format!(
-            ", running: the result is due {}",
-            secs(due - now.time)
+            ", all {held} results revealed: waiting for settlement"
         ));
     } else if j.committed < held && now.time < j.commit_deadline {
         state.push_str(&format!(
@@ -162,10 +180,17 @@ pub fn explain(
                 s.can_bond, s.providers, j.bond
             ));
             if s.can_bond < usize::from(j.quorum) {
-                hints.push(format!(
-                    "fewer than the {} claims needed can ever be made: lower --bond or wait for stake",
-                    j.quorum
-                ));
+                hints.push(if j.bond > s.min_bond {
+                    format!(
+                        "fewer than the {} claims needed can be made: post with a lower --bond (the market's least is {}) or wait for stake",
+                        j.quorum, s.min_bond
+                    )
+                } else {
+                    format!(
+                        "fewer than the {} claims needed can be made until providers stake more (the bond is already the market's least)",
+                        j.quorum
+                    )
+                });
             }
             if let Some((accepting, unpublished)) = s.accept {
                 let mut line = format!(
@@ -238,13 +263,29 @@ pub fn print_job(v: &Value) {
     println!("market       {}", s("market"));
     println!("requester    {}", s("requester"));
     println!("manifest     {}", s("spec_uri"));
+    // Tokens with their decimals, base units beside them.
+    let tokens = |k: &str, which: &str| {
+        let base = v[k].as_u64().unwrap_or(0);
+        match v["decimals"][which]
+            .as_u64()
+            .and_then(|d| u8::try_from(d).ok())
+        {
+            Some(d) => format!("{} ({base})", amount(base, d)),
+            None => base.to_string(),
+        }
+    };
     println!(
         "reward       {} x {} replicas (quorum {}), bond {}",
-        v["reward_per_replica"], v["replicas"], v["quorum"], v["bond"]
+        tokens("reward_per_replica", "payment"),
+        v["replicas"],
+        v["quorum"],
+        tokens("bond", "stake")
     );
     println!(
         "escrow       deposited {}, paid {}, fees {}",
-        v["deposited"], v["paid"], v["fees"]
+        tokens("deposited", "payment"),
+        tokens("paid", "payment"),
+        tokens("fees", "payment")
     );
     println!("posted       {}", s("created_at"));
     if let Some(h) = v["agreed_hash"].as_str() {
@@ -454,6 +495,7 @@ mod tests {
         let supply = Supply {
             providers: 4,
             can_bond: 1,
+            min_bond: 1,
             accept: Some((0, 1)),
         };
         let (_, hints) = explain(
@@ -520,9 +562,9 @@ mod tests {
             wall_ms: 1,
             file_uris: false,
         };
-        let s = Supply::of(&providers, 5, Some(&ask));
+        let s = Supply::of(&providers, 5, 1, Some(&ask));
         assert_eq!((s.providers, s.can_bond, s.accept), (4, 3, Some((1, 1))));
-        assert_eq!(Supply::of(&providers, 5, None).accept, None);
+        assert_eq!(Supply::of(&providers, 5, 1, None).accept, None);
     }
 
     #[test]

@@ -45,6 +45,17 @@ impl LocalnetCmd {
             .unwrap_or(Path::new("localnet.json"))
             .to_path_buf();
         let file = std::path::absolute(&file).unwrap_or(file);
+        if file.exists()
+            && std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|t| serde_json::from_str::<LocalDeployment>(&t).ok())
+                .is_none()
+        {
+            anyhow::bail!(
+                "{} exists and was not written by `depin localnet`: name another file with --deployment",
+                file.display()
+            );
+        }
         let admin_file = admin_keypair_beside(&file);
         // The admin key is kept across restarts; a new chain gets new mints either way.
         let admin = if admin_file.exists() {

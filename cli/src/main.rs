@@ -182,7 +182,7 @@ enum JobCmd {
         /// Replicas (odd: the verdict is a strict majority of them, set by the protocol).
         #[arg(long, default_value_t = 3)]
         replicas: u8,
-        /// Bond per provider (default: the market's minimum).
+        /// Bond per provider, stake-token base units (default: the market's minimum).
         #[arg(long)]
         bond: Option<u64>,
         /// Folder the module, input and manifest are stored in (served as file:// URIs).
@@ -259,7 +259,8 @@ enum ProviderCmd {
         /// Public endpoint of your worker.
         #[arg(long, default_value = "")]
         endpoint: String,
-        /// Tokens to stake now.
+        /// Stake to add now, in stake-token base units (the local mints have 6 decimals:
+        /// 50000000 is 50 tokens).
         #[arg(long, default_value_t = 0)]
         stake: u64,
     },
@@ -268,6 +269,7 @@ enum ProviderCmd {
         /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
         stake_mint: Option<Pubkey>,
+        /// Stake-token base units.
         amount: u64,
     },
     /// Start unbonding free stake.
@@ -275,6 +277,7 @@ enum ProviderCmd {
         /// Stake mint of the pool (default: the deployment's).
         #[arg(long)]
         stake_mint: Option<Pubkey>,
+        /// Stake-token base units.
         amount: u64,
     },
     /// Withdraw unbonded stake.
@@ -491,12 +494,27 @@ async fn show_job(ctx: &Ctx, job: &Pubkey, j: Option<Job>) -> Result<()> {
         time: ctx.rpc.chain_time().await.map_err(|e| ctx.explain(e))?,
         slot: ctx.rpc.slot().await.map_err(|e| ctx.explain(e))?,
     };
-    let supply = if j.status == job_status::OPEN && j.claimed < j.replicas {
-        let m = ctx
-            .rpc
-            .market(&j.market)
+    let m = ctx
+        .rpc
+        .market(&j.market)
+        .await
+        .map_err(|e| ctx.explain(e))?;
+    let pool = ctx
+        .rpc
+        .pool(&m.staking_pool)
+        .await
+        .map_err(|e| ctx.explain(e))?;
+    let decimals = (
+        ctx.rpc
+            .mint_decimals(&m.payment_mint)
             .await
-            .map_err(|e| ctx.explain(e))?;
+            .map_err(|e| ctx.explain(e))?,
+        ctx.rpc
+            .mint_decimals(&pool.stake_mint)
+            .await
+            .map_err(|e| ctx.explain(e))?,
+    );
+    let supply = if j.status == job_status::OPEN && j.claimed < j.replicas {
         let providers = ctx
             .rpc
             .providers_of(&m.staking_pool)
@@ -509,7 +527,12 @@ async fn show_job(ctx: &Ctx, job: &Pubkey, j: Option<Job>) -> Result<()> {
             .await
             .ok()
             .map(|m| depin_client::policy::Ask::of(&j, &m));
-        Some(jobview::Supply::of(&providers, j.bond, ask.as_ref()))
+        Some(jobview::Supply::of(
+            &providers,
+            j.bond,
+            m.config.min_bond,
+            ask.as_ref(),
+        ))
     } else {
         None
     };
@@ -517,6 +540,7 @@ async fn show_job(ctx: &Ctx, job: &Pubkey, j: Option<Job>) -> Result<()> {
     let mut v = jobview::job_json(job, &j);
     v["state"] = json!(state);
     v["hints"] = json!(hints);
+    v["decimals"] = json!({"payment": decimals.0, "stake": decimals.1});
     ctx.print(v.clone(), || jobview::print_job(&v));
     Ok(())
 }
@@ -539,35 +563,64 @@ async fn show_history(ctx: &Ctx, job: &Pubkey) -> Result<()> {
     Ok(())
 }
 
-async fn run(cli: Cli) -> Result<()> {
+/// Which global settings were typed on the command line (not taken from a variable):
+/// `config set` saves only those.
+#[derive(Clone, Copy, Default)]
+struct Typed {
+    url: bool,
+    ws_url: bool,
+    keypair: bool,
+    deployment: bool,
+}
+
+impl Typed {
+    fn of(m: &clap::ArgMatches) -> Typed {
+        let typed = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        Typed {
+            url: typed("url"),
+            ws_url: typed("ws_url"),
+            keypair: typed("keypair"),
+            deployment: typed("deployment"),
+        }
+    }
+}
+
+async fn run(cli: Cli, typed: Typed) -> Result<()> {
     let profile_path = Profile::path();
     let profile = Profile::load(&profile_path)?;
-    let deployment_path = cli.deployment.clone().or(profile.deployment.clone());
-    // `localnet` writes the deployment file; every other command reads it.
-    let deployment = match (&cli.cmd, &deployment_path) {
-        (Cmd::Localnet(_), _) | (_, None) => None,
-        (_, Some(p)) => Some(DeploymentFile::load(p)?),
+    // `localnet` writes the deployment file (only where told by flag or variable: never over
+    // the one the config file names); every other command reads it.
+    let deployment = match (&cli.cmd, &cli.deployment, &profile.deployment) {
+        (Cmd::Localnet(_), ..) => None,
+        (_, Some(p), _) => Some(DeploymentFile::load(p)?),
+        (_, None, Some(p)) => match DeploymentFile::load(p) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                // A saved deployment that went away must not block `keygen` or `config set`.
+                eprintln!("warning: {e:#} (named in {}; `depin config set --deployment FILE` replaces it)", profile_path.display());
+                None
+            }
+        },
+        (_, None, None) => None,
     };
-    let url_given = cli.url.clone().or(profile.url.clone());
-    let from_deployment =
-        url_given.is_none() && deployment.as_ref().is_some_and(|d| d.rpc_url.is_some());
-    let url = match &url_given {
-        Some(u) => cluster_url(u),
-        None => deployment
-            .as_ref()
-            .and_then(|d| d.rpc_url.clone())
-            .unwrap_or_else(|| cluster_url("localhost")),
+    // The websocket URL is taken from the same place as the RPC URL or a stronger one
+    // (flag/variable > config file > deployment file), never from a weaker one: a saved local
+    // websocket must not pair with `-u devnet`.
+    let d_rpc = deployment.as_ref().and_then(|d| d.rpc_url.clone());
+    let d_ws = deployment.as_ref().and_then(|d| d.ws_url.clone());
+    let (url, url_rank) = match (&cli.url, &profile.url, &d_rpc) {
+        (Some(u), ..) => (cluster_url(u), 3),
+        (None, Some(u), _) => (cluster_url(u), 2),
+        (None, None, Some(u)) => (u.clone(), 1),
+        (None, None, None) => (cluster_url("localhost"), 0),
     };
-    let ws = cli
-        .ws_url
-        .clone()
-        .or(profile.ws_url.clone())
-        .or_else(|| {
-            from_deployment
-                .then(|| deployment.as_ref().and_then(|d| d.ws_url.clone()))
-                .flatten()
-        })
-        .unwrap_or_else(|| websocket_url(&url));
+    let ws = match (&cli.ws_url, &profile.ws_url, &d_ws) {
+        (Some(w), ..) => Some(w.clone()),
+        (None, Some(w), _) if url_rank <= 2 => Some(w.clone()),
+        (None, _, Some(w)) if url_rank <= 1 => Some(w.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| websocket_url(&url));
     let rpc = DepinRpc::new(url.clone(), CommitmentConfig::confirmed())
         .with_websocket(ws.clone())
         .with_send_options(SendOptions {
@@ -586,7 +639,7 @@ async fn run(cli: Cli) -> Result<()> {
         deployment,
     };
     if let Cmd::Config(cmd) = &cli.cmd {
-        return config(&ctx, &cli, cmd, &profile_path, profile, &ws);
+        return config(&ctx, &cli, typed, cmd, &profile_path, profile, &ws);
     }
     match cli.cmd {
         Cmd::Demo {
@@ -636,7 +689,7 @@ async fn run(cli: Cli) -> Result<()> {
             depin_cli::bench::write(&report, &out, &json)?;
             print!("{}", depin_cli::bench::markdown(&report));
         }
-        Cmd::Localnet(cmd) => cmd.execute(&ctx, deployment_path.as_deref()).await?,
+        Cmd::Localnet(cmd) => cmd.execute(&ctx, cli.deployment.as_deref()).await?,
         Cmd::Keygen(cmd) => cmd.execute(&ctx)?,
         Cmd::Address => depin_cli::wallet::address(&ctx)?,
         Cmd::Dashboard(cmd) => cmd.execute(&ctx).await?,
@@ -725,32 +778,35 @@ async fn run(cli: Cli) -> Result<()> {
 fn config(
     ctx: &Ctx,
     cli: &Cli,
+    typed: Typed,
     cmd: &ConfigCmd,
     path: &Path,
     mut profile: Profile,
     ws: &str,
 ) -> Result<()> {
     if let ConfigCmd::Set = cmd {
-        if cli.url.is_none()
-            && cli.ws_url.is_none()
-            && cli.keypair.is_none()
-            && cli.deployment.is_none()
-        {
+        // Only what was typed with `config set`: values from DEPIN_* variables are this
+        // shell's, not settings to keep.
+        let url = typed.url.then(|| cli.url.clone()).flatten();
+        let ws_url = typed.ws_url.then(|| cli.ws_url.clone()).flatten();
+        let keypair = typed.keypair.then(|| cli.keypair.clone()).flatten();
+        let deployment = typed.deployment.then(|| cli.deployment.clone()).flatten();
+        if url.is_none() && ws_url.is_none() && keypair.is_none() && deployment.is_none() {
             bail!("nothing to set: give --url, --ws-url, --keypair or --deployment with `depin config set`");
         }
-        if let Some(d) = &cli.deployment {
+        if let Some(d) = &deployment {
             // Checked now, so a typo does not break every later command.
             DeploymentFile::load(d)?;
             profile.deployment = Some(std::path::absolute(d).unwrap_or_else(|_| d.clone()));
         }
-        if let Some(u) = &cli.url {
-            profile.url = Some(u.clone());
+        if let Some(u) = url {
+            profile.url = Some(u);
         }
-        if let Some(u) = &cli.ws_url {
-            profile.ws_url = Some(u.clone());
+        if let Some(u) = ws_url {
+            profile.ws_url = Some(u);
         }
-        if let Some(k) = &cli.keypair {
-            profile.keypair = Some(std::path::absolute(k).unwrap_or_else(|_| k.clone()));
+        if let Some(k) = keypair {
+            profile.keypair = Some(std::path::absolute(&k).unwrap_or(k));
         }
         profile.save(path)?;
     }
@@ -1314,7 +1370,13 @@ fn error_json(e: &anyhow::Error) -> serde_json::Value {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let typed = Typed::of(&matches);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     // Worker and SDK logs (the demo runs workers in-process): DEPIN_LOG=info to see them.
     let filter = std::env::var("DEPIN_LOG").unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt()
@@ -1331,7 +1393,7 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.output == Output::Json;
-    match rt.block_on(run(cli)) {
+    match rt.block_on(run(cli, typed)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if json => {
             println!(

@@ -24,7 +24,11 @@ use solana_transaction_status_client_types::{
     UiTransactionEncoding,
 };
 
-use crate::{events::decode, rpc::DepinRpc, ClientError, JOBS_PROGRAM_ID};
+use crate::{
+    events::{decode, decode_from},
+    rpc::DepinRpc,
+    ClientError, JOBS_PROGRAM_ID,
+};
 
 /// What happened, as the program logged it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,11 +244,13 @@ pub fn job_events(job: &Pubkey, logs: &[String]) -> Vec<JobEventKind> {
         .collect()
 }
 
-/// Every job event in one transaction's logs with the job it concerns, in log order.
+/// Every job event the jobs program itself logged in one transaction, with the job it
+/// concerns, in log order (data logged by other programs is never taken for ours:
+/// [`crate::events::attributed`]).
 pub fn all_job_events(logs: &[String]) -> Vec<(Pubkey, JobEventKind)> {
     let mut out = Vec::new();
-    for line in logs {
-        let one = std::slice::from_ref(line);
+    for line in crate::events::attributed(&JOBS_PROGRAM_ID, logs) {
+        let one = &[line];
         macro_rules! first {
             ($t:ty) => {
                 decode::<$t>(one).into_iter().next()
@@ -530,7 +536,7 @@ impl DepinRpc {
             else {
                 continue;
             };
-            for e in decode::<ev::JobPosted>(logs) {
+            for e in decode_from::<ev::JobPosted>(&JOBS_PROGRAM_ID, logs) {
                 if e.requester != *requester {
                     continue;
                 }
@@ -589,7 +595,7 @@ impl DepinRpc {
             else {
                 continue;
             };
-            for r in decode::<ev::SlotReleased>(logs) {
+            for r in decode_from::<ev::SlotReleased>(&JOBS_PROGRAM_ID, logs) {
                 if r.provider == *provider {
                     e.slots += 1;
                     e.paid = e.paid.saturating_add(r.payout);
@@ -623,6 +629,7 @@ mod tests {
             Pubkey::new_unique(),
         );
         let logs = vec![
+            format!("Program {JOBS_PROGRAM_ID} invoke [1]"),
             "Program log: Instruction: RevealResult".to_string(),
             line(&ev::ResultRevealed {
                 job,
@@ -648,10 +655,42 @@ mod tests {
                 revealed: 2,
             }),
         ];
+        let mut logs = logs;
+        logs.push(format!("Program {JOBS_PROGRAM_ID} success"));
         let kinds = job_events(&job, &logs);
         assert_eq!(kinds.len(), 2);
         assert!(matches!(kinds[0], JobEventKind::Revealed { slot: 1, .. }));
         assert!(matches!(kinds[1], JobEventKind::Settled { winners: 2, .. }));
+    }
+
+    #[test]
+    fn a_forgers_events_are_not_the_jobs_history() {
+        // A stranger's program names the job (so the transaction is in the job's history)
+        // and logs a settlement with our event's discriminator and its own result URI.
+        let (job, forger) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let forged = line(&ev::JobSettled {
+            job,
+            outcome: settle::outcome::AGREED,
+            agreed_hash: [6; 32],
+            winners: 3,
+            held: 3,
+            revealed: 3,
+        });
+        let logs = vec![
+            format!("Program {forger} invoke [1]"),
+            forged.clone(),
+            format!("Program {forger} success"),
+        ];
+        assert!(job_events(&job, &logs).is_empty());
+        // Nor when the forger is called by, or calls, the jobs program's transaction.
+        let nested = vec![
+            format!("Program {JOBS_PROGRAM_ID} invoke [1]"),
+            format!("Program {forger} invoke [2]"),
+            forged,
+            format!("Program {forger} success"),
+            format!("Program {JOBS_PROGRAM_ID} success"),
+        ];
+        assert!(job_events(&job, &nested).is_empty());
     }
 
     #[test]

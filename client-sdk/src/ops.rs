@@ -533,6 +533,10 @@ pub async fn result_from_uris(
             .saturating_add(exec::MAX_LOG_BYTES as u64);
         match fetcher.fetch_unverified(uri, limit).await {
             Ok(blob) => match exec::decode_result_blob(&blob) {
+                Some(r) if r.output.len() as u64 > max_bytes => failures.push(format!(
+                    "{uri}: output of {} bytes is over the {max_bytes}-byte limit asked for",
+                    r.output.len()
+                )),
                 Some(r) if r.hash() == *agreed_hash => {
                     return Ok(JobResult {
                         exit_code: r.exit_code,

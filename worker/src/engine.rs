@@ -238,14 +238,19 @@ impl Worker {
             let want = cfg.policy.published();
             if !cfg.policy.same_as(&published) {
                 let ix = depin_client::ix::staking::set_policy(&me.pubkey(), &provider, want);
-                chain
+                // Informational only: a failure (no SOL yet) must not keep the worker down.
+                match chain
                     .call(move |r| {
                         let ix = ix.clone();
                         Box::pin(async move { r.send(me_ref, &[ix], &[]).await.map(|_| ()) })
                     })
                     .await
-                    .context("publishing the acceptance policy (set_policy)")?;
-                tracing::info!(%provider, "acceptance policy published");
+                {
+                    Ok(()) => tracing::info!(%provider, "acceptance policy published"),
+                    Err(e) => {
+                        tracing::warn!(%provider, "could not publish the acceptance policy: {e:#}")
+                    }
+                }
             }
             markets.insert(
                 market,

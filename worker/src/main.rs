@@ -106,7 +106,14 @@ fn config(args: &Args) -> Result<WorkerConfig> {
         .iter()
         .map(|u| depin_client::rpc::cluster_url(u))
         .collect();
-    let ws_urls = pick(&args.ws_urls, "DEPIN_WS_URL");
+    // The CLI's websocket variable pairs only with the CLI's URL variable, never with a URL
+    // given to the worker itself (a local websocket must not follow `-u devnet`).
+    let urls_from_cli_env = args.urls.is_empty() && !from_file && !urls.is_empty();
+    let ws_urls = if args.ws_urls.is_empty() && !urls_from_cli_env {
+        Vec::new()
+    } else {
+        pick(&args.ws_urls, "DEPIN_WS_URL")
+    };
     if !urls.is_empty() {
         cfg.rpc_urls = urls;
         cfg.ws_urls = ws_urls;

@@ -274,7 +274,18 @@ impl Sandbox {
         };
         let outcome = start.call(&mut store, ());
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
-        let ctx = store.into_data();
+        let mut ctx = store.into_data();
+        // Where a module stops on stack exhaustion (native stack bytes per frame vary by CPU
+        // and compiler) or on fuel exhaustion (the engine's cost model) is not something every
+        // replica is sure to share: the logs written up to there are dropped, as the output
+        // is, so those results stay `(code, empty, empty)` everywhere.
+        if let Some(Trap::StackOverflow | Trap::OutOfFuel) = outcome
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<Trap>())
+        {
+            ctx.stderr.clear();
+        }
         let (exit_code, output, detail) = match outcome {
             Ok(()) => (0, ctx.stdout, "exit 0".to_string()),
             Err(e) => {
@@ -690,6 +701,55 @@ mod tests {
         );
         let blob = depin_core::exec::encode_result_blob(a.exit_code, &a.output, &a.stderr);
         assert_eq!(depin_core::exec::result_blob_hash(&blob), Some(h));
+    }
+
+    #[test]
+    fn logs_of_stack_and_fuel_exhaustion_are_dropped() {
+        // Logs one byte per level of unbounded recursion: how deep it gets depends on the
+        // machine's stack, so the logs must not be part of the result.
+        let recurse = r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 100) "x")
+          (func $f
+            (i32.store (i32.const 0) (i32.const 100))
+            (i32.store (i32.const 4) (i32.const 1))
+            (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+            (call $f))
+          (func (export "_start") (call $f)))"#;
+        let mut l = limits();
+        l.fuel = 10_000_000_000;
+        let e = run(recurse, b"", &l).unwrap();
+        assert_eq!(
+            (e.exit_code, e.output.len(), e.stderr.len()),
+            (EXIT_TRAP, 0, 0),
+            "{}",
+            e.detail
+        );
+        // The same module out of fuel first (a few hundred levels deep).
+        l.fuel = 5_000;
+        let e = run(recurse, b"", &l).unwrap();
+        assert_eq!(
+            (e.exit_code, e.stderr.len()),
+            (EXIT_OUT_OF_FUEL, 0),
+            "{}",
+            e.detail
+        );
+        // A deterministic trap keeps its logs (a panic message is what a requester needs).
+        let panics = r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 100) "panicked")
+          (func (export "_start")
+            (i32.store (i32.const 0) (i32.const 100))
+            (i32.store (i32.const 4) (i32.const 8))
+            (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+            unreachable))"#;
+        let e = run(panics, b"", &limits()).unwrap();
+        assert_eq!(
+            (e.exit_code, e.stderr.as_slice()),
+            (EXIT_TRAP, &b"panicked"[..])
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use anchor_lang::prelude::Pubkey;
 use depin_client::{history::JobEventKind, rpc::DepinRpc, ClientError, JOBS_PROGRAM_ID};
 use solana_sdk::signature::Signature;
 
+/// Events kept per job.
+const MAX_STEPS: usize = 256;
+
 /// One event of a job's timeline.
 #[derive(Clone, Debug)]
 pub struct Step {
@@ -150,7 +153,10 @@ impl Index {
             e.slashed = e.slashed.saturating_add(*penalty);
             e.slots += 1;
         }
-        row.steps.push(Step { slot, time, kind });
+        // A real job has at most a few dozen events; the cap bounds memory whatever happens.
+        if row.steps.len() < MAX_STEPS {
+            row.steps.push(Step { slot, time, kind });
+        }
     }
 
     /// The newest `n` jobs, newest first.

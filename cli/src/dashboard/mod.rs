@@ -108,9 +108,11 @@ async fn refresh_forever(
                     .store(unix_ms(), std::sync::atomic::Ordering::Relaxed);
             }
             Err(e) => {
+                // The endpoint's URL may carry an API key: never shown on the page.
+                let why = e.to_string().replace(&rpc.rpc().url(), "<rpc endpoint>");
                 let mut s = shared.snapshot.write().await;
                 s.refreshes = refreshes;
-                s.error = Some(e.to_string());
+                s.error = Some(why);
             }
         }
         tokio::time::sleep_until(started + period).await;
