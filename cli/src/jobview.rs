@@ -9,6 +9,7 @@ use depin_client::{
     manifest::hex,
     ops::outcome_name,
     policy::{check, Ask},
+    staking_program::state::ProviderPolicy,
     Job, Provider,
 };
 use depin_core::settle;
@@ -42,26 +43,27 @@ impl Supply {
     /// Count `providers` able to lock `bond`, and, given the job's `ask`, those whose
     /// published policy accepts it (the rule the worker applies: `depin_client::policy`).
     pub fn of(
-        providers: &[(Pubkey, Provider)],
+        providers: &[(Provider, Option<ProviderPolicy>)],
         bond: u64,
         min_bond: u64,
         ask: Option<&Ask>,
     ) -> Supply {
-        let able: Vec<&Provider> = providers
+        let able: Vec<&Option<ProviderPolicy>> = providers
             .iter()
-            .map(|(_, p)| p)
-            .filter(|p| {
+            .filter(|(p, _)| {
                 p.staked
                     .saturating_sub(p.locked)
                     .saturating_sub(p.unbonding)
                     >= bond
             })
+            .map(|(_, policy)| policy)
             .collect();
         let accept = ask.map(|ask| {
-            let unpublished = able.iter().filter(|p| p.policy.published_at == 0).count();
+            let unpublished = able.iter().filter(|p| p.is_none()).count();
             let accepting = able
                 .iter()
-                .filter(|p| p.policy.published_at != 0 && check(&p.policy, ask).is_ok())
+                .filter_map(|p| p.as_ref())
+                .filter(|p| check(p, ask).is_ok())
                 .count();
             (accepting, unpublished)
         });
@@ -512,6 +514,48 @@ mod tests {
             "{hints:?}"
         );
         assert!(
+            hints.iter().any(|h| h.contains("0 of them accept")),
+            "{hints:?}"
+        );
+        assert!(
+            hints.iter().any(|h| h.contains("raise --reward")),
+            "{hints:?}"
+        );
+        // The bond is above the market's least (5 > 1): lowering it is the hint; at the
+        // least, it is not.
+        let at_least = Supply {
+            min_bond: 5,
+            ..supply
+        };
+        let (_, least) = explain(
+            &a,
+            &job(3, 0),
+            &Now {
+                time: 1_010,
+                slot: 30,
+            },
+            Some(&at_least),
+        );
+        assert!(
+            !least.iter().any(|h| h.contains("lower --bond")),
+            "{least:?}"
+        );
+        // A manifest only this machine can read.
+        let mut j = job(3, 0);
+        let uri = b"file:///home/me/depin-blobs/abc";
+        j.spec_uri[..uri.len()].copy_from_slice(uri);
+        j.spec_uri_len = uri.len() as u8;
+        let (_, files) = explain(
+            &a,
+            &j,
+            &Now {
+                time: 1_010,
+                slot: 30,
+            },
+            None,
+        );
+        assert!(files.iter().any(|h| h.contains("--store-url")), "{files:?}");
+        assert!(
             hints.iter().any(|h| h.contains("lower --bond")),
             "{hints:?}"
         );
@@ -520,7 +564,7 @@ mod tests {
     #[test]
     fn supply_applies_the_published_policies() {
         let provider = |free: u64, floor: Option<u64>| {
-            let mut p: Provider = Provider {
+            let p = Provider {
                 pool: Pubkey::default(),
                 authority: Pubkey::new_unique(),
                 operator: Pubkey::default(),
@@ -535,17 +579,17 @@ mod tests {
                 last_staked_at: 0,
                 uri: String::new(),
                 bump: 0,
-                policy: Default::default(),
             };
-            if let Some(f) = floor {
-                p.policy.min_reward_per_gfuel = f;
-                p.policy.max_fuel = u64::MAX;
-                p.policy.max_memory_bytes = u64::MAX;
-                p.policy.max_output_bytes = u64::MAX;
-                p.policy.max_wall_ms = u64::MAX;
-                p.policy.published_at = 1;
-            }
-            (Pubkey::new_unique(), p)
+            let policy = floor.map(|f| ProviderPolicy {
+                min_reward_per_gfuel: f,
+                max_fuel: u64::MAX,
+                max_memory_bytes: u64::MAX,
+                max_output_bytes: u64::MAX,
+                max_wall_ms: u64::MAX,
+                published_at: 1,
+                ..ProviderPolicy::default()
+            });
+            (p, policy)
         };
         let providers = vec![
             provider(10, Some(0)),         // any price

@@ -520,6 +520,17 @@ async fn show_job(ctx: &Ctx, job: &Pubkey, j: Option<Job>) -> Result<()> {
             .providers_of(&m.staking_pool)
             .await
             .map_err(|e| ctx.explain(e))?;
+        let addresses: Vec<Pubkey> = providers.iter().map(|(a, _)| *a).collect();
+        let policies = ctx
+            .rpc
+            .policies_of(&addresses)
+            .await
+            .map_err(|e| ctx.explain(e))?;
+        let providers: Vec<_> = providers
+            .into_iter()
+            .map(|(_, p)| p)
+            .zip(policies)
+            .collect();
         // The manifest, to apply the providers' published policies to its limits.
         let ask = ctx
             .rpc
@@ -1176,17 +1187,24 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
                 .staked
                 .saturating_sub(p.locked)
                 .saturating_sub(p.unbonding);
+            let policy = ctx
+                .rpc
+                .policies_of(&[pda::provider(&pool, &owner).0])
+                .await
+                .map_err(|e| ctx.explain(e))?
+                .pop()
+                .flatten();
             let v = json!({
                 "authority": p.authority.to_string(), "operator": p.operator.to_string(),
                 "provider": pda::provider(&pool, &owner).0.to_string(),
                 "staked": p.staked, "locked": p.locked, "unbonding": p.unbonding, "free": free,
-                "unbond_at": p.unbond_at, "jobs_completed": p.jobs_completed,
+                "unbond_at": (p.unbond_at != 0).then(|| depin_cli::ctx::iso(p.unbond_at)), "jobs_completed": p.jobs_completed,
                 "jobs_slashed": p.jobs_slashed, "total_slashed": p.total_slashed, "endpoint": p.uri,
-                "policy": (p.policy.published_at != 0).then(|| json!({
-                    "min_reward_per_gfuel": p.policy.min_reward_per_gfuel, "max_fuel": p.policy.max_fuel,
-                    "max_memory_bytes": p.policy.max_memory_bytes, "max_output_bytes": p.policy.max_output_bytes,
-                    "max_wall_ms": p.policy.max_wall_ms, "allow_file_uris": p.policy.allow_file_uris != 0,
-                    "published_at": depin_cli::ctx::iso(p.policy.published_at),
+                "policy": policy.map(|p| json!({
+                    "min_reward_per_gfuel": p.min_reward_per_gfuel, "max_fuel": p.max_fuel,
+                    "max_memory_bytes": p.max_memory_bytes, "max_output_bytes": p.max_output_bytes,
+                    "max_wall_ms": p.max_wall_ms, "allow_file_uris": p.allow_file_uris != 0,
+                    "published_at": depin_cli::ctx::iso(p.published_at),
                 })),
             });
             ctx.print(v.clone(), || {

@@ -176,6 +176,8 @@ pub mod staking {
         let accounts = a::SetPolicy {
             signer: *signer,
             provider: *provider,
+            policy: pda::policy(provider).0,
+            system_program: anchor_lang::system_program::ID,
         };
         ix(accounts, i::SetPolicy { args })
     }

@@ -14,7 +14,7 @@ use depin_jobs::{
     instructions::PostJobArgs,
     state::{job_status, slot_state, Job, Market},
 };
-use depin_staking::state::{Pool, Provider};
+use depin_staking::state::{Pool, Provider, ProviderPolicy};
 use solana_sdk::signature::{Keypair, Signature, Signer};
 
 use crate::{
@@ -163,6 +163,30 @@ impl DepinRpc {
                 }
             }
         }
+    }
+
+    /// The published policies of provider accounts `providers`, in order (`None`: none
+    /// published).
+    pub async fn policies_of(
+        &self,
+        providers: &[Pubkey],
+    ) -> Result<Vec<Option<ProviderPolicy>>, ClientError> {
+        let mut out = Vec::with_capacity(providers.len());
+        for chunk in providers.chunks(100) {
+            let addresses: Vec<Pubkey> = chunk.iter().map(|p| pda::policy(p).0).collect();
+            let accounts = self
+                .rpc()
+                .get_multiple_accounts(&addresses)
+                .await
+                .map_err(|e| ClientError::Rpc(e.to_string()))?;
+            for (address, account) in addresses.iter().zip(accounts) {
+                out.push(match account {
+                    Some(a) => Some(crate::accounts::decode::<ProviderPolicy>(address, &a.data)?),
+                    None => None,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Decimals of token mint `mint`.

@@ -15,7 +15,12 @@ pub fn vault(pool: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::VAULT, pool.as_ref()], &STAKING_PROGRAM_ID)
 }
 
-/// Provider account of `authority` in `pool`.
+/// Published policy of provider account `provider`: `["policy", provider]`.
+pub fn policy(provider: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::POLICY, provider.as_ref()], &STAKING_PROGRAM_ID)
+}
+
+/// Provider account of `authority` in `pool`: `["provider", pool, authority]`.
 pub fn provider(pool: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[seeds::PROVIDER, pool.as_ref(), authority.as_ref()],

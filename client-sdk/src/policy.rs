@@ -3,12 +3,12 @@
 //! provider account (`set_policy`); this module reads it the same way the worker applies it.
 //!
 //! ```
-//! use depin_client::{policy::{check, Ask, Refusal}, Provider};
+//! use depin_client::policy::{check, Ask, Refusal};
 //! use depin_client::staking_program::state::ProviderPolicy;
 //!
 //! let p = ProviderPolicy { min_reward_per_gfuel: 1_000, max_fuel: 10_000_000_000,
 //!     max_memory_bytes: 1 << 30, max_output_bytes: 1 << 20, max_wall_ms: 60_000,
-//!     allow_file_uris: 0, published_at: 1 };
+//!     allow_file_uris: 0, ..ProviderPolicy::default() };
 //! let ask = Ask { reward_per_replica: 2_000_000, fee_bps: 250, fuel: 2_000_000_000,
 //!     memory_bytes: 64 << 20, output_bytes: 65_536, wall_ms: 30_000, file_uris: false };
 //! assert!(check(&p, &ask).is_ok());
@@ -131,7 +131,7 @@ mod tests {
             max_output_bytes: 1 << 20,
             max_wall_ms: 60_000,
             allow_file_uris: 1,
-            published_at: 1,
+            ..ProviderPolicy::default()
         }
     }
 

@@ -34,25 +34,12 @@ pub const DISCRIMINATOR_LEN: usize = 8;
 pub const CONFIG_SIZE: usize = 32 + 1;
 /// `Pool` account body size.
 pub const POOL_SIZE: usize = 32 + 32 + 32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 1 + 1 + 1;
-/// `ProviderPolicy` size (embedded in `Provider`): five limits, a flag, the publication time.
-pub const PROVIDER_POLICY_SIZE: usize = 8 * 5 + 1 + 8;
+/// `ProviderPolicy` account body size: the provider, five limits, a flag, the publication
+/// time, the bump.
+pub const PROVIDER_POLICY_SIZE: usize = 32 + 8 * 5 + 1 + 8 + 1;
 /// `Provider` account body size.
-pub const PROVIDER_SIZE: usize = 32
-    + 32
-    + 32
-    + 8
-    + 8
-    + 8
-    + 8
-    + 8
-    + 8
-    + 8
-    + 8
-    + 8
-    + 4
-    + MAX_PROVIDER_URI_LEN
-    + 1
-    + PROVIDER_POLICY_SIZE;
+pub const PROVIDER_SIZE: usize =
+    32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
 /// `MarketConfig` size (embedded in `Market`).
 pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2;
 /// `Market` account body size: keys (admin, mints, pool, fee vault), current config, pending

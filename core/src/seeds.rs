@@ -7,6 +7,8 @@ pub const POOL: &[u8] = b"pool";
 pub const VAULT: &[u8] = b"vault";
 /// `Provider` account of the staking program: `["provider", pool, authority]`.
 pub const PROVIDER: &[u8] = b"provider";
+/// Seed of a provider's published policy: `["policy", provider]`.
+pub const POLICY: &[u8] = b"policy";
 /// The jobs program's signer for lock / unlock / slash CPIs: `["slasher"]`.
 pub const SLASHER: &[u8] = b"slasher";
 /// `Market` account of the jobs program: `["market", payment_mint, market_id_le]`.

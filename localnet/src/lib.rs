@@ -273,6 +273,19 @@ impl Drop for Localnet {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_taken_port_is_a_clear_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = super::port(port, "JSON-RPC").unwrap_err().to_string();
+        assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+        assert!(e.contains("another local chain"), "{e}");
+        assert_ne!(super::port(0, "JSON-RPC").unwrap(), 0);
+    }
+}
+
 fn wait_started(events: &Receiver<SimnetEvent>, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {

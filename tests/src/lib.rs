@@ -229,6 +229,11 @@ impl TestChain {
         k
     }
 
+    /// Give `who` `sol` SOL (it pays rent or fees itself).
+    pub fn fund(&mut self, who: &Pubkey, sol: u64) {
+        self.svm.airdrop(who, sol * 1_000_000_000).expect("airdrop");
+    }
+
     /// Send `ixs` paid by [`Self::payer`] and signed by `signers`; record the step.
     pub fn send(
         &mut self,

@@ -64,7 +64,7 @@ impl Policy {
         }
     }
 
-    /// The policy as the provider account stores it (unpublished: `published_at` 0).
+    /// The policy as its account stores it (provider, time and bump left zero).
     pub fn as_provider_policy(&self) -> depin_client::staking_program::state::ProviderPolicy {
         let p = self.published();
         depin_client::staking_program::state::ProviderPolicy {
@@ -74,17 +74,24 @@ impl Policy {
             max_output_bytes: p.max_output_bytes,
             max_wall_ms: p.max_wall_ms,
             allow_file_uris: p.allow_file_uris,
-            published_at: 0,
+            ..Default::default()
         }
     }
 
-    /// Whether `on_chain` already says what [`Self::published`] would (publication time aside).
-    pub fn same_as(&self, on_chain: &depin_client::staking_program::state::ProviderPolicy) -> bool {
-        on_chain.published_at != 0
-            && depin_client::staking_program::state::ProviderPolicy {
+    /// Whether `on_chain` already says what [`Self::published`] would (provider, time and
+    /// bump aside).
+    pub fn same_as(
+        &self,
+        on_chain: Option<&depin_client::staking_program::state::ProviderPolicy>,
+    ) -> bool {
+        on_chain.is_some_and(|p| {
+            depin_client::staking_program::state::ProviderPolicy {
+                provider: Default::default(),
                 published_at: 0,
-                ..*on_chain
+                bump: 0,
+                ..p.clone()
             } == self.as_provider_policy()
+        })
     }
 }
 

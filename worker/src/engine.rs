@@ -214,8 +214,8 @@ impl Worker {
                     Box::pin(async move { r.providers_operated_by(&pool, &operator).await })
                 })
                 .await?;
-            let (provider, authority, published) = match found.as_slice() {
-                [(address, p)] => (*address, p.authority, p.policy),
+            let (provider, authority) = match found.as_slice() {
+                [(address, p)] => (*address, p.authority),
                 [] => bail!(
                     "no provider account of pool {pool} (market {market}) names {operator} as its operator: register with `depin -k <AUTHORITY> provider register --operator <THIS KEYPAIR FILE>` (or `provider set-operator`) and stake first"
                 ),
@@ -236,7 +236,12 @@ impl Worker {
             // Publish the acceptance policy on the provider account when it changed, so a
             // requester can see why this worker would not claim a job.
             let want = cfg.policy.published();
-            if !cfg.policy.same_as(&published) {
+            let published = chain
+                .call(move |r| Box::pin(async move { r.policies_of(&[provider]).await }))
+                .await
+                .ok()
+                .and_then(|mut v| v.pop().flatten());
+            if !cfg.policy.same_as(published.as_ref()) {
                 let ix = depin_client::ix::staking::set_policy(&me.pubkey(), &provider, want);
                 // Informational only: a failure (no SOL yet) must not keep the worker down.
                 match chain

@@ -164,7 +164,10 @@ async fn refresh(
     }
     let mut providers = Vec::new();
     for pool in &pools {
-        for (address, p) in rpc.providers_of(pool).await? {
+        let accounts = rpc.providers_of(pool).await?;
+        let addresses: Vec<Pubkey> = accounts.iter().map(|(a, _)| *a).collect();
+        let policies = rpc.policies_of(&addresses).await?;
+        for ((address, p), policy) in accounts.into_iter().zip(policies) {
             debug_assert_eq!(address, pda::provider(pool, &p.authority).0);
             providers.push(ProviderView {
                 authority: p.authority.to_string(),
@@ -176,7 +179,7 @@ async fn refresh(
                 total_slashed: p.total_slashed,
                 earned: index.earned.get(&address).map_or(0, |e| e.paid),
                 endpoint: p.uri.clone(),
-                floor: (p.policy.published_at != 0).then_some(p.policy.min_reward_per_gfuel),
+                floor: policy.map(|p| p.min_reward_per_gfuel),
             });
         }
     }

@@ -95,7 +95,6 @@ mod tests {
             last_staked_at: -7,
             uri: "https://x".into(),
             bump: 255,
-            policy: Default::default(),
         };
         let mut data = Vec::new();
         p.try_serialize(&mut data).unwrap();

@@ -220,8 +220,10 @@ pub struct PolicyPublished {
     pub pool: Pubkey,
     /// The provider account.
     pub provider: Pubkey,
-    /// The policy (with its publication time).
-    pub policy: crate::state::ProviderPolicy,
+    /// The policy.
+    pub policy: crate::instructions::SetPolicyArgs,
+    /// Unix time of publication.
+    pub published_at: i64,
 }
 
 /// A provider's operator key changed.

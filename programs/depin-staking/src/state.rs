@@ -90,17 +90,17 @@ pub struct Provider {
     pub uri: String,
     /// Canonical bump of the provider PDA.
     pub bump: u8,
-    /// The jobs its worker accepts, as the worker last published them (`set_policy`; all zero
-    /// until then). Informational: requesters read it to learn why nobody claims a job; the
-    /// programs never enforce it.
-    pub policy: ProviderPolicy,
 }
 
-/// What a provider's worker accepts (published by `set_policy`).
-#[derive(
-    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
-)]
+/// What a provider's worker accepts, as it last published it (`set_policy`): PDA
+/// `["policy", provider]`. Informational: requesters read it to learn why nobody claims a
+/// job; no instruction reads it. A separate account, so the provider account that every bond
+/// CPI deserializes stays as small as it was.
+#[account]
+#[derive(InitSpace, Debug, Default, PartialEq, Eq)]
 pub struct ProviderPolicy {
+    /// The provider account it describes.
+    pub provider: Pubkey,
     /// Least reward per replica, less the protocol fee, per 10^9 fuel the manifest allows
     /// (payment-token base units; 0: any price).
     pub min_reward_per_gfuel: u64,
@@ -114,8 +114,10 @@ pub struct ProviderPolicy {
     pub max_wall_ms: u64,
     /// Whether `file://` blobs are fetched (1) or refused (0).
     pub allow_file_uris: u8,
-    /// Unix time it was published (0: never; set by the program).
+    /// Unix time it was last published (set by the program).
     pub published_at: i64,
+    /// Canonical bump of the policy PDA.
+    pub bump: u8,
 }
 
 impl Provider {
@@ -139,3 +141,4 @@ impl Provider {
 const _: () = assert!(Config::INIT_SPACE == limits::CONFIG_SIZE);
 const _: () = assert!(Pool::INIT_SPACE == limits::POOL_SIZE);
 const _: () = assert!(Provider::INIT_SPACE == limits::PROVIDER_SIZE);
+const _: () = assert!(ProviderPolicy::INIT_SPACE == limits::PROVIDER_POLICY_SIZE);

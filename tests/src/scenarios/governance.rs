@@ -855,9 +855,11 @@ fn policy_args(floor: u64) -> depin_staking::instructions::SetPolicyArgs {
 }
 
 /// `set_policy`: the provider's operator (its worker) or authority publishes what its worker
-/// accepts; a stranger cannot rewrite it (which would mislead requesters about who would claim
-/// their jobs), a malformed flag is refused, and publishing moves no tokens.
+/// accepts in the policy PDA; a stranger cannot rewrite it (which would mislead requesters
+/// about who would claim their jobs), nor store another provider's policy at its address, a
+/// malformed flag is refused, and publishing moves no tokens.
 pub fn policy_only_by_its_provider(backend: Backend) -> TestChain {
+    use depin_staking::state::{Provider, ProviderPolicy};
     let mut sw = SettleWorld::new(backend);
     let p = &sw.ps[0];
     let (operator, authority, account) = (
@@ -865,10 +867,13 @@ pub fn policy_only_by_its_provider(backend: Backend) -> TestChain {
         p.owner.insecure_clone(),
         p.account,
     );
+    let (policy, bump) = pda::policy(&account);
     let vault = pda::vault(&sw.w.s.pool).0;
     let vault_before = sw.chain().token_balance(&vault);
-    let before: depin_staking::state::Provider = sw.chain().account(&account);
-    assert_eq!(before.policy.published_at, 0, "nothing published yet");
+    let before: Provider = sw.chain().account(&account);
+    assert!(!sw.chain().exists(&policy), "nothing published yet");
+    // The worker's key pays the policy account's rent (the payer pays only fees).
+    sw.chain().fund(&operator.pubkey(), 1);
 
     let set = |signer: &Keypair, floor| {
         ix::staking::set_policy(&signer.pubkey(), &account, policy_args(floor))
@@ -878,23 +883,30 @@ pub fn policy_only_by_its_provider(backend: Backend) -> TestChain {
         &[set(&operator, 1_000)],
         &[&operator],
     );
-    let after: depin_staking::state::Provider = sw.chain().account(&account);
-    assert_eq!(after.policy.min_reward_per_gfuel, 1_000);
-    assert_eq!(after.policy.max_wall_ms, 60_000);
-    assert_eq!(after.policy.published_at, sw.chain().now());
+    let after: ProviderPolicy = sw.chain().account(&policy);
+    assert_eq!(
+        (
+            after.provider,
+            after.min_reward_per_gfuel,
+            after.max_wall_ms,
+            after.bump
+        ),
+        (account, 1_000, 60_000, bump)
+    );
+    assert_eq!(after.published_at, sw.chain().now());
     if let Some(e) = sw
         .chain()
         .event::<depin_staking::events::PolicyPublished>(&sent)
     {
-        assert_eq!((e.provider, e.policy), (account, after.policy));
+        assert_eq!((e.provider, e.policy), (account, policy_args(1_000)));
     }
     sw.chain().ok(
-        "the authority publishes",
+        "the authority publishes again (rewritten in place)",
         &[set(&authority, 2_000)],
         &[&authority],
     );
-    let after: depin_staking::state::Provider = sw.chain().account(&account);
-    assert_eq!(after.policy.min_reward_per_gfuel, 2_000);
+    let after: ProviderPolicy = sw.chain().account(&policy);
+    assert_eq!(after.min_reward_per_gfuel, 2_000);
 
     // A stranger, and another provider's worker, cannot write it.
     let stranger = sw.chain().funded_keypair("policy-stranger", 1);
@@ -909,19 +921,32 @@ pub fn policy_only_by_its_provider(backend: Backend) -> TestChain {
             &[&other],
         )
         .assert_error(SE::NotProviderOperator);
+    // Nor can anyone point a provider's policy address at another provider.
+    let mut swapped = set(&other, 0);
+    swapped.accounts[1].pubkey = sw.ps[1].account;
+    swapped.accounts[2].pubkey = policy;
+    sw.chain()
+        .fail(
+            "another provider's policy at this address",
+            &[swapped],
+            &[&other],
+        )
+        .assert_error(u32::from(anchor_lang::error::ErrorCode::ConstraintSeeds));
     let mut bad = policy_args(0);
     bad.allow_file_uris = 2;
     let bad = ix::staking::set_policy(&operator.pubkey(), &account, bad);
     sw.chain()
         .fail("a flag that is not 0 or 1", &[bad], &[&operator])
         .assert_error(SE::InvalidPolicy);
-    let after: depin_staking::state::Provider = sw.chain().account(&account);
+    let after: ProviderPolicy = sw.chain().account(&policy);
+    assert_eq!(after.min_reward_per_gfuel, 2_000, "unchanged by refusals");
+    let provider: Provider = sw.chain().account(&account);
     assert_eq!(
-        after.policy.min_reward_per_gfuel, 2_000,
-        "unchanged by refusals"
-    );
-    assert_eq!(
-        (after.staked, after.locked, sw.chain().token_balance(&vault)),
+        (
+            provider.staked,
+            provider.locked,
+            sw.chain().token_balance(&vault)
+        ),
         (before.staked, before.locked, vault_before),
         "publishing moves no tokens"
     );
