@@ -6,6 +6,7 @@ pub mod bench;
 pub mod ctx;
 pub mod dashboard;
 pub mod demo;
+pub mod follow;
 pub mod jobview;
 pub mod localnet;
 pub mod profile;

@@ -221,6 +221,10 @@ enum JobCmd {
     /// read from a winner's result blob and checked against the agreed hash.
     Logs {
         job: Pubkey,
+        /// While the job runs, stream each worker's stderr as it is written (unverified; only
+        /// the requester's key may read it), then print the agreed logs.
+        #[arg(long)]
+        follow: bool,
         /// Most output bytes to download with them.
         #[arg(long, default_value_t = 64 << 20)]
         max_bytes: u64,
@@ -958,7 +962,14 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 }
             });
         }
-        JobCmd::Logs { job, max_bytes } => {
+        JobCmd::Logs {
+            job,
+            follow,
+            max_bytes,
+        } => {
+            if follow {
+                depin_cli::follow::follow(ctx, &job).await?;
+            }
             let r = ctx
                 .rpc
                 .fetch_result(&job, &BlobFetcher::default(), max_bytes)

@@ -396,6 +396,10 @@ fn posted_spec_uri(tx: &EncodedConfirmedTransactionWithStatusMeta) -> Option<Str
 /// with displacements lands fewer than 60).
 pub const HISTORY_LIMIT: usize = 1_000;
 
+/// Signatures listed for one job's history (20 calls of 1 000): far beyond any real job, so a
+/// flood of transactions naming a job costs its sender fees without hiding the job's start.
+pub const MAX_SIGNATURES: usize = 20_000;
+
 /// Most signatures `getSignaturesForAddress` returns per call.
 const PAGE: usize = 1_000;
 
@@ -491,13 +495,26 @@ impl DepinRpc {
         Ok(events)
     }
 
-    /// The history of `job` from its transactions (at most `limit` of them, the newest), oldest
-    /// first. Works after the job account is closed.
+    /// The history of `job`, oldest first, read from its transactions from the oldest on
+    /// (at most `limit` of them fetched) and stopping at its `JobClosed` / `JobCancelled`.
+    /// Works after the job account is closed. Transactions that merely name the job (anyone
+    /// can send them) cannot push its real events out of reach: the signature list is read
+    /// back to the job's first transaction (up to [`MAX_SIGNATURES`]), and nothing after the
+    /// close is fetched.
     pub async fn job_history(&self, job: &Pubkey, limit: usize) -> Result<JobHistory, ClientError> {
-        let mut sigs = self.signatures_of(job, limit).await?;
+        let mut sigs = self.signatures_of(job, MAX_SIGNATURES).await?;
         sigs.reverse();
-        let mut events = Vec::new();
-        for (signature, slot, block_time) in sigs {
+        let mut events: Vec<JobEvent> = Vec::new();
+        for (signature, slot, block_time) in sigs.into_iter().take(limit) {
+            // Closing (or cancelling) is a job's last event: nothing after it is its history.
+            if events.last().is_some_and(|e| {
+                matches!(
+                    e.kind,
+                    JobEventKind::Closed { .. } | JobEventKind::Cancelled { .. }
+                )
+            }) {
+                break;
+            }
             let tx = self.transaction(&signature).await?;
             let logs: Vec<String> = match &tx.transaction.meta {
                 Some(meta) => match &meta.log_messages {

@@ -46,6 +46,7 @@ pub mod error;
 pub mod events;
 pub mod history;
 pub mod ix;
+pub mod live;
 pub mod manifest;
 pub mod ops;
 pub mod pda;

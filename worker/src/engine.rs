@@ -88,6 +88,8 @@ pub struct Worker {
     chain: Chain,
     journal: Journal,
     sandbox: Arc<Sandbox>,
+    /// Stderr of running executions, for their requesters (`GET /logs/<job>`).
+    live: Arc<crate::live::LiveLogs>,
     fetcher: BlobFetcher,
     results: FileStore,
     cache: FileStore,
@@ -188,9 +190,11 @@ impl Worker {
         let blob_dir = cfg.data_dir.join("blobs");
         let results = FileStore::new(&blob_dir)?;
         let cache = FileStore::new(cfg.data_dir.join("cache"))?;
+        let live = Arc::new(crate::live::LiveLogs::default());
         let server = Server {
             blob_dir: results.dir().to_path_buf(),
             metrics: metrics.clone(),
+            live: live.clone(),
         };
         let (http_addr, _task) = server.serve(cfg.listen).await?;
         let public = match &cfg.public_url {
@@ -279,6 +283,7 @@ impl Worker {
             chain,
             journal,
             sandbox: Arc::new(Sandbox::new()?),
+            live,
             results,
             cache,
             metrics,
@@ -1008,7 +1013,7 @@ impl Worker {
                 if entry.result_hash.is_none() || entry.salt.is_none() {
                     entry.phase = Phase::Claimed;
                     tracing::info!(job = %addr, "phase=executing");
-                    match self.execute(job).await {
+                    match self.execute(&addr, job).await {
                         Ok((code, result, uri)) => {
                             let salt: [u8; 32] = rand::random();
                             entry.exit_code = Some(code);
@@ -1248,7 +1253,11 @@ impl Worker {
     /// Fetch, verify and run the job; publish the result blob. `Err` (a reason) means the slot
     /// should be given back: a blob that cannot be fetched or does not verify, or a run that
     /// hit the wall-clock limit.
-    async fn execute(&self, job: &Job) -> Result<(i32, hash::Hash32, String), String> {
+    async fn execute(
+        &self,
+        address: &Pubkey,
+        job: &Job,
+    ) -> Result<(i32, hash::Hash32, String), String> {
         let manifest = self.manifest(job).await?;
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
@@ -1266,11 +1275,21 @@ impl Worker {
             manifest.limits,
             manifest.module.sha256,
         );
+        let live = self.live.start(*address, job.requester);
         let run = tokio::task::spawn_blocking(move || {
-            sandbox.run(&hash_, &module, &name, &args, Arc::new(input), &limits)
+            sandbox.run_observed(
+                &hash_,
+                &module,
+                &name,
+                &args,
+                Arc::new(input),
+                &limits,
+                Some(live),
+            )
         })
-        .await
-        .map_err(|e| format!("sandbox task: {e}"))?;
+        .await;
+        self.live.finish(address);
+        let run = run.map_err(|e| format!("sandbox task: {e}"))?;
         let exec_ = match run {
             Ok(e) => e,
             Err(e @ SandboxError::WallClock(_)) | Err(e @ SandboxError::Internal(_)) => {

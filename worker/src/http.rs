@@ -19,6 +19,8 @@ pub struct Server {
     pub blob_dir: PathBuf,
     /// Metrics to render.
     pub metrics: Arc<Metrics>,
+    /// Live stderr of running executions.
+    pub live: Arc<crate::live::LiveLogs>,
 }
 
 fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
@@ -46,6 +48,7 @@ impl Server {
                 "text/plain; version=0.0.4",
                 self.metrics.render(),
             ),
+            _ if path.starts_with("/logs/") => self.live_logs(&req),
             _ => match path.strip_prefix("/blobs/") {
                 Some(name) if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
                     match tokio::fs::read(self.blob_dir.join(name.to_ascii_lowercase())).await {
@@ -56,6 +59,39 @@ impl Server {
                 _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
             },
         })
+    }
+
+    /// `GET /logs/<job>?from=N`: a running job's stderr (unverified) for its requester only.
+    fn live_logs(&self, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+        use depin_client::live::{check_auth, AUTH_HEADER, FINISHED_HEADER};
+        let Some(job) = req
+            .uri()
+            .path()
+            .strip_prefix("/logs/")
+            .and_then(|j| j.parse::<anchor_lang::prelude::Pubkey>().ok())
+        else {
+            return reply(StatusCode::BAD_REQUEST, "text/plain", "bad job address\n");
+        };
+        let from = req
+            .uri()
+            .query()
+            .and_then(|q| q.strip_prefix("from="))
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        let Some(read) = self.live.read(&job, from) else {
+            return reply(StatusCode::NOT_FOUND, "text/plain", "not running here\n");
+        };
+        let header = req.headers().get(AUTH_HEADER).and_then(|v| v.to_str().ok());
+        let now = (crate::journal::now_ms() / 1000) as i64;
+        if let Err(e) = check_auth(header, &job, &read.requester, now) {
+            return reply(StatusCode::FORBIDDEN, "text/plain", format!("{e}\n"));
+        }
+        let mut resp = reply(StatusCode::OK, "application/octet-stream", read.bytes);
+        resp.headers_mut().insert(
+            FINISHED_HEADER,
+            hyper::header::HeaderValue::from_static(if read.finished { "1" } else { "0" }),
+        );
+        resp
     }
 
     /// Bind `addr` and serve until the task is dropped; returns the bound address (port 0

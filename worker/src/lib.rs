@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod journal;
+pub mod live;
 pub mod metrics;
 pub mod presence;
 pub mod recent;

@@ -82,6 +82,8 @@ struct Ctx {
     stdout: Vec<u8>,
     stdout_cap: u64,
     stderr: Vec<u8>,
+    /// A copy of stderr as it is written, for the requester's live view (unverified).
+    live: Option<crate::live::LiveBuf>,
     args: Vec<Vec<u8>>,
     rng: DetRng,
     limits: StoreLimits,
@@ -186,6 +188,21 @@ impl Sandbox {
         input: Arc<Vec<u8>>,
         limits: &Limits,
     ) -> Result<Execution, SandboxError> {
+        self.run_observed(hash, wasm, name, args, input, limits, None)
+    }
+
+    /// [`Self::run`], copying stderr into `live` as it is written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_observed(
+        &self,
+        hash: &Hash32,
+        wasm: &[u8],
+        name: &str,
+        args: &[String],
+        input: Arc<Vec<u8>>,
+        limits: &Limits,
+        live: Option<crate::live::LiveBuf>,
+    ) -> Result<Execution, SandboxError> {
         let started = Instant::now();
         let failed = |code: i32, detail: String, cache_hit: bool| Execution {
             exit_code: code,
@@ -213,6 +230,7 @@ impl Sandbox {
             stdout: Vec::new(),
             stdout_cap: limits.output_bytes,
             stderr: Vec::new(),
+            live,
             args: std::iter::once(name)
                 .chain(args.iter().map(String::as_str))
                 .map(|a| {
@@ -512,6 +530,10 @@ fn define_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
                 } else {
                     let room = STDERR_CAP.saturating_sub(ctx.stderr.len());
                     ctx.stderr.extend_from_slice(&bytes[..l.min(room)]);
+                    if let Some(live) = &ctx.live {
+                        let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+                        live.extend_from_slice(&bytes[..l.min(room)]);
+                    }
                 }
                 total += l;
             }

@@ -780,3 +780,101 @@ async fn a_lost_transaction_is_re_signed_after_its_blockhash_expires() {
     );
     eprintln!("lost transaction re-signed and confirmed after {took:?}");
 }
+
+/// Writes "started\n" to stderr, burns fuel for about a second, writes "done\n" to stderr and
+/// "42" to stdout.
+const SLOW_LOGGER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "started\n")
+  (data (i32.const 200) "done\n")
+  (data (i32.const 300) "42")
+  (func $out (param $fd i32) (param $at i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $at))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start") (local $i i32)
+    (call $out (i32.const 2) (i32.const 100) (i32.const 8))
+    (local.set $i (i32.const 400000000))
+    (loop $spin
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $spin (i32.ne (local.get $i) (i32.const 0))))
+    (call $out (i32.const 2) (i32.const 200) (i32.const 5))
+    (call $out (i32.const 1) (i32.const 300) (i32.const 2))))"#;
+
+/// While a job runs, its worker serves the stderr written so far to the job's requester only
+/// (signed request); a stranger's or a co-claimant's request is refused; the agreed logs
+/// then come with the verified result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_logs_only_for_the_requester_then_the_agreed_logs() {
+    let requester = Keypair::new();
+    let w = Keypair::new();
+    let stranger = Keypair::new();
+    let local = market_for(&Plan::localnet(), &requester, &[&w]).await;
+    let dir = temp("live-logs");
+    local.provider(&w, 100_000_000, 50_000_000).await.unwrap();
+    let worker = in_process(&local, &w, &dir.join("w"), |_| {}).await;
+    let endpoint = format!("http://{}", worker.http_addr);
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let limits = Limits {
+        fuel: 50_000_000_000,
+        ..Limits::default()
+    };
+    let m = manifest(&store, "slow-logger", &wasm(SLOW_LOGGER), b"", limits).await;
+    let job = local
+        .rpc
+        .post_manifest(
+            &requester,
+            &local.market,
+            &m,
+            &store,
+            JobTerms::majority(1_000_000, 1),
+        )
+        .await
+        .expect("post")
+        .job;
+
+    // Mid-run: the requester sees "started" and not yet the end.
+    let until = Instant::now() + Duration::from_secs(30);
+    let seen = loop {
+        match depin_client::live::fetch(&endpoint, &job, 0, &requester).await {
+            Ok(Some((bytes, false))) if bytes == b"started\n" => break bytes,
+            Ok(_) => {}
+            Err(e) => panic!("live logs: {e}"),
+        }
+        assert!(Instant::now() < until, "never saw the job running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(seen, b"started\n");
+    // Anyone else, a co-claimant included, is refused (they could copy a result).
+    let refused = depin_client::live::fetch(&endpoint, &job, 0, &stranger)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("403"), "{refused}");
+    let unknown = depin_client::live::fetch(&endpoint, &Pubkey::new_unique(), 0, &requester)
+        .await
+        .unwrap();
+    assert!(unknown.is_none(), "a job not running there is 404");
+
+    // Settled: the verified result carries the agreed logs; the live view says finished.
+    local
+        .rpc
+        .wait_job(&job, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let r = local
+        .rpc
+        .fetch_result(&job, &depin_client::blob::BlobFetcher::default(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.output.as_slice(), r.logs.as_slice()),
+        (&b"42"[..], &b"started\ndone\n"[..])
+    );
+    let (rest, finished) = depin_client::live::fetch(&endpoint, &job, 8, &requester)
+        .await
+        .unwrap()
+        .expect("still readable after the run");
+    assert_eq!((rest.as_slice(), finished), (&b"done\n"[..], true));
+}
