@@ -195,6 +195,7 @@ impl Worker {
             blob_dir: results.dir().to_path_buf(),
             metrics: metrics.clone(),
             live: live.clone(),
+            limits: crate::http::HttpLimits::default(),
         };
         let (http_addr, _task) = server.serve(cfg.listen).await?;
         let public = match &cfg.public_url {

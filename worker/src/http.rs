@@ -1,16 +1,59 @@
 //! The worker's HTTP server: result blobs (`GET /blobs/<sha256>`), Prometheus metrics
-//! (`GET /metrics`) and a health check (`GET /health`). Read-only; blob names are checked to be
-//! 64 hex digits, so no request reaches outside the blob folder.
+//! (`GET /metrics`), a health check (`GET /health`) and a running job's live logs for its
+//! requester (`GET /logs/<job>`). Read-only; blob names are checked to be 64 hex digits, so no
+//! request reaches outside the blob folder.
+//!
+//! It faces the internet, so it is bounded: at most [`MAX_CONNECTIONS`] connections (more wait
+//! in the kernel's backlog, holding no descriptor of ours), request headers within
+//! [`HEADER_TIMEOUT`], a connection closed after [`CONNECTION_TIMEOUT`], blobs streamed from
+//! disk in chunks (never read whole into memory), and a failing `accept` (out of descriptors)
+//! backs off instead of spinning.
 
-use std::{convert::Infallible, net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{convert::Infallible, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{body::Incoming, service::service_fn, Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use futures_util::TryStreamExt;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::{
+    body::{Frame, Incoming},
+    service::service_fn,
+    Method, Request, Response, StatusCode,
+};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::{net::TcpListener, sync::Semaphore};
 
 use crate::metrics::Metrics;
+
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 256;
+/// Time a client has to send its request headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest life of one connection (a 64 MiB blob at 1 MB/s fits).
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The server's bounds (the constants above by default).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Time to send the request headers.
+    pub header_timeout: Duration,
+    /// Longest life of one connection.
+    pub connection_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_connections: MAX_CONNECTIONS,
+            header_timeout: HEADER_TIMEOUT,
+            connection_timeout: CONNECTION_TIMEOUT,
+        }
+    }
+}
+
+/// A response body: a small buffer or a file streamed from disk.
+type Body = BoxBody<Bytes, std::io::Error>;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -21,18 +64,41 @@ pub struct Server {
     pub metrics: Arc<Metrics>,
     /// Live stderr of running executions.
     pub live: Arc<crate::live::LiveLogs>,
+    /// Connection bounds.
+    pub limits: HttpLimits,
 }
 
-fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
     Response::builder()
         .status(status)
         .header("content-type", content_type)
-        .body(Full::new(body.into()))
+        .body(
+            Full::new(body.into())
+                .map_err(|never: Infallible| match never {})
+                .boxed(),
+        )
+        .expect("a valid response")
+}
+
+/// Stream the file at `path` (404 if it is not there).
+async fn stream_file(path: PathBuf) -> Response<Body> {
+    let Ok(file) = tokio::fs::File::open(&path).await else {
+        return reply(StatusCode::NOT_FOUND, "text/plain", "no such blob\n");
+    };
+    let len = file.metadata().await.map(|m| m.len()).ok();
+    let frames = tokio_util::io::ReaderStream::new(file).map_ok(Frame::data);
+    let mut resp = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/octet-stream");
+    if let Some(len) = len {
+        resp = resp.header("content-length", len);
+    }
+    resp.body(StreamBody::new(frames).boxed())
         .expect("a valid response")
 }
 
 impl Server {
-    async fn handle(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    async fn handle(&self, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         if req.method() != Method::GET {
             return Ok(reply(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -51,10 +117,7 @@ impl Server {
             _ if path.starts_with("/logs/") => self.live_logs(&req),
             _ => match path.strip_prefix("/blobs/") {
                 Some(name) if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                    match tokio::fs::read(self.blob_dir.join(name.to_ascii_lowercase())).await {
-                        Ok(bytes) => reply(StatusCode::OK, "application/octet-stream", bytes),
-                        Err(_) => reply(StatusCode::NOT_FOUND, "text/plain", "no such blob\n"),
-                    }
+                    stream_file(self.blob_dir.join(name.to_ascii_lowercase())).await
                 }
                 _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
             },
@@ -62,7 +125,7 @@ impl Server {
     }
 
     /// `GET /logs/<job>?from=N`: a running job's stderr (unverified) for its requester only.
-    fn live_logs(&self, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    fn live_logs(&self, req: &Request<Incoming>) -> Response<Body> {
         use depin_client::live::{check_auth, AUTH_HEADER, FINISHED_HEADER};
         let Some(job) = req
             .uri()
@@ -102,23 +165,121 @@ impl Server {
     ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
         let listener = TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
+        let limits = self.limits;
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of descriptors and the like: wait instead of spinning.
+                        tracing::warn!("http: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
                 };
                 let this = self.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = service_fn(move |req| {
                         let this = this.clone();
                         async move { this.handle(req).await }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(limits.header_timeout)
+                        .serve_connection(TokioIo::new(stream), service);
+                    let _ = tokio::time::timeout(limits.connection_timeout, conn).await;
                 });
             }
         });
         Ok((bound, task))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut s = std::net::TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(20)))?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut all = Vec::new();
+        s.read_to_end(&mut all)?;
+        let split = all
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(all.len(), |i| i + 4);
+        let head = String::from_utf8_lossy(&all[..split]).to_string();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        Ok((status, all[split..].to_vec()))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_sockets_time_out_and_blobs_stream() {
+        let dir = std::env::temp_dir().join(format!("depin-http-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let blob: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let name = "ab".repeat(32);
+        std::fs::write(dir.join(&name), &blob).unwrap();
+        let server = Server {
+            blob_dir: dir.clone(),
+            metrics: Arc::new(Metrics::default()),
+            live: Arc::default(),
+            limits: HttpLimits {
+                max_connections: 8,
+                header_timeout: Duration::from_millis(300),
+                connection_timeout: Duration::from_secs(5),
+            },
+        };
+        let (addr, _task) = server.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        // 200 sockets that never send a request (slowloris): at most 8 are ours at a time,
+        // each dropped after the header timeout, so the server comes back on its own.
+        let idle: Vec<_> = (0..200)
+            .filter_map(|_| std::net::TcpStream::connect(addr).ok())
+            .collect();
+        assert!(idle.len() >= 150, "{} sockets", idle.len());
+        let started = std::time::Instant::now();
+        let (status, body) = tokio::task::spawn_blocking(move || get(addr, "/health"))
+            .await
+            .unwrap()
+            .expect("answers while the idle sockets are held");
+        assert_eq!((status, body.as_slice()), (200, &b"ok\n"[..]));
+        // 200 sockets / 8 slots x 0.3 s each: about 8 s, far under the connection cap.
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(idle);
+        // A blob is streamed whole and intact; a missing one is 404.
+        let path = format!("/blobs/{name}");
+        let (status, body) = tokio::task::spawn_blocking(move || get(addr, &path))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, 200);
+        assert!(body == blob, "{} bytes back", body.len());
+        let missing = format!("/blobs/{}", "cd".repeat(32));
+        let (status, _) = tokio::task::spawn_blocking(move || get(addr, &missing))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status, 404);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
