@@ -92,6 +92,8 @@ pub struct Worker {
     live: Arc<crate::live::LiveLogs>,
     fetcher: BlobFetcher,
     results: FileStore,
+    /// Where revealed results are served from (`<data_dir>/blobs`).
+    blob_dir: std::path::PathBuf,
     cache: FileStore,
     /// Metrics (also served at `/metrics`).
     pub metrics: Arc<Metrics>,
@@ -187,12 +189,17 @@ impl Worker {
             metrics.clone(),
         );
         let journal = Journal::open(&cfg.data_dir.join("journal.redb"))?;
+        // Results are written to `pending/` and served from `blobs/` only once this worker's
+        // reveal (or single-replica submit) has landed: before that, a co-claimant could probe
+        // `/blobs/<hash>` for candidate outputs and commit the one that exists.
         let blob_dir = cfg.data_dir.join("blobs");
-        let results = FileStore::new(&blob_dir)?;
+        std::fs::create_dir_all(&blob_dir)
+            .with_context(|| format!("creating {}", blob_dir.display()))?;
+        let results = FileStore::new(cfg.data_dir.join("pending"))?;
         let cache = FileStore::new(cfg.data_dir.join("cache"))?;
         let live = Arc::new(crate::live::LiveLogs::default());
         let server = Server {
-            blob_dir: results.dir().to_path_buf(),
+            blob_dir: blob_dir.clone(),
             metrics: metrics.clone(),
             live: live.clone(),
             limits: crate::http::HttpLimits::default(),
@@ -286,6 +293,7 @@ impl Worker {
             sandbox: Arc::new(Sandbox::new()?),
             live,
             results,
+            blob_dir,
             cache,
             metrics,
             markets,
@@ -1073,6 +1081,7 @@ impl Worker {
                         &["AlreadyCommitted", "AlreadyRevealed"],
                     )
                     .await?;
+                    self.publish(entry)?;
                     entry.phase = Phase::Revealed;
                     self.journal.put(entry)?;
                     tracing::info!(job = %addr, "phase=revealed");
@@ -1127,6 +1136,7 @@ impl Worker {
                     &["AlreadyRevealed"],
                 )
                 .await?;
+                self.publish(entry)?;
                 entry.phase = Phase::Revealed;
                 self.journal.put(entry)?;
                 tracing::info!(job = %addr, "phase=revealed");
@@ -1134,6 +1144,8 @@ impl Worker {
             }
             _ => {
                 if entry.phase < Phase::Revealed {
+                    // Revealed on chain before the journal said so (a restart): publish now.
+                    self.publish(entry)?;
                     entry.phase = Phase::Revealed;
                     self.journal.put(entry)?;
                 }
@@ -1254,6 +1266,26 @@ impl Worker {
     /// Fetch, verify and run the job; publish the result blob. `Err` (a reason) means the slot
     /// should be given back: a blob that cannot be fetched or does not verify, or a run that
     /// hit the wall-clock limit.
+    /// Move this entry's result blob from `pending/` to the served `blobs/` folder (its reveal
+    /// has landed). Idempotent; a blob already published or never stored is no error.
+    fn publish(&self, entry: &Entry) -> anyhow::Result<()> {
+        let Some(name) = entry
+            .result_uri
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            return Ok(());
+        };
+        let from = self.results.dir().join(name);
+        let to = self.blob_dir.join(name);
+        match std::fs::rename(&from, &to) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("publishing {}", to.display())),
+        }
+    }
+
     async fn execute(
         &self,
         address: &Pubkey,

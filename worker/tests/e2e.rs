@@ -878,3 +878,74 @@ async fn live_logs_only_for_the_requester_then_the_agreed_logs() {
         .expect("still readable after the run");
     assert_eq!((rest.as_slice(), finished), (&b"done\n"[..], true));
 }
+
+/// A result is served only after its worker's reveal has landed: before that a co-claimant
+/// probing `/blobs/<hash>` for candidate outputs finds nothing, though the blob is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn results_are_served_only_after_the_reveal() {
+    use depin_jobs::state::slot_state;
+    let requester = Keypair::new();
+    let ws: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let local = market_for(&Plan::localnet(), &requester, &[&ws[0], &ws[1], &ws[2]]).await;
+    let dir = temp("served-after-reveal");
+    let mut workers = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        let data = dir.join(format!("w{i}"));
+        let worker = in_process(&local, w, &data, |_| {}).await;
+        let provider = depin_client::pda::provider(&local.pool, &w.pubkey()).0;
+        workers.push((worker, data, provider));
+    }
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let limits = Limits {
+        fuel: 50_000_000_000,
+        ..Limits::default()
+    };
+    let m = manifest(&store, "slow-logger", &wasm(SLOW_LOGGER), b"", limits).await;
+    // The exact blob every honest replica stores: its name is its sha256.
+    let blob = exec::encode_result_blob(0, b"42", b"started\ndone\n");
+    let name = depin_client::manifest::hex(&depin_client::blob::sha256(&blob));
+    let job = post(&local, &requester, &store, &m).await;
+    let fetcher = depin_client::blob::BlobFetcher::default();
+    let (mut hidden_while_stored, until) = (0, Instant::now() + Duration::from_secs(90));
+    loop {
+        let j = local.rpc.job(&job).await.unwrap();
+        for (worker, data, provider) in &workers {
+            let url = format!("http://{}/blobs/{name}", worker.http_addr);
+            match fetcher.fetch_unverified(&url, 1 << 20).await {
+                Ok(bytes) => {
+                    assert_eq!(bytes, blob);
+                    // Served: the reveal must have landed (read after the fetch).
+                    let after = local.rpc.job(&job).await.unwrap();
+                    let k = after.slot_of(provider).expect("a holder");
+                    assert_eq!(
+                        after.slots[k].state,
+                        slot_state::REVEALED,
+                        "served before its reveal landed"
+                    );
+                }
+                Err(e) => {
+                    assert!(e.to_string().contains("404"), "{e}");
+                    if data.join("pending").join(&name).exists() {
+                        hidden_while_stored += 1;
+                    }
+                }
+            }
+        }
+        if j.status == job_status::SETTLED {
+            break;
+        }
+        assert!(Instant::now() < until, "job {job} never settled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        hidden_while_stored > 0,
+        "never saw a stored result withheld (the test would prove nothing)"
+    );
+    // Settled: every replica serves it.
+    settled(&local, &job, Duration::from_secs(30)).await;
+    for (worker, ..) in &workers {
+        let url = format!("http://{}/blobs/{name}", worker.http_addr);
+        assert_eq!(fetcher.fetch_unverified(&url, 1 << 20).await.unwrap(), blob);
+    }
+}
