@@ -50,12 +50,7 @@ impl Supply {
     ) -> Supply {
         let able: Vec<&Option<ProviderPolicy>> = providers
             .iter()
-            .filter(|(p, _)| {
-                p.staked
-                    .saturating_sub(p.locked)
-                    .saturating_sub(p.unbonding)
-                    >= bond
-            })
+            .filter(|(p, _)| p.ledger().free().unwrap_or(0) >= bond)
             .map(|(_, policy)| policy)
             .collect();
         let accept = ask.map(|ask| {

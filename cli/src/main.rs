@@ -1194,10 +1194,7 @@ async fn provider(ctx: &Ctx, cmd: ProviderCmd) -> Result<()> {
             else {
                 bail!("{owner} is not registered in pool {pool}");
             };
-            let free = p
-                .staked
-                .saturating_sub(p.locked)
-                .saturating_sub(p.unbonding);
+            let free = p.ledger().free().unwrap_or(0);
             let policy = ctx
                 .rpc
                 .policies_of(&[pda::provider(&pool, &owner).0])

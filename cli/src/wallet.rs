@@ -124,10 +124,7 @@ impl Balance {
                 .map_err(|e| ctx.explain(e))?;
             if let Some(p) = provider {
                 let address = pda::provider(&m.staking_pool, &owner).0;
-                let free = p
-                    .staked
-                    .saturating_sub(p.locked)
-                    .saturating_sub(p.unbonding);
+                let free = p.ledger().free().unwrap_or(0);
                 let earned = ctx
                     .rpc
                     .provider_earnings(&address, HISTORY_LIMIT)

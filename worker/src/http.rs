@@ -163,41 +163,61 @@ impl Server {
         self,
         addr: SocketAddr,
     ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-        let listener = TcpListener::bind(addr).await?;
-        let bound = listener.local_addr()?;
         let limits = self.limits;
-        let slots = Arc::new(Semaphore::new(limits.max_connections));
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let stream = match listener.accept().await {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of descriptors and the like: wait instead of spinning.
-                        tracing::warn!("http: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let this = self.clone();
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    let service = service_fn(move |req| {
-                        let this = this.clone();
-                        async move { this.handle(req).await }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(limits.header_timeout)
-                        .serve_connection(TokioIo::new(stream), service);
-                    let _ = tokio::time::timeout(limits.connection_timeout, conn).await;
-                });
-            }
-        });
-        Ok((bound, task))
+        serve_bounded(addr, limits, move |req| {
+            let this = self.clone();
+            async move { this.handle(req).await }
+        })
+        .await
     }
+}
+
+/// Bind `addr` and serve `handler` within `limits` (a connection cap, a header timeout, a
+/// connection lifetime, back-off on a failing `accept`) until the task is dropped; returns
+/// the bound address. Every HTTP server of the project that faces a network goes through it.
+pub async fn serve_bounded<H, Fut, B>(
+    addr: SocketAddr,
+    limits: HttpLimits,
+    handler: H,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)>
+where
+    H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let bound = listener.local_addr()?;
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors and the like: wait instead of spinning.
+                    tracing::warn!("http: accept failed on {bound}: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .serve_connection(TokioIo::new(stream), service_fn(handler));
+                let _ = tokio::time::timeout(limits.connection_timeout, conn).await;
+            });
+        }
+    });
+    Ok((bound, task))
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! `/api/state` (the snapshot as JSON), `/health`. It faces whoever can reach the address, so
 //! it is bounded: at most [`MAX_CONNECTIONS`] connections, headers within
 //! [`HEADER_TIMEOUT`], a connection closed after [`CONNECTION_TIMEOUT`], and a failing
-//! `accept` backs off instead of spinning.
+//! `accept` backs off instead of spinning — the worker's bounded server
+//! (`depin_worker::http::serve_bounded`) with the dashboard's limits.
 
 use std::{
     convert::Infallible,
@@ -12,10 +13,9 @@ use std::{
 };
 
 use bytes::Bytes;
+use depin_worker::http::{serve_bounded, HttpLimits};
 use http_body_util::Full;
-use hyper::{body::Incoming, service::service_fn, Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::{net::TcpListener, sync::Semaphore};
+use hyper::{body::Incoming, Method, Request, Response, StatusCode};
 
 use super::{page, Shared};
 
@@ -91,41 +91,16 @@ async fn handle(
     })
 }
 
-/// Bind `addr` and serve; returns the bound address (port 0 picks a free one).
+/// Bind `addr` and serve within the dashboard's bounds; returns the bound address (port 0
+/// picks a free one).
 pub async fn serve(
     addr: SocketAddr,
     shared: Arc<Shared>,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let bound = listener.local_addr()?;
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of descriptors and the like: wait instead of spinning.
-                    tracing::warn!("dashboard: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                let service = service_fn(move |req| handle(shared.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service);
-                let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
-            });
-        }
-    });
-    Ok((bound, task))
+    let limits = HttpLimits {
+        max_connections: MAX_CONNECTIONS,
+        header_timeout: HEADER_TIMEOUT,
+        connection_timeout: CONNECTION_TIMEOUT,
+    };
+    serve_bounded(addr, limits, move |req| handle(shared.clone(), req)).await
 }
