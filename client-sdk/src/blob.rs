@@ -25,12 +25,16 @@ use std::{
     future::Future,
     path::{Path, PathBuf},
     pin::Pin,
+    sync::Arc,
     time::Duration,
 };
 
 use depin_core::hash::Hash32;
 
-use crate::manifest::{hex, BlobRef};
+use crate::{
+    manifest::{hex, BlobRef},
+    netguard::{GuardedResolver, NetPolicy},
+};
 
 /// sha256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> Hash32 {
@@ -81,6 +85,14 @@ pub enum BlobError {
         /// Why.
         source: std::io::Error,
     },
+    /// The address is one fetches may not reach ([`crate::netguard`]); retrying will not help.
+    #[error("fetching {uri}: {why}")]
+    Forbidden {
+        /// Where.
+        uri: String,
+        /// Why.
+        why: String,
+    },
     /// An HTTP request failed or answered with an error status.
     #[error("fetching {uri}: {why}")]
     Http {
@@ -117,12 +129,17 @@ impl BlobUri {
     }
 }
 
+/// Redirects followed per fetch (each one checked like the first URL).
+pub const MAX_REDIRECTS: usize = 3;
+
 /// Reads blobs by URI, capped and verified.
 #[derive(Clone, Debug)]
 pub struct BlobFetcher {
     http: reqwest::Client,
     /// Gateway `ipfs://` URIs are read through (`<gateway>/ipfs/<cid>`).
     pub ipfs_gateway: String,
+    /// Which addresses HTTP fetches may reach ([`crate::netguard`]).
+    net: Arc<NetPolicy>,
 }
 
 impl Default for BlobFetcher {
@@ -133,16 +150,58 @@ impl Default for BlobFetcher {
 
 impl BlobFetcher {
     /// A fetcher reading `ipfs://` through `ipfs_gateway`, HTTP requests timing out after
-    /// `timeout`.
+    /// `timeout`, reaching any address: for a person's own tools (a requester reading its
+    /// results). Anything that fetches what strangers name uses [`Self::guarded`].
     pub fn new(ipfs_gateway: impl Into<String>, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
+        Self::with_policy(ipfs_gateway.into(), timeout, NetPolicy::any())
+    }
+
+    /// A fetcher that reaches only the addresses `net` allows (checked on IP literals, on every
+    /// address a name resolves to, and on every redirect), plus the IPFS gateway, which the
+    /// operator chose. No proxy from the environment is used: a proxy would resolve names
+    /// where this guard cannot see them.
+    pub fn guarded(ipfs_gateway: impl Into<String>, timeout: Duration, mut net: NetPolicy) -> Self {
+        let gateway = ipfs_gateway.into();
+        if let Some(host) = reqwest::Url::parse(&gateway)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+        {
+            // An address is allowed as a one-address network, a name as a host name.
+            let _ = net.allow(&host);
+        }
+        Self::with_policy(gateway, timeout, net)
+    }
+
+    fn with_policy(gateway: String, timeout: Duration, net: NetPolicy) -> Self {
+        let net = Arc::new(net);
+        let hops = net.clone();
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+                }
+                match hops.check_url(attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(why) => {
+                        let to = attempt.url().to_string();
+                        attempt.error(format!("redirect to {to}: {why}"))
+                    }
+                }
+            }));
+        if !net.any {
+            builder = builder
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver(net.clone())));
+        }
+        let http = builder
             .build()
             .expect("an HTTP client with default TLS settings");
         BlobFetcher {
             http,
-            ipfs_gateway: ipfs_gateway.into().trim_end_matches('/').to_string(),
+            ipfs_gateway: gateway.trim_end_matches('/').to_string(),
+            net,
         }
     }
 
@@ -188,12 +247,19 @@ impl BlobFetcher {
             uri: uri.to_string(),
             why,
         };
+        let parsed = reqwest::Url::parse(url).map_err(|e| http(e.to_string()))?;
+        self.net
+            .check_url(&parsed)
+            .map_err(|why| BlobError::Forbidden {
+                uri: uri.to_string(),
+                why,
+            })?;
         let mut resp = self
             .http
-            .get(url)
+            .get(parsed)
             .send()
             .await
-            .map_err(|e| http(e.to_string()))?;
+            .map_err(|e| http(error_chain(&e)))?;
         if !resp.status().is_success() {
             return Err(http(format!("HTTP {}", resp.status())));
         }
@@ -213,6 +279,18 @@ impl BlobFetcher {
         }
         Ok(out)
     }
+}
+
+/// An error with its causes (reqwest's own message hides the resolver's or redirect's reason).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 async fn read_file_capped(path: &Path, uri: &str, limit: u64) -> Result<Vec<u8>, BlobError> {
@@ -354,6 +432,130 @@ mod tests {
         for bad in ["file://rel", "ftp://x", "http://", "ipfs://", "", "/tmp/x"] {
             assert!(BlobUri::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A tiny HTTP server on `ip`: `/ok` answers "payload", `/hop/<n>` redirects to
+    /// `/hop/<n-1>` (and `/hop/0` to `/ok`), `/to?<url>` redirects to `<url>`. Counts
+    /// connections.
+    async fn server(ip: &str) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let path = req.split(' ').nth(1).unwrap_or("/").to_string();
+                    let redirect = |to: String| {
+                        format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    };
+                    let answer = if path == "/ok" {
+                        "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\npayload"
+                            .to_string()
+                    } else if let Some(n) = path.strip_prefix("/hop/") {
+                        match n.parse::<u32>().unwrap_or(0) {
+                            0 => redirect("/ok".into()),
+                            k => redirect(format!("/hop/{}", k - 1)),
+                        }
+                    } else if let Some(to) = path.strip_prefix("/to?") {
+                        redirect(to.to_string())
+                    } else {
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .to_string()
+                    };
+                    let _ = sock.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        (addr, seen)
+    }
+
+    fn strict() -> BlobFetcher {
+        BlobFetcher::guarded(
+            "https://ipfs.io",
+            Duration::from_secs(5),
+            NetPolicy::public_only(),
+        )
+    }
+
+    #[tokio::test]
+    async fn guarded_fetches_refuse_private_addresses_before_connecting() {
+        let (addr, seen) = server("127.0.0.1").await;
+        let port = addr.port();
+        for url in [
+            format!("http://127.0.0.1:{port}/ok"),
+            format!("http://localhost:{port}/ok"),
+            format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+            format!("http://2130706433:{port}/ok"),
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "http://10.0.0.1/admin".to_string(),
+        ] {
+            let err = strict().fetch_unverified(&url, 1024).await.unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("not a public address") || text.contains("no public address"),
+                "{url}: {text}"
+            );
+        }
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // The same URL is fine for a person's own tools.
+        let ok = format!("http://127.0.0.1:{port}/ok");
+        assert_eq!(
+            BlobFetcher::default()
+                .fetch_unverified(&ok, 1024)
+                .await
+                .unwrap(),
+            b"payload"
+        );
+    }
+
+    #[tokio::test]
+    async fn guarded_redirects_are_checked_and_limited() {
+        let (addr, _) = server("127.0.0.1").await;
+        let (other, other_seen) = server("127.0.0.2").await;
+        let mut net = NetPolicy::public_only();
+        net.allow("127.0.0.1").unwrap();
+        let f = BlobFetcher::guarded("https://ipfs.io", Duration::from_secs(5), net);
+        let base = format!("http://{addr}");
+        assert_eq!(
+            f.fetch_unverified(&format!("{base}/ok"), 1024)
+                .await
+                .unwrap(),
+            b"payload"
+        );
+        // Up to MAX_REDIRECTS hops are followed; one more is refused.
+        let hops = MAX_REDIRECTS - 1;
+        assert_eq!(
+            f.fetch_unverified(&format!("{base}/hop/{hops}"), 1024)
+                .await
+                .unwrap(),
+            b"payload"
+        );
+        let err = f
+            .fetch_unverified(&format!("{base}/hop/{}", hops + 1), 1024)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("redirects"), "{err}");
+        // A redirect from an allowed host to one that is not is refused before connecting.
+        for to in [
+            format!("http://{other}/ok"),
+            "http://169.254.169.254/".into(),
+        ] {
+            let err = f
+                .fetch_unverified(&format!("{base}/to?{to}"), 1024)
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("not a public address"),
+                "{to}: {err}"
+            );
+        }
+        assert_eq!(other_seen.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

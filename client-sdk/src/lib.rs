@@ -48,6 +48,7 @@ pub mod history;
 pub mod ix;
 pub mod live;
 pub mod manifest;
+pub mod netguard;
 pub mod ops;
 pub mod pda;
 pub mod policy;

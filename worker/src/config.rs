@@ -9,6 +9,7 @@
 //! data_dir = "/var/lib/depin-worker"
 //! listen = "0.0.0.0:9400"
 //! public_url = "http://provider.example:9400"
+//! fetch_allow = ["10.20.0.0/16"]  # non-public networks blob fetches may reach
 //!
 //! [policy]
 //! min_reward_per_gfuel = 1000   # payment-token units per 10^9 fuel
@@ -153,8 +154,16 @@ pub struct WorkerConfig {
     /// Base URL under which others reach the HTTP server (result URIs are
     /// `<public_url>/blobs/<sha256>`); defaults to `http://<listen>`.
     pub public_url: Option<String>,
-    /// Gateway for `ipfs://` blobs.
+    /// Gateway for `ipfs://` blobs (always reachable, whatever its address).
     pub ipfs_gateway: String,
+    /// Networks (`10.0.0.0/8`), addresses or host names that blob fetches may reach although
+    /// they are not public. Every other loopback, private, link-local or otherwise
+    /// non-public address is refused (`depin_client::netguard`): requesters name the URIs a
+    /// worker fetches and must not reach the operator's network through it.
+    pub fetch_allow: Vec<String>,
+    /// Most milliseconds compiling a module may take before a claim; a module slower to
+    /// compile on this machine is passed on, never claimed.
+    pub compile_budget_ms: u64,
     /// Seconds between full reconciles with `getProgramAccounts`.
     pub reconcile_secs: u64,
     /// Seconds without a websocket notification (while slots advance) before resubscribing.
@@ -186,6 +195,8 @@ impl Default for WorkerConfig {
             listen: "127.0.0.1:9400".parse().expect("a valid address"),
             public_url: None,
             ipfs_gateway: "https://ipfs.io".into(),
+            fetch_allow: Vec::new(),
+            compile_budget_ms: 10_000,
             reconcile_secs: 10,
             stall_secs: 15,
             cooldown_secs: 10,
@@ -258,7 +269,23 @@ impl WorkerConfig {
         if self.policy.max_concurrent == 0 {
             bail!("policy.max_concurrent must be at least 1");
         }
+        self.net_policy()?;
         Ok(self)
+    }
+
+    /// Where blob fetches may go: public addresses plus [`Self::fetch_allow`].
+    pub fn net_policy(&self) -> Result<depin_client::netguard::NetPolicy> {
+        let mut net = depin_client::netguard::NetPolicy::public_only();
+        for item in &self.fetch_allow {
+            net.allow(item)
+                .map_err(|e| anyhow::anyhow!("fetch_allow: {e}"))?;
+        }
+        Ok(net)
+    }
+
+    /// How long compiling a module may take before a claim.
+    pub fn compile_budget(&self) -> Duration {
+        Duration::from_millis(self.compile_budget_ms.max(1))
     }
 
     /// The markets as addresses.
@@ -306,5 +333,23 @@ mod tests {
             ..WorkerConfig::default()
         };
         assert!(bad.finish().unwrap_err().to_string().contains("nope"));
+        let cfg: WorkerConfig = toml::from_str(
+            "markets = [\"11111111111111111111111111111111\"]\nfetch_allow = [\"10.0.0.0/8\", \"mirror.lan\"]\n",
+        )
+        .unwrap();
+        let net = cfg.finish().unwrap().net_policy().unwrap();
+        assert!(net.allows_ip("10.9.9.9".parse().unwrap()));
+        assert!(!net.allows_ip("169.254.169.254".parse().unwrap()));
+        assert!(net.allows_host("mirror.lan"));
+        let bad = WorkerConfig {
+            markets: vec!["11111111111111111111111111111111".into()],
+            fetch_allow: vec!["http://x/".into()],
+            ..WorkerConfig::default()
+        };
+        assert!(bad
+            .finish()
+            .unwrap_err()
+            .to_string()
+            .contains("fetch_allow"));
     }
 }

@@ -285,7 +285,11 @@ impl Worker {
         }
         let (stop, _) = watch::channel(false);
         Ok(Arc::new(Worker {
-            fetcher: BlobFetcher::new(cfg.ipfs_gateway.clone(), Duration::from_secs(30)),
+            fetcher: BlobFetcher::guarded(
+                cfg.ipfs_gateway.clone(),
+                Duration::from_secs(30),
+                cfg.net_policy()?,
+            ),
             cfg,
             me,
             chain,
@@ -537,15 +541,38 @@ impl Worker {
     }
 
     /// Decide on an unclaimed job: the manifest must verify and parse, its limits must fit the
-    /// policy and its price must clear the floor.
-    async fn decide(&self, job: &Job) -> Result<Manifest, String> {
-        let manifest = self.manifest(job).await?;
+    /// policy and its price must clear the floor; then everything the run needs is fetched,
+    /// verified and compiled **before** the claim, so a requester who serves a manifest but
+    /// not its module or input (or one too slow to compile here) costs claimants nothing: the
+    /// job is passed on, never claimed and abandoned. `Err` holds the metric label (`policy`
+    /// or `fetch`) and the reason.
+    async fn decide(&self, job: &Job) -> Result<Manifest, (&'static str, String)> {
+        let manifest = self.manifest(job).await.map_err(|e| ("fetch", e))?;
         // The rule requesters' tools apply to the published policy (depin_client::policy).
         depin_client::policy::check(
             &self.cfg.policy.as_provider_policy(),
             &depin_client::policy::Ask::of(job, &manifest),
         )
-        .map_err(|r| r.to_string())?;
+        .map_err(|r| ("policy", r.to_string()))?;
+        let limit = self.cfg.policy.max_blob_bytes;
+        let module = self
+            .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
+            .await
+            .map_err(|e| ("fetch", format!("module: {e}")))?;
+        // Kept in the content-addressed cache for the run, not in memory meanwhile.
+        self.fetch(&manifest.input.uri, &manifest.input.sha256, limit)
+            .await
+            .map_err(|e| ("fetch", format!("input: {e}")))?;
+        let (sandbox, hash, budget) = (
+            self.sandbox.clone(),
+            manifest.module.sha256,
+            self.cfg.compile_budget(),
+        );
+        // An invalid module is fine: it is a result every replica agrees on.
+        tokio::task::spawn_blocking(move || sandbox.prepare(&hash, Arc::new(module), budget))
+            .await
+            .map_err(|e| ("fetch", format!("compiler task: {e}")))?
+            .map_err(|e| ("compile", format!("module: {e}")))?;
         Ok(manifest)
     }
 
@@ -584,6 +611,7 @@ impl Worker {
                 Err(
                     e @ (depin_client::blob::BlobError::HashMismatch { .. }
                     | depin_client::blob::BlobError::TooLarge { .. }
+                    | depin_client::blob::BlobError::Forbidden { .. }
                     | depin_client::blob::BlobError::BadUri(_)),
                 ) => return Err(e.to_string()),
                 Err(e) => last = e.to_string(),
@@ -921,10 +949,10 @@ impl Worker {
             // The policy is checked only once the assignment says this worker may claim (a
             // worker that will not be assigned fetches nothing).
             let deciding = Instant::now();
-            if let Err(why) = self.decide(job).await {
+            if let Err((label, why)) = self.decide(job).await {
                 tracing::info!(job = %addr, %why, "not claiming");
                 self.release_reservation(addr);
-                self.pass(entry, "policy", &format!("skipped: {why}"))?;
+                self.pass(entry, label, &format!("skipped: {why}"))?;
                 return Ok(Next::Finished);
             }
             // A manifest fetch longer than a queue turn makes the plan stale (the next in line

@@ -15,6 +15,7 @@ pub mod http;
 pub mod journal;
 pub mod live;
 pub mod metrics;
+pub mod modcheck;
 pub mod presence;
 pub mod recent;
 pub mod sandbox;

@@ -60,6 +60,15 @@ struct Args {
     /// Accept `file://` blobs (only where requesters share this machine's disk).
     #[arg(long, env = "DEPIN_WORKER_ALLOW_FILE_URIS")]
     allow_file_uris: bool,
+    /// Let blob fetches reach a network, address or host name that is not public
+    /// (repeatable; e.g. `10.0.0.0/8`, `127.0.0.1`, `mirror.lan`). By default only public
+    /// addresses are fetched (plus the IPFS gateway).
+    #[arg(
+        long = "fetch-allow",
+        env = "DEPIN_WORKER_FETCH_ALLOW",
+        value_delimiter = ','
+    )]
+    fetch_allow: Vec<String>,
     /// Priority fee, micro-lamports per compute unit.
     #[arg(long, env = "DEPIN_WORKER_PRIORITY_FEE")]
     priority_fee: Option<u64>,
@@ -142,6 +151,7 @@ fn config(args: &Args) -> Result<WorkerConfig> {
     if args.allow_file_uris {
         cfg.policy.allow_file_uris = true;
     }
+    cfg.fetch_allow.extend(args.fetch_allow.iter().cloned());
     if let Some(p) = args.priority_fee {
         cfg.priority_fee = p;
     }

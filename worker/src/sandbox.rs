@@ -12,11 +12,18 @@
 //! - deterministic, hashed and agreed on like any result: a normal exit (code + stdout), a trap
 //!   ([`EXIT_TRAP`]), fuel exhaustion ([`EXIT_OUT_OF_FUEL`]), stdout over the output limit
 //!   ([`EXIT_OUTPUT_TOO_LARGE`], the write that crosses it stops the module, so memory use stays
-//!   bounded), a module that does not compile or instantiate ([`EXIT_INVALID_MODULE`]);
+//!   bounded), a module that does not compile or instantiate, or is over the shape budget of
+//!   [`crate::modcheck`] ([`EXIT_INVALID_MODULE`]);
 //!   memory beyond the limit makes `memory.grow` fail, which a module sees (and usually aborts
 //!   on, a trap);
 //! - not deterministic, a [`SandboxError`]: the wall-clock limit (machines differ in speed) and
 //!   internal engine failures. A worker that gets one abandons the slot rather than commit.
+//!   How long compiling takes is not deterministic either: [`Sandbox::prepare`] bounds it
+//!   before a claim, so a module too slow to compile is passed on, never claimed.
+//!
+//! Every host call is bounded by the guest's own memory (itself capped by the manifest):
+//! `random_get` fills guest memory in place, iovec arrays are read entry by entry from guest
+//! memory and hold at most [`IOV_MAX`] entries; the host allocates nothing a guest sizes.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -28,6 +35,8 @@ use std::{
 };
 
 use depin_client::manifest::Limits;
+
+use crate::recent::RecentSet;
 use depin_core::{
     exec::{EXIT_INVALID_MODULE, EXIT_OUTPUT_TOO_LARGE, EXIT_OUT_OF_FUEL, EXIT_TRAP},
     hash::Hash32,
@@ -113,8 +122,24 @@ impl std::error::Error for OutputTooLarge {}
 pub struct Sandbox {
     engine: Engine,
     cache: Mutex<(HashMap<Hash32, Module>, VecDeque<Hash32>)>,
+    /// Modules whose compilation overran the budget of [`Self::prepare`]: refused at once
+    /// afterwards (a requester re-posting one cannot make the worker compile it again).
+    slow: Mutex<RecentSet<Hash32>>,
     stop: Arc<AtomicBool>,
 }
+
+/// Whether a module can run here, found before a claim ([`Sandbox::prepare`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Compiled and cached.
+    Ready,
+    /// Not a valid module or over the shape budget ([`crate::modcheck`]): every replica
+    /// reports it as [`EXIT_INVALID_MODULE`], a result like any other.
+    Invalid(String),
+}
+
+/// Modules remembered as too slow to compile.
+const SLOW_KEPT: usize = 4096;
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -147,17 +172,28 @@ impl Sandbox {
         Ok(Sandbox {
             engine,
             cache: Mutex::new((HashMap::new(), VecDeque::new())),
+            slow: Mutex::new(RecentSet::new(SLOW_KEPT)),
             stop,
         })
     }
 
     /// The compiled module for `wasm` (whose sha256 is `hash`), from the cache or compiled now;
-    /// `Err` holds the compiler's reason when it is not valid WebAssembly.
+    /// `Err` holds the reason when it is not valid WebAssembly or is over the shape budget.
     pub fn module(&self, hash: &Hash32, wasm: &[u8]) -> Result<(Module, bool), String> {
-        if let Some(m) = self.cache.lock().expect("cache lock").0.get(hash) {
-            return Ok((m.clone(), true));
+        if let Some(m) = self.cached(hash) {
+            return Ok((m, true));
         }
+        crate::modcheck::check(wasm)?;
         let module = Module::new(&self.engine, wasm).map_err(|e| format!("{e:#}"))?;
+        self.remember(hash, &module);
+        Ok((module, false))
+    }
+
+    fn cached(&self, hash: &Hash32) -> Option<Module> {
+        self.cache.lock().expect("cache lock").0.get(hash).cloned()
+    }
+
+    fn remember(&self, hash: &Hash32, module: &Module) {
         let mut cache = self.cache.lock().expect("cache lock");
         if cache.0.insert(*hash, module.clone()).is_none() {
             cache.1.push_back(*hash);
@@ -167,7 +203,50 @@ impl Sandbox {
                 }
             }
         }
-        Ok((module, false))
+    }
+
+    /// Compile `wasm` (sha256 `hash`) before a claim, within `budget` of wall time. `Err` when
+    /// compiling takes longer here (this machine's speed, not a property of the module: the
+    /// job is passed on, never claimed); the compilation then finishes in the background and
+    /// the module is refused at once from then on. Blocking: call it from a blocking thread.
+    pub fn prepare(
+        self: &Arc<Self>,
+        hash: &Hash32,
+        wasm: Arc<Vec<u8>>,
+        budget: Duration,
+    ) -> Result<Readiness, String> {
+        if self.cached(hash).is_some() {
+            return Ok(Readiness::Ready);
+        }
+        if self.slow.lock().expect("slow lock").contains(hash) {
+            return Err("compiling it overran the budget before".into());
+        }
+        if let Err(why) = crate::modcheck::check(&wasm) {
+            return Ok(Readiness::Invalid(why));
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (this, h) = (self.clone(), *hash);
+        std::thread::Builder::new()
+            .name("depin-compile".into())
+            .spawn(move || {
+                let compiled = Module::new(&this.engine, &wasm[..]).map_err(|e| format!("{e:#}"));
+                if let Ok(m) = &compiled {
+                    this.remember(&h, m);
+                }
+                let _ = tx.send(compiled.map(|_| ()));
+            })
+            .map_err(|e| format!("starting the compiler thread: {e}"))?;
+        match rx.recv_timeout(budget) {
+            Ok(Ok(())) => Ok(Readiness::Ready),
+            Ok(Err(why)) => Ok(Readiness::Invalid(why)),
+            Err(_) => {
+                self.slow.lock().expect("slow lock").insert(*hash);
+                Err(format!(
+                    "compiling took longer than {} ms",
+                    budget.as_millis()
+                ))
+            }
+        }
     }
 
     /// Forget every compiled module (benchmarks measure the cold path with it).
@@ -398,18 +477,32 @@ fn write_bytes(caller: &mut Caller<'_, Ctx>, ptr: i32, bytes: &[u8]) -> i32 {
     }
 }
 
-/// `(ptr, len)` pairs of an iovec array.
-fn iovecs(mem: &[u8], iovs: i32, n: i32) -> Option<Vec<(usize, usize)>> {
+/// Most iovec entries one `fd_read` / `fd_write` call may pass (POSIX `IOV_MAX`): a guest
+/// cannot make the host walk millions of entries per call.
+const IOV_MAX: usize = 1024;
+
+/// Entry `i` of the iovec array at `iovs`, `None` when it (or the buffer it names) is outside
+/// the guest memory.
+fn iovec(mem: &[u8], iovs: i32, i: usize) -> Option<(usize, usize)> {
+    let at = (iovs as u32 as usize).checked_add(i.checked_mul(8)?)?;
+    let p = read_u32(mem, at)? as usize;
+    let l = read_u32(mem, at.checked_add(4)?)? as usize;
+    range(mem.len(), p as i32, l)?;
+    Some((p, l))
+}
+
+/// The number of entries of an iovec array if every entry is in bounds and there are at most
+/// [`IOV_MAX`] (checked before any byte moves, so a call happens whole or fails with
+/// `EFAULT`/`EINVAL`); the host allocates nothing per entry.
+fn iovec_count(mem: &[u8], iovs: i32, n: i32) -> Result<usize, i32> {
     let n = n as u32 as usize;
-    let base = range(mem.len(), iovs, n.checked_mul(8)?)?.start;
-    (0..n)
-        .map(|i| {
-            let p = read_u32(mem, base + 8 * i)? as usize;
-            let l = read_u32(mem, base + 8 * i + 4)? as usize;
-            range(mem.len(), p as i32, l)?;
-            Some((p, l))
-        })
-        .collect()
+    if n > IOV_MAX {
+        return Err(EINVAL);
+    }
+    for i in 0..n {
+        iovec(mem, iovs, i).ok_or(EFAULT)?;
+    }
+    Ok(n)
 }
 
 /// Sizes then contents of a NUL-terminated string list (`args_*` / `environ_*`).
@@ -484,12 +577,20 @@ fn define_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         WASI,
         "random_get",
         |mut c: Caller<'_, Ctx>, buf: i32, len: i32| {
-            let mut bytes = vec![0u8; len as u32 as usize];
-            for chunk in bytes.chunks_mut(8) {
-                let r = c.data_mut().rng.next().to_le_bytes();
-                chunk.copy_from_slice(&r[..chunk.len()]);
+            // Filled in place in the guest's memory after the range check: the host allocates
+            // nothing, whatever length the guest asks for.
+            let Some(mem) = memory(&mut c) else {
+                return EFAULT;
+            };
+            let (data, ctx) = mem.data_and_store_mut(&mut c);
+            let Some(r) = range(data.len(), buf, len as u32 as usize) else {
+                return EFAULT;
+            };
+            for chunk in data[r].chunks_mut(8) {
+                let bytes = ctx.rng.next().to_le_bytes();
+                chunk.copy_from_slice(&bytes[..chunk.len()]);
             }
-            write_bytes(&mut c, buf, &bytes)
+            ESUCCESS
         },
     )?;
     linker.func_wrap(WASI, "sched_yield", |_: Caller<'_, Ctx>| ESUCCESS)?;
@@ -516,11 +617,12 @@ fn define_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
                 return Ok(EFAULT);
             };
             let (data, ctx) = mem.data_and_store_mut(&mut c);
-            let Some(vecs) = iovecs(data, iovs, n) else {
-                return Ok(EFAULT);
+            let count = match iovec_count(data, iovs, n) {
+                Ok(k) => k,
+                Err(errno) => return Ok(errno),
             };
             let mut total = 0usize;
-            for (p, l) in vecs {
+            for (p, l) in (0..count).filter_map(|i| iovec(data, iovs, i)) {
                 let bytes = &data[p..p + l];
                 if fd == 1 {
                     if ctx.stdout.len() as u64 + l as u64 > ctx.stdout_cap {
@@ -551,11 +653,15 @@ fn define_wasi(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
                 return EFAULT;
             };
             let (data, ctx) = mem.data_and_store_mut(&mut c);
-            let Some(vecs) = iovecs(data, iovs, n) else {
-                return EFAULT;
+            let count = match iovec_count(data, iovs, n) {
+                Ok(k) => k,
+                Err(errno) => return errno,
             };
             let mut total = 0usize;
-            for (p, l) in vecs {
+            for i in 0..count {
+                let Some((p, l)) = iovec(data, iovs, i) else {
+                    return EFAULT;
+                };
                 let left = &ctx.input[ctx.input_pos..];
                 let k = l.min(left.len());
                 data[p..p + k].copy_from_slice(&left[..k]);
@@ -683,6 +789,105 @@ mod tests {
         (i32.store (i32.const 4) (i32.load (i32.const 8)))
         (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
         (call $exit (i32.load8_u (i32.const 100)))))"#;
+
+    /// Calls `random_get(ptr, len)` with the two numbers of its input, then exits with the
+    /// errno it got (a guest probing the host for an allocation it sizes).
+    const RANDOM_PROBE: &str = r#"(module
+      (import "wasi_snapshot_preview1" "random_get" (func $rand (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 100))
+        (i32.store (i32.const 4) (i32.const 8))
+        (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (call $exit (call $rand (i32.load (i32.const 100)) (i32.load (i32.const 104))))))"#;
+
+    fn probe(ptr: u32, len: u32) -> i32 {
+        let mut input = ptr.to_le_bytes().to_vec();
+        input.extend_from_slice(&len.to_le_bytes());
+        run(RANDOM_PROBE, &input, &limits()).unwrap().exit_code
+    }
+
+    #[test]
+    fn random_get_is_bounded_by_guest_memory() {
+        // In range: filled (errno 0). Out of range, whatever the length (up to 4 GiB - 1):
+        // EFAULT, at once, with nothing allocated by the host.
+        assert_eq!(probe(200, 4096), ESUCCESS);
+        assert_eq!(probe(0, 65536), ESUCCESS);
+        for (ptr, len) in [(0, u32::MAX), (0, 65537), (65535, 2), (u32::MAX, 1)] {
+            let started = Instant::now();
+            assert_eq!(probe(ptr, len), EFAULT, "random_get({ptr}, {len})");
+            assert!(started.elapsed() < Duration::from_secs(5));
+        }
+    }
+
+    /// `fd_write` to stdout with an iovec array of `n` entries (each naming 1 byte), then
+    /// exits with the errno.
+    fn iovec_probe(n: u32) -> i32 {
+        let wat = format!(
+            r#"(module
+              (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (func (export "_start") (local $i i32)
+                (loop
+                  (i32.store (i32.mul (local.get $i) (i32.const 8)) (i32.const 60000))
+                  (i32.store (i32.add (i32.mul (local.get $i) (i32.const 8)) (i32.const 4)) (i32.const 0))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if 0 (i32.lt_u (local.get $i) (i32.const {n}))))
+                (call $exit (call $w (i32.const 1) (i32.const 0) (i32.const {n}) (i32.const 65000)))))"#
+        );
+        run(&wat, b"", &limits()).unwrap().exit_code
+    }
+
+    #[test]
+    fn iovec_arrays_are_capped() {
+        assert_eq!(iovec_probe(IOV_MAX as u32), ESUCCESS);
+        assert_eq!(iovec_probe(IOV_MAX as u32 + 1), EINVAL);
+    }
+
+    #[test]
+    fn prepare_compiles_within_a_budget_before_any_claim() {
+        let sb = Arc::new(Sandbox::new().unwrap());
+        let ok = wat::parse_str(ECHO).unwrap();
+        let ok_hash = depin_client::blob::sha256(&ok);
+        let budget = Duration::from_secs(30);
+        assert_eq!(
+            sb.prepare(&ok_hash, Arc::new(ok.clone()), budget),
+            Ok(Readiness::Ready)
+        );
+        // The run that follows finds it compiled.
+        let e = sb
+            .run(
+                &ok_hash,
+                &ok,
+                "t",
+                &[],
+                Arc::new(b"\x01".to_vec()),
+                &limits(),
+            )
+            .unwrap();
+        assert!(e.cache_hit);
+        // Over the shape budget or not wasm: a result every replica agrees on.
+        let bad = b"not wasm".to_vec();
+        assert!(matches!(
+            sb.prepare(&[1; 32], Arc::new(bad), budget),
+            Ok(Readiness::Invalid(_))
+        ));
+        // Slower to compile than the budget (zero here): refused, then refused at once.
+        let many: String = (0..2000)
+            .map(|i| format!("(func (export \"f{i}\"))"))
+            .collect();
+        let slow = wat::parse_str(format!("(module {many})")).unwrap();
+        let slow_hash = depin_client::blob::sha256(&slow);
+        let err = sb
+            .prepare(&slow_hash, Arc::new(slow.clone()), Duration::ZERO)
+            .unwrap_err();
+        assert!(err.contains("longer than 0 ms"), "{err}");
+        let err = sb.prepare(&slow_hash, Arc::new(slow), budget).unwrap_err();
+        assert!(err.contains("before"), "{err}");
+    }
 
     #[test]
     fn echo_exit_code_and_output() {

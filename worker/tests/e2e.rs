@@ -12,6 +12,7 @@ use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    str::FromStr,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -448,11 +449,54 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
     );
     local.rpc.send(&requester, &[ix_], &[]).await.unwrap();
     let mismatched = depin_client::pda::job(&local.market, &requester.pubkey(), nonce).0;
-    // A manifest that verifies, naming a module whose bytes do not match its digest: claimed,
-    // then given back (the small abandon penalty), never committed.
+    // Everything a run needs is fetched, verified and compiled before a claim, so none of
+    // these costs a claimant anything (no claim, no abandon penalty); each expires and the
+    // requester is refunded:
+    // - a manifest that verifies, naming a module whose bytes do not match its digest;
     let mut lying = manifest(&store, "bad-module", &trap, b"", small).await;
     lying.module.sha256 = [0xAB; 32];
     let lying_job = post(&local, &requester, &store, &lying).await;
+    // - a module that is not there (the requester serves the manifest and 404s the module);
+    // (a module no worker has cached: blobs are content-addressed, so one already held
+    // under its digest would simply be used)
+    let unseen = wasm(
+        r#"(module (memory (export "memory") 1) (func (export "_start") unreachable) (func))"#,
+    );
+    let mut missing = manifest(&store, "missing-module", &trap, b"", small).await;
+    missing.module = BlobRef::new(
+        format!("file://{}/nothing-here.wasm", dir.display()),
+        depin_client::blob::sha256(&unseen),
+    );
+    let missing_job = post(&local, &requester, &store, &missing).await;
+    // - a module "at" the cloud metadata address, and one on this machine's loopback where a
+    //   listener counts connections: requests forged through the workers (SSRF) are refused
+    //   before any connection.
+    let metadata_port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener_addr = metadata_port.local_addr().unwrap();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_sock, _)) = metadata_port.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let mut forged = Vec::new();
+    for (i, uri) in [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/".to_string(),
+        format!("http://{listener_addr}/admin"),
+        format!("http://localhost:{}/admin", listener_addr.port()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let never_served = wasm(&format!(
+            r#"(module (func (export "_start") unreachable) {})"#,
+            "(func)".repeat(i + 2)
+        ));
+        let mut m = manifest(&store, "ssrf", &trap, b"", small).await;
+        m.module = BlobRef::new(uri, depin_client::blob::sha256(&never_served));
+        forged.push(post(&local, &requester, &store, &m).await);
+    }
     tokio::time::sleep(Duration::from_secs(6)).await;
     let j = local.rpc.job(&mismatched).await.unwrap();
     assert_eq!(
@@ -460,31 +504,42 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         (0, job_status::OPEN),
         "a manifest that does not verify was claimed"
     );
-    let j = local.rpc.job(&lying_job).await.unwrap();
+    let refused = [
+        ("lying module", lying_job),
+        ("missing module", missing_job),
+        ("metadata module", forged[0]),
+        ("loopback module", forged[1]),
+        ("localhost module", forged[2]),
+    ];
+    for (what, job) in refused {
+        let j = local.rpc.job(&job).await.unwrap();
+        assert_eq!(
+            (j.claimed, j.committed),
+            (0, 0),
+            "the job with a {what} was claimed"
+        );
+    }
     assert_eq!(
-        (j.claimed, j.committed),
-        (0, 0),
-        "a module that does not verify was run"
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a worker connected to a loopback address a requester named"
     );
-    let mut abandoned = 0;
+    let mut passed_on_fetch = 0.0;
     for w in &handles {
+        passed_on_fetch += w
+            .metrics
+            .get("depin_worker_jobs_passed_total", "why=\"fetch\"");
         for e in w.journal_entries().unwrap() {
-            if e.job == lying_job.to_string() {
-                let outcome = e.outcome.clone().unwrap_or_default();
-                assert!(
-                    outcome.starts_with("abandoned: module:") && outcome.contains("sha256"),
-                    "{outcome}"
-                );
-                abandoned += 1;
-            }
-            if e.job == mismatched.to_string() {
-                panic!("the mismatched manifest was journalled for a claim: {e:?}");
-            }
+            let job = Pubkey::from_str(&e.job).unwrap();
+            assert!(
+                !refused.iter().any(|(_, j)| *j == job) && job != mismatched,
+                "a job that should not be claimed was journalled for a claim: {e:?}"
+            );
         }
     }
     assert!(
-        abandoned >= 1,
-        "no worker tried the job with the lying module"
+        passed_on_fetch >= 5.0,
+        "each bad job was passed on by a worker that got to it ({passed_on_fetch})"
     );
     assert!(
         strict.journal_entries().unwrap().is_empty(),
