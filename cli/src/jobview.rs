@@ -599,6 +599,7 @@ mod tests {
             memory_bytes: 1,
             output_bytes: 1,
             wall_ms: 1,
+            window_secs: 60,
             file_uris: false,
         };
         let s = Supply::of(&providers, 5, 1, Some(&ask));

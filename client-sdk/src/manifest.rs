@@ -84,7 +84,9 @@ impl Default for Limits {
         Limits {
             fuel: 10_000_000_000,
             memory_bytes: 256 << 20,
-            wall_ms: 60_000,
+            // Fits the shortest execution windows markets use (60 s on the local chain) with
+            // the margin workers keep for the commitment (`policy::COMMIT_MARGIN_MS`).
+            wall_ms: 30_000,
             output_bytes: 16 << 20,
         }
     }

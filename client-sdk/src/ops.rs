@@ -68,6 +68,8 @@ pub struct PostCheck {
     pub bond: u64,
     /// The requester's token account the escrow is paid from.
     pub source: Pubkey,
+    /// The market's execution window (claim to commit deadline), seconds.
+    pub execution_window_secs: u32,
 }
 
 /// A posted job.
@@ -242,7 +244,21 @@ impl DepinRpc {
             fee_bps,
             bond,
             source,
+            execution_window_secs,
         } = self.check_post(&requester.pubkey(), market, &terms).await?;
+        // Workers refuse a job whose longest run could not be committed in time
+        // (`policy::Refusal::Window`): say so now rather than escrow a job nobody claims.
+        let window_ms = u64::from(execution_window_secs) * 1000;
+        let wall = manifest.limits.wall_ms;
+        if wall.saturating_add(crate::policy::COMMIT_MARGIN_MS) > window_ms {
+            return Err(ClientError::Invalid(format!(
+                "the manifest allows a {wall} ms run, which with {} ms to commit does not fit \
+                 this market's {execution_window_secs} s execution window: no worker would \
+                 claim it; set limits.wall_ms to at most {}",
+                crate::policy::COMMIT_MARGIN_MS,
+                window_ms.saturating_sub(crate::policy::COMMIT_MARGIN_MS)
+            )));
+        }
         let bytes = manifest.to_bytes();
         let blob = store.put(&bytes).await?;
         if blob.uri.len() > limits::MAX_URI_LEN {
@@ -332,6 +348,7 @@ impl DepinRpc {
             fee_bps: cfg.fee_bps,
             bond,
             source,
+            execution_window_secs: cfg.execution_window_secs,
         })
     }
 

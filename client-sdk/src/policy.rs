@@ -10,7 +10,8 @@
 //!     max_memory_bytes: 1 << 30, max_output_bytes: 1 << 20, max_wall_ms: 60_000,
 //!     allow_file_uris: 0, ..ProviderPolicy::default() };
 //! let ask = Ask { reward_per_replica: 2_000_000, fee_bps: 250, fuel: 2_000_000_000,
-//!     memory_bytes: 64 << 20, output_bytes: 65_536, wall_ms: 30_000, file_uris: false };
+//!     memory_bytes: 64 << 20, output_bytes: 65_536, wall_ms: 30_000, window_secs: 60,
+//!     file_uris: false };
 //! assert!(check(&p, &ask).is_ok());
 //! assert!(matches!(check(&p, &Ask { file_uris: true, ..ask }), Err(Refusal::FileUris)));
 //! ```
@@ -34,9 +35,17 @@ pub struct Ask {
     pub output_bytes: u64,
     /// Wall-clock time the manifest allows, milliseconds.
     pub wall_ms: u64,
+    /// The job's execution window: seconds from a claim to the slot's commit deadline.
+    pub window_secs: i64,
     /// Whether its module or input is a `file://` URI.
     pub file_uris: bool,
 }
+
+/// Time kept between the end of the longest run a manifest allows and the slot's commit
+/// deadline, for storing the result and landing the commitment (milliseconds). A job whose
+/// wall-time limit does not fit its execution window with this margin is refused: a run that
+/// ended after the deadline would cost its honest provider the no-show slash.
+pub const COMMIT_MARGIN_MS: u64 = 10_000;
 
 impl Ask {
     /// The ask of `job` with manifest `m`.
@@ -48,6 +57,7 @@ impl Ask {
             memory_bytes: m.limits.memory_bytes,
             output_bytes: m.limits.output_bytes,
             wall_ms: m.limits.wall_ms,
+            window_secs: job.execution_window(),
             file_uris: [&m.module.uri, &m.input.uri]
                 .iter()
                 .any(|u| u.starts_with("file://")),
@@ -70,6 +80,19 @@ pub enum Refusal {
         asked: u64,
         /// What the policy allows.
         most: u64,
+    },
+    /// The longest run the manifest allows does not fit the job's execution window.
+    #[error(
+        "the manifest's wall time ({wall_ms} ms) plus {margin_ms} ms to commit does not fit the \
+         job's {window_secs} s execution window"
+    )]
+    Window {
+        /// Wall time the manifest allows.
+        wall_ms: u64,
+        /// The margin kept for the commitment ([`COMMIT_MARGIN_MS`]).
+        margin_ms: u64,
+        /// The job's execution window.
+        window_secs: i64,
     },
     /// The price is below the floor.
     #[error(
@@ -99,6 +122,16 @@ pub fn check(p: &ProviderPolicy, ask: &Ask) -> Result<(), Refusal> {
         if asked > most {
             return Err(Refusal::Limit { what, asked, most });
         }
+    }
+    let window_ms = u64::try_from(ask.window_secs)
+        .unwrap_or(0)
+        .saturating_mul(1000);
+    if ask.wall_ms.saturating_add(COMMIT_MARGIN_MS) > window_ms {
+        return Err(Refusal::Window {
+            wall_ms: ask.wall_ms,
+            margin_ms: COMMIT_MARGIN_MS,
+            window_secs: ask.window_secs,
+        });
     }
     if p.min_reward_per_gfuel > 0 {
         // Priced on what the provider is paid: the reward less the fee, rounded up as the
@@ -143,6 +176,7 @@ mod tests {
             memory_bytes: 64 << 20,
             output_bytes: 65_536,
             wall_ms: 30_000,
+            window_secs: 60,
             file_uris: true,
         }
     }
@@ -176,5 +210,27 @@ mod tests {
             ..policy()
         };
         assert_eq!(check(&no_files, &ask()), Err(Refusal::FileUris));
+    }
+
+    #[test]
+    fn a_run_that_cannot_end_before_the_deadline_is_refused() {
+        // 50 s of run + 10 s to commit fits a 60 s window; one more millisecond does not.
+        let fits = Ask {
+            wall_ms: 50_000,
+            ..ask()
+        };
+        assert_eq!(check(&policy(), &fits), Ok(()));
+        let late = Ask {
+            wall_ms: 50_001,
+            ..ask()
+        };
+        assert_eq!(
+            check(&policy(), &late),
+            Err(Refusal::Window {
+                wall_ms: 50_001,
+                margin_ms: COMMIT_MARGIN_MS,
+                window_secs: 60
+            })
+        );
     }
 }

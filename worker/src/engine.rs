@@ -127,6 +127,10 @@ const POLL: Duration = Duration::from_millis(400);
 const MIN_WAIT: Duration = Duration::from_millis(20);
 /// Longest wait for a slot before planning again (keeps shutdown and a changing field prompt).
 const MAX_WAIT: Duration = Duration::from_secs(2);
+/// Wall time kept between the end of a run and the slot's commit deadline, for storing the
+/// result and landing the commitment (half the margin a job must leave at admission,
+/// `depin_client::policy::COMMIT_MARGIN_MS`).
+const RUN_RESERVE_MS: u64 = depin_client::policy::COMMIT_MARGIN_MS / 2;
 /// Attempts at fetching a blob before giving the slot back.
 const FETCH_ATTEMPTS: u32 = 3;
 /// How old the cached list of a pool's providers may be when a claim is planned. Another
@@ -1044,13 +1048,29 @@ impl Worker {
         }
         match slot.state {
             slot_state::CLAIMED => {
+                let deadline = job.slot_deadline(i);
+                if now >= deadline {
+                    // Too late to commit or to give the slot back: it can only be reclaimed
+                    // (the no-show rate, whoever sends it). Sent now rather than left to a
+                    // crank: the rest of the bond comes back at once and another provider can
+                    // take the slot while claims are open.
+                    return self.reclaim_own(addr, info, entry).await;
+                }
+                if let Some(why) = entry.giving_back.clone() {
+                    return self.give_back(addr, info, entry, &why).await;
+                }
                 // Execution starts at once, overlapping the ranked phase: the worker claimed only
                 // among the best scores, so a displacement (wasted work, never a penalty) needs
                 // a stale view. The commitment waits for the phase to end.
                 if entry.result_hash.is_none() || entry.salt.is_none() {
                     entry.phase = Phase::Claimed;
                     tracing::info!(job = %addr, "phase=executing");
-                    match self.execute(&addr, job).await {
+                    // The run must end early enough to commit before the slot's deadline.
+                    let left_ms = u64::try_from(deadline - now)
+                        .unwrap_or(0)
+                        .saturating_mul(1000)
+                        .saturating_sub(RUN_RESERVE_MS);
+                    match self.execute(addr, job, left_ms).await {
                         Ok((code, result, uri)) => {
                             let salt: [u8; 32] = rand::random();
                             entry.exit_code = Some(code);
@@ -1063,26 +1083,16 @@ impl Worker {
                             tracing::info!(job = %addr, exit_code = code, "phase=executed");
                         }
                         Err(why) => {
-                            tracing::warn!(job = %addr, %why, "giving the slot back");
-                            self.send(
-                                "abandon_job",
-                                &[ix::jobs::abandon_job(
-                                    &self.me.pubkey(),
-                                    &info.provider,
-                                    &info.keys,
-                                    addr,
-                                )],
-                                &[],
-                            )
-                            .await?;
-                            self.finish(entry, Phase::Dropped, format!("abandoned: {why}"))?;
-                            return Ok(Next::Finished);
+                            // Journalled first: a failed run is given back, never re-run
+                            // (after a restart or a failed abandon transaction alike).
+                            entry.giving_back = Some(why.clone());
+                            self.journal.put(entry)?;
+                            return self.give_back(addr, info, entry, &why).await;
                         }
                     }
                 }
                 if now >= job.slot_deadline(i) {
-                    // Too late to commit: the slot will be reclaimed (a no-show penalty).
-                    return Ok(Next::Wait);
+                    return Ok(Next::Again);
                 }
                 // Commitments are refused while the slot can still be displaced.
                 if job.ranked_phase(self.chain.slot().await?) {
@@ -1184,6 +1194,61 @@ impl Worker {
                 }
                 Ok(Next::Wait)
             }
+        }
+    }
+
+    /// Give back a held, uncommitted slot whose run failed in a way that is not a result
+    /// (`why`): `abandon_job` (the abandon penalty early, the no-show rate later). A refusal
+    /// because the deadline passed meanwhile leads, on the next step, to reclaiming it.
+    async fn give_back(
+        &self,
+        addr: &Pubkey,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        why: &str,
+    ) -> Result<Next> {
+        tracing::warn!(job = %addr, %why, "giving the slot back");
+        let abandon = ix::jobs::abandon_job(&self.me.pubkey(), &info.provider, &info.keys, addr);
+        match self.send("abandon_job", &[abandon], &[]).await {
+            Ok(()) => {
+                self.finish(entry, Phase::Dropped, format!("abandoned: {why}"))?;
+                Ok(Next::Finished)
+            }
+            // Re-read: the slot is late now (reclaim), or no longer this worker's.
+            Err(e) if program_error_name(&e).is_some() => {
+                tracing::info!(job = %addr, error = %e, "abandon refused; re-reading the job");
+                Ok(Next::Again)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reclaim this worker's own slot, past its deadline without a commitment (the no-show
+    /// rate, as any crank would take), so the bond's remainder is released now.
+    async fn reclaim_own(
+        &self,
+        addr: &Pubkey,
+        info: &MarketInfo,
+        entry: &mut Entry,
+    ) -> Result<Next> {
+        let why = entry
+            .giving_back
+            .clone()
+            .unwrap_or_else(|| "no result before the slot's deadline".into());
+        tracing::warn!(job = %addr, %why, "slot late: reclaiming it");
+        let reclaim = ix::jobs::reclaim_slot(&info.keys, addr, &info.provider);
+        match self.send("reclaim_slot", &[reclaim], &[]).await {
+            Ok(()) => {
+                self.finish(
+                    entry,
+                    Phase::Dropped,
+                    format!("late: {why}; slot reclaimed at the no-show rate"),
+                )?;
+                Ok(Next::Finished)
+            }
+            // Someone else reclaimed it, or the job moved on: the next read says which.
+            Err(e) if program_error_name(&e).is_some() => Ok(Next::Again),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -1314,12 +1379,19 @@ impl Worker {
         }
     }
 
+    /// Run `job`'s module; `left_ms` is the wall time left before the run must end to commit
+    /// in time (the manifest's limit applies when shorter). `Err` is a failure that is not a
+    /// result (the slot is given back).
     async fn execute(
         &self,
         address: &Pubkey,
         job: &Job,
+        left_ms: u64,
     ) -> Result<(i32, hash::Hash32, String), String> {
         let manifest = self.manifest(job).await?;
+        if left_ms == 0 {
+            return Err("no time left to run before the slot's deadline".into());
+        }
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
             .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
@@ -1330,10 +1402,12 @@ impl Worker {
             .await
             .map_err(|e| format!("input: {e}"))?;
         let sandbox = self.sandbox.clone();
-        let (name, args, limits, hash_) = (
+        let mut limits = manifest.limits;
+        let cut_short = left_ms < limits.wall_ms;
+        limits.wall_ms = limits.wall_ms.min(left_ms);
+        let (name, args, hash_) = (
             manifest.name.clone(),
             manifest.args.clone(),
-            manifest.limits,
             manifest.module.sha256,
         );
         let live = self.live.start(*address, job.requester);
@@ -1356,6 +1430,12 @@ impl Worker {
             Err(e @ SandboxError::WallClock(_)) | Err(e @ SandboxError::Internal(_)) => {
                 self.metrics
                     .inc("depin_worker_executions_total", "result=\"aborted\"");
+                if cut_short && matches!(e, SandboxError::WallClock(_)) {
+                    return Err(format!(
+                        "the run would not end {} s before the slot's deadline ({e})",
+                        RUN_RESERVE_MS / 1000
+                    ));
+                }
                 return Err(e.to_string());
             }
         };

@@ -61,6 +61,10 @@ pub struct Entry {
     pub exit_code: Option<i32>,
     /// URI of the published result blob.
     pub result_uri: Option<String>,
+    /// Why the run failed in a way that is not a result (wall clock, host failure), once it
+    /// did: the slot is then given back, never run again.
+    #[serde(default)]
+    pub giving_back: Option<String>,
     /// How the job ended for this worker (`paid 9750`, `slashed`, `abandoned: ...`).
     pub outcome: Option<String>,
     /// Unix milliseconds when the worker first saw the job (the notification or reconcile that
@@ -95,6 +99,7 @@ impl Entry {
             result_hash: None,
             exit_code: None,
             result_uri: None,
+            giving_back: None,
             outcome: None,
             seen_ms: now,
             seen_slot: None,

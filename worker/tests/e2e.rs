@@ -497,6 +497,51 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         m.module = BlobRef::new(uri, depin_client::blob::sha256(&never_served));
         forged.push(post(&local, &requester, &store, &m).await);
     }
+    // - a run the manifest allows 55 s, in a 60 s execution window: it could not end in time
+    //   to commit (the no-show slash for an honest provider), so nobody admits it.
+    let long = manifest(
+        &store,
+        "too-long",
+        &trap,
+        b"",
+        Limits {
+            wall_ms: 55_000,
+            ..small
+        },
+    )
+    .await;
+    // (`post_manifest` refuses it: posted here as a requester's own tool would)
+    let err = local
+        .rpc
+        .post_manifest(
+            &requester,
+            &local.market,
+            &long,
+            &store,
+            JobTerms::majority(1_000_000, 3),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("execution window"), "{err}");
+    let long_spec = store.put(&long.to_bytes()).await.unwrap();
+    let args = depin_jobs::instructions::PostJobArgs {
+        nonce: 78,
+        spec_hash: long_spec.sha256,
+        spec_uri: long_spec.uri.clone(),
+        reward_per_replica: 1_000_000,
+        replicas: 3,
+        bond: 1_000_000,
+        expected_fee_bps: Plan::localnet().market.fee_bps,
+    };
+    let ix_ = depin_client::ix::jobs::post_job(
+        &requester.pubkey(),
+        &local.market,
+        &local.payment_mint,
+        &source,
+        args,
+    );
+    local.rpc.send(&requester, &[ix_], &[]).await.unwrap();
+    let long_job = depin_client::pda::job(&local.market, &requester.pubkey(), 78).0;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let j = local.rpc.job(&mismatched).await.unwrap();
     assert_eq!(
@@ -510,6 +555,7 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         ("metadata module", forged[0]),
         ("loopback module", forged[1]),
         ("localhost module", forged[2]),
+        ("run longer than its window", long_job),
     ];
     for (what, job) in refused {
         let j = local.rpc.job(&job).await.unwrap();
@@ -524,11 +570,14 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         0,
         "a worker connected to a loopback address a requester named"
     );
-    let mut passed_on_fetch = 0.0;
+    let (mut passed_on_fetch, mut passed_on_policy) = (0.0, 0.0);
     for w in &handles {
-        passed_on_fetch += w
-            .metrics
-            .get("depin_worker_jobs_passed_total", "why=\"fetch\"");
+        let passed = |why: &str| {
+            w.metrics
+                .get("depin_worker_jobs_passed_total", &format!("why=\"{why}\""))
+        };
+        passed_on_fetch += passed("fetch");
+        passed_on_policy += passed("policy");
         for e in w.journal_entries().unwrap() {
             let job = Pubkey::from_str(&e.job).unwrap();
             assert!(
@@ -540,6 +589,10 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
     assert!(
         passed_on_fetch >= 5.0,
         "each bad job was passed on by a worker that got to it ({passed_on_fetch})"
+    );
+    assert!(
+        passed_on_policy >= 1.0,
+        "the too-long job was not refused by policy"
     );
     assert!(
         strict.journal_entries().unwrap().is_empty(),
