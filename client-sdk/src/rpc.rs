@@ -221,6 +221,21 @@ impl DepinRpc {
         signers: &[&Keypair],
         opts: SendOptions,
     ) -> Result<Signature, ClientError> {
+        self.send_landed(payer, ixs, signers, opts)
+            .await
+            .map(|(sig, _)| sig)
+    }
+
+    /// [`Self::send_with`], also returning the slot the transaction landed in (`0` when only
+    /// an earlier attempt's status was found without one): reads that must see its effects
+    /// pass it as their minimum context slot ([`Self::job_at`]).
+    pub async fn send_landed(
+        &self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        opts: SendOptions,
+    ) -> Result<(Signature, u64), ClientError> {
         let mut all: Vec<&Keypair> = vec![payer];
         all.extend(signers.iter().filter(|k| k.pubkey() != payer.pubkey()));
         let mut with_budget = opts.budget_instructions();
@@ -231,8 +246,8 @@ impl DepinRpc {
         let mut last = String::new();
         for attempt in 0..opts.attempts.max(1) {
             if attempt > 0 {
-                if let Some(sig) = self.landed(&sent, ixs).await? {
-                    return Ok(sig);
+                if let Some(landed) = self.landed(&sent, ixs).await? {
+                    return Ok(landed);
                 }
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
@@ -262,12 +277,12 @@ impl DepinRpc {
                 },
             };
             match self.confirm(&sig, &blockhash, ixs, opts).await? {
-                Some(sig) => return Ok(sig),
+                Some(landed) => return Ok(landed),
                 None => last = format!("{sig} not confirmed (blockhash expired or time-out)"),
             }
         }
-        if let Some(sig) = self.landed(&sent, ixs).await? {
-            return Ok(sig);
+        if let Some(landed) = self.landed(&sent, ixs).await? {
+            return Ok(landed);
         }
         Err(ClientError::Rpc(format!(
             "gave up after {} attempts: {last}",
@@ -283,7 +298,7 @@ impl DepinRpc {
         blockhash: &solana_sdk::hash::Hash,
         ixs: &[Instruction],
         opts: SendOptions,
-    ) -> Result<Option<Signature>, ClientError> {
+    ) -> Result<Option<(Signature, u64)>, ClientError> {
         let until = Instant::now() + opts.confirm_timeout;
         let mut polls = 0u32;
         while Instant::now() < until {
@@ -295,7 +310,7 @@ impl DepinRpc {
                         return Err(transaction_error(&e.into(), ixs, &[]));
                     }
                     if status.satisfies_commitment(self.rpc.commitment()) {
-                        return Ok(Some(*sig));
+                        return Ok(Some((*sig, status.slot)));
                     }
                     continue;
                 }
@@ -320,7 +335,7 @@ impl DepinRpc {
         &self,
         sent: &[Signature],
         ixs: &[Instruction],
-    ) -> Result<Option<Signature>, ClientError> {
+    ) -> Result<Option<(Signature, u64)>, ClientError> {
         if sent.is_empty() {
             return Ok(None);
         }
@@ -330,7 +345,7 @@ impl DepinRpc {
         for (sig, status) in sent.iter().zip(statuses.value) {
             if let Some(status) = status {
                 return match status.err {
-                    None => Ok(Some(*sig)),
+                    None => Ok(Some((*sig, status.slot))),
                     Some(e) => Err(transaction_error(&e.into(), ixs, &[])),
                 };
             }
@@ -389,6 +404,46 @@ impl DepinRpc {
     pub async fn job(&self, address: &Pubkey) -> Result<Job, ClientError> {
         let data = self.data(address).await?;
         decode_zero_copy(address, &data)
+    }
+
+    /// The job at `address` as of slot `min_slot` or later, with the slot of the view: an
+    /// endpoint that has not reached `min_slot` (a lagging or load-balanced node) answers
+    /// with an error instead of an older view, so a decision never rests on a view older
+    /// than what this caller knows landed.
+    pub async fn job_at(&self, address: &Pubkey, min_slot: u64) -> Result<(Job, u64), ClientError> {
+        let config = RpcAccountInfoConfig {
+            encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+            commitment: Some(self.rpc.commitment()),
+            min_context_slot: (min_slot > 0).then_some(min_slot),
+            data_slice: None,
+        };
+        // `getAccountInfo` read raw: the typed helpers of the RPC client turn every error
+        // (the node's "minimum context slot has not been reached" included) into
+        // "AccountNotFound".
+        let answer: serde_json::Value = self
+            .rpc
+            .send(
+                solana_rpc_client_api::request::RpcRequest::GetAccountInfo,
+                serde_json::json!([address.to_string(), config]),
+            )
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?;
+        let slot = answer["context"]["slot"].as_u64().ok_or_else(|| {
+            ClientError::Rpc(format!("getAccountInfo without a context: {answer}"))
+        })?;
+        let encoded = match &answer["value"] {
+            serde_json::Value::Null => {
+                return Err(ClientError::AccountNotFound(address.to_string()))
+            }
+            value => value["data"][0].as_str().ok_or_else(|| {
+                ClientError::Rpc(format!("getAccountInfo: no base64 data in {value}"))
+            })?,
+        };
+        use base64::Engine;
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| ClientError::Rpc(format!("getAccountInfo: bad base64: {e}")))?;
+        Ok((decode_zero_copy(address, &data)?, slot))
     }
 
     async fn data(&self, address: &Pubkey) -> Result<Vec<u8>, ClientError> {

@@ -7,7 +7,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex,
     },
     time::{Duration, Instant},
@@ -39,6 +39,8 @@ pub struct Chain {
     cooldown: Duration,
     metrics: Arc<Metrics>,
     clock: Mutex<SlotClock>,
+    /// See [`Chain::landed_slot`].
+    landed: AtomicU64,
 }
 
 /// The cluster's slot rate as this worker observes it (first and latest slot reads), so a
@@ -101,6 +103,7 @@ impl Chain {
             cooldown,
             metrics,
             clock: Mutex::new(SlotClock::default()),
+            landed: AtomicU64::new(0),
         }
     }
 
@@ -176,19 +179,31 @@ impl Chain {
         Err(last.unwrap_or_else(|| ClientError::Rpc("no endpoint".into())))
     }
 
-    /// Send and confirm (with failover).
+    /// Send and confirm (with failover); the slot it landed in raises [`Self::landed_slot`].
     pub async fn send(
         &self,
         payer: &Keypair,
         ixs: &[Instruction],
     ) -> Result<Signature, ClientError> {
-        self.call(|r| Box::pin(r.send(payer, ixs, &[]))).await
+        let (sig, slot) = self
+            .call(|r| Box::pin(r.send_landed(payer, ixs, &[], r.send_options())))
+            .await?;
+        self.landed.fetch_max(slot, Ordering::SeqCst);
+        Ok(sig)
     }
 
-    /// The job at `address`.
+    /// The latest slot in which a transaction of this worker landed: every job read asks for a
+    /// view at least that recent.
+    pub fn landed_slot(&self) -> u64 {
+        self.landed.load(Ordering::SeqCst)
+    }
+
+    /// The job at `address`, as of [`Self::landed_slot`] or later: an endpoint whose view is
+    /// older (lagging, or a load balancer's stale node) is refused and the next one is asked,
+    /// so the worker never decides on a view that does not show its own landed transactions.
     pub async fn job(&self, address: &Pubkey) -> Result<Job, ClientError> {
-        let a = *address;
-        self.call(move |r| Box::pin(async move { r.job(&a).await }))
+        let (a, min) = (*address, self.landed_slot());
+        self.call(move |r| Box::pin(async move { r.job_at(&a, min).await.map(|(j, _)| j) }))
             .await
     }
 

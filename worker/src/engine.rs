@@ -670,9 +670,20 @@ impl Worker {
             },
         };
         let mut failures = 0u32;
+        let mut gone_once = false;
         loop {
             let job = match self.chain.job(&addr).await {
-                Ok(j) => j,
+                Ok(j) => {
+                    gone_once = false;
+                    j
+                }
+                // A journal entry is never finished on one read: the second, a poll later,
+                // may come from another endpoint.
+                Err(ClientError::AccountNotFound(_)) if !gone_once => {
+                    gone_once = true;
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
                 Err(ClientError::AccountNotFound(_)) => {
                     let why = if entry.phase >= Phase::Revealed {
                         "job closed"
@@ -900,6 +911,15 @@ impl Worker {
     ) -> Result<Next> {
         let Some(i) = job.slot_of(&info.provider) else {
             if entry.phase != Phase::Claiming {
+                // Confirmed by a second read (views are at least as recent as this worker's
+                // landed claim; the second may come from another endpoint) before the journal
+                // gives the job up.
+                tokio::time::sleep(POLL).await;
+                match self.chain.job(addr).await {
+                    Ok(j) if j.slot_of(&info.provider).is_some() => return Ok(Next::Again),
+                    Ok(_) | Err(ClientError::AccountNotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
                 self.finish(
                     entry,
                     Phase::Dropped,

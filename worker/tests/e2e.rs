@@ -769,88 +769,102 @@ async fn rpc_failover_and_websocket_cut() {
 /// A JSON-RPC proxy that swallows the first `swallow` `sendTransaction` calls: it answers with
 /// the transaction's signature, as a node that accepted it, and never forwards it — the
 /// transaction is lost and its blockhash expires.
-struct Swallow {
-    url: String,
-    sends: Arc<std::sync::atomic::AtomicU64>,
+/// What a fault-injecting JSON-RPC proxy does to requests and answers.
+trait Rewrite: Send + Sync + 'static {
+    /// An answer to give instead of the upstream's (`None`: forward).
+    fn instead(&self, _request: &serde_json::Value) -> Option<serde_json::Value> {
+        None
+    }
+    /// Sees (and may rewrite) the upstream's answer.
+    fn after(&self, _request: &serde_json::Value, answer: serde_json::Value) -> serde_json::Value {
+        answer
+    }
 }
 
-impl Swallow {
-    async fn start(upstream: String, swallow: u64) -> Swallow {
-        use http_body_util::{BodyExt, Full};
-        use hyper::{body::Incoming, service::service_fn, Request, Response};
-        use hyper_util::rt::TokioIo;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let sends = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let left = Arc::new(std::sync::atomic::AtomicU64::new(swallow));
-        let client = reqwest::Client::new();
-        let counter = sends.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (client, upstream, counter, left) = (
-                    client.clone(),
-                    upstream.clone(),
-                    counter.clone(),
-                    left.clone(),
-                );
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: Request<Incoming>| {
-                        let (client, upstream, counter, left) = (
-                            client.clone(),
-                            upstream.clone(),
-                            counter.clone(),
-                            left.clone(),
-                        );
-                        async move {
-                            let body = req
-                                .into_body()
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let json: serde_json::Value =
-                                serde_json::from_slice(&body).unwrap_or_default();
-                            if json["method"] == "sendTransaction" {
-                                counter.fetch_add(1, Ordering::SeqCst);
-                                if left.load(Ordering::SeqCst) > 0 {
-                                    left.fetch_sub(1, Ordering::SeqCst);
-                                    use base64::Engine;
-                                    let tx = base64::engine::general_purpose::STANDARD
-                                        .decode(json["params"][0].as_str().unwrap_or_default())
-                                        .unwrap_or_default();
-                                    // Wire format: compact-u16 signature count (1), then the signatures.
-                                    let sig =
-                                        solana_sdk::signature::Signature::try_from(&tx[1..65])
-                                            .unwrap();
-                                    let reply = serde_json::json!({"jsonrpc": "2.0", "result": sig.to_string(), "id": json["id"]});
-                                    return Ok::<_, std::convert::Infallible>(Response::new(
-                                        Full::new(bytes::Bytes::from(reply.to_string())),
-                                    ));
-                                }
+/// A JSON-RPC proxy in front of `upstream` applying a [`Rewrite`]; its URL.
+async fn rpc_proxy(upstream: String, rewrite: Arc<dyn Rewrite>) -> String {
+    use http_body_util::{BodyExt, Full};
+    use hyper::{body::Incoming, service::service_fn, Request, Response};
+    use hyper_util::rt::TokioIo;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let client = reqwest::Client::new();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let (client, upstream, rewrite) = (client.clone(), upstream.clone(), rewrite.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let (client, upstream, rewrite) =
+                        (client.clone(), upstream.clone(), rewrite.clone());
+                    async move {
+                        let body = req
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let json: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        let answer = match rewrite.instead(&json) {
+                            Some(answer) => answer,
+                            None => {
+                                let bytes = client
+                                    .post(&upstream)
+                                    .header("content-type", "application/json")
+                                    .body(body)
+                                    .send()
+                                    .await
+                                    .unwrap()
+                                    .bytes()
+                                    .await
+                                    .unwrap();
+                                rewrite.after(
+                                    &json,
+                                    serde_json::from_slice(&bytes).unwrap_or_default(),
+                                )
                             }
-                            let answer = client
-                                .post(&upstream)
-                                .header("content-type", "application/json")
-                                .body(body)
-                                .send()
-                                .await
-                                .unwrap()
-                                .bytes()
-                                .await
-                                .unwrap();
-                            Ok(Response::new(Full::new(answer)))
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                        };
+                        Ok::<_, std::convert::Infallible>(Response::new(Full::new(
+                            bytes::Bytes::from(answer.to_string()),
+                        )))
+                    }
                 });
-            }
-        });
-        Swallow { url, sends }
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+/// Answers the first `swallow` `sendTransaction` calls with their signature without
+/// forwarding them (a transaction lost on the way), counting every send.
+struct Swallow {
+    sends: std::sync::atomic::AtomicU64,
+    left: std::sync::atomic::AtomicU64,
+}
+
+impl Rewrite for Swallow {
+    fn instead(&self, json: &serde_json::Value) -> Option<serde_json::Value> {
+        if json["method"] != "sendTransaction" {
+            return None;
+        }
+        self.sends.fetch_add(1, Ordering::SeqCst);
+        if self.left.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        self.left.fetch_sub(1, Ordering::SeqCst);
+        use base64::Engine;
+        let tx = base64::engine::general_purpose::STANDARD
+            .decode(json["params"][0].as_str().unwrap_or_default())
+            .unwrap_or_default();
+        // Wire format: compact-u16 signature count (1), then the signatures.
+        let sig = solana_sdk::signature::Signature::try_from(&tx[1..65]).unwrap();
+        Some(serde_json::json!({"jsonrpc": "2.0", "result": sig.to_string(), "id": json["id"]}))
     }
 }
 
@@ -859,9 +873,13 @@ async fn a_lost_transaction_is_re_signed_after_its_blockhash_expires() {
     let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &[])
         .await
         .unwrap();
-    let proxy = Swallow::start(local.rpc_url().to_string(), 1).await;
+    let swallow = Arc::new(Swallow {
+        sends: 0.into(),
+        left: 1.into(),
+    });
+    let url = rpc_proxy(local.rpc_url().to_string(), swallow.clone()).await;
     let rpc = depin_client::rpc::DepinRpc::new(
-        proxy.url.clone(),
+        url,
         solana_commitment_config::CommitmentConfig::confirmed(),
     );
     let to = Keypair::new().pubkey();
@@ -877,7 +895,7 @@ async fn a_lost_transaction_is_re_signed_after_its_blockhash_expires() {
     let took = started.elapsed();
     // The first copy never reached the chain; the SDK waited for its blockhash to expire
     // (150 slots of 100 ms), re-signed with a fresh one, and the transfer happened once.
-    assert_eq!(proxy.sends.load(Ordering::SeqCst), 2);
+    assert_eq!(swallow.sends.load(Ordering::SeqCst), 2);
     assert!(
         took > Duration::from_secs(10),
         "re-signed before the blockhash expired ({took:?})"
@@ -1056,4 +1074,121 @@ async fn results_are_served_only_after_the_reveal() {
         let url = format!("http://{}/blobs/{name}", worker.http_addr);
         assert_eq!(fetcher.fetch_unverified(&url, 1 << 20).await.unwrap(), blob);
     }
+}
+
+/// Serves `getAccountInfo` of one account from the first view of it that showed it existing,
+/// as a lagging or load-balanced node would, forever: to a request asking for a view newer
+/// than that one (`minContextSlot`) it answers as such a node does, "minimum context slot has
+/// not been reached".
+struct Frozen {
+    account: String,
+    view: Mutex<Option<serde_json::Value>>,
+    stale_answers: std::sync::atomic::AtomicU64,
+    refused: std::sync::atomic::AtomicU64,
+}
+
+impl Frozen {
+    fn is_ours(&self, json: &serde_json::Value) -> bool {
+        json["method"] == "getAccountInfo" && json["params"][0] == self.account.as_str()
+    }
+}
+
+impl Rewrite for Frozen {
+    fn instead(&self, json: &serde_json::Value) -> Option<serde_json::Value> {
+        if !self.is_ours(json) {
+            return None;
+        }
+        let view = self.view.lock().unwrap().clone()?;
+        let at = view["result"]["context"]["slot"].as_u64().unwrap_or(0);
+        if json["params"][1]["minContextSlot"]
+            .as_u64()
+            .is_some_and(|min| min > at)
+        {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return Some(serde_json::json!({"jsonrpc": "2.0", "id": json["id"],
+                "error": {"code": -32016, "message": "Minimum context slot has not been reached",
+                          "data": {"contextSlot": at}}}));
+        }
+        self.stale_answers.fetch_add(1, Ordering::SeqCst);
+        let mut view = view;
+        view["id"] = json["id"].clone();
+        Some(view)
+    }
+
+    fn after(&self, json: &serde_json::Value, answer: serde_json::Value) -> serde_json::Value {
+        if self.is_ours(json) && !answer["result"]["value"].is_null() {
+            let mut view = self.view.lock().unwrap();
+            if view.is_none() {
+                *view = Some(answer.clone());
+            }
+        }
+        answer
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stale_endpoint_never_makes_the_worker_drop_a_claimed_job() {
+    let requester = Keypair::new();
+    let w = Keypair::new();
+    let local = market_for(&Plan::localnet(), &requester, &[&w]).await;
+    local.provider(&w, 100_000_000, 50_000_000).await.unwrap();
+    let dir = temp("stale");
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let m = manifest(&store, "pi", &pi, b"100000 9", Limits::default()).await;
+    // The job's address is known before it is posted; the preferred endpoint serves the
+    // first view of it (open, unclaimed) from then on.
+    let nonce = 4242;
+    let job = depin_client::pda::job(&local.market, &requester.pubkey(), nonce).0;
+    let frozen = Arc::new(Frozen {
+        account: job.to_string(),
+        view: Mutex::new(None),
+        stale_answers: 0.into(),
+        refused: 0.into(),
+    });
+    let stale = rpc_proxy(local.rpc_url().to_string(), frozen.clone()).await;
+    let (rpc, ws) = (local.rpc_url().to_string(), local.ws_url().to_string());
+    let worker = in_process(&local, &w, &dir.join("w"), |c| {
+        c.rpc_urls = vec![stale, rpc];
+        c.ws_urls = vec![ws.clone(), ws];
+    })
+    .await;
+    let terms = JobTerms {
+        nonce: Some(nonce),
+        ..JobTerms::majority(1_000_000, 1)
+    };
+    local
+        .rpc
+        .post_manifest(&requester, &local.market, &m, &store, terms)
+        .await
+        .expect("post");
+    let j = settled(&local, &job, Duration::from_secs(60)).await;
+    assert_eq!(j.verdict(0), Verdict::Winner);
+    let provider = depin_client::pda::provider(&local.pool, &w.pubkey()).0;
+    assert_eq!(j.slots[0].provider, provider);
+    let p = local
+        .rpc
+        .provider(&local.pool, &w.pubkey())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.jobs_slashed, p.jobs_completed), (0, 1));
+    assert!(
+        frozen.stale_answers.load(Ordering::SeqCst) >= 1,
+        "the stale endpoint was never read"
+    );
+    assert!(
+        frozen.refused.load(Ordering::SeqCst) >= 1,
+        "no read after the claim asked for a view at least as recent as the claim"
+    );
+    let entries = worker.journal_entries().unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.outcome.as_deref().is_none_or(|o| !o.starts_with("lost"))),
+        "{entries:?}"
+    );
+    worker.shutdown(Duration::from_secs(2)).await;
+    let _ = std::fs::remove_dir_all(dir);
 }
