@@ -3,6 +3,7 @@
 //! ([`demo`]) and the benchmarks ([`bench`]), shared with the end-to-end tests.
 
 pub mod bench;
+pub mod crank;
 pub mod ctx;
 pub mod dashboard;
 pub mod demo;

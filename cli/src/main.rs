@@ -12,6 +12,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use depin_cli::{
+    crank::Only,
     ctx::{read_keypair, Ctx},
     demo, jobview,
     profile::{home, DeploymentFile, Profile},
@@ -231,6 +232,21 @@ enum JobCmd {
     },
     /// Cancel a job nobody has claimed.
     Cancel { job: Pubkey },
+    /// Move a job on by every permissionless step due now, round after round (reclaim late
+    /// slots, settle or expire, release every slot, close and refund): a job never has to
+    /// wait for its workers.
+    Crank { job: Pubkey },
+    /// Tally a job once no reveal can still come.
+    Settle { job: Pubkey },
+    /// Pay, release or slash the slots of a settled job as its verdict says.
+    Release { job: Pubkey },
+    /// Free the slots whose holders let their deadline pass (the no-show rate).
+    Reclaim { job: Pubkey },
+    /// End a job whose claim window closed short of its quorum (full refund, bonds back).
+    Expire { job: Pubkey },
+    /// Close a settled job whose slots are all released: fees to the market, the rest back to
+    /// the requester.
+    Close { job: Pubkey },
     /// List jobs of a market, of a requester (default: you), or held by a provider.
     List {
         #[arg(long)]
@@ -991,6 +1007,12 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 let _ = std::io::stdout().write_all(&r.logs);
             });
         }
+        JobCmd::Crank { job } => depin_cli::crank::run(ctx, job, Only::All).await?,
+        JobCmd::Settle { job } => depin_cli::crank::run(ctx, job, Only::Verb("settle")).await?,
+        JobCmd::Release { job } => depin_cli::crank::run(ctx, job, Only::Verb("release")).await?,
+        JobCmd::Reclaim { job } => depin_cli::crank::run(ctx, job, Only::Verb("reclaim")).await?,
+        JobCmd::Expire { job } => depin_cli::crank::run(ctx, job, Only::Verb("expire")).await?,
+        JobCmd::Close { job } => depin_cli::crank::run(ctx, job, Only::Verb("close")).await?,
         JobCmd::Cancel { job } => {
             let requester = ctx.signer()?;
             let sig = ctx

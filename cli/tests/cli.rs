@@ -405,3 +405,138 @@ async fn requester_and_provider_through_the_cli() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A requester whose only claimant vanished after claiming moves the job on alone: nothing is
+/// due before the slot's deadline (and the CLI says why); after it, `depin job crank` reclaims
+/// the late slot (the no-show rate), settles (no quorum), closes, and the requester has every
+/// token back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_requester_cranks_a_job_whose_worker_vanished() {
+    use depin_client::{
+        ix,
+        manifest::{Limits, Manifest},
+        ops::{token_account, JobTerms},
+    };
+    let requester = Keypair::new();
+    let vanished = Keypair::new();
+    let mut plan = Plan::localnet();
+    plan.market.claim_window_secs = 10;
+    plan.market.execution_window_secs = depin_core::limits::MIN_EXECUTION_WINDOW_SECS;
+    let local = LocalMarket::start(
+        &repo().join("target/deploy"),
+        &plan,
+        &[requester.pubkey(), vanished.pubkey()],
+    )
+    .await
+    .expect("local market");
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    local
+        .provider(&vanished, 10_000_000, 5_000_000)
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("depin-cli-crank-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_keypair_file(&requester, dir.join("requester.json")).unwrap();
+    let store = depin_client::blob::FileStore::new(dir.join("blobs")).unwrap();
+    use depin_client::blob::BlobStore;
+    let mut m = Manifest::new(
+        "vanishing",
+        store.put(b"\0asm\x01\0\0\0").await.unwrap(),
+        store.put(b"").await.unwrap(),
+    );
+    m.limits = Limits {
+        wall_ms: 10_000,
+        ..Limits::default()
+    };
+    let wallet = token_account(&requester.pubkey(), &local.payment_mint);
+    let before = local.rpc.token_balance(&wallet).await.unwrap();
+    let job = local
+        .rpc
+        .post_manifest(
+            &requester,
+            &local.market,
+            &m,
+            &store,
+            JobTerms::majority(1_000_000, 1),
+        )
+        .await
+        .unwrap()
+        .job;
+    // The provider claims (as soon as its lottery seed exists), then is never heard from.
+    let market = local.rpc.market(&local.market).await.unwrap();
+    let keys = ix::jobs::MarketKeys {
+        market: local.market,
+        fee_vault: market.fee_vault,
+        staking_pool: market.staking_pool,
+    };
+    let provider = depin_client::pda::provider(&local.pool, &vanished.pubkey()).0;
+    let claim = ix::jobs::claim_job(&vanished.pubkey(), &provider, &keys, &job, None);
+    let mut claimed = false;
+    for _ in 0..50 {
+        if local
+            .rpc
+            .send(&vanished, &[claim.clone()], &[])
+            .await
+            .is_ok()
+        {
+            claimed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(claimed, "the claim never landed");
+    let cli = Cli {
+        url: local.rpc_url().to_string(),
+        dir: dir.clone(),
+    };
+    let job_s = job.to_string();
+    cli.fails(
+        "requester.json",
+        &["job", "settle", &job_s],
+        "nothing to settle",
+    );
+    let shown = cli.json("requester.json", &["job", "crank", &job_s]);
+    assert_eq!(shown["sent"], serde_json::json!([]), "{shown}");
+    assert!(
+        shown["why"].as_str().unwrap_or("").contains("windows"),
+        "{shown}"
+    );
+    // Past the slot's deadline (claim + 30 s): reclaim, settle, close, in one command.
+    let j = local.rpc.job(&job).await.unwrap();
+    let deadline = j.slot_deadline(0);
+    while local.rpc.chain_time().await.unwrap() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let cranked = cli.json("requester.json", &["job", "crank", &job_s]);
+    let steps: Vec<&str> = cranked["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["reclaim", "settle", "close"], "{cranked}");
+    assert!(matches!(
+        local.rpc.job(&job).await,
+        Err(depin_client::ClientError::AccountNotFound(_))
+    ));
+    assert_eq!(
+        local.rpc.token_balance(&wallet).await.unwrap(),
+        before,
+        "the requester did not get every token back"
+    );
+    let p = local
+        .rpc
+        .provider(&local.pool, &vanished.pubkey())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.jobs_slashed, p.locked),
+        (1, 0),
+        "the no-show was not slashed"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -42,6 +42,7 @@ pub const JOBS_PROGRAM_ID: Pubkey = depin_jobs::ID;
 pub mod accounts;
 pub mod assign;
 pub mod blob;
+pub mod crank;
 pub mod error;
 pub mod events;
 pub mod history;

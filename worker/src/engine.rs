@@ -22,9 +22,9 @@ use anyhow::{bail, Context, Result};
 use depin_client::{
     assign::{self, ClaimPlan, Contender, Field},
     blob::{BlobFetcher, FileStore},
+    crank::{self, Crank},
     ix::{self, jobs::MarketKeys},
     manifest::{hex, parse_hex32, Manifest, MAX_MANIFEST_BYTES},
-    ops::token_account,
     rpc::{JobFilter, SendOptions},
     ClientError, Job, Market, Pool, Provider,
 };
@@ -61,7 +61,6 @@ type Update = (Pubkey, Job, u64);
 #[derive(Clone, Debug)]
 struct MarketInfo {
     keys: MarketKeys,
-    payment_mint: Pubkey,
     /// This worker's provider account in the market's pool.
     provider: Pubkey,
     /// Where its payouts go (the provider authority's associated token account for the
@@ -152,12 +151,21 @@ fn commitment_of(name: &str) -> CommitmentConfig {
     }
 }
 
-/// Whether slot `i` is the job's crank: its lowest-indexed paid slot (a winner, or a revealer
-/// of a job without a quorum), or (none) slot 0.
-fn is_crank(job: &Job, i: usize) -> bool {
-    (0..job.replicas as usize)
-        .find(|&k| job.slots[k].state != slot_state::FREE && job.verdict(k).paid())
-        .map_or(i == 0, |first| first == i)
+/// Where slot `i` stands in line to crank a settled job: the paid slots in index order
+/// (winners, or revealers of a job without a quorum), or every held slot when none is paid.
+/// The first cranks from settlement; each next one `close_delay_secs` later, in case those
+/// before it went away, so a job is closed whoever of its holders is left.
+fn crank_rank(job: &Job, i: usize) -> Option<usize> {
+    let held: Vec<usize> = (0..job.replicas as usize)
+        .filter(|&k| job.slots[k].state != slot_state::FREE)
+        .collect();
+    let paid: Vec<usize> = held
+        .iter()
+        .copied()
+        .filter(|&k| job.verdict(k).paid())
+        .collect();
+    let line = if paid.is_empty() { held } else { paid };
+    line.iter().position(|&k| k == i)
 }
 
 fn program_error_name(e: &ClientError) -> Option<&str> {
@@ -281,7 +289,6 @@ impl Worker {
                         fee_vault: m.fee_vault,
                         staking_pool: m.staking_pool,
                     },
-                    payment_mint: m.payment_mint,
                     provider,
                     payout,
                 },
@@ -489,9 +496,7 @@ impl Worker {
             // Held on chain but not driven: a lost journal (drive it), or a settled job this
             // worker cranks whose crank a restart interrupted.
             let entry = self.journal.get(&job).ok().flatten();
-            let crank_due = data.status == job_status::SETTLED
-                && data.released == data.claimed
-                && is_crank(&data, i);
+            let crank_due = data.status == job_status::SETTLED && crank_rank(&data, i).is_some();
             if entry.as_ref().is_none_or(|e| !e.phase.terminal())
                 || (crank_due && self.accepting.load(Ordering::SeqCst))
             {
@@ -631,10 +636,17 @@ impl Worker {
         mut rx: watch::Receiver<Option<Job>>,
         seen: Option<(u64, u64)>,
     ) -> Result<()> {
-        let first = match self.chain.job(&addr).await {
+        let mut first = self.chain.job(&addr).await;
+        if matches!(first, Err(ClientError::AccountNotFound(_))) && entry.is_some() {
+            // Confirmed by a second read before the journal entry is finished.
+            tokio::time::sleep(POLL).await;
+            first = self.chain.job(&addr).await;
+        }
+        let first = match first {
             Ok(j) => j,
             Err(ClientError::AccountNotFound(_)) => {
-                if let Some(mut e) = entry {
+                // (An entry already finished keeps its outcome: paid, slashed, released.)
+                if let Some(mut e) = entry.filter(|e| !e.phase.terminal()) {
                     self.finish(&mut e, Phase::Done, "job closed".into())?;
                 }
                 return Ok(());
@@ -683,6 +695,9 @@ impl Worker {
                     gone_once = true;
                     tokio::time::sleep(POLL).await;
                     continue;
+                }
+                Err(ClientError::AccountNotFound(_)) if entry.phase.terminal() => {
+                    return Ok(());
                 }
                 Err(ClientError::AccountNotFound(_)) => {
                     let why = if entry.phase >= Phase::Revealed {
@@ -1050,8 +1065,13 @@ impl Worker {
             };
         };
         // Held (whatever the journal says: a claim whose confirmation was lost, a lost
-        // journal): it counts against the capacity.
-        self.held.lock().expect("lock").insert(*addr);
+        // journal): it counts against the capacity until settled (what is left then is a
+        // release and a courtesy crank, which must not keep new jobs out).
+        if job.status == job_status::SETTLED {
+            self.held.lock().expect("lock").remove(addr);
+        } else {
+            self.held.lock().expect("lock").insert(*addr);
+        }
         let slot = &job.slots[i];
         if entry.phase.terminal() && job.status != job_status::SETTLED {
             return Ok(Next::Finished);
@@ -1164,7 +1184,9 @@ impl Worker {
             }
             slot_state::COMMITTED => {
                 if !job.reveal_open(now) {
-                    return Ok(Next::Wait);
+                    // Before the reveals open a late co-claimant can be reclaimed (which may
+                    // open them); after the reveal deadline only settlement is left.
+                    return self.crank_open(addr, info, job, now).await;
                 }
                 let (Some(result), Some(salt)) = (
                     entry.result_hash.as_deref().and_then(parse_hex32),
@@ -1207,14 +1229,43 @@ impl Worker {
                     entry.phase = Phase::Revealed;
                     self.journal.put(entry)?;
                 }
-                if job.settle_ready(now) {
-                    self.send("settle_job", &[ix::jobs::settle_job(addr)], &["JobNotOpen"])
-                        .await?;
-                    return Ok(Next::Again);
-                }
-                Ok(Next::Wait)
+                self.crank_open(addr, info, job, now).await
             }
         }
+    }
+
+    /// Send every step due on an open job this worker holds a slot in ([`crank::due`]:
+    /// reclaim late co-claimants, settle once no reveal can come), so the job never waits on
+    /// a stranger; `Wait` when nothing is due.
+    async fn crank_open(
+        &self,
+        addr: &Pubkey,
+        info: &MarketInfo,
+        job: &Job,
+        now: i64,
+    ) -> Result<Next> {
+        let steps = crank::due(job, now);
+        if steps.is_empty() {
+            return Ok(Next::Wait);
+        }
+        for step in steps {
+            let ix_ = match step {
+                Crank::Settle => ix::jobs::settle_job(addr),
+                Crank::Reclaim { provider, .. } => {
+                    ix::jobs::reclaim_slot(&info.keys, addr, &provider)
+                }
+                Crank::Expire => ix::jobs::expire_job(addr),
+                Crank::Release { .. } | Crank::Close => continue,
+            };
+            // Another crank may have sent it first: the next read shows the job moved on.
+            if let Err(e) = self.send(step.verb(), &[ix_], &["JobNotOpen"]).await {
+                if program_error_name(&e).is_none() {
+                    return Err(e.into());
+                }
+                tracing::info!(job = %addr, step = step.verb(), error = %e, "crank step refused");
+            }
+        }
+        Ok(Next::Again)
     }
 
     /// Give back a held, uncommitted slot whose run failed in a way that is not a result
@@ -1322,58 +1373,66 @@ impl Worker {
             self.finish(entry, Phase::Done, outcome)?;
         }
         // A courtesy crank (not journalled: after a restart the reconcile finds the job held
-        // and settled and starts it again): the lowest-indexed winner releases the slots that
-        // earn nothing and closes the job.
-        if !is_crank(job, i) || !self.accepting.load(Ordering::SeqCst) {
+        // and settled and starts it again). The first in line (`crank_rank`) releases the
+        // slots that earn nothing at once and, `close_delay_secs` after settlement (time for
+        // winners to release themselves and for the requester to read the result from the
+        // account), any winner that did not (paid into its authority's account), then closes
+        // the job; each next in line does the same one `close_delay_secs` later.
+        let Some(rank) = crank_rank(job, i) else {
+            return Ok(Next::Finished);
+        };
+        if !self.accepting.load(Ordering::SeqCst) {
             return Ok(Next::Finished);
         }
-        for k in 0..job.replicas as usize {
-            let s = &job.slots[k];
-            if k == i || s.released != 0 || s.provider == Pubkey::default() || job.verdict(k).paid()
-            {
+        let delay = self.cfg.close_delay_secs as i64;
+        let turn = job
+            .settled_at
+            .saturating_add(delay.saturating_mul(rank as i64));
+        let close_at = turn.saturating_add(delay);
+        if now < turn {
+            let wait = u64::try_from(turn - now).unwrap_or(0);
+            return Ok(Next::WaitFor(Duration::from_secs(wait.max(1))));
+        }
+        let mut later = false;
+        for step in crank::due(job, now) {
+            let early = match step {
+                Crank::Release { slot, .. } if slot == i => continue,
+                Crank::Release { slot, .. } => job.verdict(slot).paid() && now < close_at,
+                Crank::Close => now < close_at,
+                _ => false,
+            };
+            if early {
+                later = true;
                 continue;
             }
-            let release = ix::jobs::release_for(job, k, Pubkey::default())
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            self.send(
-                "release_slot",
-                &[ix::jobs::release_slot(
-                    &info.keys,
-                    addr,
-                    &s.provider,
-                    release,
-                )],
-                &["SlotAlreadyReleased"],
-            )
-            .await?;
+            let (a, j) = (*addr, *job);
+            let ix_ = match self
+                .chain
+                .call(move |r| Box::pin(async move { r.crank_instruction(&a, &j, step).await }))
+                .await
+            {
+                Ok(ix_) => ix_,
+                Err(e) => {
+                    // A winner without a payout account: only it can release its slot.
+                    tracing::warn!(job = %addr, step = step.verb(), error = %e, "cannot crank; leaving the job");
+                    return Ok(Next::Finished);
+                }
+            };
+            if let Err(e) = self
+                .send(step.verb(), &[ix_], &["SlotAlreadyReleased"])
+                .await
+            {
+                tracing::warn!(job = %addr, step = step.verb(), error = %e, "crank step failed (someone else may have taken it)");
+            }
+            if step == Crank::Close {
+                return Ok(Next::Finished);
+            }
         }
-        if job.released < job.claimed {
-            return Ok(Next::Wait); // winners release themselves
+        if later {
+            let wait = u64::try_from(close_at.saturating_sub(now)).unwrap_or(0);
+            return Ok(Next::WaitFor(Duration::from_secs(wait.max(1))));
         }
-        if now
-            < job
-                .settled_at
-                .saturating_add(self.cfg.close_delay_secs as i64)
-        {
-            return Ok(Next::Wait);
-        }
-        let refund = token_account(&job.requester, &info.payment_mint);
-        if let Err(e) = self
-            .send(
-                "close_job",
-                &[ix::jobs::close_job(
-                    &info.keys,
-                    addr,
-                    &job.requester,
-                    &refund,
-                )],
-                &[],
-            )
-            .await
-        {
-            tracing::warn!(job = %addr, error = %e, "close failed (someone else may have closed it)");
-        }
-        Ok(Next::Finished)
+        Ok(Next::Again)
     }
 
     /// Fetch, verify and run the job; publish the result blob. `Err` (a reason) means the slot

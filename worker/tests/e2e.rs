@@ -1192,3 +1192,77 @@ async fn a_stale_endpoint_never_makes_the_worker_drop_a_claimed_job() {
     worker.shutdown(Duration::from_secs(2)).await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A winner whose worker dies right after its reveal never releases its slot: the other
+/// holders, in their turn, pay it (into its authority's account) and close the job, so the
+/// requester's refund and the dead winner's pay never wait on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_winner_that_vanished_is_paid_and_the_job_closed_by_the_others() {
+    let requester = Keypair::new();
+    let live: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
+    let dead = Keypair::new();
+    let local = market_for(&Plan::localnet(), &requester, &[&live[0], &live[1], &dead]).await;
+    let dir = temp("vanished");
+    for (i, w) in live.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        in_process(&local, w, &dir.join(format!("w{i}")), |c| {
+            c.close_delay_secs = 3
+        })
+        .await;
+    }
+    local
+        .provider(&dead, 100_000_000, 50_000_000)
+        .await
+        .unwrap();
+    let keypair = dir.join("dead.json");
+    write_keypair_file(&dead, &keypair).unwrap();
+    let config = dir.join("dead.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 3\n[policy]\nallow_file_uris = true\n",
+            local.market,
+            local.rpc_url(),
+            local.ws_url(),
+            dir.join("dead").display()
+        ),
+    )
+    .unwrap();
+    let proc = Proc::spawn(&config, &keypair);
+    proc.wait_for("subscribed", None, Duration::from_secs(20))
+        .await;
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let m = manifest(&store, "pi", &pi, b"100000 5", Limits::default()).await;
+    let job = post(&local, &requester, &store, &m).await;
+    proc.wait_for("phase=revealed", Some(&job), Duration::from_secs(60))
+        .await;
+    proc.kill9();
+    let until = Instant::now() + Duration::from_secs(60);
+    while local.rpc.job(&job).await.is_ok() {
+        assert!(Instant::now() < until, "the job was never closed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let p = local
+        .rpc
+        .provider(&local.pool, &dead.pubkey())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.jobs_completed, p.jobs_slashed, p.locked),
+        (1, 0, 0),
+        "the dead winner was not released as a winner"
+    );
+    let paid = local
+        .rpc
+        .token_balance(&depin_client::ops::token_account(
+            &dead.pubkey(),
+            &local.payment_mint,
+        ))
+        .await
+        .unwrap();
+    assert!(paid > 0, "the dead winner was not paid");
+    let _ = std::fs::remove_dir_all(dir);
+}
