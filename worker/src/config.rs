@@ -179,6 +179,10 @@ pub struct WorkerConfig {
     pub close_delay_secs: u64,
     /// Job acceptance policy.
     pub policy: Policy,
+    /// Start even though the journal is empty while the chain shows this provider holding
+    /// slots of open jobs (a lost journal): re-run them and recover the commitments' salts
+    /// from the operator key (`recovery`). Without it the worker refuses to start then.
+    pub recover: bool,
     /// Deliberate misbehaviour (tests and the demo only).
     pub fault: Fault,
 }
@@ -204,6 +208,7 @@ impl Default for WorkerConfig {
             shutdown_grace_secs: 30,
             close_delay_secs: 30,
             policy: Policy::default(),
+            recover: false,
             fault: Fault::None,
         }
     }

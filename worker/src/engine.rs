@@ -51,6 +51,7 @@ use crate::{
     metrics::Metrics,
     presence::Presence,
     recent::RecentSet,
+    recovery::derived_salt,
     sandbox::{Sandbox, SandboxError},
 };
 
@@ -293,6 +294,37 @@ impl Worker {
                     payout,
                 },
             );
+        }
+        // A lost journal must not pass unnoticed (`recovery`).
+        if !cfg.recover && journal.all()?.is_empty() {
+            let mut held = Vec::new();
+            for info in markets.values() {
+                let provider = info.provider;
+                let jobs = chain
+                    .call(move |r| {
+                        Box::pin(async move { r.jobs(JobFilter::HeldBy(provider)).await })
+                    })
+                    .await?;
+                held.extend(
+                    jobs.iter()
+                        .filter(|(_, j)| {
+                            j.status == job_status::OPEN
+                                && j.slot_of(&provider).is_some_and(|i| {
+                                    matches!(
+                                        j.slots[i].state,
+                                        slot_state::CLAIMED | slot_state::COMMITTED
+                                    )
+                                })
+                        })
+                        .map(|(a, _)| *a),
+                );
+            }
+            if !held.is_empty() {
+                return Err(crate::recovery::refuse_fresh_start(
+                    &cfg.data_dir.join("journal.redb"),
+                    &held,
+                ));
+            }
         }
         let (stop, _) = watch::channel(false);
         Ok(Arc::new(Worker {
@@ -1112,7 +1144,9 @@ impl Worker {
                         .saturating_sub(RUN_RESERVE_MS);
                     match self.execute(addr, job, left_ms).await {
                         Ok((code, result, uri)) => {
-                            let salt: [u8; 32] = rand::random();
+                            // Derived from the operator key, so a lost journal can
+                            // recompute it (`recovery`).
+                            let salt = derived_salt(&self.me, addr, &result);
                             entry.exit_code = Some(code);
                             entry.result_hash = Some(hex(&result));
                             entry.result_uri = Some(uri);
@@ -1183,6 +1217,11 @@ impl Worker {
                 Ok(Next::Again)
             }
             slot_state::COMMITTED => {
+                if entry.result_hash.is_none() || entry.salt.is_none() {
+                    // Only a lost journal gets here: recover the result by running the job
+                    // again, and the salt from the operator key.
+                    return self.recover_commitment(addr, job, info, entry, i).await;
+                }
                 if !job.reveal_open(now) {
                     // Before the reveals open a late co-claimant can be reclaimed (which may
                     // open them); after the reveal deadline only settlement is left.
@@ -1192,13 +1231,7 @@ impl Worker {
                     entry.result_hash.as_deref().and_then(parse_hex32),
                     entry.salt.as_deref().and_then(parse_hex32),
                 ) else {
-                    // Only a lost journal gets here: the commitment cannot be opened.
-                    self.finish(
-                        entry,
-                        Phase::Dropped,
-                        "lost: commitment salt not in the journal".into(),
-                    )?;
-                    return Ok(Next::Finished);
+                    bail!("journal entry of {addr}: unreadable result hash or salt");
                 };
                 let args = RevealArgs {
                     result_hash: result,
@@ -1232,6 +1265,51 @@ impl Worker {
                 self.crank_open(addr, info, job, now).await
             }
         }
+    }
+
+    /// Rebuild a commitment this worker made but whose journal record is lost: run the job
+    /// again (deterministic), derive the salt from the operator key, and keep them if they
+    /// open the commitment on chain; otherwise the slot cannot be revealed (and will count
+    /// as withheld).
+    async fn recover_commitment(
+        &self,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        i: usize,
+    ) -> Result<Next> {
+        tracing::warn!(job = %addr, "commitment without a journal record: recovering it");
+        let (code, result, uri) = match self.execute(addr, job, u64::MAX).await {
+            Ok(r) => r,
+            Err(why) => {
+                self.finish(
+                    entry,
+                    Phase::Dropped,
+                    format!("lost: re-running failed: {why}"),
+                )?;
+                return Ok(Next::Finished);
+            }
+        };
+        let salt = derived_salt(&self.me, addr, &result);
+        if hash::commitment(addr, &info.provider, &result, &salt) != job.slots[i].commitment {
+            self.finish(
+                entry,
+                Phase::Dropped,
+                "lost: the re-run result and derived salt do not open the commitment".into(),
+            )?;
+            return Ok(Next::Finished);
+        }
+        entry.exit_code = Some(code);
+        entry.result_hash = Some(hex(&result));
+        entry.result_uri = Some(uri);
+        entry.salt = Some(hex(&salt));
+        entry.phase = Phase::Committed;
+        self.journal.put(entry)?;
+        self.metrics
+            .inc("depin_worker_commitments_recovered_total", "");
+        tracing::info!(job = %addr, "commitment recovered");
+        Ok(Next::Again)
     }
 
     /// Send every step due on an open job this worker holds a slot in ([`crank::due`]:

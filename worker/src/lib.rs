@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod modcheck;
 pub mod presence;
 pub mod recent;
+pub mod recovery;
 pub mod sandbox;
 
 pub use config::WorkerConfig;

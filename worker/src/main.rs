@@ -69,6 +69,10 @@ struct Args {
         value_delimiter = ','
     )]
     fetch_allow: Vec<String>,
+    /// Start although the journal is empty while this provider holds slots of open jobs (a
+    /// lost journal): re-run them and recover the commitments' salts from the operator key.
+    #[arg(long, env = "DEPIN_WORKER_RECOVER")]
+    recover: bool,
     /// Priority fee, micro-lamports per compute unit.
     #[arg(long, env = "DEPIN_WORKER_PRIORITY_FEE")]
     priority_fee: Option<u64>,
@@ -152,6 +156,9 @@ fn config(args: &Args) -> Result<WorkerConfig> {
         cfg.policy.allow_file_uris = true;
     }
     cfg.fetch_allow.extend(args.fetch_allow.iter().cloned());
+    if args.recover {
+        cfg.recover = true;
+    }
     if let Some(p) = args.priority_fee {
         cfg.priority_fee = p;
     }

@@ -157,11 +157,16 @@ struct Proc {
 
 impl Proc {
     fn spawn(config: &Path, keypair: &Path) -> Proc {
+        Proc::spawn_args(config, keypair, &[])
+    }
+
+    fn spawn_args(config: &Path, keypair: &Path, extra: &[&str]) -> Proc {
         let mut child = Command::new(env!("CARGO_BIN_EXE_depin-worker"))
             .arg("--config")
             .arg(config)
             .arg("-k")
             .arg(keypair)
+            .args(extra)
             .env("DEPIN_WORKER_LOG", "info")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -196,6 +201,23 @@ impl Proc {
         }
         panic!(
             "no `{needle}` for {job} in the worker log:\n{}",
+            self.lines.lock().unwrap().join("\n")
+        );
+    }
+
+    /// Wait for the process to exit by itself; its exit status and log.
+    fn exit(mut self, within: Duration) -> (std::process::ExitStatus, String) {
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // Let the reader thread take the last lines.
+                std::thread::sleep(Duration::from_millis(200));
+                return (status, self.lines.lock().unwrap().join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the worker did not exit:\n{}",
             self.lines.lock().unwrap().join("\n")
         );
     }
@@ -1264,5 +1286,85 @@ async fn a_winner_that_vanished_is_paid_and_the_job_closed_by_the_others() {
         .await
         .unwrap();
     assert!(paid > 0, "the dead winner was not paid");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A worker whose journal is lost after it committed: it refuses to start on the empty journal
+/// (the operator is told why), then with `--recover` re-runs the job, derives the salt from its
+/// operator key, opens its commitment and is paid, not slashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_journal_is_refused_then_recovered_from_the_operator_key() {
+    let requester = Keypair::new();
+    let victim = Keypair::new();
+    let others: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
+    let local = market_for(
+        &Plan::localnet(),
+        &requester,
+        &[&victim, &others[0], &others[1]],
+    )
+    .await;
+    let dir = temp("lost-journal");
+    for (i, w) in others.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
+    }
+    local
+        .provider(&victim, 100_000_000, 50_000_000)
+        .await
+        .unwrap();
+    let keypair = dir.join("victim.json");
+    write_keypair_file(&victim, &keypair).unwrap();
+    let config = dir.join("victim.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 20\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
+            local.market,
+            local.rpc_url(),
+            local.ws_url(),
+            dir.join("victim").display()
+        ),
+    )
+    .unwrap();
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let m = manifest(&store, "pi", &pi, b"200000 11", Limits::default()).await;
+    let proc = Proc::spawn(&config, &keypair);
+    proc.wait_for("subscribed", None, Duration::from_secs(20))
+        .await;
+    let job = post(&local, &requester, &store, &m).await;
+    proc.wait_for("phase=committed", Some(&job), Duration::from_secs(60))
+        .await;
+    proc.kill9();
+    std::fs::remove_file(dir.join("victim/journal.redb")).unwrap();
+
+    let refused = Proc::spawn(&config, &keypair);
+    let (status, log) = refused.exit(Duration::from_secs(30));
+    assert!(!status.success(), "started on an empty journal");
+    assert!(
+        log.contains("journal") && log.contains("--recover") && log.contains(&job.to_string()),
+        "{log}"
+    );
+    let recovered = Proc::spawn_args(&config, &keypair, &["--recover"]);
+    recovered
+        .wait_for("commitment recovered", Some(&job), Duration::from_secs(60))
+        .await;
+    let j = settled(&local, &job, Duration::from_secs(90)).await;
+    let victim_provider = depin_client::pda::provider(&local.pool, &victim.pubkey()).0;
+    let slot = j.slot_of(&victim_provider).expect("the victim's slot");
+    assert_eq!(
+        j.verdict(slot),
+        Verdict::Winner,
+        "the recovered reveal did not count"
+    );
+    let p = local
+        .rpc
+        .provider(&local.pool, &victim.pubkey())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.jobs_completed, p.jobs_slashed), (1, 0));
+    recovered.terminate();
     let _ = std::fs::remove_dir_all(dir);
 }
