@@ -21,7 +21,7 @@ use solana_sdk::{
     signature::{Keypair, Signature},
 };
 
-use crate::metrics::Metrics;
+use crate::{health::Health, metrics::Metrics};
 
 /// A boxed future borrowing an endpoint.
 pub type RpcFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
@@ -41,6 +41,8 @@ pub struct Chain {
     clock: Mutex<SlotClock>,
     /// See [`Chain::landed_slot`].
     landed: AtomicU64,
+    /// Told of every slot read and landed transaction (`/health`).
+    health: Arc<Health>,
 }
 
 /// The cluster's slot rate as this worker observes it (first and latest slot reads), so a
@@ -86,6 +88,7 @@ impl Chain {
         send: SendOptions,
         cooldown: Duration,
         metrics: Arc<Metrics>,
+        health: Arc<Health>,
     ) -> Self {
         let endpoints = urls
             .iter()
@@ -104,6 +107,7 @@ impl Chain {
             metrics,
             clock: Mutex::new(SlotClock::default()),
             landed: AtomicU64::new(0),
+            health,
         }
     }
 
@@ -189,6 +193,7 @@ impl Chain {
             .call(|r| Box::pin(r.send_landed(payer, ixs, &[], r.send_options())))
             .await?;
         self.landed.fetch_max(slot, Ordering::SeqCst);
+        self.health.slot_seen(slot);
         Ok(sig)
     }
 
@@ -226,6 +231,7 @@ impl Chain {
             })
             .await?;
         self.clock.lock().expect("lock").observe(slot);
+        self.health.slot_seen(slot);
         Ok(slot)
     }
 

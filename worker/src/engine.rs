@@ -46,6 +46,7 @@ use tokio::sync::{mpsc, watch};
 use crate::{
     chain::Chain,
     config::{Fault, WorkerConfig},
+    health::Health,
     http::Server,
     journal::{now_ms, Entry, Journal, Phase},
     metrics::Metrics,
@@ -97,6 +98,8 @@ pub struct Worker {
     cache: FileStore,
     /// Metrics (also served at `/metrics`).
     pub metrics: Arc<Metrics>,
+    /// Progress (served at `/health`).
+    pub health: Arc<Health>,
     markets: HashMap<Pubkey, MarketInfo>,
     drivers: Mutex<HashMap<Pubkey, watch::Sender<Option<Job>>>>,
     /// Jobs in which this worker holds a slot, or has reserved one for a claim it is sending:
@@ -184,6 +187,7 @@ impl Worker {
         std::fs::create_dir_all(&cfg.data_dir)
             .with_context(|| format!("creating data dir {}", cfg.data_dir.display()))?;
         let metrics = Arc::new(Metrics::default());
+        let health = Arc::new(Health::default());
         let send = SendOptions {
             priority_fee_micro_lamports: cfg.priority_fee,
             ..SendOptions::default()
@@ -200,6 +204,7 @@ impl Worker {
             send,
             Duration::from_secs(cfg.cooldown_secs),
             metrics.clone(),
+            health.clone(),
         );
         let journal = Journal::open(&cfg.data_dir.join("journal.redb"))?;
         // Results are written to `pending/` and served from `blobs/` only once this worker's
@@ -215,6 +220,7 @@ impl Worker {
             blob_dir: blob_dir.clone(),
             metrics: metrics.clone(),
             live: live.clone(),
+            health: health.clone(),
             limits: crate::http::HttpLimits::default(),
         };
         let (http_addr, _task) = server.serve(cfg.listen).await?;
@@ -343,6 +349,7 @@ impl Worker {
             blob_dir,
             cache,
             metrics,
+            health,
             markets,
             drivers: Mutex::new(HashMap::new()),
             held: Mutex::new(HashSet::new()),
@@ -462,6 +469,14 @@ impl Worker {
 
     /// Resume every unfinished job, then watch and reconcile until [`Worker::shutdown`].
     pub async fn run(self: &Arc<Self>) -> Result<()> {
+        let ran = self.run_loops().await;
+        if let Err(e) = &ran {
+            self.health.fatal(format!("{e:#}"));
+        }
+        ran
+    }
+
+    async fn run_loops(self: &Arc<Self>) -> Result<()> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Update>();
         // 1. Replay the journal: every job not finished gets its driver back.
         for entry in self.journal.unfinished()? {
@@ -473,15 +488,22 @@ impl Worker {
         //    journal): drive them too (they can finish unless a commitment's salt was lost).
         self.reconcile_once(&tx).await;
         // 3. Watch + reconcile.
-        let watcher = tokio::spawn(self.clone().watch_loop(tx.clone()));
-        let reconciler = tokio::spawn(self.clone().reconcile_loop(tx));
+        let mut watcher = tokio::spawn(self.clone().watch_loop(tx.clone()));
+        let mut reconciler = tokio::spawn(self.clone().reconcile_loop(tx));
         let mut stop = self.stop.subscribe();
         let mut last_slot: HashMap<Pubkey, u64> = HashMap::new();
-        loop {
+        // Supervised: the watch and reconcile loops never end by themselves; if one does (a
+        // panic), the worker is stopped and says so (`/health`, a non-zero exit).
+        let fatal = loop {
             tokio::select! {
-                _ = stop.changed() => break,
+                _ = stop.changed() => break None,
+                ended = &mut watcher => break Some(format!("the watch loop ended: {ended:?}")),
+                ended = &mut reconciler => break Some(format!("the reconcile loop ended: {ended:?}")),
                 update = rx.recv() => {
-                    let Some((job, data, slot)) = update else { break };
+                    let Some((job, data, slot)) = update else {
+                        break Some("the update channel closed".to_string());
+                    };
+                    self.health.slot_seen(slot);
                     // Merge by slot: an older view never overrides a newer one.
                     let seen = last_slot.entry(job).or_insert(0);
                     if slot < *seen {
@@ -491,10 +513,17 @@ impl Worker {
                     self.on_update(job, data, slot);
                 }
             }
-        }
+        };
         watcher.abort();
         reconciler.abort();
-        Ok(())
+        match fatal {
+            None => Ok(()),
+            Some(why) => {
+                self.health.fatal(why.clone());
+                self.accepting.store(false, Ordering::SeqCst);
+                bail!(why)
+            }
+        }
     }
 
     /// Stop claiming, give in-flight jobs up to `grace` to finish, then stop (unfinished jobs
@@ -569,10 +598,24 @@ impl Worker {
             }
         }
         let this = self.clone();
+        // Supervised: however the driver ends (an error, a panic), the job is deregistered so
+        // the reconcile can start it again, and the failure is counted.
+        let driver = tokio::spawn({
+            let this = self.clone();
+            async move { this.drive(job, entry, rx, seen).await }
+        });
         tokio::spawn(async move {
-            if let Err(e) = this.drive(job, entry, rx, seen).await {
-                tracing::error!(%job, error = %format!("{e:#}"), "driver stopped");
+            match driver.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(%job, error = %format!("{e:#}"), "driver stopped");
+                }
+                Err(e) => {
+                    tracing::error!(%job, error = %e, "driver panicked");
+                    this.metrics.inc("depin_worker_driver_panics_total", "");
+                }
             }
+            this.health.step_ok(&job);
             this.held.lock().expect("lock").remove(&job);
             let mut drivers = this.drivers.lock().expect("lock");
             drivers.remove(&job);
@@ -753,7 +796,12 @@ impl Worker {
                     continue;
                 }
             };
-            match self.step(&addr, &job, &info, &mut entry, now).await {
+            let stepped = self.step(&addr, &job, &info, &mut entry, now).await;
+            match &stepped {
+                Ok(_) => self.health.step_ok(&addr),
+                Err(_) => self.health.step_failed(addr, failures + 1),
+            }
+            match stepped {
                 Ok(Next::Again) => failures = 0,
                 Ok(Next::Finished) => return Ok(()),
                 Ok(Next::Wait) => {
@@ -932,6 +980,7 @@ impl Worker {
                     &format!("instruction=\"{what}\""),
                 );
                 tracing::debug!(%sig, what, "confirmed");
+                self.health.landed(what);
                 Ok(())
             }
             Err(e) if program_error_name(&e).is_some_and(|n| already.contains(&n)) => {

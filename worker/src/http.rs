@@ -64,6 +64,8 @@ pub struct Server {
     pub metrics: Arc<Metrics>,
     /// Live stderr of running executions.
     pub live: Arc<crate::live::LiveLogs>,
+    /// What `/health` reports.
+    pub health: Arc<crate::health::Health>,
     /// Connection bounds.
     pub limits: HttpLimits,
 }
@@ -108,7 +110,15 @@ impl Server {
         }
         let path = req.uri().path();
         Ok(match path {
-            "/health" => reply(StatusCode::OK, "text/plain", "ok\n"),
+            "/health" => {
+                let r = self.health.report();
+                let status = if r.ok {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                };
+                reply(status, "application/json", format!("{}\n", r.body))
+            }
             "/metrics" => reply(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
@@ -260,6 +270,7 @@ mod tests {
             blob_dir: dir.clone(),
             metrics: Arc::new(Metrics::default()),
             live: Arc::default(),
+            health: Arc::default(),
             limits: HttpLimits {
                 max_connections: 8,
                 header_timeout: Duration::from_millis(300),
@@ -278,7 +289,10 @@ mod tests {
             .await
             .unwrap()
             .expect("answers while the idle sockets are held");
-        assert_eq!((status, body.as_slice()), (200, &b"ok\n"[..]));
+        // Healthy: it just started (the chain's slot is not stale yet).
+        assert_eq!(status, 200);
+        let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(health["status"], "ok", "{health}");
         // 200 sockets / 8 slots x 0.3 s each: about 8 s, far under the connection cap.
         assert!(
             started.elapsed() < Duration::from_secs(15),

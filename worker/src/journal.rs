@@ -109,6 +109,18 @@ impl Entry {
     }
 }
 
+/// A record, or an error naming it: an unreadable record is never skipped (it may hold the
+/// salt of a commitment), the worker stops and says which one.
+fn decode(key: &[u8], value: &[u8]) -> Result<Entry> {
+    serde_json::from_slice(value).with_context(|| {
+        format!(
+            "journal record `{}` is unreadable (restore the journal from a backup, or move it \
+             aside and start with --recover)",
+            String::from_utf8_lossy(key)
+        )
+    })
+}
+
 /// The journal file.
 pub struct Journal {
     db: Database,
@@ -145,7 +157,7 @@ impl Journal {
         let t = tx.open_table(JOBS)?;
         let key = job.to_string();
         match t.get(key.as_bytes())? {
-            Some(v) => Ok(Some(serde_json::from_slice(v.value())?)),
+            Some(v) => Ok(Some(decode(key.as_bytes(), v.value())?)),
             None => Ok(None),
         }
     }
@@ -156,8 +168,8 @@ impl Journal {
         let t = tx.open_table(JOBS)?;
         let mut out = Vec::new();
         for row in t.iter()? {
-            let (_, v) = row?;
-            out.push(serde_json::from_slice(v.value())?);
+            let (k, v) = row?;
+            out.push(decode(k.value(), v.value())?);
         }
         Ok(out)
     }

@@ -11,6 +11,7 @@
 pub mod chain;
 pub mod config;
 pub mod engine;
+pub mod health;
 pub mod http;
 pub mod journal;
 pub mod live;

@@ -177,14 +177,24 @@ async fn run(args: Args) -> Result<()> {
         .await
         .context("starting the worker")?;
     tracing::info!(provider = %worker.owner(), http = %worker.http_addr, "worker started");
-    let runner = {
+    let mut runner = {
         let w = worker.clone();
         tokio::spawn(async move { w.run().await })
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // Supervised: a run loop that stops by itself (a fatal error) ends the process with a
+    // non-zero status instead of leaving an idle daemon whose HTTP server still answers.
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        ended = &mut runner => {
+            let why = match ended {
+                Ok(Ok(())) => anyhow::anyhow!("the run loop ended unexpectedly"),
+                Ok(Err(e)) => e,
+                Err(e) => anyhow::anyhow!("the run loop panicked: {e}"),
+            };
+            return Err(why.context("the worker stopped"));
+        }
     }
     tracing::info!("shutdown requested: no new claims; finishing in-flight jobs");
     worker.shutdown(grace).await;

@@ -58,7 +58,36 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "Claims measured in the sum above",
     ),
     ("depin_worker_jobs_in_flight", "gauge", "Jobs held now"),
+    (
+        "depin_worker_jobs_passed_total",
+        "counter",
+        "Jobs passed on before any claim, by reason (unassigned, policy, fetch, compile, closed)",
+    ),
+    (
+        "depin_worker_claim_latency_ms",
+        "gauge",
+        "Moving average of the time from sending a claim to its answer",
+    ),
+    (
+        "depin_worker_providers_absent",
+        "gauge",
+        "Providers the assignment expected that did not come",
+    ),
+    (
+        "depin_worker_commitments_recovered_total",
+        "counter",
+        "Commitments reopened after a lost journal (re-run + derived salt)",
+    ),
+    (
+        "depin_worker_driver_panics_total",
+        "counter",
+        "Job drivers that panicked (their job is picked up again by the reconcile)",
+    ),
 ];
+
+fn known(name: &str) -> bool {
+    HELP.iter().any(|(n, _, _)| *n == name)
+}
 
 /// The registry.
 #[derive(Default)]
@@ -69,6 +98,10 @@ pub struct Metrics {
 impl Metrics {
     /// Add `v` to `name{labels}` (`labels` like `outcome="paid"`, or empty).
     pub fn add(&self, name: &str, labels: &str, v: f64) {
+        debug_assert!(
+            known(name),
+            "metric {name} is not in HELP (it would not be rendered)"
+        );
         let mut s = self.series.lock().expect("metrics lock");
         *s.entry((name.to_string(), labels.to_string()))
             .or_insert(0.0) += v;
@@ -81,6 +114,10 @@ impl Metrics {
 
     /// Set a gauge.
     pub fn set(&self, name: &str, labels: &str, v: f64) {
+        debug_assert!(
+            known(name),
+            "metric {name} is not in HELP (it would not be rendered)"
+        );
         let mut s = self.series.lock().expect("metrics lock");
         s.insert((name.to_string(), labels.to_string()), v);
     }

@@ -1211,6 +1211,16 @@ async fn a_stale_endpoint_never_makes_the_worker_drop_a_claimed_job() {
             .all(|e| e.outcome.as_deref().is_none_or(|o| !o.starts_with("lost"))),
         "{entries:?}"
     );
+    // `/health` reports progress: the chain's slot and the last landed transaction.
+    let health: serde_json::Value = reqwest::get(format!("http://{}/health", worker.http_addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert!(health["slot"].as_u64().unwrap_or(0) > 0, "{health}");
+    assert!(health["last_landed"]["instruction"].is_string(), "{health}");
     worker.shutdown(Duration::from_secs(2)).await;
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -1366,5 +1376,46 @@ async fn a_lost_journal_is_refused_then_recovered_from_the_operator_key() {
         .unwrap();
     assert_eq!((p.jobs_completed, p.jobs_slashed), (1, 0));
     recovered.terminate();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A worker that cannot trust its own state stops with a non-zero exit and says why, instead
+/// of idling while its HTTP server answers: here one journal record is unreadable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreadable_journal_stops_the_worker_with_a_clear_error() {
+    let requester = Keypair::new();
+    let w = Keypair::new();
+    let local = market_for(&Plan::localnet(), &requester, &[&w]).await;
+    local.provider(&w, 100_000_000, 50_000_000).await.unwrap();
+    let dir = temp("bad-journal");
+    let data = dir.join("w");
+    std::fs::create_dir_all(&data).unwrap();
+    {
+        let db = redb::Database::create(data.join("journal.redb")).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let table: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("jobs");
+            let mut t = tx.open_table(table).unwrap();
+            t.insert(&b"garbage"[..], &b"{not json"[..]).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let keypair = dir.join("w.json");
+    write_keypair_file(&w, &keypair).unwrap();
+    let config = dir.join("w.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n",
+            local.market,
+            local.rpc_url(),
+            local.ws_url(),
+            data.display()
+        ),
+    )
+    .unwrap();
+    let (status, log) = Proc::spawn(&config, &keypair).exit(Duration::from_secs(30));
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("journal"), "{log}");
     let _ = std::fs::remove_dir_all(dir);
 }
