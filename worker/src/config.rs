@@ -179,6 +179,10 @@ pub struct WorkerConfig {
     pub close_delay_secs: u64,
     /// Job acceptance policy.
     pub policy: Policy,
+    /// Seconds finished journal records, and result blobs no unfinished job needs, are kept.
+    pub retention_secs: u64,
+    /// Most bytes of downloaded modules and inputs kept in `cache/` (oldest evicted first).
+    pub cache_max_bytes: u64,
     /// Start even though the journal is empty while the chain shows this provider holding
     /// slots of open jobs (a lost journal): re-run them and recover the commitments' salts
     /// from the operator key (`recovery`). Without it the worker refuses to start then.
@@ -208,6 +212,8 @@ impl Default for WorkerConfig {
             shutdown_grace_secs: 30,
             close_delay_secs: 30,
             policy: Policy::default(),
+            retention_secs: 7 * 24 * 3600,
+            cache_max_bytes: 4 << 30,
             recover: false,
             fault: Fault::None,
         }

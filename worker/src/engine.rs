@@ -96,6 +96,8 @@ pub struct Worker {
     /// Where revealed results are served from (`<data_dir>/blobs`).
     blob_dir: std::path::PathBuf,
     cache: FileStore,
+    /// The byte quota of `cache/`.
+    cache_quota: crate::housekeeping::Quota,
     /// Metrics (also served at `/metrics`).
     pub metrics: Arc<Metrics>,
     /// Progress (served at `/health`).
@@ -130,6 +132,10 @@ const POLL: Duration = Duration::from_millis(400);
 const MIN_WAIT: Duration = Duration::from_millis(20);
 /// Longest wait for a slot before planning again (keeps shutdown and a changing field prompt).
 const MAX_WAIT: Duration = Duration::from_secs(2);
+/// Jobs whose last-seen slot the run loop remembers.
+const MAX_TRACKED: usize = 65_536;
+/// Time between housekeeping passes.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 /// Wall time kept between the end of a run and the slot's commit deadline, for storing the
 /// result and landing the commitment (half the margin a job must leave at admission,
 /// `depin_client::policy::COMMIT_MARGIN_MS`).
@@ -332,6 +338,7 @@ impl Worker {
                 ));
             }
         }
+        let cache_quota = crate::housekeeping::Quota::new(cache.dir(), cfg.cache_max_bytes);
         let (stop, _) = watch::channel(false);
         Ok(Arc::new(Worker {
             fetcher: BlobFetcher::guarded(
@@ -347,6 +354,7 @@ impl Worker {
             live,
             results,
             blob_dir,
+            cache_quota,
             cache,
             metrics,
             health,
@@ -490,6 +498,7 @@ impl Worker {
         // 3. Watch + reconcile.
         let mut watcher = tokio::spawn(self.clone().watch_loop(tx.clone()));
         let mut reconciler = tokio::spawn(self.clone().reconcile_loop(tx));
+        let mut housekeeper = tokio::spawn(self.clone().housekeeping_loop());
         let mut stop = self.stop.subscribe();
         let mut last_slot: HashMap<Pubkey, u64> = HashMap::new();
         // Supervised: the watch and reconcile loops never end by themselves; if one does (a
@@ -499,12 +508,18 @@ impl Worker {
                 _ = stop.changed() => break None,
                 ended = &mut watcher => break Some(format!("the watch loop ended: {ended:?}")),
                 ended = &mut reconciler => break Some(format!("the reconcile loop ended: {ended:?}")),
+                ended = &mut housekeeper => break Some(format!("housekeeping ended: {ended:?}")),
                 update = rx.recv() => {
                     let Some((job, data, slot)) = update else {
                         break Some("the update channel closed".to_string());
                     };
                     self.health.slot_seen(slot);
-                    // Merge by slot: an older view never overrides a newer one.
+                    // Merge by slot: an older view never overrides a newer one. (Bounded: once
+                    // forgotten, at worst one older view is looked at again, and every driver
+                    // reads the chain itself.)
+                    if last_slot.len() >= MAX_TRACKED && !last_slot.contains_key(&job) {
+                        last_slot.clear();
+                    }
                     let seen = last_slot.entry(job).or_insert(0);
                     if slot < *seen {
                         continue;
@@ -516,6 +531,7 @@ impl Worker {
         };
         watcher.abort();
         reconciler.abort();
+        housekeeper.abort();
         match fatal {
             None => Ok(()),
             Some(why) => {
@@ -688,7 +704,18 @@ impl Worker {
             }
             match self.fetcher.fetch(uri, sha, limit).await {
                 Ok(bytes) => {
-                    let _ = self.cache.put_sync(&bytes);
+                    if self.cache.put_sync(&bytes).is_ok() {
+                        let evicted =
+                            self.cache_quota
+                                .added(self.cache.dir(), bytes.len() as u64, &hex(sha));
+                        if evicted.files > 0 {
+                            tracing::info!(
+                                files = evicted.files,
+                                bytes = evicted.bytes,
+                                "cache quota: evicted the oldest downloads"
+                            );
+                        }
+                    }
                     return Ok(bytes);
                 }
                 // A digest mismatch or an oversized blob will not change on retry.
@@ -1709,6 +1736,34 @@ impl Worker {
                     Err(e) => tracing::warn!(error = %e, "reconcile query failed"),
                 }
             }
+        }
+    }
+
+    /// Prune what a long-running worker accumulates (`housekeeping`), at start and every
+    /// [`HOUSEKEEPING_EVERY`]. A failed pass is logged and tried again; it never stops work.
+    async fn housekeeping_loop(self: Arc<Self>) {
+        let retention = Duration::from_secs(self.cfg.retention_secs);
+        loop {
+            let this = self.clone();
+            let dir = self.cfg.data_dir.clone();
+            let pass = tokio::task::spawn_blocking(move || {
+                crate::housekeeping::prune(&this.journal, &dir, retention)
+            })
+            .await;
+            match pass {
+                Ok(Ok(p)) if p != crate::housekeeping::Pruned::default() => {
+                    tracing::info!(
+                        records = p.records,
+                        files = p.files,
+                        bytes = p.bytes,
+                        "housekeeping: pruned"
+                    );
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "housekeeping failed"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping task failed"),
+            }
+            tokio::time::sleep(HOUSEKEEPING_EVERY).await;
         }
     }
 

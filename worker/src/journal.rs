@@ -151,6 +151,17 @@ impl Journal {
         Ok(())
     }
 
+    /// Forget the record of `job` (a finished one, past its retention).
+    pub fn remove(&self, job: &str) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(JOBS)?;
+            t.remove(job.as_bytes())?;
+        }
+        tx.commit().context("journal commit")?;
+        Ok(())
+    }
+
     /// The record of `job`.
     pub fn get(&self, job: &Pubkey) -> Result<Option<Entry>> {
         let tx = self.db.begin_read()?;

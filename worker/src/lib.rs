@@ -12,6 +12,7 @@ pub mod chain;
 pub mod config;
 pub mod engine;
 pub mod health;
+pub mod housekeeping;
 pub mod http;
 pub mod journal;
 pub mod live;
