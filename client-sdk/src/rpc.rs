@@ -76,8 +76,9 @@ pub struct SendOptions {
     pub backoff: Duration,
     /// How often the signature status is polled while confirming.
     pub confirm_poll: Duration,
-    /// How long one attempt waits for confirmation before it is retried (after checking
-    /// whether it landed after all).
+    /// Longest wait for one signed copy when the block height cannot be read (normally a
+    /// copy is given up only once its blockhash has expired by block height); longer than
+    /// any blockhash lives (150 blocks).
     pub confirm_timeout: Duration,
     /// Priority fee, in micro-lamports per compute unit (0: none). Adds a
     /// `ComputeBudget::SetComputeUnitPrice` instruction.
@@ -85,7 +86,14 @@ pub struct SendOptions {
     /// Compute-unit limit to request (adds `ComputeBudget::SetComputeUnitLimit`); with a
     /// priority fee, a tight limit keeps the fee low.
     pub compute_unit_limit: Option<u32>,
+    /// When no limit is given and a priority fee is: simulate the transaction first and
+    /// request what it used plus 10 % and 1 000 units (the fee is paid on the limit, not on
+    /// what is used).
+    pub limit_from_simulation: bool,
 }
+
+/// How often an unconfirmed transaction is sent again (the same signed bytes).
+pub const REBROADCAST: Duration = Duration::from_secs(2);
 
 impl Default for SendOptions {
     fn default() -> Self {
@@ -93,9 +101,10 @@ impl Default for SendOptions {
             attempts: 5,
             backoff: Duration::from_millis(200),
             confirm_poll: Duration::from_millis(50),
-            confirm_timeout: Duration::from_secs(30),
+            confirm_timeout: Duration::from_secs(120),
             priority_fee_micro_lamports: 0,
             compute_unit_limit: None,
+            limit_from_simulation: true,
         }
     }
 }
@@ -229,6 +238,12 @@ impl DepinRpc {
     /// [`Self::send_with`], also returning the slot the transaction landed in (`0` when only
     /// an earlier attempt's status was found without one): reads that must see its effects
     /// pass it as their minimum context slot ([`Self::job_at`]).
+    ///
+    /// A signed transaction is rebroadcast (the same bytes, so it can land at most once) until
+    /// it lands or its blockhash expires by block height (`lastValidBlockHeight`); only then is
+    /// the transaction signed again with a new blockhash, after checking that no earlier copy
+    /// landed. Two copies with different blockhashes are therefore never in flight at once,
+    /// whatever the confirmation latency, so a retry never executes an instruction twice.
     pub async fn send_landed(
         &self,
         payer: &Keypair,
@@ -238,6 +253,13 @@ impl DepinRpc {
     ) -> Result<(Signature, u64), ClientError> {
         let mut all: Vec<&Keypair> = vec![payer];
         all.extend(signers.iter().filter(|k| k.pubkey() != payer.pubkey()));
+        let mut opts = opts;
+        if opts.priority_fee_micro_lamports > 0
+            && opts.compute_unit_limit.is_none()
+            && opts.limit_from_simulation
+        {
+            opts.compute_unit_limit = Some(self.simulated_limit(payer, ixs, &all).await?);
+        }
         let mut with_budget = opts.budget_instructions();
         with_budget.extend_from_slice(ixs);
         let ixs = &with_budget[..];
@@ -246,13 +268,18 @@ impl DepinRpc {
         let mut last = String::new();
         for attempt in 0..opts.attempts.max(1) {
             if attempt > 0 {
+                // Every earlier copy has expired: one of them may have landed before it did.
                 if let Some(landed) = self.landed(&sent, ixs).await? {
                     return Ok(landed);
                 }
                 tokio::time::sleep(backoff).await;
                 backoff *= 2;
             }
-            let blockhash = match self.rpc.get_latest_blockhash().await {
+            let (blockhash, last_valid) = match self
+                .rpc
+                .get_latest_blockhash_with_commitment(self.rpc.commitment())
+                .await
+            {
                 Ok(b) => b,
                 Err(e) => {
                     last = e.to_string();
@@ -266,19 +293,23 @@ impl DepinRpc {
                 preflight_commitment: Some(self.rpc.commitment().commitment),
                 ..Default::default()
             };
-            let sig = match self.rpc.send_transaction_with_config(&tx, config).await {
-                Ok(sig) => sig,
+            let send_error = match self.rpc.send_transaction_with_config(&tx, config).await {
+                Ok(_) => String::new(),
                 Err(e) => match classify(&e, ixs) {
                     Failure::Final(err) => return Err(err),
-                    Failure::Retry(why) => {
-                        last = why;
-                        continue;
-                    }
+                    // The copy may have reached the cluster all the same (a transport error
+                    // after submission): it is watched, and rebroadcast, until it expires.
+                    Failure::Retry(why) => format!(" (sending it: {why})"),
                 },
             };
-            match self.confirm(&sig, &blockhash, ixs, opts).await? {
+            match self.confirm(&tx, last_valid, ixs, opts).await? {
                 Some(landed) => return Ok(landed),
-                None => last = format!("{sig} not confirmed (blockhash expired or time-out)"),
+                None => {
+                    last = format!(
+                        "{} not confirmed before its blockhash expired{send_error}",
+                        tx.signatures[0]
+                    )
+                }
             }
         }
         if let Some(landed) = self.landed(&sent, ixs).await? {
@@ -290,43 +321,98 @@ impl DepinRpc {
         )))
     }
 
-    /// Poll `sig` until it reaches the client's commitment (`Some`), fails (the program
-    /// error), its blockhash expires or the attempt times out (`None`: retry).
+    /// The compute-unit limit `ixs` need: simulated under the largest limit, what they used
+    /// plus 10 % and 1 000 units. A program error in the simulation is returned as the send
+    /// would have returned it.
+    async fn simulated_limit(
+        &self,
+        payer: &Keypair,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<u32, ClientError> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
+        const MAX: u32 = 1_400_000;
+        let mut probe = vec![Cb::set_compute_unit_limit(MAX)];
+        probe.extend_from_slice(ixs);
+        let blockhash = self
+            .rpc
+            .get_latest_blockhash()
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?;
+        let tx =
+            Transaction::new_signed_with_payer(&probe, Some(&payer.pubkey()), signers, blockhash);
+        let sim = self
+            .rpc
+            .simulate_transaction(&tx)
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?
+            .value;
+        if let Some(err) = sim.err {
+            return Err(transaction_error(
+                &err.into(),
+                &probe,
+                &sim.logs.unwrap_or_default(),
+            ));
+        }
+        let used = sim.units_consumed.unwrap_or(u64::from(MAX));
+        let limit = used.saturating_add(used / 10).saturating_add(1_000);
+        Ok(u32::try_from(limit).unwrap_or(MAX).min(MAX))
+    }
+
+    /// Poll `tx` until it reaches the client's commitment (`Some`) or fails (the program
+    /// error), rebroadcasting it every [`REBROADCAST`]; `None` once its blockhash has expired
+    /// (the confirmed block height is past `last_valid`) without it landing, or after
+    /// `opts.confirm_timeout` (longer than any blockhash lives) when the height cannot be read.
     async fn confirm(
         &self,
-        sig: &Signature,
-        blockhash: &solana_sdk::hash::Hash,
+        tx: &Transaction,
+        last_valid: u64,
         ixs: &[Instruction],
         opts: SendOptions,
     ) -> Result<Option<(Signature, u64)>, ClientError> {
-        let until = Instant::now() + opts.confirm_timeout;
+        let sig = tx.signatures[0];
+        let started = Instant::now();
+        let mut broadcast = Instant::now();
         let mut polls = 0u32;
-        while Instant::now() < until {
+        loop {
             tokio::time::sleep(opts.confirm_poll).await;
             polls += 1;
-            if let Ok(statuses) = self.rpc.get_signature_statuses(&[*sig]).await {
+            if let Ok(statuses) = self.rpc.get_signature_statuses(&[sig]).await {
                 if let Some(Some(status)) = statuses.value.into_iter().next() {
                     if let Some(e) = status.err {
                         return Err(transaction_error(&e.into(), ixs, &[]));
                     }
                     if status.satisfies_commitment(self.rpc.commitment()) {
-                        return Ok(Some((*sig, status.slot)));
+                        return Ok(Some((sig, status.slot)));
                     }
-                    continue;
+                    continue; // processed, not yet at the commitment: it has landed
                 }
             }
-            // Not seen yet: give up on this attempt once its blockhash can no longer land.
+            if started.elapsed() > opts.confirm_timeout {
+                return Ok(None);
+            }
+            if broadcast.elapsed() >= REBROADCAST {
+                broadcast = Instant::now();
+                let again = solana_client::rpc_config::RpcSendTransactionConfig {
+                    skip_preflight: true,
+                    ..Default::default()
+                };
+                let _ = self.rpc.send_transaction_with_config(tx, again).await;
+            }
             if polls % 10 == 0 {
-                let valid = self
+                let height = self
                     .rpc
-                    .is_blockhash_valid(blockhash, CommitmentConfig::processed())
+                    .get_block_height_with_commitment(self.rpc.commitment())
                     .await;
-                if let Ok(false) = valid {
-                    return Ok(None);
+                if height.is_ok_and(|h| h > last_valid) {
+                    // Expired: one last look, since it may have landed in its last block.
+                    return match self.landed(&[sig], ixs).await? {
+                        Some(landed) => Ok(Some(landed)),
+                        None => Ok(None),
+                    };
                 }
             }
         }
-        Ok(None)
     }
 
     /// The first of `sent` that the cluster has processed: `Ok(Some)` if it succeeded, the

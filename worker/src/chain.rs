@@ -183,14 +183,22 @@ impl Chain {
         Err(last.unwrap_or_else(|| ClientError::Rpc("no endpoint".into())))
     }
 
-    /// Send and confirm (with failover); the slot it landed in raises [`Self::landed_slot`].
+    /// Send and confirm (with failover) paying `fee` micro-lamports per compute unit (the
+    /// limit then set from a simulation); the slot it landed in raises [`Self::landed_slot`].
     pub async fn send(
         &self,
         payer: &Keypair,
         ixs: &[Instruction],
+        fee: u64,
     ) -> Result<Signature, ClientError> {
         let (sig, slot) = self
-            .call(|r| Box::pin(r.send_landed(payer, ixs, &[], r.send_options())))
+            .call(|r| {
+                let opts = SendOptions {
+                    priority_fee_micro_lamports: fee,
+                    ..r.send_options()
+                };
+                Box::pin(r.send_landed(payer, ixs, &[], opts))
+            })
             .await?;
         self.landed.fetch_max(slot, Ordering::SeqCst);
         self.health.slot_seen(slot);

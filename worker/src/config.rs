@@ -172,6 +172,11 @@ pub struct WorkerConfig {
     pub cooldown_secs: u64,
     /// Priority fee, micro-lamports per compute unit.
     pub priority_fee: u64,
+    /// Priority fee at least paid by a commitment or reveal within 30 s of its deadline
+    /// (multiplied by 4 within 15 s and 16 within 5 s), micro-lamports per compute unit.
+    pub urgent_priority_fee: u64,
+    /// Highest priority fee ever paid, micro-lamports per compute unit.
+    pub max_priority_fee: u64,
     /// Seconds a graceful shutdown waits for in-flight jobs before parking them.
     pub shutdown_grace_secs: u64,
     /// Seconds after settlement before this worker closes a job it cranks (the requester can
@@ -209,6 +214,8 @@ impl Default for WorkerConfig {
             stall_secs: 15,
             cooldown_secs: 10,
             priority_fee: 0,
+            urgent_priority_fee: 1_000,
+            max_priority_fee: 1_000_000,
             shutdown_grace_secs: 30,
             close_delay_secs: 30,
             policy: Policy::default(),
@@ -314,6 +321,25 @@ impl WorkerConfig {
             .unwrap_or_else(|| format!("http://{}", self.listen))
             .trim_end_matches('/')
             .to_string()
+    }
+
+    /// The priority fee of a transaction that must land within `left_secs` (`None`: no
+    /// deadline): the base fee while there is time, then at least
+    /// [`Self::urgent_priority_fee`], raised as the deadline nears, never above
+    /// [`Self::max_priority_fee`]. A slashed bond costs far more than any of these fees.
+    pub fn priority_fee(&self, left_secs: Option<i64>) -> u64 {
+        let base = self.priority_fee;
+        let Some(left) = left_secs.filter(|l| *l <= 30) else {
+            return base.min(self.max_priority_fee.max(base));
+        };
+        let factor = match left {
+            l if l <= 5 => 16,
+            l if l <= 15 => 4,
+            _ => 1,
+        };
+        base.max(self.urgent_priority_fee)
+            .saturating_mul(factor)
+            .min(self.max_priority_fee.max(base))
     }
 
     /// Reconcile interval.

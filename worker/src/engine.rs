@@ -1000,7 +1000,31 @@ impl Worker {
         ixs: &[solana_sdk::instruction::Instruction],
         already: &[&str],
     ) -> Result<(), ClientError> {
-        match self.chain.send(&self.me, ixs).await {
+        self.send_paying(what, ixs, already, self.cfg.priority_fee(None))
+            .await
+    }
+
+    /// [`Self::send`] of a transaction that must land by `deadline` (chain time, `now` now):
+    /// its priority fee rises as the deadline nears (`WorkerConfig::priority_fee`).
+    async fn send_before(
+        &self,
+        what: &str,
+        ixs: &[solana_sdk::instruction::Instruction],
+        already: &[&str],
+        (deadline, now): (i64, i64),
+    ) -> Result<(), ClientError> {
+        let fee = self.cfg.priority_fee(Some(deadline.saturating_sub(now)));
+        self.send_paying(what, ixs, already, fee).await
+    }
+
+    async fn send_paying(
+        &self,
+        what: &str,
+        ixs: &[solana_sdk::instruction::Instruction],
+        already: &[&str],
+        fee: u64,
+    ) -> Result<(), ClientError> {
+        match self.chain.send(&self.me, ixs, fee).await {
             Ok(sig) => {
                 self.metrics.inc(
                     "depin_worker_transactions_total",
@@ -1258,7 +1282,7 @@ impl Worker {
                         result_hash: result,
                         result_uri: uri,
                     };
-                    self.send(
+                    self.send_before(
                         "submit_result",
                         &[ix::jobs::submit_result(
                             &self.me.pubkey(),
@@ -1267,6 +1291,7 @@ impl Worker {
                             args,
                         )],
                         &["AlreadyCommitted", "AlreadyRevealed"],
+                        (deadline, now),
                     )
                     .await?;
                     self.publish(entry)?;
@@ -1275,7 +1300,7 @@ impl Worker {
                     tracing::info!(job = %addr, "phase=revealed");
                 } else {
                     let c = hash::commitment(addr, &info.provider, &result, &salt);
-                    self.send(
+                    self.send_before(
                         "commit_result",
                         &[ix::jobs::commit_result(
                             &self.me.pubkey(),
@@ -1284,6 +1309,7 @@ impl Worker {
                             c,
                         )],
                         &["AlreadyCommitted"],
+                        (deadline, now),
                     )
                     .await?;
                     entry.phase = Phase::Committed;
@@ -1314,7 +1340,7 @@ impl Worker {
                     salt,
                     result_uri: entry.result_uri.clone().unwrap_or_default(),
                 };
-                self.send(
+                self.send_before(
                     "reveal_result",
                     &[ix::jobs::reveal_result(
                         &self.me.pubkey(),
@@ -1323,6 +1349,7 @@ impl Worker {
                         args,
                     )],
                     &["AlreadyRevealed"],
+                    (job.reveal_deadline, now),
                 )
                 .await?;
                 self.publish(entry)?;

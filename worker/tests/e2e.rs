@@ -863,11 +863,12 @@ async fn rpc_proxy(upstream: String, rewrite: Arc<dyn Rewrite>) -> String {
     url
 }
 
-/// Answers the first `swallow` `sendTransaction` calls with their signature without
-/// forwarding them (a transaction lost on the way), counting every send.
+/// Swallows every copy of the first transaction sent (answering with its signature without
+/// forwarding it: a transaction lost on the way, however often it is rebroadcast), counting
+/// every send.
 struct Swallow {
     sends: std::sync::atomic::AtomicU64,
-    left: std::sync::atomic::AtomicU64,
+    victim: Mutex<Option<solana_sdk::signature::Signature>>,
 }
 
 impl Rewrite for Swallow {
@@ -876,16 +877,16 @@ impl Rewrite for Swallow {
             return None;
         }
         self.sends.fetch_add(1, Ordering::SeqCst);
-        if self.left.load(Ordering::SeqCst) == 0 {
-            return None;
-        }
-        self.left.fetch_sub(1, Ordering::SeqCst);
         use base64::Engine;
         let tx = base64::engine::general_purpose::STANDARD
             .decode(json["params"][0].as_str().unwrap_or_default())
             .unwrap_or_default();
         // Wire format: compact-u16 signature count (1), then the signatures.
         let sig = solana_sdk::signature::Signature::try_from(&tx[1..65]).unwrap();
+        let mut victim = self.victim.lock().unwrap();
+        if *victim.get_or_insert(sig) != sig {
+            return None;
+        }
         Some(serde_json::json!({"jsonrpc": "2.0", "result": sig.to_string(), "id": json["id"]}))
     }
 }
@@ -897,7 +898,7 @@ async fn a_lost_transaction_is_re_signed_after_its_blockhash_expires() {
         .unwrap();
     let swallow = Arc::new(Swallow {
         sends: 0.into(),
-        left: 1.into(),
+        victim: Mutex::new(None),
     });
     let url = rpc_proxy(local.rpc_url().to_string(), swallow.clone()).await;
     let rpc = depin_client::rpc::DepinRpc::new(
@@ -911,13 +912,19 @@ async fn a_lost_transaction_is_re_signed_after_its_blockhash_expires() {
         1_000_000_000,
     );
     let started = Instant::now();
-    rpc.send(&local.admin, &[transfer], &[])
+    let landed = rpc
+        .send(&local.admin, &[transfer], &[])
         .await
         .expect("sent after a re-sign");
     let took = started.elapsed();
-    // The first copy never reached the chain; the SDK waited for its blockhash to expire
-    // (150 slots of 100 ms), re-signed with a fresh one, and the transfer happened once.
-    assert_eq!(swallow.sends.load(Ordering::SeqCst), 2);
+    // No copy of the first transaction reached the chain, however often it was rebroadcast;
+    // the SDK waited for its blockhash to expire (150 blocks of 100 ms), re-signed with a
+    // fresh one, and the transfer happened once.
+    assert_ne!(Some(landed), *swallow.victim.lock().unwrap());
+    assert!(
+        swallow.sends.load(Ordering::SeqCst) >= 3,
+        "the first copy was not rebroadcast"
+    );
     assert!(
         took > Duration::from_secs(10),
         "re-signed before the blockhash expired ({took:?})"
@@ -1418,4 +1425,134 @@ async fn an_unreadable_journal_stops_the_worker_with_a_clear_error() {
     assert!(!status.success(), "{log}");
     assert!(log.contains("journal"), "{log}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Holds the first `sendTransaction` for `delay` before passing it on (answering at once with
+/// its signature, as a congested node or a slow leader path would look).
+struct Delay {
+    upstream: String,
+    delay: Duration,
+    held: std::sync::atomic::AtomicBool,
+}
+
+impl Rewrite for Delay {
+    fn instead(&self, json: &serde_json::Value) -> Option<serde_json::Value> {
+        if json["method"] != "sendTransaction" || self.held.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let (upstream, delay, body) = (self.upstream.clone(), self.delay, json.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = reqwest::Client::new()
+                .post(&upstream)
+                .json(&body)
+                .send()
+                .await;
+        });
+        use base64::Engine;
+        let tx = base64::engine::general_purpose::STANDARD
+            .decode(json["params"][0].as_str().unwrap_or_default())
+            .unwrap_or_default();
+        let sig = solana_sdk::signature::Signature::try_from(&tx[1..65]).unwrap();
+        Some(serde_json::json!({"jsonrpc": "2.0", "result": sig.to_string(), "id": json["id"]}))
+    }
+}
+
+/// A transaction whose first copy is delayed past the sender's patience lands exactly once:
+/// the sender rebroadcasts the same signed bytes and never signs a second copy while the
+/// first one's blockhash is still valid (here a transfer; a re-signed stake or post would
+/// move tokens twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delayed_transaction_lands_once() {
+    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &[])
+        .await
+        .unwrap();
+    let delay = Arc::new(Delay {
+        upstream: local.rpc_url().to_string(),
+        delay: Duration::from_secs(8),
+        held: false.into(),
+    });
+    let url = rpc_proxy(local.rpc_url().to_string(), delay).await;
+    // An impatient sender: its own time-out is shorter than the delay.
+    let opts = depin_client::rpc::SendOptions {
+        confirm_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let rpc = depin_client::rpc::DepinRpc::new(
+        url,
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    )
+    .with_send_options(opts);
+    let to = Keypair::new().pubkey();
+    let transfer = anchor_lang::solana_program::system_instruction::transfer(
+        &local.admin.pubkey(),
+        &to,
+        1_000_000_000,
+    );
+    rpc.send(&local.admin, &[transfer], &[])
+        .await
+        .expect("landed");
+    // Past the delayed copy's arrival: still one transfer.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(
+        local.rpc.rpc().get_balance(&to).await.unwrap(),
+        1_000_000_000,
+        "the transfer landed twice"
+    );
+}
+
+/// A transaction paying a priority fee asks for the compute units a simulation measured (the
+/// fee is paid on the limit), not the default 200 000 per instruction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_fee_comes_with_a_simulated_limit() {
+    let local = LocalMarket::start(&repo().join("target/deploy"), &Plan::localnet(), &[])
+        .await
+        .unwrap();
+    let opts = depin_client::rpc::SendOptions {
+        priority_fee_micro_lamports: 5_000,
+        ..Default::default()
+    };
+    let rpc = depin_client::rpc::DepinRpc::new(
+        local.rpc_url().to_string(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    )
+    .with_send_options(opts);
+    let to = Keypair::new().pubkey();
+    let transfer = anchor_lang::solana_program::system_instruction::transfer(
+        &local.admin.pubkey(),
+        &to,
+        1_000_000_000,
+    );
+    let sig = rpc.send(&local.admin, &[transfer], &[]).await.unwrap();
+    let tx = local
+        .rpc
+        .rpc()
+        .get_transaction_with_config(
+            &sig,
+            solana_client::rpc_config::RpcTransactionConfig {
+                encoding: Some(
+                    solana_transaction_status_client_types::UiTransactionEncoding::Base64,
+                ),
+                commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+                max_supported_transaction_version: Some(0),
+            },
+        )
+        .await
+        .unwrap();
+    let decoded = tx.transaction.transaction.decode().unwrap();
+    let message = decoded.message;
+    let budget = solana_compute_budget_interface::id();
+    let limits: Vec<u32> = message
+        .instructions()
+        .iter()
+        .filter(|ix| message.static_account_keys()[ix.program_id_index as usize] == budget)
+        .filter(|ix| ix.data.first() == Some(&2)) // SetComputeUnitLimit
+        .map(|ix| u32::from_le_bytes(ix.data[1..5].try_into().unwrap()))
+        .collect();
+    assert_eq!(limits.len(), 1, "{limits:?}");
+    assert!(
+        limits[0] < 10_000,
+        "a transfer's limit should be its simulated use plus a margin: {}",
+        limits[0]
+    );
 }
