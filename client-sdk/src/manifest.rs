@@ -26,6 +26,11 @@ use depin_core::hash::Hash32;
 pub const RUNTIME_WASM32_WASIP1: &str = "wasm32-wasip1";
 /// Manifest format version.
 pub const MANIFEST_VERSION: u32 = 1;
+/// The sandbox semantics this build's workers run (`Manifest::engine`): the WASI surface, the
+/// enabled WebAssembly features, fuel accounting (wasmtime 48) and the counted call-depth
+/// limit. Replicas agree bit for bit only when they run the same one, so a worker refuses a
+/// manifest that names another.
+pub const ENGINE: &str = "depin-wasm/2 (wasmtime-48; depth 8 MiB)";
 /// Largest accepted manifest, in bytes (workers refuse to download more).
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 /// Most arguments a manifest may pass to its module.
@@ -112,6 +117,10 @@ pub struct Manifest {
     /// Limits the job runs under.
     #[serde(default)]
     pub limits: Limits,
+    /// The sandbox semantics the job is written for ([`ENGINE`]); workers running another
+    /// refuse it. Absent: any (older manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 /// Why a manifest was refused.
@@ -151,6 +160,7 @@ impl Manifest {
             input,
             args: Vec::new(),
             limits: Limits::default(),
+            engine: Some(ENGINE.into()),
         }
     }
 

@@ -46,6 +46,9 @@ pub struct Policy {
     pub max_blob_bytes: u64,
     /// Jobs held at once.
     pub max_concurrent: usize,
+    /// Largest bond this worker locks for one job, stake-token base units (0: any the free
+    /// stake allows). Local to this worker (not published yet).
+    pub max_bond: u64,
     /// Accept `file://` blob URIs (manifests, modules, inputs read from this machine's disk).
     /// Off by default: a requester must not be able to point a worker at its local files. On
     /// for single-machine set-ups (the demo, tests) where requester and worker share a disk.
@@ -106,6 +109,7 @@ impl Default for Policy {
             max_wall_ms: 600_000,
             max_blob_bytes: 256 << 20,
             max_concurrent: 4,
+            max_bond: 0,
             allow_file_uris: false,
         }
     }

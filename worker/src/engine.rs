@@ -654,6 +654,27 @@ impl Worker {
             &depin_client::policy::Ask::of(job, &manifest),
         )
         .map_err(|r| ("policy", r.to_string()))?;
+        let max_bond = self.cfg.policy.max_bond;
+        if max_bond > 0 && job.bond > max_bond {
+            return Err((
+                "policy",
+                format!(
+                    "the bond of {} is above policy.max_bond ({max_bond})",
+                    job.bond
+                ),
+            ));
+        }
+        if let Some(engine) = manifest.engine.as_deref() {
+            if engine != depin_client::manifest::ENGINE {
+                return Err((
+                    "engine",
+                    format!(
+                        "the manifest is for the sandbox `{engine}`, this worker runs `{}`",
+                        depin_client::manifest::ENGINE
+                    ),
+                ));
+            }
+        }
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
             .fetch(&manifest.module.uri, &manifest.module.sha256, limit)

@@ -22,6 +22,7 @@ pub mod presence;
 pub mod recent;
 pub mod recovery;
 pub mod sandbox;
+pub mod stackguard;
 
 pub use config::WorkerConfig;
 pub use engine::Worker;

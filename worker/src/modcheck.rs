@@ -69,6 +69,53 @@ pub fn check(wasm: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the module can start within `memory_bytes` of linear memory and `table_elements`
+/// per table: its memories' and tables' declared minimums (defined or imported), read from
+/// its bytes, so the answer is the same on every machine.
+pub fn fits(wasm: &[u8], memory_bytes: u64, table_elements: u64) -> Result<(), String> {
+    const PAGE: u64 = 64 << 10;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let mut memories = Vec::new();
+        let mut tables = Vec::new();
+        match payload.map_err(|e| e.to_string())? {
+            Payload::MemorySection(s) => {
+                for m in s {
+                    memories.push(m.map_err(|e| e.to_string())?.initial);
+                }
+            }
+            Payload::TableSection(s) => {
+                for t in s {
+                    tables.push(t.map_err(|e| e.to_string())?.ty.initial);
+                }
+            }
+            Payload::ImportSection(s) => {
+                for import in s.into_imports() {
+                    match import.map_err(|e| e.to_string())?.ty {
+                        wasmparser::TypeRef::Memory(m) => memories.push(m.initial),
+                        wasmparser::TypeRef::Table(t) => tables.push(t.initial),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        for pages in memories {
+            let bytes = pages.saturating_mul(PAGE);
+            if bytes > memory_bytes {
+                return Err(format!(
+                    "its memory starts at {bytes} bytes, over the manifest's {memory_bytes}"
+                ));
+            }
+        }
+        if let Some(n) = tables.into_iter().find(|n| *n > table_elements) {
+            return Err(format!(
+                "a table starts with {n} elements (at most {table_elements})"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +149,16 @@ mod tests {
         let nops = "nop ".repeat(MAX_FUNCTION_BYTES + 200_000);
         let err = check(&wat::parse_str(format!("(module (func {nops}))")).unwrap()).unwrap_err();
         assert!(err.contains("function body"), "{err}");
+    }
+
+    #[test]
+    fn the_initial_memory_and_tables_must_fit() {
+        let m = wat::parse_str("(module (memory 4) (table 10 funcref))").unwrap();
+        fits(&m, 4 << 16, 10).unwrap();
+        assert!(fits(&m, (4 << 16) - 1, 10).unwrap_err().contains("memory"));
+        assert!(fits(&m, 4 << 16, 9).unwrap_err().contains("table"));
+        let imported = wat::parse_str(r#"(module (import "e" "m" (memory 3)))"#).unwrap();
+        assert!(fits(&imported, 2 << 16, 10).is_err());
     }
 
     #[test]

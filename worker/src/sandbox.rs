@@ -36,7 +36,7 @@ use std::{
 
 use depin_client::manifest::Limits;
 
-use crate::recent::RecentSet;
+use crate::{recent::RecentSet, stackguard};
 use depin_core::{
     exec::{EXIT_INVALID_MODULE, EXIT_OUTPUT_TOO_LARGE, EXIT_OUT_OF_FUEL, EXIT_TRAP},
     hash::Hash32,
@@ -95,7 +95,65 @@ struct Ctx {
     live: Option<crate::live::LiveBuf>,
     args: Vec<Vec<u8>>,
     rng: DetRng,
-    limits: StoreLimits,
+    limits: Limiter,
+}
+
+/// The store's limits, and whether the host failed a growth they allowed (a host resource
+/// failure, which another machine would not have: not a result).
+struct Limiter {
+    inner: StoreLimits,
+    host_failure: Option<String>,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.memory_growing(current, desired, maximum)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.host_failure = Some(format!("memory growth failed on this host: {error}"));
+        Ok(())
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.host_failure = Some(format!("table growth failed on this host: {error}"));
+        Ok(())
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
+/// Most elements of a table.
+const TABLE_ELEMENTS: usize = 1 << 20;
+
+/// What ran on the big stack: the entry point's outcome, or a module that could not start.
+enum Ran {
+    Called(wasmtime::Result<()>),
+    NotStarted(String),
 }
 
 /// `proc_exit` unwinding out of the module.
@@ -157,7 +215,44 @@ impl Sandbox {
             .cranelift_nan_canonicalization(true)
             .relaxed_simd_deterministic(true)
             .cranelift_opt_level(OptLevel::Speed)
-            .max_wasm_stack(1 << 20);
+            // The counted depth limit (`stackguard`) is reached long before this one.
+            .max_wasm_stack(stackguard::NATIVE_STACK)
+            .async_stack_size(stackguard::NATIVE_STACK + (1 << 20));
+        // The WebAssembly features, listed rather than left to the engine's defaults (which
+        // change between versions): what `wasm32-wasip1` compilers emit, and nothing that
+        // could leave a frame without passing its depth thunk (tail calls, exceptions) or
+        // behave differently between machines (threads).
+        use wasmtime::WasmFeatures as F;
+        config
+            .wasm_features(
+                F::MUTABLE_GLOBAL
+                    | F::SATURATING_FLOAT_TO_INT
+                    | F::SIGN_EXTENSION
+                    | F::MULTI_VALUE
+                    | F::BULK_MEMORY
+                    | F::REFERENCE_TYPES
+                    | F::SIMD
+                    | F::RELAXED_SIMD
+                    | F::EXTENDED_CONST
+                    | F::FLOATS,
+                true,
+            )
+            .wasm_features(
+                F::TAIL_CALL
+                    | F::EXCEPTIONS
+                    | F::LEGACY_EXCEPTIONS
+                    | F::THREADS
+                    | F::SHARED_EVERYTHING_THREADS
+                    | F::GC
+                    | F::FUNCTION_REFERENCES
+                    | F::MULTI_MEMORY
+                    | F::MEMORY64
+                    | F::CUSTOM_PAGE_SIZES
+                    | F::WIDE_ARITHMETIC
+                    | F::STACK_SWITCHING
+                    | F::COMPONENT_MODEL,
+                false,
+            );
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("wasmtime engine: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let (ticker, flag) = (engine.clone(), stop.clone());
@@ -184,9 +279,15 @@ impl Sandbox {
             return Ok((m, true));
         }
         crate::modcheck::check(wasm)?;
-        let module = Module::new(&self.engine, wasm).map_err(|e| format!("{e:#}"))?;
+        let module = self.compile(wasm)?;
         self.remember(hash, &module);
         Ok((module, false))
+    }
+
+    /// The module with the deterministic depth limit (`stackguard`), compiled.
+    fn compile(&self, wasm: &[u8]) -> Result<Module, String> {
+        let guarded = stackguard::instrument(wasm)?;
+        Module::new(&self.engine, &guarded).map_err(|e| format!("{e:#}"))
     }
 
     fn cached(&self, hash: &Hash32) -> Option<Module> {
@@ -229,7 +330,7 @@ impl Sandbox {
         std::thread::Builder::new()
             .name("depin-compile".into())
             .spawn(move || {
-                let compiled = Module::new(&this.engine, &wasm[..]).map_err(|e| format!("{e:#}"));
+                let compiled = this.compile(&wasm);
                 if let Ok(m) = &compiled {
                     this.remember(&h, m);
                 }
@@ -319,15 +420,28 @@ impl Sandbox {
                 })
                 .collect(),
             rng: DetRng::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory)
-                .memories(1)
-                .instances(1)
-                .tables(4)
-                .table_elements(1 << 20)
-                .trap_on_grow_failure(false)
-                .build(),
+            limits: Limiter {
+                inner: StoreLimitsBuilder::new()
+                    .memory_size(memory)
+                    .memories(1)
+                    .instances(1)
+                    .tables(4)
+                    .table_elements(TABLE_ELEMENTS)
+                    .trap_on_grow_failure(false)
+                    .build(),
+                host_failure: None,
+            },
         };
+        // What the module needs to start, read from its bytes: asking more than the limits
+        // is the same on every machine (an invalid module); an instantiation that fails
+        // otherwise is this host's failure (the slot is given back).
+        if let Err(why) = crate::modcheck::fits(wasm, limits.memory_bytes, TABLE_ELEMENTS as u64) {
+            return Ok(failed(
+                EXIT_INVALID_MODULE,
+                format!("cannot start within the limits: {why}"),
+                cache_hit,
+            ));
+        }
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|c| &mut c.limits);
         store
@@ -349,34 +463,46 @@ impl Sandbox {
                 cache_hit,
             ));
         }
-        let instance = match linker.instantiate(&mut store, &module) {
-            Ok(i) => i,
-            Err(e) => {
-                return Ok(failed(
-                    EXIT_INVALID_MODULE,
-                    format!("cannot instantiate within the limits: {e}"),
-                    cache_hit,
-                ))
-            }
+        // On a thread with the native stack the depth limit is sized for (`stackguard`); the
+        // module's start function runs during instantiation, so that happens there too.
+        let ran = stackguard::on_big_stack(|| {
+            let instance = match linker.instantiate(&mut store, &module) {
+                Ok(i) => i,
+                Err(e) => return Err(format!("instantiating: {e:#}")),
+            };
+            Ok(
+                match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                    Ok(start) => Ran::Called(start.call(&mut store, ())),
+                    Err(_) => Ran::NotStarted("no `_start` export (not a WASI command)".into()),
+                },
+            )
+        })
+        .map_err(|e| SandboxError::Internal(e.to_string()))?;
+        let outcome = match ran {
+            Err(why) => return Err(SandboxError::Internal(why)),
+            Ok(Ran::NotStarted(why)) => return Ok(failed(EXIT_INVALID_MODULE, why, cache_hit)),
+            Ok(Ran::Called(outcome)) => outcome,
         };
-        let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-            Ok(f) => f,
-            Err(_) => {
-                return Ok(failed(
-                    EXIT_INVALID_MODULE,
-                    "no `_start` export (not a WASI command)".into(),
-                    cache_hit,
-                ))
-            }
-        };
-        let outcome = start.call(&mut store, ());
+        if let Some(why) = store.data_mut().limits.host_failure.take() {
+            return Err(SandboxError::Internal(why));
+        }
+        // The counted depth limit traps first on any sane machine; the native one running out
+        // means this machine broke the bound the limit is sized by: not a result.
+        if let Some(Trap::StackOverflow) = outcome
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<Trap>())
+        {
+            return Err(SandboxError::Internal(
+                "the native stack ran out before the counted depth limit".into(),
+            ));
+        }
         let fuel_used = limits.fuel - store.get_fuel().unwrap_or(0);
         let mut ctx = store.into_data();
-        // Where a module stops on stack exhaustion (native stack bytes per frame vary by CPU
-        // and compiler) or on fuel exhaustion (the engine's cost model) is not something every
-        // replica is sure to share: the logs written up to there are dropped, as the output
-        // is, so those results stay `(code, empty, empty)` everywhere.
-        if let Some(Trap::StackOverflow | Trap::OutOfFuel) = outcome
+        // Where a module stops on fuel exhaustion (the engine's cost model) is not something
+        // every replica is sure to share across engine versions: the logs written up to there
+        // are dropped, as the output is, so those results stay `(code, empty, empty)`.
+        if let Some(Trap::OutOfFuel) = outcome
             .as_ref()
             .err()
             .and_then(|e| e.downcast_ref::<Trap>())
@@ -931,9 +1057,10 @@ mod tests {
     }
 
     #[test]
-    fn logs_of_stack_and_fuel_exhaustion_are_dropped() {
-        // Logs one byte per level of unbounded recursion: how deep it gets depends on the
-        // machine's stack, so the logs must not be part of the result.
+    fn stack_exhaustion_is_deterministic_and_fuel_exhaustion_drops_the_logs() {
+        // Logs one byte per level of unbounded recursion. The depth it reaches is counted by
+        // the module itself (`stackguard`), the same on every machine: a trap whose logs are
+        // part of the result.
         let recurse = r#"(module
           (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
           (memory (export "memory") 1)
@@ -948,10 +1075,21 @@ mod tests {
         l.fuel = 10_000_000_000;
         let e = run(recurse, b"", &l).unwrap();
         assert_eq!(
-            (e.exit_code, e.output.len(), e.stderr.len()),
-            (EXIT_TRAP, 0, 0),
+            (e.exit_code, e.output.len()),
+            (EXIT_TRAP, 0),
             "{}",
             e.detail
+        );
+        // 8 MiB counted at 64 bytes a frame: 131 072 levels, each logging one byte, of
+        // which the first 64 KiB are kept.
+        assert_eq!(e.stderr.len(), STDERR_CAP, "{}", e.detail);
+        let again = run(recurse, b"", &l).unwrap();
+        assert_eq!(
+            again,
+            Execution {
+                elapsed: again.elapsed,
+                ..e.clone()
+            }
         );
         // The same module out of fuel first (a few hundred levels deep).
         l.fuel = 5_000;

@@ -564,6 +564,11 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
     );
     local.rpc.send(&requester, &[ix_], &[]).await.unwrap();
     let long_job = depin_client::pda::job(&local.market, &requester.pubkey(), 78).0;
+    // - a manifest written for another sandbox engine (replicas on different engines could
+    //   disagree on a fuel or depth boundary).
+    let mut other_engine = manifest(&store, "old-engine", &trap, b"", small).await;
+    other_engine.engine = Some("depin-wasm/1".into());
+    let other_engine_job = post(&local, &requester, &store, &other_engine).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let j = local.rpc.job(&mismatched).await.unwrap();
     assert_eq!(
@@ -578,6 +583,7 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         ("loopback module", forged[1]),
         ("localhost module", forged[2]),
         ("run longer than its window", long_job),
+        ("manifest for another engine", other_engine_job),
     ];
     for (what, job) in refused {
         let j = local.rpc.job(&job).await.unwrap();
@@ -615,6 +621,17 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
     assert!(
         passed_on_policy >= 1.0,
         "the too-long job was not refused by policy"
+    );
+    let passed_on_engine: f64 = handles
+        .iter()
+        .map(|w| {
+            w.metrics
+                .get("depin_worker_jobs_passed_total", "why=\"engine\"")
+        })
+        .sum();
+    assert!(
+        passed_on_engine >= 1.0,
+        "the other engine's job was not refused"
     );
     assert!(
         strict.journal_entries().unwrap().is_empty(),
