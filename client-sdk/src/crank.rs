@@ -51,8 +51,19 @@ pub enum Crank {
 }
 
 impl Crank {
-    /// The CLI verb (`depin job <verb>`) and instruction family: `expire`, `reclaim`,
-    /// `settle`, `release`, `close`.
+    /// The instruction (`expire_job`, `reclaim_slot`, `settle_job`, `release_slot`,
+    /// `close_job`).
+    pub fn instruction(&self) -> &'static str {
+        match self {
+            Crank::Expire => "expire_job",
+            Crank::Reclaim { .. } => "reclaim_slot",
+            Crank::Settle => "settle_job",
+            Crank::Release { .. } => "release_slot",
+            Crank::Close => "close_job",
+        }
+    }
+
+    /// The CLI verb (`depin job <verb>`): `expire`, `reclaim`, `settle`, `release`, `close`.
     pub fn verb(&self) -> &'static str {
         match self {
             Crank::Expire => "expire",

@@ -1573,3 +1573,158 @@ async fn a_priority_fee_comes_with_a_simulated_limit() {
         limits[0]
     );
 }
+
+/// Chaos: three worker processes SIGKILLed at random moments (and restarted 0.2–2 s later)
+/// for a minute while jobs of mixed lengths and replica counts flow. Afterwards every job is
+/// settled (or expired), released and closed, no provider was slashed or penalised, no bond
+/// stays locked, and every journal entry is finished. The seed is printed; set
+/// `DEPIN_CHAOS_SEED` to replay one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chaos_random_sigkills_lose_nothing() {
+    let seed: u64 = std::env::var("DEPIN_CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    eprintln!("chaos seed {seed}");
+    let mut rng = seed;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n.max(1)
+    };
+    let requester = Keypair::new();
+    let workers: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let local = market_for(
+        &Plan::localnet(),
+        &requester,
+        &workers.iter().collect::<Vec<_>>(),
+    )
+    .await;
+    let dir = temp("chaos");
+    let mut configs = Vec::new();
+    for (i, w) in workers.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        let keypair = dir.join(format!("w{i}.json"));
+        write_keypair_file(w, &keypair).unwrap();
+        let config = dir.join(format!("w{i}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 3\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
+                local.market,
+                local.rpc_url(),
+                local.ws_url(),
+                dir.join(format!("w{i}")).display()
+            ),
+        )
+        .unwrap();
+        configs.push((config, keypair));
+    }
+    let mut procs: Vec<Option<Proc>> = configs
+        .iter()
+        .map(|(c, k)| Some(Proc::spawn(c, k)))
+        .collect();
+    for p in procs.iter().flatten() {
+        p.wait_for("subscribed", None, Duration::from_secs(30))
+            .await;
+    }
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let heat = std::fs::read(repo().join("target/wasm/heat_diffusion.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm")).unwrap();
+    let limits = Limits {
+        fuel: 50_000_000_000,
+        ..Limits::default()
+    };
+    let mut jobs = Vec::new();
+    let chaos_until = Instant::now() + Duration::from_secs(60);
+    let mut next_post = Instant::now();
+    let mut posted = 0u64;
+    while Instant::now() < chaos_until {
+        if Instant::now() >= next_post && posted < 16 {
+            // Mixed lengths (about 10 ms to about a second) and replica counts (1 or 3).
+            let (module, input) = match next(3) {
+                0 => (&heat, format!("{} 64 100", 32 + posted)),
+                1 => (&heat, format!("300 300 {}", 400 + posted)),
+                _ => (&pi, format!("{} {posted}", 200_000 + 100_000 * next(10))),
+            };
+            let m = manifest(&store, "chaos", module, input.as_bytes(), limits).await;
+            let replicas = if next(3) == 0 { 1 } else { 3 };
+            let job = local
+                .rpc
+                .post_manifest(
+                    &requester,
+                    &local.market,
+                    &m,
+                    &store,
+                    JobTerms::majority(1_000_000, replicas),
+                )
+                .await
+                .expect("post")
+                .job;
+            jobs.push(job);
+            posted += 1;
+            next_post = Instant::now() + Duration::from_millis(1_000 + 250 * next(12));
+        }
+        // Kill a random worker, restart it shortly after.
+        let victim = next(3) as usize;
+        if let Some(p) = procs[victim].take() {
+            p.kill9();
+        }
+        tokio::time::sleep(Duration::from_millis(200 + 200 * next(9))).await;
+        let (c, k) = &configs[victim];
+        procs[victim] = Some(Proc::spawn(c, k));
+        tokio::time::sleep(Duration::from_millis(500 + 250 * next(12))).await;
+    }
+    eprintln!(
+        "chaos over: {} jobs posted; waiting for every one to close",
+        jobs.len()
+    );
+    let until = Instant::now() + Duration::from_secs(180);
+    for job in &jobs {
+        while local.rpc.job(job).await.is_ok() {
+            let j = local.rpc.job(job).await.ok();
+            assert!(
+                Instant::now() < until,
+                "job {job} never closed (seed {seed}); last view: {:?}",
+                j.map(|j| (j.status, j.claimed, j.committed, j.revealed, j.released))
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    for (i, w) in workers.iter().enumerate() {
+        let p = local
+            .rpc
+            .provider(&local.pool, &w.pubkey())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.jobs_slashed, p.total_slashed, p.locked),
+            (0, 0, 0),
+            "worker {i} lost stake or has a bond locked (seed {seed})"
+        );
+    }
+    for p in procs.iter_mut() {
+        if let Some(p) = p.take() {
+            p.terminate();
+        }
+    }
+    for i in 0..workers.len() {
+        let journal =
+            depin_worker::journal::Journal::open(&dir.join(format!("w{i}/journal.redb"))).unwrap();
+        let unfinished = journal.unfinished().unwrap();
+        assert!(
+            unfinished.is_empty(),
+            "worker {i} has unfinished entries (seed {seed}): {unfinished:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
