@@ -478,7 +478,7 @@ async fn a_requester_cranks_a_job_whose_worker_vanished() {
     for _ in 0..50 {
         if local
             .rpc
-            .send(&vanished, &[claim.clone()], &[])
+            .send(&vanished, std::slice::from_ref(&claim), &[])
             .await
             .is_ok()
         {

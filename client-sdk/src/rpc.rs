@@ -380,7 +380,7 @@ impl DepinRpc {
             if let Ok(statuses) = self.rpc.get_signature_statuses(&[sig]).await {
                 if let Some(Some(status)) = statuses.value.into_iter().next() {
                     if let Some(e) = status.err {
-                        return Err(transaction_error(&e.into(), ixs, &[]));
+                        return Err(transaction_error(&e, ixs, &[]));
                     }
                     if status.satisfies_commitment(self.rpc.commitment()) {
                         return Ok(Some((sig, status.slot)));
@@ -399,7 +399,7 @@ impl DepinRpc {
                 };
                 let _ = self.rpc.send_transaction_with_config(tx, again).await;
             }
-            if polls % 10 == 0 {
+            if polls.is_multiple_of(10) {
                 let height = self
                     .rpc
                     .get_block_height_with_commitment(self.rpc.commitment())
@@ -432,7 +432,7 @@ impl DepinRpc {
             if let Some(status) = status {
                 return match status.err {
                     None => Ok(Some((*sig, status.slot))),
-                    Some(e) => Err(transaction_error(&e.into(), ixs, &[])),
+                    Some(e) => Err(transaction_error(&e, ixs, &[])),
                 };
             }
         }

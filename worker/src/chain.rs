@@ -146,7 +146,7 @@ impl Chain {
     }
 
     fn fail(&self, i: usize, why: &ClientError) {
-        self.metrics.inc("depin_worker_rpc_errors_total", "");
+        self.metrics.inc(crate::metrics::RPC_ERRORS_TOTAL, "");
         tracing::warn!(endpoint = i, error = %why, "RPC endpoint failed; cooling down");
         *self.endpoints[i].cooling_until.lock().expect("lock") =
             Some(Instant::now() + self.cooldown);

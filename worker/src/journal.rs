@@ -12,10 +12,52 @@ use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use depin_core::hash::Hash32;
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 const JOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jobs");
+const META: TableDefinition<&str, u32> = TableDefinition::new("meta");
+
+/// The journal's schema version. 1: the first (no `meta` table); 2: adds the `meta` table
+/// and `giving_back` (records read the same: 32-byte values are hex strings on disk, new
+/// fields default). Each later version adds a step to [`migrate`].
+pub const SCHEMA: u32 = 2;
+
+/// Bring a journal at `from` to [`SCHEMA`], one version at a time, in the write transaction
+/// that then records the new version.
+fn migrate(from: u32, _tx: &redb::WriteTransaction) -> Result<()> {
+    match from {
+        // v1 -> v2: no record changes (new fields have defaults).
+        1 | 2 => Ok(()),
+        newer => anyhow::bail!(
+            "the journal's schema {newer} is newer than this worker's {SCHEMA}: run a newer \
+             depin-worker (downgrading could misread records that hold commitment salts)"
+        ),
+    }
+}
+
+/// `Option<[u8; 32]>` as a hex string (or null) in the journal's JSON records.
+mod hex32 {
+    use depin_core::hash::Hash32;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Hash32>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(bytes) => s.serialize_str(&depin_client::manifest::hex(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Hash32>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => depin_client::manifest::parse_hex32(&text)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not 32 hex bytes"))),
+        }
+    }
+}
 
 /// Where a job stands from this worker's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -53,10 +95,12 @@ pub struct Entry {
     pub market: String,
     /// Phase.
     pub phase: Phase,
-    /// Salt of the commitment (hex), chosen before the commit is sent.
-    pub salt: Option<String>,
-    /// Result hash committed to (hex).
-    pub result_hash: Option<String>,
+    /// Salt of the commitment, chosen before the commit is sent (hex on disk).
+    #[serde(default, with = "hex32")]
+    pub salt: Option<Hash32>,
+    /// Result hash committed to (hex on disk).
+    #[serde(default, with = "hex32")]
+    pub result_hash: Option<Hash32>,
     /// Exit code of the execution.
     pub exit_code: Option<i32>,
     /// URI of the published result blob.
@@ -132,7 +176,15 @@ impl Journal {
         let db = Database::create(path)
             .with_context(|| format!("opening journal {}", path.display()))?;
         let tx = db.begin_write()?;
-        tx.open_table(JOBS)?;
+        let had_records = !tx.open_table(JOBS)?.is_empty()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            let found = meta.get("schema")?.map(|v| v.value());
+            // A journal without a version is a version-1 one if it has records, else new.
+            let from = found.unwrap_or(if had_records { 1 } else { SCHEMA });
+            migrate(from, &tx).with_context(|| format!("journal {}", path.display()))?;
+            meta.insert("schema", SCHEMA)?;
+        }
         tx.commit()?;
         Ok(Journal { db })
     }
@@ -210,7 +262,7 @@ mod tests {
             let mut e = Entry::new(&job, &market);
             j.put(&e).unwrap();
             e.phase = Phase::Executed;
-            e.salt = Some("ab".repeat(32));
+            e.salt = Some([0xab; 32]);
             j.put(&e).unwrap();
             let mut done = Entry::new(&Pubkey::new_unique(), &market);
             done.phase = Phase::Done;
@@ -218,13 +270,51 @@ mod tests {
         }
         let j = Journal::open(&path).unwrap();
         let e = j.get(&job).unwrap().unwrap();
-        assert_eq!(
-            (e.phase, e.salt.as_deref()),
-            (Phase::Executed, Some(&*"ab".repeat(32)))
-        );
+        assert_eq!((e.phase, e.salt), (Phase::Executed, Some([0xab; 32])));
         assert_eq!(j.all().unwrap().len(), 2);
         assert_eq!(j.unfinished().unwrap().len(), 1);
         assert!(j.get(&Pubkey::new_unique()).unwrap().is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_journal_is_migrated_and_a_newer_one_refused() {
+        let dir = std::env::temp_dir().join(format!("depin-journal-v-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.redb");
+        let job = Pubkey::new_unique();
+        // A version-1 journal: no `meta` table, a record as version 1 wrote it.
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            {
+                let mut t = tx.open_table(JOBS).unwrap();
+                let v1 = format!(
+                    r#"{{"job":"{job}","market":"{}","phase":"committed","salt":"{}","result_hash":"{}","exit_code":0,"result_uri":"http://w/blobs/x","outcome":null,"seen_ms":1,"claim_sent_ms":2,"updated_ms":3}}"#,
+                    Pubkey::new_unique(),
+                    "ab".repeat(32),
+                    "cd".repeat(32)
+                );
+                t.insert(job.to_string().as_bytes(), v1.as_bytes()).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        let e = j.get(&job).unwrap().unwrap();
+        assert_eq!(
+            (e.phase, e.salt, e.result_hash, e.giving_back),
+            (Phase::Committed, Some([0xab; 32]), Some([0xcd; 32]), None)
+        );
+        drop(j);
+        // Stamped with a version this worker does not know: refused, named.
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("schema", 99).unwrap();
+            tx.commit().unwrap();
+        }
+        let err = Journal::open(&path).err().unwrap();
+        assert!(format!("{err:#}").contains("schema 99"), "{err:#}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

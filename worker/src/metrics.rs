@@ -3,83 +3,108 @@
 
 use std::{collections::BTreeMap, fmt::Write, sync::Mutex};
 
+/// `depin_worker_claim_latency_ms`.
+pub const CLAIM_LATENCY_MS: &str = "depin_worker_claim_latency_ms";
+/// `depin_worker_claims_total`.
+pub const CLAIMS_TOTAL: &str = "depin_worker_claims_total";
+/// `depin_worker_commitments_recovered_total`.
+pub const COMMITMENTS_RECOVERED_TOTAL: &str = "depin_worker_commitments_recovered_total";
+/// `depin_worker_driver_panics_total`.
+pub const DRIVER_PANICS_TOTAL: &str = "depin_worker_driver_panics_total";
+/// `depin_worker_earnings_total`.
+pub const EARNINGS_TOTAL: &str = "depin_worker_earnings_total";
+/// `depin_worker_execution_seconds_sum`.
+pub const EXECUTION_SECONDS_SUM: &str = "depin_worker_execution_seconds_sum";
+/// `depin_worker_executions_total`.
+pub const EXECUTIONS_TOTAL: &str = "depin_worker_executions_total";
+/// `depin_worker_fuel_used_total`.
+pub const FUEL_USED_TOTAL: &str = "depin_worker_fuel_used_total";
+/// `depin_worker_jobs_in_flight`.
+pub const JOBS_IN_FLIGHT: &str = "depin_worker_jobs_in_flight";
+/// `depin_worker_jobs_passed_total`.
+pub const JOBS_PASSED_TOTAL: &str = "depin_worker_jobs_passed_total";
+/// `depin_worker_jobs_total`.
+pub const JOBS_TOTAL: &str = "depin_worker_jobs_total";
+/// `depin_worker_providers_absent`.
+pub const PROVIDERS_ABSENT: &str = "depin_worker_providers_absent";
+/// `depin_worker_rpc_errors_total`.
+pub const RPC_ERRORS_TOTAL: &str = "depin_worker_rpc_errors_total";
+/// `depin_worker_seen_to_claim_count`.
+pub const SEEN_TO_CLAIM_COUNT: &str = "depin_worker_seen_to_claim_count";
+/// `depin_worker_seen_to_claim_ms_sum`.
+pub const SEEN_TO_CLAIM_MS_SUM: &str = "depin_worker_seen_to_claim_ms_sum";
+/// `depin_worker_transaction_errors_total`.
+pub const TRANSACTION_ERRORS_TOTAL: &str = "depin_worker_transaction_errors_total";
+/// `depin_worker_transactions_total`.
+pub const TRANSACTIONS_TOTAL: &str = "depin_worker_transactions_total";
+/// `depin_worker_websocket_reconnects_total`.
+pub const WEBSOCKET_RECONNECTS_TOTAL: &str = "depin_worker_websocket_reconnects_total";
+
 /// Metric names and help texts (every series rendered belongs to one of these).
 pub const HELP: &[(&str, &str, &str)] = &[
+    (JOBS_TOTAL, "counter", "Jobs finished, by outcome"),
+    (CLAIMS_TOTAL, "counter", "Claims sent"),
     (
-        "depin_worker_jobs_total",
-        "counter",
-        "Jobs finished, by outcome",
-    ),
-    ("depin_worker_claims_total", "counter", "Claims sent"),
-    (
-        "depin_worker_transactions_total",
+        TRANSACTIONS_TOTAL,
         "counter",
         "Transactions confirmed, by instruction",
     ),
     (
-        "depin_worker_transaction_errors_total",
+        TRANSACTION_ERRORS_TOTAL,
         "counter",
         "Transactions refused or lost, by instruction",
     ),
     (
-        "depin_worker_rpc_errors_total",
+        RPC_ERRORS_TOTAL,
         "counter",
         "RPC failures (each triggers failover)",
     ),
     (
-        "depin_worker_websocket_reconnects_total",
+        WEBSOCKET_RECONNECTS_TOTAL,
         "counter",
         "Websocket (re)subscriptions after the first",
     ),
     (
-        "depin_worker_earnings_total",
+        EARNINGS_TOTAL,
         "counter",
         "Payment-token units paid to this provider",
     ),
+    (EXECUTIONS_TOTAL, "counter", "Sandbox runs, by result"),
+    (EXECUTION_SECONDS_SUM, "counter", "Seconds spent executing"),
+    (FUEL_USED_TOTAL, "counter", "Fuel consumed"),
     (
-        "depin_worker_executions_total",
-        "counter",
-        "Sandbox runs, by result",
-    ),
-    (
-        "depin_worker_execution_seconds_sum",
-        "counter",
-        "Seconds spent executing",
-    ),
-    ("depin_worker_fuel_used_total", "counter", "Fuel consumed"),
-    (
-        "depin_worker_seen_to_claim_ms_sum",
+        SEEN_TO_CLAIM_MS_SUM,
         "counter",
         "Milliseconds from first sight of a job to its claim being sent",
     ),
     (
-        "depin_worker_seen_to_claim_count",
+        SEEN_TO_CLAIM_COUNT,
         "counter",
         "Claims measured in the sum above",
     ),
-    ("depin_worker_jobs_in_flight", "gauge", "Jobs held now"),
+    (JOBS_IN_FLIGHT, "gauge", "Jobs held now"),
     (
-        "depin_worker_jobs_passed_total",
+        JOBS_PASSED_TOTAL,
         "counter",
         "Jobs passed on before any claim, by reason (unassigned, policy, fetch, compile, closed)",
     ),
     (
-        "depin_worker_claim_latency_ms",
+        CLAIM_LATENCY_MS,
         "gauge",
         "Moving average of the time from sending a claim to its answer",
     ),
     (
-        "depin_worker_providers_absent",
+        PROVIDERS_ABSENT,
         "gauge",
         "Providers the assignment expected that did not come",
     ),
     (
-        "depin_worker_commitments_recovered_total",
+        COMMITMENTS_RECOVERED_TOTAL,
         "counter",
         "Commitments reopened after a lost journal (re-run + derived salt)",
     ),
     (
-        "depin_worker_driver_panics_total",
+        DRIVER_PANICS_TOTAL,
         "counter",
         "Job drivers that panicked (their job is picked up again by the reconcile)",
     ),
@@ -157,12 +182,14 @@ impl Metrics {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn renders_labels_and_zeroes() {
         let m = super::Metrics::default();
-        m.inc("depin_worker_jobs_total", "outcome=\"paid\"");
-        m.add("depin_worker_jobs_total", "outcome=\"paid\"", 2.0);
-        m.set("depin_worker_jobs_in_flight", "", 3.0);
+        m.inc(JOBS_TOTAL, "outcome=\"paid\"");
+        m.add(JOBS_TOTAL, "outcome=\"paid\"", 2.0);
+        m.set(JOBS_IN_FLIGHT, "", 3.0);
         let text = m.render();
         assert!(
             text.contains("depin_worker_jobs_total{outcome=\"paid\"} 3"),

@@ -1,0 +1,492 @@
+//! A job's driver: re-read the job, take the one next step its state and the journal call for, and record how it ended.
+
+use super::*;
+
+impl Worker {
+    pub(super) async fn drive(
+        self: &Arc<Self>,
+        addr: Pubkey,
+        entry: Option<Entry>,
+        mut rx: watch::Receiver<Option<Job>>,
+        seen: Option<(u64, u64)>,
+    ) -> Result<()> {
+        let mut first = self.chain.job(&addr).await;
+        if matches!(first, Err(ClientError::AccountNotFound(_))) && entry.is_some() {
+            // Confirmed by a second read before the journal entry is finished.
+            tokio::time::sleep(POLL).await;
+            first = self.chain.job(&addr).await;
+        }
+        let first = match first {
+            Ok(j) => j,
+            Err(ClientError::AccountNotFound(_)) => {
+                // (An entry already finished keeps its outcome: paid, slashed, released.)
+                if let Some(mut e) = entry.filter(|e| !e.phase.terminal()) {
+                    self.finish(&mut e, Phase::Done, Outcome::Closed { finished: true })?;
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(info) = self.markets.get(&first.market).cloned() else {
+            bail!(
+                "job {addr} belongs to market {} this worker does not serve",
+                first.market
+            );
+        };
+        let mut entry = match entry {
+            Some(e) => e,
+            None => match self.journal.get(&addr)? {
+                Some(e) => e,
+                None if first.slot_of(&info.provider).is_some() => {
+                    let mut e = Entry::new(&addr, &first.market);
+                    e.phase = Phase::Claimed;
+                    self.journal.put(&e)?;
+                    e
+                }
+                None => {
+                    // Journalled when (and only if) a claim is about to be sent: a job this
+                    // worker is not assigned, or refuses, leaves no record.
+                    let mut e = Entry::new(&addr, &first.market);
+                    if let Some((ms, slot)) = seen {
+                        e.seen_ms = ms;
+                        e.seen_slot = Some(slot);
+                    }
+                    e
+                }
+            },
+        };
+        let mut failures = 0u32;
+        let mut gone_once = false;
+        loop {
+            let job = match self.chain.job(&addr).await {
+                Ok(j) => {
+                    gone_once = false;
+                    j
+                }
+                // A journal entry is never finished on one read: the second, a poll later,
+                // may come from another endpoint.
+                Err(ClientError::AccountNotFound(_)) if !gone_once => {
+                    gone_once = true;
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+                Err(ClientError::AccountNotFound(_)) if entry.phase.terminal() => {
+                    return Ok(());
+                }
+                Err(ClientError::AccountNotFound(_)) => {
+                    let finished = entry.phase >= Phase::Revealed;
+                    self.finish(&mut entry, Phase::Done, Outcome::Closed { finished })?;
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(job = %addr, error = %e, "reading the job failed; retrying");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            let now = match self.chain.unix_time().await {
+                Ok(t) => t,
+                Err(_) => {
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            let stepped = self.step(&addr, &job, &info, &mut entry, now).await;
+            match &stepped {
+                Ok(_) => self.health.step_ok(&addr),
+                Err(_) => self.health.step_failed(addr, failures + 1),
+            }
+            match stepped {
+                Ok(Next::Again) => failures = 0,
+                Ok(Next::Finished) => return Ok(()),
+                Ok(Next::Wait) => {
+                    failures = 0;
+                    let _ = tokio::time::timeout(POLL, rx.changed()).await;
+                }
+                Ok(Next::WaitFor(d)) => {
+                    failures = 0;
+                    let _ = tokio::time::timeout(d, rx.changed()).await;
+                }
+                Err(e) => {
+                    failures += 1;
+                    let wait = POLL * failures.min(10);
+                    tracing::warn!(job = %addr, error = %e, failures, "step failed; re-reading the job");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    pub(super) fn finish(&self, entry: &mut Entry, phase: Phase, outcome: Outcome) -> Result<()> {
+        tracing::info!(job = %entry.job, ?phase, %outcome, "finished");
+        let label = outcome.label();
+        self.metrics
+            .inc(crate::metrics::JOBS_TOTAL, &format!("outcome=\"{label}\""));
+        entry.phase = phase;
+        entry.outcome = Some(outcome.to_string());
+        self.journal.put(entry)
+    }
+
+    pub(super) async fn step(
+        self: &Arc<Self>,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        now: i64,
+    ) -> Result<Next> {
+        let Some(i) = job.slot_of(&info.provider) else {
+            return self.unclaimed(addr, job, info, entry, now).await;
+        };
+        // Held (whatever the journal says: a claim whose confirmation was lost, a lost
+        // journal): it counts against the capacity until settled (what is left then is a
+        // release and a courtesy crank, which must not keep new jobs out).
+        if job.status == job_status::SETTLED {
+            self.held.lock().expect("lock").remove(addr);
+        } else {
+            self.held.lock().expect("lock").insert(*addr);
+        }
+        if entry.phase.terminal() && job.status != job_status::SETTLED {
+            return Ok(Next::Finished);
+        }
+        if job.status == job_status::SETTLED {
+            return self.after_settlement(addr, job, info, entry, i, now).await;
+        }
+        // The claim window closed short of the quorum: whatever this slot's state, the job can
+        // only expire (full refund, bonds released).
+        if job.expirable(now) {
+            self.send("expire_job", &[ix::jobs::expire_job(addr)], &["JobNotOpen"])
+                .await?;
+            return Ok(Next::Again);
+        }
+        match job.slots[i].state {
+            slot_state::CLAIMED => self.claimed(addr, job, info, entry, i, now).await,
+            slot_state::COMMITTED => self.committed(addr, job, info, entry, i, now).await,
+            _ => self.revealed(addr, job, info, entry, now).await,
+        }
+    }
+
+    /// Not holding a slot: claim when the assignment lets the claim land (or pass on the job), or finish an entry whose slot was taken back.
+    async fn unclaimed(
+        self: &Arc<Self>,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        now: i64,
+    ) -> Result<Next> {
+        if entry.phase != Phase::Claiming {
+            // Confirmed by a second read (views are at least as recent as this worker's
+            // landed claim; the second may come from another endpoint) before the journal
+            // gives the job up.
+            tokio::time::sleep(POLL).await;
+            match self.chain.job(addr).await {
+                Ok(j) if j.slot_of(&info.provider).is_some() => return Ok(Next::Again),
+                Ok(_) | Err(ClientError::AccountNotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.finish(
+                entry,
+                Phase::Dropped,
+                Outcome::Lost("the slot was taken back".into()),
+            )?;
+            return Ok(Next::Finished);
+        }
+        if !self.accepting.load(Ordering::SeqCst)
+            || job.status != job_status::OPEN
+            || now >= job.claim_deadline
+        {
+            self.pass(entry, "closed", Outcome::Skipped("no free slot".into()))?;
+            return Ok(Next::Finished);
+        }
+        // Claim only when the assignment lottery lets the claim land (docs/sortition.md).
+        // Waits sleep until the slot they wait for (a claim or other change of the job
+        // wakes them earlier): a worker's turn comes when it should, not at the next poll.
+        let until = |now: u64, at: u64| self.chain.until_slot(now, at).clamp(MIN_WAIT, MAX_WAIT);
+        let displaced = match self.claim_plan(addr, job, info, now).await? {
+            (ClaimPlan::Claim { displaced, .. }, _) => displaced,
+            (ClaimPlan::WaitForSeed { seed_slot }, now) => {
+                return Ok(Next::WaitFor(until(now, seed_slot + 1)))
+            }
+            (ClaimPlan::WaitForOpenPhase { open_slot }, now) => {
+                return Ok(Next::WaitFor(until(now, open_slot)))
+            }
+            (ClaimPlan::WaitForTurn { slot }, at) => {
+                // Never wait past the end of the claim window for better-ranked providers
+                // that do not come: in its last moments, claim (the open phase takes any
+                // staked provider) rather than let the job expire.
+                let margin = (self.claim_latency() * 2 + Duration::from_secs(1)).as_secs() as i64;
+                let left = job.claim_deadline.saturating_sub(now);
+                if left > margin {
+                    let before_deadline = Duration::from_secs((left - margin) as u64);
+                    return Ok(Next::WaitFor(until(at, slot).min(before_deadline)));
+                }
+                tracing::info!(job = %addr, "claim window closing before this worker's turn; claiming now");
+                None
+            }
+            (ClaimPlan::Stay, _) => {
+                self.pass(
+                    entry,
+                    "unassigned",
+                    Outcome::Skipped("no slot within reach".into()),
+                )?;
+                return Ok(Next::Finished);
+            }
+        };
+        // At capacity: keep the place in the queue, claim when a held job finishes.
+        if !self.reserve(addr) {
+            return Ok(Next::Wait);
+        }
+        // The policy is checked only once the assignment says this worker may claim (a
+        // worker that will not be assigned fetches nothing).
+        let deciding = Instant::now();
+        if let Err((label, why)) = self.decide(job).await {
+            tracing::info!(job = %addr, %why, "not claiming");
+            self.release_reservation(addr);
+            self.pass(entry, label, Outcome::Skipped(why))?;
+            return Ok(Next::Finished);
+        }
+        // A manifest fetch longer than a queue turn makes the plan stale (the next in line
+        // may have claimed): plan again (the manifest is cached now).
+        if deciding.elapsed() > self.chain.slot_time() * self.stagger_slots() as u32 {
+            self.release_reservation(addr);
+            return Ok(Next::Again);
+        }
+        entry.claim_sent_ms = Some(now_ms());
+        self.journal.put(entry)?;
+        self.metrics.inc(crate::metrics::CLAIMS_TOTAL, "");
+        self.metrics.add(
+            crate::metrics::SEEN_TO_CLAIM_MS_SUM,
+            "",
+            entry
+                .claim_sent_ms
+                .unwrap_or(0)
+                .saturating_sub(entry.seen_ms) as f64,
+        );
+        self.metrics.inc(crate::metrics::SEEN_TO_CLAIM_COUNT, "");
+        tracing::info!(job = %addr, displacing = ?displaced, "claim sent");
+        let sent_at = Instant::now();
+        let answer = self
+            .send(
+                "claim_job",
+                &[ix::jobs::claim_job(
+                    &self.me.pubkey(),
+                    &info.provider,
+                    &info.keys,
+                    addr,
+                    displaced,
+                )],
+                &["AlreadyClaimed"],
+            )
+            .await;
+        // A landed or refused claim measures the cluster's latency; a transport error does
+        // not.
+        if answer
+            .as_ref()
+            .map_or_else(|e| program_error_name(e).is_some(), |_| true)
+        {
+            self.observe_claim_latency(sent_at.elapsed());
+        }
+        match answer {
+            Ok(()) => {
+                entry.phase = Phase::Claimed;
+                self.journal.put(entry)?;
+                tracing::info!(job = %addr, "phase=claimed");
+                Ok(Next::Again)
+            }
+            // Lost a ranked-phase race (another claim changed the holders since this
+            // plan): plan again from a fresh read instead of giving up.
+            Err(e)
+                if program_error_name(&e)
+                    .is_some_and(|n| ["OutRanked", "WrongDisplaced", "JobFull"].contains(&n))
+                    && job.ranked_phase(self.chain.slot().await.unwrap_or(0)) =>
+            {
+                tracing::info!(job = %addr, error = %e, "claim race lost; planning again");
+                self.release_reservation(addr);
+                Ok(Next::Again)
+            }
+            Err(e) if program_error_name(&e).is_some() => {
+                self.finish(
+                    entry,
+                    Phase::Dropped,
+                    Outcome::Skipped(format!("claim refused: {e}")),
+                )?;
+                Ok(Next::Finished)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Holding a claimed slot: run (within the slot's deadline), then commit or submit once the ranked phase is over; give the slot back or reclaim it when the run cannot count.
+    async fn claimed(
+        self: &Arc<Self>,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        i: usize,
+        now: i64,
+    ) -> Result<Next> {
+        let deadline = job.slot_deadline(i);
+        if now >= deadline {
+            // Too late to commit or to give the slot back: it can only be reclaimed
+            // (the no-show rate, whoever sends it). Sent now rather than left to a
+            // crank: the rest of the bond comes back at once and another provider can
+            // take the slot while claims are open.
+            return self.reclaim_own(addr, info, entry).await;
+        }
+        if let Some(why) = entry.giving_back.clone() {
+            return self.give_back(addr, info, entry, &why).await;
+        }
+        // Execution starts at once, overlapping the ranked phase: the worker claimed only
+        // among the best scores, so a displacement (wasted work, never a penalty) needs
+        // a stale view. The commitment waits for the phase to end.
+        if entry.result_hash.is_none() || entry.salt.is_none() {
+            entry.phase = Phase::Claimed;
+            tracing::info!(job = %addr, "phase=executing");
+            // The run must end early enough to commit before the slot's deadline.
+            let left_ms = u64::try_from(deadline - now)
+                .unwrap_or(0)
+                .saturating_mul(1000)
+                .saturating_sub(RUN_RESERVE_MS);
+            match self.execute(addr, job, left_ms).await {
+                Ok((code, result, uri)) => {
+                    // Derived from the operator key, so a lost journal can
+                    // recompute it (`recovery`).
+                    let salt = derived_salt(&self.me, addr, &result);
+                    entry.exit_code = Some(code);
+                    entry.result_hash = Some(result);
+                    entry.result_uri = Some(uri);
+                    entry.salt = Some(salt);
+                    entry.phase = Phase::Executed;
+                    // Durable before the commitment can be sent.
+                    self.journal.put(entry)?;
+                    tracing::info!(job = %addr, exit_code = code, "phase=executed");
+                }
+                Err(why) => {
+                    // Journalled first: a failed run is given back, never re-run
+                    // (after a restart or a failed abandon transaction alike).
+                    entry.giving_back = Some(why.clone());
+                    self.journal.put(entry)?;
+                    return self.give_back(addr, info, entry, &why).await;
+                }
+            }
+        }
+        if now >= job.slot_deadline(i) {
+            return Ok(Next::Again);
+        }
+        // Commitments are refused while the slot can still be displaced.
+        if job.ranked_phase(self.chain.slot().await?) {
+            return Ok(Next::Wait);
+        }
+        let (Some(result), Some(salt)) = (entry.result_hash, entry.salt) else {
+            bail!("journal entry of {addr}: no result hash or salt after the run");
+        };
+        let uri = entry.result_uri.clone().unwrap_or_default();
+        if job.replicas == 1 {
+            let args = SubmitArgs {
+                result_hash: result,
+                result_uri: uri,
+            };
+            self.send_before(
+                "submit_result",
+                &[ix::jobs::submit_result(
+                    &self.me.pubkey(),
+                    &info.provider,
+                    addr,
+                    args,
+                )],
+                &["AlreadyCommitted", "AlreadyRevealed"],
+                (deadline, now),
+            )
+            .await?;
+            self.publish(entry)?;
+            entry.phase = Phase::Revealed;
+            self.journal.put(entry)?;
+            tracing::info!(job = %addr, "phase=revealed");
+        } else {
+            let c = hash::commitment(addr, &info.provider, &result, &salt);
+            self.send_before(
+                "commit_result",
+                &[ix::jobs::commit_result(
+                    &self.me.pubkey(),
+                    &info.provider,
+                    addr,
+                    c,
+                )],
+                &["AlreadyCommitted"],
+                (deadline, now),
+            )
+            .await?;
+            entry.phase = Phase::Committed;
+            self.journal.put(entry)?;
+            tracing::info!(job = %addr, "phase=committed");
+        }
+        Ok(Next::Again)
+    }
+
+    /// Committed: reveal once the reveals open (recovering a lost commitment first); crank meanwhile.
+    async fn committed(
+        self: &Arc<Self>,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        i: usize,
+        now: i64,
+    ) -> Result<Next> {
+        if entry.result_hash.is_none() || entry.salt.is_none() {
+            // Only a lost journal gets here: recover the result by running the job
+            // again, and the salt from the operator key.
+            return self.recover_commitment(addr, job, info, entry, i).await;
+        }
+        if !job.reveal_open(now) {
+            // Before the reveals open a late co-claimant can be reclaimed (which may
+            // open them); after the reveal deadline only settlement is left.
+            return self.crank_open(addr, info, job, now).await;
+        }
+        let (Some(result), Some(salt)) = (entry.result_hash, entry.salt) else {
+            bail!("journal entry of {addr}: no result hash or salt");
+        };
+        let args = RevealArgs {
+            result_hash: result,
+            salt,
+            result_uri: entry.result_uri.clone().unwrap_or_default(),
+        };
+        self.send_before(
+            "reveal_result",
+            &[ix::jobs::reveal_result(
+                &self.me.pubkey(),
+                &info.provider,
+                addr,
+                args,
+            )],
+            &["AlreadyRevealed"],
+            (job.reveal_deadline, now),
+        )
+        .await?;
+        self.publish(entry)?;
+        entry.phase = Phase::Revealed;
+        self.journal.put(entry)?;
+        tracing::info!(job = %addr, "phase=revealed");
+        Ok(Next::Again)
+    }
+
+    /// Revealed: publish (after a restart) and crank until the job settles.
+    async fn revealed(
+        self: &Arc<Self>,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        now: i64,
+    ) -> Result<Next> {
+        if entry.phase < Phase::Revealed {
+            // Revealed on chain before the journal said so (a restart): publish now.
+            self.publish(entry)?;
+            entry.phase = Phase::Revealed;
+            self.journal.put(entry)?;
+        }
+        self.crank_open(addr, info, job, now).await
+    }
+}

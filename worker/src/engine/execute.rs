@@ -1,0 +1,174 @@
+//! Running a job in the sandbox, publishing its result blob once revealed, and rebuilding a commitment whose journal record was lost.
+
+use super::*;
+
+impl Worker {
+    /// Rebuild a commitment this worker made but whose journal record is lost: run the job
+    /// again (deterministic), derive the salt from the operator key, and keep them if they
+    /// open the commitment on chain; otherwise the slot cannot be revealed (and will count
+    /// as withheld).
+    pub(super) async fn recover_commitment(
+        &self,
+        addr: &Pubkey,
+        job: &Job,
+        info: &MarketInfo,
+        entry: &mut Entry,
+        i: usize,
+    ) -> Result<Next> {
+        tracing::warn!(job = %addr, "commitment without a journal record: recovering it");
+        let (code, result, uri) = match self.execute(addr, job, u64::MAX).await {
+            Ok(r) => r,
+            Err(why) => {
+                self.finish(
+                    entry,
+                    Phase::Dropped,
+                    Outcome::Lost(format!("re-running failed: {why}")),
+                )?;
+                return Ok(Next::Finished);
+            }
+        };
+        let salt = derived_salt(&self.me, addr, &result);
+        if hash::commitment(addr, &info.provider, &result, &salt) != job.slots[i].commitment {
+            self.finish(
+                entry,
+                Phase::Dropped,
+                Outcome::Lost(
+                    "the re-run result and derived salt do not open the commitment".into(),
+                ),
+            )?;
+            return Ok(Next::Finished);
+        }
+        entry.exit_code = Some(code);
+        entry.result_hash = Some(result);
+        entry.result_uri = Some(uri);
+        entry.salt = Some(salt);
+        entry.phase = Phase::Committed;
+        self.journal.put(entry)?;
+        self.metrics
+            .inc(crate::metrics::COMMITMENTS_RECOVERED_TOTAL, "");
+        tracing::info!(job = %addr, "commitment recovered");
+        Ok(Next::Again)
+    }
+
+    /// Fetch, verify and run the job; publish the result blob. `Err` (a reason) means the slot
+    /// should be given back: a blob that cannot be fetched or does not verify, or a run that
+    /// hit the wall-clock limit.
+    /// Move this entry's result blob from `pending/` to the served `blobs/` folder (its reveal
+    /// has landed). Idempotent; a blob already published or never stored is no error.
+    pub(super) fn publish(&self, entry: &Entry) -> anyhow::Result<()> {
+        let Some(name) = entry
+            .result_uri
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            return Ok(());
+        };
+        let from = self.results.dir().join(name);
+        let to = self.blob_dir.join(name);
+        match std::fs::rename(&from, &to) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("publishing {}", to.display())),
+        }
+    }
+
+    /// Run `job`'s module; `left_ms` is the wall time left before the run must end to commit
+    /// in time (the manifest's limit applies when shorter). `Err` is a failure that is not a
+    /// result (the slot is given back).
+    pub(super) async fn execute(
+        &self,
+        address: &Pubkey,
+        job: &Job,
+        left_ms: u64,
+    ) -> Result<(i32, hash::Hash32, String), String> {
+        let manifest = self.manifest(job).await?;
+        if left_ms == 0 {
+            return Err("no time left to run before the slot's deadline".into());
+        }
+        let limit = self.cfg.policy.max_blob_bytes;
+        let module = self
+            .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
+            .await
+            .map_err(|e| format!("module: {e}"))?;
+        let input = self
+            .fetch(&manifest.input.uri, &manifest.input.sha256, limit)
+            .await
+            .map_err(|e| format!("input: {e}"))?;
+        let sandbox = self.sandbox.clone();
+        let mut limits = manifest.limits;
+        let cut_short = left_ms < limits.wall_ms;
+        limits.wall_ms = limits.wall_ms.min(left_ms);
+        let (name, args, hash_) = (
+            manifest.name.clone(),
+            manifest.args.clone(),
+            manifest.module.sha256,
+        );
+        let live = self.live.start(*address, job.requester);
+        let run = tokio::task::spawn_blocking(move || {
+            sandbox.run_observed(
+                &hash_,
+                &module,
+                &name,
+                &args,
+                Arc::new(input),
+                &limits,
+                Some(live),
+            )
+        })
+        .await;
+        self.live.finish(address);
+        let run = run.map_err(|e| format!("sandbox task: {e}"))?;
+        let exec_ = match run {
+            Ok(e) => e,
+            Err(e @ SandboxError::WallClock(_)) | Err(e @ SandboxError::Internal(_)) => {
+                self.metrics
+                    .inc(crate::metrics::EXECUTIONS_TOTAL, "result=\"aborted\"");
+                if cut_short && matches!(e, SandboxError::WallClock(_)) {
+                    return Err(format!(
+                        "the run would not end {} s before the slot's deadline ({e})",
+                        RUN_RESERVE_MS / 1000
+                    ));
+                }
+                return Err(e.to_string());
+            }
+        };
+        self.metrics.inc(
+            crate::metrics::EXECUTIONS_TOTAL,
+            &format!(
+                "result=\"{}\"",
+                exec::describe_exit(exec_.exit_code).replace(' ', "_")
+            ),
+        );
+        self.metrics.add(
+            crate::metrics::EXECUTION_SECONDS_SUM,
+            "",
+            exec_.elapsed.as_secs_f64(),
+        );
+        self.metrics
+            .add(crate::metrics::FUEL_USED_TOTAL, "", exec_.fuel_used as f64);
+        tracing::info!(
+            exit_code = exec_.exit_code,
+            detail = %exec_.detail,
+            fuel = exec_.fuel_used,
+            ms = exec_.elapsed.as_millis() as u64,
+            cache_hit = exec_.cache_hit,
+            "executed"
+        );
+        let mut output = exec_.output;
+        if self.cfg.fault == Fault::WrongResult {
+            output.extend_from_slice(b"\n(tampered by a dishonest provider)\n");
+        }
+        // The logs (stderr) are part of the result: replicas agree on them like on the output.
+        let blob = exec::encode_result_blob(exec_.exit_code, &output, &exec_.stderr);
+        let stored = self
+            .results
+            .put_sync(&blob)
+            .map_err(|e| format!("storing the result: {e}"))?;
+        Ok((
+            exec_.exit_code,
+            hash::result_hash(exec_.exit_code, &output, &exec_.stderr),
+            stored.uri,
+        ))
+    }
+}
