@@ -327,7 +327,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
     let batch_ms = batch_start.elapsed().as_millis() as u64;
 
     // 5. The report.
-    let fetcher = BlobFetcher::default();
+    let fetcher = BlobFetcher::for_results(local.rpc_url(), Duration::from_secs(30));
     let owners: BTreeMap<Pubkey, usize> = providers
         .iter()
         .enumerate()

@@ -950,7 +950,11 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
         } => {
             let r = ctx
                 .rpc
-                .fetch_result(&job, &BlobFetcher::default(), max_bytes)
+                .fetch_result(
+                    &job,
+                    &BlobFetcher::for_results(&ctx.url, Duration::from_secs(30)),
+                    max_bytes,
+                )
                 .await
                 .map_err(|e| ctx.explain(e))?;
             if let Some(path) = &out {
@@ -988,7 +992,11 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             }
             let r = ctx
                 .rpc
-                .fetch_result(&job, &BlobFetcher::default(), max_bytes)
+                .fetch_result(
+                    &job,
+                    &BlobFetcher::for_results(&ctx.url, Duration::from_secs(30)),
+                    max_bytes,
+                )
                 .await
                 .map_err(|e| ctx.explain(e))?;
             let v = json!({

@@ -119,7 +119,21 @@ impl BlobUri {
             }
             Ok(BlobUri::Http(uri.to_string()))
         } else if let Some(cid) = uri.strip_prefix("ipfs://") {
-            if cid.is_empty() || cid.starts_with('/') {
+            // A CID, then plain path segments: nothing that could leave `/ipfs/` on the
+            // gateway (`..`, `.`, encoded bytes, a query or a fragment).
+            let mut parts = cid.split('/');
+            let root = parts.next().unwrap_or("");
+            let plain = |s: &str| {
+                !s.is_empty()
+                    && s != "."
+                    && s != ".."
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+            };
+            if !root.chars().all(|c| c.is_ascii_alphanumeric())
+                || root.is_empty()
+                || !parts.all(plain)
+            {
                 return Err(bad());
             }
             Ok(BlobUri::Ipfs(cid.to_string()))
@@ -140,6 +154,9 @@ pub struct BlobFetcher {
     pub ipfs_gateway: String,
     /// Which addresses HTTP fetches may reach ([`crate::netguard`]).
     net: Arc<NetPolicy>,
+    /// The client for `ipfs://` reads through the operator's gateway: it reaches that host
+    /// whatever its address, and follows redirects only within it.
+    gateway_http: reqwest::Client,
 }
 
 impl Default for BlobFetcher {
@@ -157,19 +174,34 @@ impl BlobFetcher {
     }
 
     /// A fetcher that reaches only the addresses `net` allows (checked on IP literals, on every
-    /// address a name resolves to, and on every redirect), plus the IPFS gateway, which the
-    /// operator chose. No proxy from the environment is used: a proxy would resolve names
-    /// where this guard cannot see them.
-    pub fn guarded(ipfs_gateway: impl Into<String>, timeout: Duration, mut net: NetPolicy) -> Self {
-        let gateway = ipfs_gateway.into();
-        if let Some(host) = reqwest::Url::parse(&gateway)
-            .ok()
-            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
-        {
-            // An address is allowed as a one-address network, a name as a host name.
-            let _ = net.allow(&host);
+    /// address a name resolves to, and on every redirect). `ipfs://` URIs are read through the
+    /// IPFS gateway the operator chose, whatever its address, by a separate client that
+    /// follows redirects only within the gateway's host: the gateway does not open the
+    /// operator's network to other URIs. No proxy from the environment is used: a proxy would
+    /// resolve names where this guard cannot see them.
+    pub fn guarded(ipfs_gateway: impl Into<String>, timeout: Duration, net: NetPolicy) -> Self {
+        Self::with_policy(ipfs_gateway.into(), timeout, net)
+    }
+
+    /// The fetcher a requester's tools read results with from the RPC URL `cluster`: results
+    /// are at URIs providers name, so only public addresses are fetched, except on a local
+    /// chain (a loopback RPC URL), where the workers serve from loopback too.
+    pub fn for_results(cluster: &str, timeout: Duration) -> Self {
+        let mut net = NetPolicy::public_only();
+        let local = reqwest::Url::parse(cluster).ok().is_some_and(|u| {
+            u.host_str().is_some_and(|h| {
+                h == "localhost"
+                    || h.trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            })
+        });
+        if local {
+            for item in ["127.0.0.0/8", "::1", "localhost"] {
+                net.allow(item).expect("a valid allowance");
+            }
         }
-        Self::with_policy(gateway, timeout, net)
+        Self::guarded("https://ipfs.io", timeout, net)
     }
 
     fn with_policy(gateway: String, timeout: Duration, net: NetPolicy) -> Self {
@@ -198,10 +230,31 @@ impl BlobFetcher {
         let http = builder
             .build()
             .expect("an HTTP client with default TLS settings");
+        let gateway_host = reqwest::Url::parse(&gateway)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        let gateway_http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+                }
+                if attempt.url().host_str() == gateway_host.as_deref() {
+                    attempt.follow()
+                } else {
+                    let to = attempt.url().to_string();
+                    attempt.error(format!("the IPFS gateway redirected off its host, to {to}"))
+                }
+            }))
+            .build()
+            .expect("an HTTP client with default TLS settings");
         BlobFetcher {
             http,
             ipfs_gateway: gateway.trim_end_matches('/').to_string(),
             net,
+            gateway_http,
         }
     }
 
@@ -234,29 +287,43 @@ impl BlobFetcher {
     pub async fn fetch_unverified(&self, uri: &str, limit: u64) -> Result<Vec<u8>, BlobError> {
         match BlobUri::parse(uri)? {
             BlobUri::File(path) => read_file_capped(&path, uri, limit).await,
-            BlobUri::Http(url) => self.http_get(&url, uri, limit).await,
+            BlobUri::Http(url) => {
+                let parsed = reqwest::Url::parse(&url).map_err(|e| BlobError::Http {
+                    uri: uri.to_string(),
+                    why: e.to_string(),
+                })?;
+                self.net
+                    .check_url(&parsed)
+                    .map_err(|why| BlobError::Forbidden {
+                        uri: uri.to_string(),
+                        why,
+                    })?;
+                self.http_get(&self.http, parsed, uri, limit).await
+            }
             BlobUri::Ipfs(cid) => {
                 let url = format!("{}/ipfs/{cid}", self.ipfs_gateway);
-                self.http_get(&url, uri, limit).await
+                let parsed = reqwest::Url::parse(&url).map_err(|e| BlobError::Http {
+                    uri: uri.to_string(),
+                    why: e.to_string(),
+                })?;
+                self.http_get(&self.gateway_http, parsed, uri, limit).await
             }
         }
     }
 
-    async fn http_get(&self, url: &str, uri: &str, limit: u64) -> Result<Vec<u8>, BlobError> {
+    async fn http_get(
+        &self,
+        client: &reqwest::Client,
+        url: reqwest::Url,
+        uri: &str,
+        limit: u64,
+    ) -> Result<Vec<u8>, BlobError> {
         let http = |why: String| BlobError::Http {
             uri: uri.to_string(),
             why,
         };
-        let parsed = reqwest::Url::parse(url).map_err(|e| http(e.to_string()))?;
-        self.net
-            .check_url(&parsed)
-            .map_err(|why| BlobError::Forbidden {
-                uri: uri.to_string(),
-                why,
-            })?;
-        let mut resp = self
-            .http
-            .get(parsed)
+        let mut resp = client
+            .get(url)
             .send()
             .await
             .map_err(|e| http(error_chain(&e)))?;
@@ -429,7 +496,18 @@ mod tests {
             BlobUri::parse("ipfs://bafy/a").unwrap(),
             BlobUri::Ipfs("bafy/a".into())
         );
-        for bad in ["file://rel", "ftp://x", "http://", "ipfs://", "", "/tmp/x"] {
+        for bad in [
+            "file://rel",
+            "ftp://x",
+            "http://",
+            "ipfs://",
+            "",
+            "/tmp/x",
+            "ipfs://bafy/../../admin",
+            "ipfs://bafy/%2e%2e/x",
+            "ipfs://bafy?x=1",
+            "ipfs://../x",
+        ] {
             assert!(BlobUri::parse(bad).is_err(), "{bad}");
         }
     }
@@ -454,7 +532,7 @@ mod tests {
                     let redirect = |to: String| {
                         format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     };
-                    let answer = if path == "/ok" {
+                    let answer = if path == "/ok" || path.starts_with("/ipfs/") {
                         "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\npayload"
                             .to_string()
                     } else if let Some(n) = path.strip_prefix("/hop/") {
@@ -512,6 +590,35 @@ mod tests {
                 .unwrap(),
             b"payload"
         );
+    }
+
+    #[tokio::test]
+    async fn the_gateway_and_a_local_chain_open_only_what_they_must() {
+        let (addr, _) = server("127.0.0.1").await;
+        // A local IPFS gateway is reached for ipfs:// URIs, and opens nothing else.
+        let f = BlobFetcher::guarded(
+            format!("http://{addr}"),
+            Duration::from_secs(5),
+            NetPolicy::public_only(),
+        );
+        assert_eq!(
+            f.fetch_unverified("ipfs://bafyabc/out", 1024)
+                .await
+                .unwrap(),
+            b"payload"
+        );
+        let err = f
+            .fetch_unverified(&format!("http://{addr}/ok"), 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BlobError::Forbidden { .. }), "{err}");
+        // Results: loopback only when the chain itself is local.
+        let ok = format!("http://{addr}/ok");
+        let remote =
+            BlobFetcher::for_results("https://api.devnet.solana.com", Duration::from_secs(5));
+        assert!(remote.fetch_unverified(&ok, 1024).await.is_err());
+        let local = BlobFetcher::for_results("http://127.0.0.1:8899", Duration::from_secs(5));
+        assert_eq!(local.fetch_unverified(&ok, 1024).await.unwrap(), b"payload");
     }
 
     #[tokio::test]

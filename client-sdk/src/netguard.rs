@@ -143,9 +143,12 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = v6.segments();
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     let mapped = s[..5].iter().all(|&x| x == 0) && s[5] == 0xffff;
+    // IPv4-translated (`::ffff:0:a.b.c.d`) and local-use NAT64 (`64:ff9b:1::/48`).
+    let translated = s[..4].iter().all(|&x| x == 0) && s[4] == 0xffff && s[5] == 0;
+    let local_nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1;
     let compatible = s[..6].iter().all(|&x| x == 0) && !(s[6] == 0 && s[7] <= 1);
     let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0);
-    (mapped || compatible || nat64).then_some(tail)
+    (mapped || compatible || nat64 || translated || local_nat64).then_some(tail)
 }
 
 /// reqwest's resolver hook: resolves with the system resolver and keeps only the addresses
@@ -212,6 +215,8 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "::ffff:0:7f00:1",
+            "64:ff9b:1::a9fe:a9fe",
             "64:ff9b::a9fe:a9fe",
             "::7f00:1",
             "2001:db8::1",

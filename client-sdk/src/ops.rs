@@ -395,7 +395,9 @@ impl DepinRpc {
 
     /// The verified manifest of `job` (fetched from its URI, checked against its hash).
     pub async fn manifest_of(&self, job: &Job) -> Result<Manifest, ClientError> {
-        let bytes = BlobFetcher::default()
+        // A stranger's job names this URI: public addresses only (loopback on a local
+        // chain); `file://` stays readable for a requester's own local store.
+        let bytes = BlobFetcher::for_results(&self.rpc().url(), Duration::from_secs(30))
             .fetch(
                 job.spec_uri(),
                 &job.spec_hash,
@@ -569,6 +571,11 @@ pub async fn result_from_uris(
 ) -> Result<JobResult, ClientError> {
     let mut failures = Vec::new();
     for uri in uris {
+        // Providers name these URIs: never read a file of the requester's machine for them.
+        if uri.starts_with("file://") {
+            failures.push(format!("{uri}: file:// result URIs are not read"));
+            continue;
+        }
         let limit = max_bytes
             .saturating_add(exec::RESULT_BLOB_HEADER as u64)
             .saturating_add(exec::MAX_LOG_BYTES as u64);

@@ -69,14 +69,20 @@ pub fn check(wasm: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Most memories and tables a module may have (defined or imported), as the store allows.
+pub const MAX_MEMORIES: usize = 1;
+/// See [`MAX_MEMORIES`].
+pub const MAX_TABLES: usize = 4;
+
 /// Whether the module can start within `memory_bytes` of linear memory and `table_elements`
-/// per table: its memories' and tables' declared minimums (defined or imported), read from
-/// its bytes, so the answer is the same on every machine.
+/// per table, with at most [`MAX_MEMORIES`] memories and [`MAX_TABLES`] tables: read from its
+/// bytes, so the answer is the same on every machine (an instantiation that fails otherwise is
+/// the host's failure).
 pub fn fits(wasm: &[u8], memory_bytes: u64, table_elements: u64) -> Result<(), String> {
     const PAGE: u64 = 64 << 10;
+    let mut memories = Vec::new();
+    let mut tables = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
-        let mut memories = Vec::new();
-        let mut tables = Vec::new();
         match payload.map_err(|e| e.to_string())? {
             Payload::MemorySection(s) => {
                 for m in s {
@@ -99,19 +105,26 @@ pub fn fits(wasm: &[u8], memory_bytes: u64, table_elements: u64) -> Result<(), S
             }
             _ => {}
         }
-        for pages in memories {
-            let bytes = pages.saturating_mul(PAGE);
-            if bytes > memory_bytes {
-                return Err(format!(
-                    "its memory starts at {bytes} bytes, over the manifest's {memory_bytes}"
-                ));
-            }
-        }
-        if let Some(n) = tables.into_iter().find(|n| *n > table_elements) {
+    }
+    if memories.len() > MAX_MEMORIES || tables.len() > MAX_TABLES {
+        return Err(format!(
+            "{} memories and {} tables (at most {MAX_MEMORIES} and {MAX_TABLES})",
+            memories.len(),
+            tables.len()
+        ));
+    }
+    for pages in memories {
+        let bytes = pages.saturating_mul(PAGE);
+        if bytes > memory_bytes {
             return Err(format!(
-                "a table starts with {n} elements (at most {table_elements})"
+                "its memory starts at {bytes} bytes, over the manifest's {memory_bytes}"
             ));
         }
+    }
+    if let Some(n) = tables.into_iter().find(|n| *n > table_elements) {
+        return Err(format!(
+            "a table starts with {n} elements (at most {table_elements})"
+        ));
     }
     Ok(())
 }
@@ -159,6 +172,8 @@ mod tests {
         assert!(fits(&m, 4 << 16, 9).unwrap_err().contains("table"));
         let imported = wat::parse_str(r#"(module (import "e" "m" (memory 3)))"#).unwrap();
         assert!(fits(&imported, 2 << 16, 10).is_err());
+        let five = wat::parse_str("(module (table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref))").unwrap();
+        assert!(fits(&five, 1 << 16, 10).unwrap_err().contains("5 tables"));
     }
 
     #[test]

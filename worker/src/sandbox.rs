@@ -99,10 +99,28 @@ struct Ctx {
 }
 
 /// The store's limits, and whether the host failed a growth they allowed (a host resource
-/// failure, which another machine would not have: not a result).
+/// failure, which another machine would not have: not a result). Growth past the module's own
+/// declared maximum, or past what its memory type can represent (`memory.grow(-1)`), fails
+/// the same way everywhere: denied here, or recognised as such, and never counted.
 struct Limiter {
     inner: StoreLimits,
     host_failure: Option<String>,
+    /// Whether the last growth asked of the limiter was allowed by it (a failure after that
+    /// is the host's, unless it names the module's own limits).
+    allowed: bool,
+}
+
+/// Whether a growth failure names the module's own limits (deterministic), as wasmtime 48
+/// words them: growth past the declared maximum or the type's range, or a size overflow.
+fn own_limits(error: &wasmtime::Error) -> bool {
+    let text = error.to_string();
+    [
+        "maximum size exceeded",
+        "exceeds memory type's limits",
+        "overflow calculating",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
@@ -112,11 +130,16 @@ impl wasmtime::ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        self.inner.memory_growing(current, desired, maximum)
+        self.allowed = maximum.is_none_or(|m| desired <= m)
+            && self.inner.memory_growing(current, desired, maximum)?;
+        Ok(self.allowed)
     }
 
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.host_failure = Some(format!("memory growth failed on this host: {error}"));
+        if self.allowed && !own_limits(&error) {
+            self.host_failure = Some(format!("memory growth failed on this host: {error}"));
+        }
+        self.allowed = false;
         Ok(())
     }
 
@@ -126,11 +149,16 @@ impl wasmtime::ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        self.inner.table_growing(current, desired, maximum)
+        self.allowed = maximum.is_none_or(|m| desired <= m)
+            && self.inner.table_growing(current, desired, maximum)?;
+        Ok(self.allowed)
     }
 
     fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.host_failure = Some(format!("table growth failed on this host: {error}"));
+        if self.allowed && !own_limits(&error) {
+            self.host_failure = Some(format!("table growth failed on this host: {error}"));
+        }
+        self.allowed = false;
         Ok(())
     }
 
@@ -150,10 +178,12 @@ impl wasmtime::ResourceLimiter for Limiter {
 /// Most elements of a table.
 const TABLE_ELEMENTS: usize = 1 << 20;
 
-/// What ran on the big stack: the entry point's outcome, or a module that could not start.
+/// What ran on the big stack: the entry point's outcome, a module without one, or an
+/// instantiation that failed.
 enum Ran {
     Called(wasmtime::Result<()>),
     NotStarted(String),
+    NotInstantiated(wasmtime::Error),
 }
 
 /// `proc_exit` unwinding out of the module.
@@ -183,6 +213,10 @@ pub struct Sandbox {
     /// Modules whose compilation overran the budget of [`Self::prepare`]: refused at once
     /// afterwards (a requester re-posting one cannot make the worker compile it again).
     slow: Mutex<RecentSet<Hash32>>,
+    /// Compilations still running after their budget ran out: while one is, no new module is
+    /// prepared (a stream of slow modules cannot pile up compiler threads that starve honest
+    /// runs).
+    overrunning: Arc<std::sync::atomic::AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -268,6 +302,7 @@ impl Sandbox {
             engine,
             cache: Mutex::new((HashMap::new(), VecDeque::new())),
             slow: Mutex::new(RecentSet::new(SLOW_KEPT)),
+            overrunning: Arc::default(),
             stop,
         })
     }
@@ -286,6 +321,11 @@ impl Sandbox {
 
     /// The module with the deterministic depth limit (`stackguard`), compiled.
     fn compile(&self, wasm: &[u8]) -> Result<Module, String> {
+        // Validated as written, with the engine's exact features, before the rewrite: the
+        // rewrite adds a global and functions, which would otherwise give meaning to indices
+        // that are out of range in the original (a `global.set` of the depth counter, an
+        // element naming a moved body directly) and let a module escape the depth limit.
+        Module::validate(&self.engine, wasm).map_err(|e| format!("{e:#}"))?;
         let guarded = stackguard::instrument(wasm)?;
         Module::new(&self.engine, &guarded).map_err(|e| format!("{e:#}"))
     }
@@ -325,8 +365,14 @@ impl Sandbox {
         if let Err(why) = crate::modcheck::check(&wasm) {
             return Ok(Readiness::Invalid(why));
         }
+        if self.overrunning.load(Ordering::SeqCst) > 0 {
+            return Err("a module that overran its compile budget is still compiling".into());
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         let (this, h) = (self.clone(), *hash);
+        // 0: compiling, 1: over its budget (counted in `overrunning`), 2: done.
+        let state = Arc::new(std::sync::atomic::AtomicU8::new(0));
+        let late = state.clone();
         std::thread::Builder::new()
             .name("depin-compile".into())
             .spawn(move || {
@@ -335,12 +381,24 @@ impl Sandbox {
                     this.remember(&h, m);
                 }
                 let _ = tx.send(compiled.map(|_| ()));
+                if late.swap(2, Ordering::SeqCst) == 1 {
+                    this.overrunning.fetch_sub(1, Ordering::SeqCst);
+                }
             })
             .map_err(|e| format!("starting the compiler thread: {e}"))?;
         match rx.recv_timeout(budget) {
             Ok(Ok(())) => Ok(Readiness::Ready),
             Ok(Err(why)) => Ok(Readiness::Invalid(why)),
             Err(_) => {
+                // Counted first; uncounted at once if the compilation ended meanwhile, else
+                // by the compiler thread when it does.
+                self.overrunning.fetch_add(1, Ordering::SeqCst);
+                if state
+                    .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+                {
+                    self.overrunning.fetch_sub(1, Ordering::SeqCst);
+                }
                 self.slow.lock().expect("slow lock").insert(*hash);
                 Err(format!(
                     "compiling took longer than {} ms",
@@ -430,6 +488,7 @@ impl Sandbox {
                     .trap_on_grow_failure(false)
                     .build(),
                 host_failure: None,
+                allowed: false,
             },
         };
         // What the module needs to start, read from its bytes: asking more than the limits
@@ -463,25 +522,49 @@ impl Sandbox {
                 cache_hit,
             ));
         }
+        // Linking is checked without allocating anything: imports that do not match (an
+        // unknown memory or table import, a WASI function with the wrong signature) make the
+        // module invalid on every machine.
+        let pre = match linker.instantiate_pre(&module) {
+            Ok(p) => p,
+            Err(e) => {
+                return Ok(failed(
+                    EXIT_INVALID_MODULE,
+                    format!("imports: {e:#}"),
+                    cache_hit,
+                ))
+            }
+        };
         // On a thread with the native stack the depth limit is sized for (`stackguard`); the
-        // module's start function runs during instantiation, so that happens there too.
+        // module's start function and segment initialisers run during instantiation, so that
+        // happens there too.
         let ran = stackguard::on_big_stack(|| {
-            let instance = match linker.instantiate(&mut store, &module) {
+            let instance = match pre.instantiate(&mut store) {
                 Ok(i) => i,
-                Err(e) => return Err(format!("instantiating: {e:#}")),
+                Err(e) => return Ran::NotInstantiated(e),
             };
-            Ok(
-                match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-                    Ok(start) => Ran::Called(start.call(&mut store, ())),
-                    Err(_) => Ran::NotStarted("no `_start` export (not a WASI command)".into()),
-                },
-            )
+            match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                Ok(start) => Ran::Called(start.call(&mut store, ())),
+                Err(_) => Ran::NotStarted("no `_start` export (not a WASI command)".into()),
+            }
         })
         .map_err(|e| SandboxError::Internal(e.to_string()))?;
         let outcome = match ran {
-            Err(why) => return Err(SandboxError::Internal(why)),
-            Ok(Ran::NotStarted(why)) => return Ok(failed(EXIT_INVALID_MODULE, why, cache_hit)),
-            Ok(Ran::Called(outcome)) => outcome,
+            Ran::NotStarted(why) => return Ok(failed(EXIT_INVALID_MODULE, why, cache_hit)),
+            Ran::Called(outcome) => outcome,
+            // A trap or an exit while instantiating (a start function, a segment out of
+            // bounds) is as deterministic as one in `_start`; anything else there (memory
+            // that cannot be mapped) is this host's failure.
+            Ran::NotInstantiated(e)
+                if e.downcast_ref::<Trap>().is_some()
+                    || e.downcast_ref::<Exit>().is_some()
+                    || e.downcast_ref::<OutputTooLarge>().is_some() =>
+            {
+                Err(e)
+            }
+            Ran::NotInstantiated(e) => {
+                return Err(SandboxError::Internal(format!("instantiating: {e:#}")))
+            }
         };
         if let Some(why) = store.data_mut().limits.host_failure.take() {
             return Err(SandboxError::Internal(why));
@@ -968,6 +1051,72 @@ mod tests {
     }
 
     #[test]
+    fn failures_the_module_causes_are_results_not_host_failures() {
+        // Each of these fails the same way on every machine: a result, never a give-back.
+        let cases = [
+            // growing past the declared maximum, and by -1 pages: memory.grow returns -1,
+            // which the module turns into its exit code 7
+            (
+                r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                  (memory (export "memory") 1 1)
+                  (func (export "_start")
+                    (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then
+                      (if (i32.eq (memory.grow (i32.const -1)) (i32.const -1)) (then
+                        (call $exit (i32.const 7))))))
+                    unreachable))"#,
+                7,
+            ),
+            // a start function that traps
+            (
+                r#"(module (func $s unreachable) (start $s) (func (export "_start")))"#,
+                EXIT_TRAP,
+            ),
+            // a data segment out of bounds
+            (
+                r#"(module (memory 1) (data (i32.const 65535) "ab") (func (export "_start")))"#,
+                EXIT_TRAP,
+            ),
+            // an import nobody provides that is not a function
+            (
+                r#"(module (import "env" "memory" (memory 1)) (func (export "_start")))"#,
+                EXIT_INVALID_MODULE,
+            ),
+            // a WASI function imported with the wrong signature
+            (
+                r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i64)))
+                  (func (export "_start")))"#,
+                EXIT_INVALID_MODULE,
+            ),
+        ];
+        for (wat, code) in cases {
+            let e = run(wat, b"", &limits())
+                .unwrap_or_else(|err| panic!("a host failure for {wat}: {err}"));
+            assert_eq!(e.exit_code, code, "{wat}: {}", e.detail);
+        }
+    }
+
+    #[test]
+    fn indices_the_depth_rewrite_would_give_meaning_to_are_invalid() {
+        // `global.set 1` with one global: out of range as written, though index 1 is the
+        // depth counter after the rewrite; an element naming function 2 of 2: the moved body.
+        for (what, wat) in [
+            (
+                "the depth counter",
+                r#"(module (global (mut i32) (i32.const 0))
+                  (func (export "_start") (global.set 1 (i32.const 0))))"#,
+            ),
+            (
+                "a moved body",
+                r#"(module (table 4 funcref) (elem (i32.const 0) func 2)
+                  (func (export "_start")) (func))"#,
+            ),
+        ] {
+            let e = run(wat, b"", &limits()).unwrap();
+            assert_eq!(e.exit_code, EXIT_INVALID_MODULE, "{what}: {}", e.detail);
+        }
+    }
+
+    #[test]
     fn iovec_arrays_are_capped() {
         assert_eq!(iovec_probe(IOV_MAX as u32), ESUCCESS);
         assert_eq!(iovec_probe(IOV_MAX as u32 + 1), EINVAL);
@@ -1013,6 +1162,23 @@ mod tests {
         assert!(err.contains("longer than 0 ms"), "{err}");
         let err = sb.prepare(&slow_hash, Arc::new(slow), budget).unwrap_err();
         assert!(err.contains("before"), "{err}");
+        // While it still compiles nothing else is prepared; once it ends, preparing works.
+        let other = wat::parse_str(NOISY).unwrap();
+        let other_hash = depin_client::blob::sha256(&other);
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            match sb.prepare(&other_hash, Arc::new(other.clone()), budget) {
+                Ok(r) => {
+                    assert_eq!(r, Readiness::Ready);
+                    break;
+                }
+                Err(e) => {
+                    assert!(e.contains("still compiling"), "{e}");
+                    assert!(Instant::now() < until, "the overrun never ended");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
     }
 
     #[test]
@@ -1080,8 +1246,8 @@ mod tests {
             "{}",
             e.detail
         );
-        // 8 MiB counted at 64 bytes a frame: 131 072 levels, each logging one byte, of
-        // which the first 64 KiB are kept.
+        // 8 MiB counted at about 110 bytes a frame (overhead, operands, body): some 76 000
+        // levels, each logging one byte, of which the first 64 KiB are kept.
         assert_eq!(e.stderr.len(), STDERR_CAP, "{}", e.detail);
         let again = run(recurse, b"", &l).unwrap();
         assert_eq!(

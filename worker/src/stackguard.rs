@@ -13,7 +13,12 @@
 //!   body's results;
 //! - `cost(f)` = the function's frame (locals) + its largest operand stack, in bytes, as NEAR's
 //!   `finite-wasm` analysis computes them (the same analysis nearcore uses for its own
-//!   deterministic stack limits), + [`FRAME_OVERHEAD`].
+//!   deterministic stack limits), + the length of its body in bytes (a bound on the
+//!   temporaries an optimising compiler may keep alive across a call) + [`FRAME_OVERHEAD`].
+//!
+//! The module is validated as written before the rewrite (`Sandbox::compile`): the rewrite
+//! adds a global and functions, which would otherwise give meaning to indices that are out of
+//! range in the original.
 //!
 //! The native stack given to a run ([`NATIVE_STACK`]) is [`NATIVE_PER_UNIT`] times the limit,
 //! far more than compiled code needs per counted byte, so the counted limit is always reached
@@ -31,11 +36,14 @@ use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
 
 /// Most counted stack bytes (locals and operands of every active frame, plus overheads).
 pub const LIMIT: u32 = 8 << 20;
-/// Counted for every active frame besides its locals and operands (return address, saved
-/// registers, the thunk's own frame).
+/// Counted for every active frame besides its locals, operands and body (return address,
+/// saved registers, the thunk's own frame).
 pub const FRAME_OVERHEAD: u64 = 64;
-/// Native stack bytes allowed per counted byte.
-pub const NATIVE_PER_UNIT: usize = 8;
+/// Native stack bytes allowed per counted unit. Compiled code keeps at most one native slot
+/// (at most 16 bytes) per counted value byte (values count at least 4 bytes each), per
+/// instruction of the body (a temporary the optimiser keeps alive across a call is at least
+/// one instruction, counted by the body's length) and per unit of the fixed overhead.
+pub const NATIVE_PER_UNIT: usize = 16;
 /// The native stack a run may use (`max_wasm_stack`).
 pub const NATIVE_STACK: usize = LIMIT as usize * NATIVE_PER_UNIT;
 
@@ -117,13 +125,22 @@ pub fn instrument(wasm: &[u8]) -> Result<Vec<u8>, String> {
         .with_stack(Sizes)
         .analyze(wasm)
         .map_err(|e| format!("stack analysis: {e}"))?;
+    let body_lens: Vec<u64> = Parser::new(0)
+        .parse_all(wasm)
+        .filter_map(|p| match p {
+            Ok(Payload::CodeSectionEntry(body)) => Some(body.range().len() as u64),
+            _ => None,
+        })
+        .collect();
     let costs: Vec<i32> = analysis
         .function_frame_sizes
         .iter()
         .zip(&analysis.function_operand_stack_sizes)
-        .map(|(frame, operands)| {
+        .zip(body_lens.iter().chain(std::iter::repeat(&0)))
+        .map(|((frame, operands), body)| {
             let c = frame
                 .saturating_add(*operands)
+                .saturating_add(*body)
                 .saturating_add(FRAME_OVERHEAD);
             // A single frame over the limit always traps.
             c.min(u64::from(LIMIT) + 1) as i32
@@ -336,8 +353,8 @@ mod tests {
 
     #[test]
     fn a_deep_recursion_stops_at_the_counted_limit_not_the_native_one() {
-        // Each frame counts at least 64 + 3 locals x 16 bytes: the counted limit of 8 MiB is
-        // reached in under 75 000 calls, long before the native one.
+        // Each frame counts at least 64 + 3 locals x 16 bytes + its body: the counted limit of
+        // 8 MiB is reached in under 75 000 calls, long before the native one.
         let err = run(&recursion(1_000_000)).unwrap_err();
         let trap = err.downcast_ref::<wasmtime::Trap>().copied();
         assert_eq!(

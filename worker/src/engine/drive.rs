@@ -344,12 +344,12 @@ impl Worker {
         if entry.result_hash.is_none() || entry.salt.is_none() {
             entry.phase = Phase::Claimed;
             tracing::info!(job = %addr, "phase=executing");
-            // The run must end early enough to commit before the slot's deadline.
-            let left_ms = u64::try_from(deadline - now)
-                .unwrap_or(0)
-                .saturating_mul(1000)
-                .saturating_sub(RUN_RESERVE_MS);
-            match self.execute(addr, job, left_ms).await {
+            // The run must end early enough to commit before the slot's deadline: counted
+            // from now on this machine's clock, and measured again when the run starts
+            // (after any fetch or compile the caches could not spare).
+            let until =
+                Instant::now() + Duration::from_secs(u64::try_from(deadline - now).unwrap_or(0));
+            match self.execute(addr, job, Some(until)).await {
                 Ok((code, result, uri)) => {
                     // Derived from the operator key, so a lost journal can
                     // recompute it (`recovery`).
@@ -362,6 +362,9 @@ impl Worker {
                     // Durable before the commitment can be sent.
                     self.journal.put(entry)?;
                     tracing::info!(job = %addr, exit_code = code, "phase=executed");
+                    // Re-read: the chain's clock has moved on during the run (the commit's
+                    // deadline and its priority fee are judged from a fresh view).
+                    return Ok(Next::Again);
                 }
                 Err(why) => {
                     // Journalled first: a failed run is given back, never re-run

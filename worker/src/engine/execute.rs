@@ -16,7 +16,7 @@ impl Worker {
         i: usize,
     ) -> Result<Next> {
         tracing::warn!(job = %addr, "commitment without a journal record: recovering it");
-        let (code, result, uri) = match self.execute(addr, job, u64::MAX).await {
+        let (code, result, uri) = match self.execute(addr, job, None).await {
             Ok(r) => r,
             Err(why) => {
                 self.finish(
@@ -73,19 +73,18 @@ impl Worker {
         }
     }
 
-    /// Run `job`'s module; `left_ms` is the wall time left before the run must end to commit
-    /// in time (the manifest's limit applies when shorter). `Err` is a failure that is not a
-    /// result (the slot is given back).
+    /// Run `job`'s module; `until` is when the slot's commit deadline falls on this machine's
+    /// clock (`None`: no deadline, the manifest's wall-time limit alone). The run's own limit
+    /// is cut to end [`RUN_RESERVE_MS`] before it, measured once the module and input are at
+    /// hand and the module compiled. `Err` is a failure that is not a result (the slot is
+    /// given back).
     pub(super) async fn execute(
         &self,
         address: &Pubkey,
         job: &Job,
-        left_ms: u64,
+        until: Option<Instant>,
     ) -> Result<(i32, hash::Hash32, String), String> {
         let manifest = self.manifest(job).await?;
-        if left_ms == 0 {
-            return Err("no time left to run before the slot's deadline".into());
-        }
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
             .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
@@ -95,6 +94,27 @@ impl Worker {
             .fetch(&manifest.input.uri, &manifest.input.sha256, limit)
             .await
             .map_err(|e| format!("input: {e}"))?;
+        let module = Arc::new(module);
+        let (sandbox, hash_, budget) = (
+            self.sandbox.clone(),
+            manifest.module.sha256,
+            self.cfg.compile_budget(),
+        );
+        let wasm = module.clone();
+        // Compiled before the clock is read (from the cache, normally): compiling is not
+        // counted by the run's own wall-time limit.
+        tokio::task::spawn_blocking(move || sandbox.prepare(&hash_, wasm, budget))
+            .await
+            .map_err(|e| format!("compiler task: {e}"))?
+            .map_err(|e| format!("module: {e}"))?;
+        let left_ms = match until {
+            Some(t) => (t.saturating_duration_since(Instant::now()).as_millis() as u64)
+                .saturating_sub(RUN_RESERVE_MS),
+            None => u64::MAX,
+        };
+        if left_ms == 0 {
+            return Err("no time left to run before the slot's deadline".into());
+        }
         let sandbox = self.sandbox.clone();
         let mut limits = manifest.limits;
         let cut_short = left_ms < limits.wall_ms;
@@ -108,7 +128,7 @@ impl Worker {
         let run = tokio::task::spawn_blocking(move || {
             sandbox.run_observed(
                 &hash_,
-                &module,
+                &module[..],
                 &name,
                 &args,
                 Arc::new(input),
