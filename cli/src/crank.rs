@@ -7,6 +7,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Result};
 use depin_client::crank::{due, Crank};
 use serde_json::json;
+use solana_sdk::signature::Signer;
 
 use crate::ctx::{iso, Ctx};
 
@@ -27,7 +28,9 @@ const MAX_ROUNDS: usize = 6;
 pub async fn run(ctx: &Ctx, job: Pubkey, only: Only) -> Result<()> {
     let signer = ctx.signer()?;
     let mut sent: Vec<serde_json::Value> = Vec::new();
+    let mut failed: Vec<((&'static str, Option<usize>), String)> = Vec::new();
     for _ in 0..MAX_ROUNDS {
+        let before = sent.len();
         let j = match ctx.rpc.job(&job).await {
             Ok(j) => j,
             Err(depin_client::ClientError::AccountNotFound(_)) if !sent.is_empty() => break,
@@ -42,31 +45,56 @@ pub async fn run(ctx: &Ctx, job: Pubkey, only: Only) -> Result<()> {
             break;
         }
         for step in steps {
-            let ix_ = ctx
-                .rpc
-                .crank_instruction(&job, &j, step)
-                .await
-                .map_err(|e| ctx.explain(e))?;
-            let sig = ctx
-                .rpc
-                .send(&signer, &[ix_], &[])
-                .await
-                .map_err(|e| ctx.explain(e))?;
-            let slot = match step {
-                Crank::Reclaim { slot, .. } | Crank::Release { slot, .. } => Some(slot),
-                _ => None,
-            };
-            if !ctx.json {
-                match slot {
-                    Some(k) => println!("{} slot {k}: {sig}", step.verb()),
-                    None => println!("{}: {sig}", step.verb()),
-                }
+            let key = (step.verb(), slot_of(step));
+            if failed.iter().any(|(k, _)| *k == key) {
+                continue;
             }
-            sent.push(json!({"step": step.verb(), "slot": slot, "signature": sig.to_string()}));
+            // One step failing (a refusal, a transport error) does not stop the others: each
+            // is reported, and the command fails at the end if any did.
+            let landed = match ctx
+                .rpc
+                .crank_instructions(&signer.pubkey(), &job, &j, step)
+                .await
+            {
+                Ok(ixs) => ctx.rpc.send(&signer, &ixs, &[]).await,
+                Err(e) => Err(e),
+            };
+            let slot = slot_of(step);
+            match landed {
+                Ok(sig) => {
+                    if !ctx.json {
+                        match slot {
+                            Some(k) => println!("{} slot {k}: {sig}", step.verb()),
+                            None => println!("{}: {sig}", step.verb()),
+                        }
+                    }
+                    sent.push(
+                        json!({"step": step.verb(), "slot": slot, "signature": sig.to_string()}),
+                    );
+                }
+                Err(e) => failed.push((key, format!("{:#}", ctx.explain(e)))),
+            }
         }
-        if only != Only::All {
+        let progressed = sent.len() != before;
+        if only != Only::All || !progressed {
             break;
         }
+    }
+    if !failed.is_empty() {
+        let why: Vec<String> = failed
+            .iter()
+            .map(|((verb, slot), e)| match slot {
+                Some(k) => format!("{verb} slot {k}: {e}"),
+                None => format!("{verb}: {e}"),
+            })
+            .collect();
+        if ctx.json {
+            ctx.print(
+                json!({"job": job.to_string(), "sent": sent, "failed": why}),
+                || {},
+            );
+        }
+        bail!("{} step(s) failed: {}", why.len(), why.join("; "));
     }
     if sent.is_empty() {
         let why = not_due(ctx, &job).await?;
@@ -81,6 +109,13 @@ pub async fn run(ctx: &Ctx, job: Pubkey, only: Only) -> Result<()> {
     }
     ctx.print(json!({"job": job.to_string(), "sent": sent}), || {});
     Ok(())
+}
+
+fn slot_of(step: Crank) -> Option<usize> {
+    match step {
+        Crank::Reclaim { slot, .. } | Crank::Release { slot, .. } => Some(slot),
+        _ => None,
+    }
 }
 
 fn verb_of(only: Only) -> &'static str {

@@ -118,16 +118,18 @@ pub fn due(job: &Job, now: i64) -> Vec<Crank> {
 }
 
 impl DepinRpc {
-    /// The instruction of `step` on the job at `address` (`job` as last read). A winner is
-    /// paid into its authority's associated token account for the payment mint: an error
-    /// when that account does not exist (only the winner can then release its slot, with
-    /// its own account).
-    pub async fn crank_instruction(
+    /// The instructions of `step` on the job at `address` (`job` as last read), sent by
+    /// `payer`. A winner is paid into its authority's associated token account for the
+    /// payment mint; when that account does not exist, it is created first (idempotently, its
+    /// rent paid by `payer`), so a winner that went away without one cannot keep the job, and
+    /// the requester's refund, open.
+    pub async fn crank_instructions(
         &self,
+        payer: &Pubkey,
         address: &Pubkey,
         job: &Job,
         step: Crank,
-    ) -> Result<Instruction, ClientError> {
+    ) -> Result<Vec<Instruction>, ClientError> {
         let m = self.market(&job.market).await?;
         let keys = MarketKeys {
             market: job.market,
@@ -135,22 +137,20 @@ impl DepinRpc {
             staking_pool: m.staking_pool,
         };
         Ok(match step {
-            Crank::Expire => ix::jobs::expire_job(address),
-            Crank::Settle => ix::jobs::settle_job(address),
-            Crank::Reclaim { provider, .. } => ix::jobs::reclaim_slot(&keys, address, &provider),
+            Crank::Expire => vec![ix::jobs::expire_job(address)],
+            Crank::Settle => vec![ix::jobs::settle_job(address)],
+            Crank::Reclaim { provider, .. } => {
+                vec![ix::jobs::reclaim_slot(&keys, address, &provider)]
+            }
             Crank::Release { slot, provider } => {
                 let settled = job.terms().settle(job.verdict(slot));
                 let pays = settled.map(|s| s.payout > 0).unwrap_or(false);
+                let mut out = Vec::new();
                 let payout = if pays {
                     let p: Provider = self.account(&provider).await?;
                     let ata = token_account(&p.authority, &m.payment_mint);
-                    if self.rpc().get_balance(&ata).await.unwrap_or(0) == 0 {
-                        return Err(ClientError::Invalid(format!(
-                            "slot {slot} is a winner's whose payout account {ata} (the \
-                             associated token account of {}) does not exist: only the winner \
-                             can release it",
-                            p.authority
-                        )));
+                    if !self.exists(&ata).await? {
+                        out.push(create_ata(payer, &p.authority, &m.payment_mint));
                     }
                     ata
                 } else {
@@ -158,14 +158,41 @@ impl DepinRpc {
                 };
                 let release = ix::jobs::release_for(job, slot, payout)
                     .map_err(|e| ClientError::Invalid(format!("{e:?}")))?;
-                ix::jobs::release_slot(&keys, address, &provider, release)
+                out.push(ix::jobs::release_slot(&keys, address, &provider, release));
+                out
             }
             Crank::Close => {
+                // The refund goes to the requester's account, created first if it was closed.
                 let refund = token_account(&job.requester, &m.payment_mint);
-                ix::jobs::close_job(&keys, address, &job.requester, &refund)
+                let mut out = Vec::new();
+                if !self.exists(&refund).await? {
+                    out.push(create_ata(payer, &job.requester, &m.payment_mint));
+                }
+                out.push(ix::jobs::close_job(&keys, address, &job.requester, &refund));
+                out
             }
         })
     }
+
+    async fn exists(&self, address: &Pubkey) -> Result<bool, ClientError> {
+        Ok(self
+            .rpc()
+            .get_account_with_commitment(address, self.rpc().commitment())
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?
+            .value
+            .is_some())
+    }
+}
+
+/// Create `owner`'s associated token account for `mint` if it does not exist, `payer` paying.
+fn create_ata(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey) -> Instruction {
+    anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        &anchor_spl::token::ID,
+    )
 }
 
 #[cfg(test)]

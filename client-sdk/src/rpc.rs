@@ -377,6 +377,10 @@ impl DepinRpc {
         loop {
             tokio::time::sleep(opts.confirm_poll).await;
             polls += 1;
+            if started.elapsed() > opts.confirm_timeout {
+                // Landed but not reaching the commitment, or no answer: one last look.
+                return self.landed(&[sig], ixs).await;
+            }
             if let Ok(statuses) = self.rpc.get_signature_statuses(&[sig]).await {
                 if let Some(Some(status)) = statuses.value.into_iter().next() {
                     if let Some(e) = status.err {
@@ -387,9 +391,6 @@ impl DepinRpc {
                     }
                     continue; // processed, not yet at the commitment: it has landed
                 }
-            }
-            if started.elapsed() > opts.confirm_timeout {
-                return Ok(None);
             }
             if broadcast.elapsed() >= REBROADCAST {
                 broadcast = Instant::now();
@@ -425,9 +426,15 @@ impl DepinRpc {
         if sent.is_empty() {
             return Ok(None);
         }
-        let Ok(statuses) = self.rpc.get_signature_statuses(sent).await else {
-            return Ok(None);
-        };
+        // Not knowing is not "not landed": signing a new copy now could execute the
+        // instructions twice. Reported as a transaction error (not a transport one, which
+        // would send a fresh copy through the next endpoint); the caller decides from the
+        // chain's state what to do next.
+        let statuses = self.rpc.get_signature_statuses(sent).await.map_err(|e| {
+            ClientError::Transaction(format!(
+                "could not tell whether an earlier copy of the transaction landed: {e}"
+            ))
+        })?;
         for (sig, status) in sent.iter().zip(statuses.value) {
             if let Some(status) = status {
                 return match status.err {

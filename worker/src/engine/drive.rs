@@ -21,7 +21,8 @@ impl Worker {
             Err(ClientError::AccountNotFound(_)) => {
                 // (An entry already finished keeps its outcome: paid, slashed, released.)
                 if let Some(mut e) = entry.filter(|e| !e.phase.terminal()) {
-                    self.finish(&mut e, Phase::Done, Outcome::Closed { finished: true })?;
+                    let finished = e.phase >= Phase::Revealed;
+                    self.finish(&mut e, Phase::Done, Outcome::Closed { finished })?;
                 }
                 return Ok(());
             }

@@ -17,6 +17,7 @@ impl Worker {
         if steps.is_empty() {
             return Ok(Next::Wait);
         }
+        let mut landed = false;
         for step in steps {
             let ix_ = match step {
                 Crank::Settle => ix::jobs::settle_job(addr),
@@ -27,14 +28,17 @@ impl Worker {
                 Crank::Release { .. } | Crank::Close => continue,
             };
             // Another crank may have sent it first: the next read shows the job moved on.
-            if let Err(e) = self.send(step.instruction(), &[ix_], &["JobNotOpen"]).await {
-                if program_error_name(&e).is_none() {
-                    return Err(e.into());
+            match self.send(step.instruction(), &[ix_], &["JobNotOpen"]).await {
+                Ok(()) => landed = true,
+                Err(e) if program_error_name(&e).is_some() => {
+                    tracing::info!(job = %addr, step = step.verb(), error = %e, "crank step refused");
                 }
-                tracing::info!(job = %addr, step = step.verb(), error = %e, "crank step refused");
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(Next::Again)
+        // Every step refused: wait for the job to change (or the next poll) rather than
+        // re-read and re-send at once.
+        Ok(if landed { Next::Again } else { Next::Wait })
     }
 
     /// Give back a held, uncommitted slot whose run failed in a way that is not a result
@@ -168,21 +172,15 @@ impl Worker {
                 later = true;
                 continue;
             }
-            let (a, j) = (*addr, *job);
-            let ix_ = match self
+            let (a, j, payer) = (*addr, *job, self.me.pubkey());
+            let ixs = self
                 .chain
-                .call(move |r| Box::pin(async move { r.crank_instruction(&a, &j, step).await }))
-                .await
-            {
-                Ok(ix_) => ix_,
-                Err(e) => {
-                    // A winner without a payout account: only it can release its slot.
-                    tracing::warn!(job = %addr, step = step.verb(), error = %e, "cannot crank; leaving the job");
-                    return Ok(Next::Finished);
-                }
-            };
+                .call(move |r| {
+                    Box::pin(async move { r.crank_instructions(&payer, &a, &j, step).await })
+                })
+                .await?;
             match self
-                .send(step.instruction(), &[ix_], &["SlotAlreadyReleased"])
+                .send(step.instruction(), &ixs, &["SlotAlreadyReleased"])
                 .await
             {
                 Ok(()) => {}
