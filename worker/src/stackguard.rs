@@ -364,6 +364,52 @@ mod tests {
         );
     }
 
+    /// How deep the recursion got (an exported counter) before the trap, with `native`
+    /// bytes of native stack.
+    fn depth_reached(native: usize) -> (i32, Option<wasmtime::Trap>) {
+        let wat = r#"(module
+          (global $n (export "n") (mut i32) (i32.const 0))
+          (func $r (param i64 i64) (result i64) (local f64 f64 i32)
+            (global.set $n (i32.add (global.get $n) (i32.const 1)))
+            (i64.add (local.get 0) (call $r (i64.add (local.get 0) (i64.const 1)) (local.get 1))))
+          (func (export "_start") (drop (call $r (i64.const 0) (i64.const 1)))))"#;
+        let wasm = instrument(&wat::parse_str(wat).unwrap()).unwrap();
+        on_big_stack(move || {
+            let mut config = wasmtime::Config::new();
+            config
+                .max_wasm_stack(native)
+                .async_stack_size(native + (1 << 20));
+            let engine = wasmtime::Engine::new(&config).unwrap();
+            let module = wasmtime::Module::new(&engine, &wasm).unwrap();
+            let mut store = wasmtime::Store::new(&engine, ());
+            let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+            let err = instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap_err();
+            let n = instance
+                .get_global(&mut store, "n")
+                .unwrap()
+                .get(&mut store)
+                .i32()
+                .unwrap();
+            (n, err.downcast_ref::<wasmtime::Trap>().copied())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_depth_reached_does_not_depend_on_the_native_stack() {
+        // The same module under two native stack sizes (as two machines whose compiled frames
+        // differ in size would be): it stops at the same depth, on the counted limit.
+        let big = depth_reached(NATIVE_STACK);
+        let half = depth_reached(NATIVE_STACK / 2);
+        assert_eq!(big.1, Some(wasmtime::Trap::UnreachableCodeReached));
+        assert_eq!(big, half);
+        assert!(big.0 > 10_000, "a useful depth: {}", big.0);
+    }
+
     #[test]
     fn exports_tables_and_globals_keep_working() {
         // An indirect call through a table, an existing global, a start function and an
