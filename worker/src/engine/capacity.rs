@@ -53,9 +53,12 @@ impl Worker {
         self.held.lock().expect("lock").len()
     }
 
-    /// Drivers waiting to claim.
+    /// Drivers waiting to claim (not holding a slot, not settling a job).
     pub(super) fn waiting(&self) -> usize {
-        self.in_flight().saturating_sub(self.holding())
+        let settling = self.settling.lock().expect("lock").len();
+        self.in_flight()
+            .saturating_sub(self.holding())
+            .saturating_sub(settling)
     }
 
     /// Reserve capacity for a claim of `job` (check and reservation under one lock, so

@@ -144,6 +144,7 @@ impl Worker {
         // release and a courtesy crank, which must not keep new jobs out).
         if job.status == job_status::SETTLED {
             self.held.lock().expect("lock").remove(addr);
+            self.settling.lock().expect("lock").insert(*addr);
         } else {
             self.held.lock().expect("lock").insert(*addr);
         }

@@ -118,6 +118,9 @@ pub struct Worker {
     /// what `policy.max_concurrent` caps. Drivers waiting for the seed, their turn or the open
     /// phase are not in it.
     held: Mutex<HashSet<Pubkey>>,
+    /// Settled jobs whose driver is releasing or cranking: neither held nor waiting to claim,
+    /// so they keep no new job out.
+    settling: Mutex<HashSet<Pubkey>>,
     /// Jobs passed on before any claim was sent (not assigned, refused by the policy): not
     /// driven again unless this provider holds a slot; never journalled.
     passed: Mutex<RecentSet<Pubkey>>,
@@ -371,6 +374,7 @@ impl Worker {
             markets,
             drivers: Mutex::new(HashMap::new()),
             held: Mutex::new(HashSet::new()),
+            settling: Mutex::new(HashSet::new()),
             passed: Mutex::new(RecentSet::new(PASSED_KEPT)),
             fields: tokio::sync::Mutex::new(HashMap::new()),
             seeds: Mutex::new(BTreeMap::new()),

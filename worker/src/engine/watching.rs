@@ -81,6 +81,7 @@ impl Worker {
             }
             this.health.step_ok(&job);
             this.held.lock().expect("lock").remove(&job);
+            this.settling.lock().expect("lock").remove(&job);
             let mut drivers = this.drivers.lock().expect("lock");
             drivers.remove(&job);
             this.metrics
