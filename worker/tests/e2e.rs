@@ -149,6 +149,22 @@ async fn manifest(
     m
 }
 
+/// Write a `depin-worker` config file at `path` for `local`'s market, keeping its state in
+/// `data_dir` on an ephemeral HTTP port; `tail` adds lines (TOML) after those.
+fn worker_config(local: &LocalMarket, path: &Path, data_dir: &Path, tail: &str) {
+    std::fs::write(
+        path,
+        format!(
+            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n{tail}",
+            local.market,
+            local.rpc_url(),
+            local.ws_url(),
+            data_dir.display()
+        ),
+    )
+    .unwrap();
+}
+
 /// A `depin-worker` child process whose log lines are collected.
 struct Proc {
     child: Child,
@@ -272,17 +288,12 @@ async fn sigkill_at_every_phase_loses_nothing() {
     let keypair = dir.join("victim-operator.json");
     write_keypair_file(&victim_operator, &keypair).unwrap();
     let config = dir.join("victim.toml");
-    std::fs::write(
+    worker_config(
+        &local,
         &config,
-        format!(
-            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 20\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
-            local.market,
-            local.rpc_url(),
-            local.ws_url(),
-            dir.join("victim").display()
-        ),
-    )
-    .unwrap();
+        &dir.join("victim"),
+        "close_delay_secs = 20\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
+    );
     let store = FileStore::new(dir.join("blobs")).unwrap();
     let heat = std::fs::read(repo().join("target/wasm/heat_diffusion.wasm"))
         .expect("scripts/build-examples.sh first");
@@ -1273,17 +1284,12 @@ async fn a_winner_that_vanished_is_paid_and_the_job_closed_by_the_others() {
     let keypair = dir.join("dead.json");
     write_keypair_file(&dead, &keypair).unwrap();
     let config = dir.join("dead.toml");
-    std::fs::write(
+    worker_config(
+        &local,
         &config,
-        format!(
-            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 3\n[policy]\nallow_file_uris = true\n",
-            local.market,
-            local.rpc_url(),
-            local.ws_url(),
-            dir.join("dead").display()
-        ),
-    )
-    .unwrap();
+        &dir.join("dead"),
+        "close_delay_secs = 3\n[policy]\nallow_file_uris = true\n",
+    );
     let proc = Proc::spawn(&config, &keypair);
     proc.wait_for("subscribed", None, Duration::from_secs(20))
         .await;
@@ -1349,17 +1355,12 @@ async fn a_lost_journal_is_refused_then_recovered_from_the_operator_key() {
     let keypair = dir.join("victim.json");
     write_keypair_file(&victim, &keypair).unwrap();
     let config = dir.join("victim.toml");
-    std::fs::write(
+    worker_config(
+        &local,
         &config,
-        format!(
-            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 20\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
-            local.market,
-            local.rpc_url(),
-            local.ws_url(),
-            dir.join("victim").display()
-        ),
-    )
-    .unwrap();
+        &dir.join("victim"),
+        "close_delay_secs = 20\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
+    );
     let store = FileStore::new(dir.join("blobs")).unwrap();
     let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm"))
         .expect("scripts/build-examples.sh first");
@@ -1427,17 +1428,7 @@ async fn an_unreadable_journal_stops_the_worker_with_a_clear_error() {
     let keypair = dir.join("w.json");
     write_keypair_file(&w, &keypair).unwrap();
     let config = dir.join("w.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n",
-            local.market,
-            local.rpc_url(),
-            local.ws_url(),
-            data.display()
-        ),
-    )
-    .unwrap();
+    worker_config(&local, &config, &data, "");
     let (status, log) = Proc::spawn(&config, &keypair).exit(Duration::from_secs(30));
     assert!(!status.success(), "{log}");
     assert!(log.contains("journal"), "{log}");
@@ -1614,17 +1605,12 @@ async fn chaos_random_sigkills_lose_nothing() {
         let keypair = dir.join(format!("w{i}.json"));
         write_keypair_file(w, &keypair).unwrap();
         let config = dir.join(format!("w{i}.toml"));
-        std::fs::write(
+        worker_config(
+            &local,
             &config,
-            format!(
-                "markets = [\"{}\"]\nrpc_urls = [\"{}\"]\nws_urls = [\"{}\"]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\nclose_delay_secs = 3\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
-                local.market,
-                local.rpc_url(),
-                local.ws_url(),
-                dir.join(format!("w{i}")).display()
-            ),
-        )
-        .unwrap();
+            &dir.join(format!("w{i}")),
+            "close_delay_secs = 3\nreconcile_secs = 2\n[policy]\nallow_file_uris = true\n",
+        );
         configs.push((config, keypair));
     }
     let mut procs: Vec<Option<Proc>> = configs

@@ -168,6 +168,15 @@ impl Worker {
         }
     }
 
+    /// This worker's reveal (or submission) has landed: serve its result blob and journal it.
+    fn mark_revealed(&self, addr: &Pubkey, entry: &mut Entry) -> Result<()> {
+        self.publish(entry)?;
+        entry.phase = Phase::Revealed;
+        self.journal.put(entry)?;
+        tracing::info!(job = %addr, "phase=revealed");
+        Ok(())
+    }
+
     /// Not holding a slot: claim when the assignment lets the claim land (or pass on the job), or finish an entry whose slot was taken back.
     async fn unclaimed(
         self: &Arc<Self>,
@@ -405,10 +414,7 @@ impl Worker {
                 (deadline, now),
             )
             .await?;
-            self.publish(entry)?;
-            entry.phase = Phase::Revealed;
-            self.journal.put(entry)?;
-            tracing::info!(job = %addr, "phase=revealed");
+            self.mark_revealed(addr, entry)?;
         } else {
             let c = hash::commitment(addr, &info.provider, &result, &salt);
             self.send_before(
@@ -470,10 +476,7 @@ impl Worker {
             (job.reveal_deadline, now),
         )
         .await?;
-        self.publish(entry)?;
-        entry.phase = Phase::Revealed;
-        self.journal.put(entry)?;
-        tracing::info!(job = %addr, "phase=revealed");
+        self.mark_revealed(addr, entry)?;
         Ok(Next::Again)
     }
 
@@ -488,9 +491,7 @@ impl Worker {
     ) -> Result<Next> {
         if entry.phase < Phase::Revealed {
             // Revealed on chain before the journal said so (a restart): publish now.
-            self.publish(entry)?;
-            entry.phase = Phase::Revealed;
-            self.journal.put(entry)?;
+            self.mark_revealed(addr, entry)?;
         }
         self.crank_open(addr, info, job, now).await
     }
