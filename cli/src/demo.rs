@@ -364,7 +364,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
                 slashed_amount += s.penalty;
             }
         }
-        let (exit_code, summary) = match verified_result(job, &fetcher, 1 << 20).await {
+        let (exit_code, summary) = match verified_result(job, None, &fetcher, 1 << 20).await {
             Ok(r) => {
                 let text = String::from_utf8_lossy(&r.output).into_owned();
                 let mut lines = text.lines();

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod follow;
 pub mod jobview;
 pub mod localnet;
+pub mod private;
 pub mod profile;
 pub mod wallet;
 

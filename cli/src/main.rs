@@ -195,7 +195,20 @@ enum JobCmd {
         /// Refuse to post if the market's fee is above this (basis points).
         #[arg(long)]
         max_fee_bps: Option<u16>,
+        /// A private job: the input is sealed, each claimant gets the key from you once it
+        /// holds a slot, and the output is sealed to your wallet (docs/privacy.md). The
+        /// command stays to deliver the keys as claims come (see --no-keys).
+        #[arg(long)]
+        private: bool,
+        /// With --private: seal the module too.
+        #[arg(long, requires = "private")]
+        seal_module: bool,
+        /// With --private: post and return; deliver the keys with `depin job keys`.
+        #[arg(long, requires = "private")]
+        no_keys: bool,
     },
+    /// Deliver the keys of a private job you posted to its claimants, until none can want one.
+    Keys { job: Pubkey },
     /// Show a job: its state, what it waits for, and (after its account is closed) what its
     /// transaction history records.
     Status { job: Pubkey },
@@ -371,6 +384,22 @@ enum MarketCmd {
         /// Market (default: the deployment's).
         market: Option<Pubkey>,
     },
+    /// Admit a provider to an allow-listed market's jobs (admin).
+    Accredit {
+        /// The provider's wallet (its provider account in the market's pool is derived).
+        provider: Pubkey,
+        /// Market (default: the deployment's).
+        #[arg(long)]
+        market: Option<Pubkey>,
+    },
+    /// End a provider's admission to an allow-listed market (admin); slots it holds run on.
+    Revoke {
+        /// The provider's wallet.
+        provider: Pubkey,
+        /// Market (default: the deployment's).
+        #[arg(long)]
+        market: Option<Pubkey>,
+    },
 }
 
 /// Market settings (defaults: the local-network plan's).
@@ -396,6 +425,9 @@ struct MarketSettings {
     slash_noshow_bps: u16,
     #[arg(long, default_value_t = 100)]
     abandon_penalty_bps: u16,
+    /// Only providers the admin accredits (`market accredit`) may claim its jobs.
+    #[arg(long)]
+    allow_list: bool,
 }
 
 /// Settings to change (`market update`): only those given.
@@ -419,6 +451,10 @@ struct MarketChanges {
     slash_noshow_bps: Option<u16>,
     #[arg(long)]
     abandon_penalty_bps: Option<u16>,
+    /// Restrict claims to accredited providers (true) or open them to every staked provider
+    /// (false); binds jobs posted from now on.
+    #[arg(long)]
+    allow_list: Option<bool>,
 }
 
 impl MarketChanges {
@@ -446,7 +482,8 @@ impl MarketChanges {
             max_replicas,
             slash_wrong_bps,
             slash_noshow_bps,
-            abandon_penalty_bps
+            abandon_penalty_bps,
+            allow_list
         );
         changed.then_some(c)
     }
@@ -465,6 +502,7 @@ impl MarketSettings {
             slash_wrong_bps: self.slash_wrong_bps,
             slash_noshow_bps: self.slash_noshow_bps,
             abandon_penalty_bps: self.abandon_penalty_bps,
+            allow_list: self.allow_list,
         }
     }
 }
@@ -873,6 +911,9 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             store,
             store_url,
             max_fee_bps,
+            private,
+            seal_module,
+            no_keys,
         } => {
             let market = ctx.market(market)?;
             let requester = ctx.signer()?;
@@ -892,6 +933,17 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             let mut store = FileStore::new(&store)?;
             if let Some(base) = store_url {
                 store = store.served_at(base);
+            }
+            if private {
+                let post = depin_cli::private::PrivatePost {
+                    market,
+                    draft: &draft,
+                    store: &store,
+                    terms,
+                    seal_module,
+                    deliver: !no_keys,
+                };
+                return depin_cli::private::post(ctx, post).await;
             }
             let bar = indicatif::ProgressBar::new_spinner();
             if ctx.json {
@@ -923,6 +975,15 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             });
         }
         JobCmd::Status { job } => show_job(ctx, &job, None).await?,
+        JobCmd::Keys { job } => {
+            let delivered = depin_cli::private::deliver(ctx, &job).await?;
+            if ctx.json {
+                ctx.print(
+                    json!({"job": job.to_string(), "keys_delivered": delivered}),
+                    || {},
+                );
+            }
+        }
         JobCmd::History { job } => show_history(ctx, &job).await?,
         JobCmd::Wait { job, timeout } => {
             let bar = indicatif::ProgressBar::new_spinner();
@@ -948,10 +1009,13 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             out,
             max_bytes,
         } => {
+            // A private job's result is sealed to its requester: opened with this wallet.
+            let me = ctx.signer().ok();
             let r = ctx
                 .rpc
-                .fetch_result(
+                .fetch_result_as(
                     &job,
+                    me.as_ref(),
                     &BlobFetcher::for_results(&ctx.url, Duration::from_secs(30)),
                     max_bytes,
                 )
@@ -963,7 +1027,7 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             }
             let v = json!({
                 "job": job.to_string(), "exit_code": r.exit_code, "result_hash": hex(&r.result_hash),
-                "uri": r.uri, "output_bytes": r.output.len(),
+                "uri": r.uri, "output_bytes": r.output.len(), "sealed": r.sealed,
                 "output": if out.is_none() { Some(String::from_utf8_lossy(&r.output).into_owned()) } else { None },
                 "logs": String::from_utf8_lossy(&r.logs),
             });
@@ -990,10 +1054,12 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
             if follow {
                 depin_cli::follow::follow(ctx, &job).await?;
             }
+            let me = ctx.signer().ok();
             let r = ctx
                 .rpc
-                .fetch_result(
+                .fetch_result_as(
                     &job,
+                    me.as_ref(),
                     &BlobFetcher::for_results(&ctx.url, Duration::from_secs(30)),
                     max_bytes,
                 )
@@ -1269,7 +1335,7 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
                 "execution_window_secs": c.execution_window_secs, "reveal_window_secs": c.reveal_window_secs,
                 "max_replicas": c.max_replicas, "slash_wrong_bps": c.slash_wrong_bps,
                 "slash_noshow_bps": c.slash_noshow_bps, "abandon_penalty_bps": c.abandon_penalty_bps,
-                "pending_at": m.pending_at,
+                "allow_list": c.allow_list, "pending_at": m.pending_at,
                 "pending": (m.pending_at != 0).then(|| json!({
                     "fee_bps": m.pending_config.fee_bps,
                     "slash_wrong_bps": m.pending_config.slash_wrong_bps,
@@ -1374,6 +1440,12 @@ async fn market(ctx: &Ctx, cmd: MarketCmd) -> Result<()> {
         }
         MarketCmd::Pause { market } => set_paused(ctx, ctx.market(market)?, true).await?,
         MarketCmd::Resume { market } => set_paused(ctx, ctx.market(market)?, false).await?,
+        MarketCmd::Accredit { provider, market } => {
+            depin_cli::private::accredit(ctx, ctx.market(market)?, provider, false).await?
+        }
+        MarketCmd::Revoke { provider, market } => {
+            depin_cli::private::accredit(ctx, ctx.market(market)?, provider, true).await?
+        }
     }
     Ok(())
 }

@@ -43,6 +43,9 @@ pub enum ClientError {
     /// A manifest was refused.
     #[error(transparent)]
     Manifest(#[from] crate::manifest::ManifestError),
+    /// A private job's key, blob or result refused to open (or to be sealed).
+    #[error(transparent)]
+    Privacy(#[from] crate::privacy::PrivacyError),
     /// A request the SDK refuses before sending anything (the reason says what to change).
     #[error("{0}")]
     Invalid(String),

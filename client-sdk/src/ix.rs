@@ -348,7 +348,9 @@ pub mod jobs {
     use crate::{pda, JOBS_PROGRAM_ID};
     use depin_jobs::{
         accounts as a, instruction as i,
-        instructions::{MarketConfig, PostJobArgs, RevealArgs, SubmitArgs, UpdateMarketArgs},
+        instructions::{
+            DeliverKeyArgs, MarketConfig, PostJobArgs, RevealArgs, SubmitArgs, UpdateMarketArgs,
+        },
     };
 
     /// The addresses of a market and of the staking pool behind it that settlement
@@ -564,7 +566,59 @@ pub mod jobs {
             bond: slot_bond_accounts(keys, provider),
             slot_hashes: depin_core::sortition::SLOT_HASHES_SYSVAR,
             displaced,
+            accreditation: None,
         }
+    }
+
+    /// `claim_job` of a job posted while its market was allow-listed (`Job::allow_list`):
+    /// names `provider`'s accreditation in the market.
+    pub fn claim_job_accredited(
+        operator: &Pubkey,
+        provider: &Pubkey,
+        keys: &MarketKeys,
+        job: &Pubkey,
+        displaced: Option<Pubkey>,
+    ) -> Instruction {
+        let mut accounts = claim_job_accounts(operator, provider, keys, job, displaced);
+        accounts.accreditation = Some(pda::accreditation(&keys.market, provider).0);
+        ix(accounts, i::ClaimJob {})
+    }
+
+    /// `deliver_key`: the requester of private `job` stores a claimant's key envelope.
+    pub fn deliver_key(requester: &Pubkey, job: &Pubkey, args: DeliverKeyArgs) -> Instruction {
+        let accounts = a::DeliverKey {
+            requester: *requester,
+            job: *job,
+        };
+        ix(accounts, i::DeliverKey { args })
+    }
+
+    /// `set_accreditation`: the admin of `market` admits `provider` to its allow-listed jobs
+    /// (`accredited`), or ends its admission.
+    pub fn set_accreditation(
+        admin: &Pubkey,
+        market: &Pubkey,
+        provider: &Pubkey,
+        accredited: bool,
+    ) -> Instruction {
+        let accounts = a::SetAccreditation {
+            admin: *admin,
+            market: *market,
+            provider: *provider,
+            accreditation: pda::accreditation(market, provider).0,
+            system_program: anchor_lang::system_program::ID,
+        };
+        ix(accounts, i::SetAccreditation { accredited })
+    }
+
+    /// `set_accreditation` admitting `provider`.
+    pub fn accredit_provider(admin: &Pubkey, market: &Pubkey, provider: &Pubkey) -> Instruction {
+        set_accreditation(admin, market, provider, true)
+    }
+
+    /// `set_accreditation` ending `provider`'s admission.
+    pub fn revoke_accreditation(admin: &Pubkey, market: &Pubkey, provider: &Pubkey) -> Instruction {
+        set_accreditation(admin, market, provider, false)
     }
 
     /// `claim_job`: take a slot of `job`, locking a bond of `provider`'s stake: a free one, or

@@ -53,6 +53,8 @@ pub mod netguard;
 pub mod ops;
 pub mod pda;
 pub mod policy;
+pub mod privacy;
+pub mod private;
 pub mod rpc;
 
 pub use error::ClientError;

@@ -52,9 +52,14 @@ pub mod bounds {
 pub struct BlobRef {
     /// `file://`, `http://`, `https://` or `ipfs://` URI.
     pub uri: String,
-    /// sha256 of the blob's bytes, lower-case hex.
+    /// sha256 of the blob's bytes, lower-case hex (of the ciphertext, when sealed: the
+    /// plaintext's hash would let a stranger confirm a guess).
     #[serde(with = "hex32")]
     pub sha256: Hash32,
+    /// Sealed with the job's secret (`depin_client::privacy`): only a private job's claimants,
+    /// once the requester delivered their key, can open it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sealed: bool,
 }
 
 impl BlobRef {
@@ -63,6 +68,15 @@ impl BlobRef {
         BlobRef {
             uri: uri.into(),
             sha256,
+            sealed: false,
+        }
+    }
+
+    /// This reference, marked sealed.
+    pub fn sealed(self) -> Self {
+        BlobRef {
+            sealed: true,
+            ..self
         }
     }
 }

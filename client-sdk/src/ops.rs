@@ -100,6 +100,18 @@ pub struct JobResult {
     pub result_hash: Hash32,
     /// The URI it was read from.
     pub uri: String,
+    /// Whether it was sealed to the requester (a private job) and opened with its key.
+    pub sealed: bool,
+}
+
+/// What opens a private job's result: its requester's wallet (the result is sealed to it; the
+/// job secret, derived from it, keys the agreed hash).
+#[derive(Clone, Copy)]
+pub struct SealedReader<'a> {
+    /// The requester's wallet.
+    pub requester: &'a Keypair,
+    /// The job.
+    pub job: Pubkey,
 }
 
 /// The associated token account of `owner` for `mint`.
@@ -107,7 +119,7 @@ pub fn token_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
     get_associated_token_address(owner, mint)
 }
 
-fn unix_nanos() -> u64 {
+pub(crate) fn unix_nanos() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -238,7 +250,23 @@ impl DepinRpc {
         store: &dyn BlobStore,
         terms: JobTerms,
     ) -> Result<PostedJob, ClientError> {
+        self.post_committed(requester, market, manifest, store, terms, [0; 32])
+            .await
+    }
+
+    /// [`DepinRpc::post_manifest`] with a key commitment (all zero: a public job; see
+    /// `depin_client::private`).
+    pub(crate) async fn post_committed(
+        &self,
+        requester: &Keypair,
+        market: &Pubkey,
+        manifest: &Manifest,
+        store: &dyn BlobStore,
+        terms: JobTerms,
+        key_commitment: Hash32,
+    ) -> Result<PostedJob, ClientError> {
         manifest.validate()?;
+        let private = key_commitment != [0; 32];
         let PostCheck {
             payment_mint,
             fee_bps,
@@ -248,13 +276,19 @@ impl DepinRpc {
         } = self.check_post(&requester.pubkey(), market, &terms).await?;
         // Workers refuse a job whose longest run could not be committed in time
         // (`policy::Refusal::Window`): say so now rather than escrow a job nobody claims.
-        let window_ms = u64::from(execution_window_secs) * 1000;
+        let run_secs = crate::policy::run_window_secs(i64::from(execution_window_secs), private);
+        let window_ms = u64::try_from(run_secs).unwrap_or(0) * 1000;
         let wall = manifest.limits.wall_ms;
         if wall.saturating_add(crate::policy::COMMIT_MARGIN_MS) > window_ms {
+            let private_note = if private {
+                " (less the key window of a private job)"
+            } else {
+                ""
+            };
             return Err(ClientError::Invalid(format!(
                 "the manifest allows a {wall} ms run, which with {} ms to commit does not fit \
-                 this market's {execution_window_secs} s execution window: no worker would \
-                 claim it; set limits.wall_ms to at most {}",
+                 this market's {execution_window_secs} s execution window{private_note}: no \
+                 worker would claim it; set limits.wall_ms to at most {}",
                 crate::policy::COMMIT_MARGIN_MS,
                 window_ms.saturating_sub(crate::policy::COMMIT_MARGIN_MS)
             )));
@@ -278,6 +312,7 @@ impl DepinRpc {
             bond,
             // The program refuses the post if the fee binding it changed since this read.
             expected_fee_bps: fee_bps,
+            key_commitment,
         };
         let post = ix::jobs::post_job(&requester.pubkey(), market, &payment_mint, &source, args);
         let signature = self.send(requester, &[post], &[]).await?;
@@ -372,10 +407,28 @@ impl DepinRpc {
         fetcher: &BlobFetcher,
         max_bytes: u64,
     ) -> Result<JobResult, ClientError> {
+        self.fetch_result_as(job, None, fetcher, max_bytes).await
+    }
+
+    /// [`DepinRpc::fetch_result`], opening a private job's sealed result with its requester's
+    /// wallet `requester` (a public job's result is read as it is).
+    pub async fn fetch_result_as(
+        &self,
+        job: &Pubkey,
+        requester: Option<&Keypair>,
+        fetcher: &BlobFetcher,
+        max_bytes: u64,
+    ) -> Result<JobResult, ClientError> {
+        let reader = requester.map(|requester| SealedReader {
+            requester,
+            job: *job,
+        });
         let j = match self.job(job).await {
             Ok(j) => j,
             Err(ClientError::AccountNotFound(_)) => {
-                return self.closed_job_result(job, fetcher, max_bytes).await
+                return self
+                    .closed_job_result(job, reader.as_ref(), fetcher, max_bytes)
+                    .await
             }
             Err(e) => return Err(e),
         };
@@ -390,7 +443,7 @@ impl DepinRpc {
                 outcome_name(j.outcome)
             )));
         }
-        verified_result(&j, fetcher, max_bytes).await
+        verified_result(&j, reader.as_ref(), fetcher, max_bytes).await
     }
 
     /// The verified manifest of `job` (fetched from its URI, checked against its hash).
@@ -412,6 +465,7 @@ impl DepinRpc {
     pub async fn closed_job_result(
         &self,
         job: &Pubkey,
+        reader: Option<&SealedReader<'_>>,
         fetcher: &BlobFetcher,
         max_bytes: u64,
     ) -> Result<JobResult, ClientError> {
@@ -421,7 +475,8 @@ impl DepinRpc {
         }
         match history.verdict() {
             Some((settle::outcome::AGREED, agreed)) => {
-                result_from_uris(&agreed, &history.agreed_uris(), fetcher, max_bytes).await
+                let uris = history.agreed_uris();
+                result_from_uris(&agreed, &uris, reader, fetcher, max_bytes).await
             }
             Some((outcome, _)) => Err(ClientError::Invalid(format!(
                 "job {job} settled without an agreed result ({})",
@@ -540,9 +595,11 @@ impl DepinRpc {
     }
 }
 
-/// Read the result of a settled, agreed job from its winners' URIs.
+/// Read the result of a settled, agreed job from its winners' URIs (a private job's with its
+/// requester's `reader`).
 pub async fn verified_result(
     j: &Job,
+    reader: Option<&SealedReader<'_>>,
     fetcher: &BlobFetcher,
     max_bytes: u64,
 ) -> Result<JobResult, ClientError> {
@@ -558,7 +615,7 @@ pub async fn verified_result(
                 .map(str::to_string)
         })
         .collect::<Vec<_>>();
-    result_from_uris(&j.agreed_hash, &uris, fetcher, max_bytes).await
+    result_from_uris(&j.agreed_hash, &uris, reader, fetcher, max_bytes).await
 }
 
 /// The first blob among `uris` whose exit code and output hash to `agreed_hash` (every
@@ -566,6 +623,7 @@ pub async fn verified_result(
 pub async fn result_from_uris(
     agreed_hash: &[u8; 32],
     uris: &[String],
+    reader: Option<&SealedReader<'_>>,
     fetcher: &BlobFetcher,
     max_bytes: u64,
 ) -> Result<JobResult, ClientError> {
@@ -578,25 +636,57 @@ pub async fn result_from_uris(
         }
         let limit = max_bytes
             .saturating_add(exec::RESULT_BLOB_HEADER as u64)
-            .saturating_add(exec::MAX_LOG_BYTES as u64);
-        match fetcher.fetch_unverified(uri, limit).await {
-            Ok(blob) => match exec::decode_result_blob(&blob) {
+            .saturating_add(exec::MAX_LOG_BYTES as u64)
+            .saturating_add(crate::privacy::SEALED_RESULT_OVERHEAD as u64);
+        let blob = match fetcher.fetch_unverified(uri, limit).await {
+            Ok(blob) => blob,
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
+        let sealed = crate::privacy::is_sealed_result(&blob);
+        let (blob, key) = match (sealed, reader) {
+            (false, _) => (zeroize::Zeroizing::new(blob), None),
+            (true, None) => {
+                failures.push(format!(
+                    "{uri}: sealed to the job's requester (read it with the requester's wallet)"
+                ));
+                continue;
+            }
+            (true, Some(r)) => match crate::privacy::open_result(r.requester, &blob) {
+                Ok(opened) => (
+                    opened,
+                    Some(crate::privacy::JobSecret::derive(r.requester, &r.job).hash_key(&r.job)),
+                ),
+                Err(e) => {
+                    failures.push(format!("{uri}: {e}"));
+                    continue;
+                }
+            },
+        };
+        let hash_of = |r: &exec::ResultParts<'_>| match &key {
+            Some(k) => depin_core::hash::private_result_hash(k, r.exit_code, r.output, r.logs),
+            None => r.hash(),
+        };
+        {
+            match exec::decode_result_blob(&blob) {
                 Some(r) if r.output.len() as u64 > max_bytes => failures.push(format!(
                     "{uri}: output of {} bytes is over the {max_bytes}-byte limit asked for",
                     r.output.len()
                 )),
-                Some(r) if r.hash() == *agreed_hash => {
+                Some(r) if hash_of(&r) == *agreed_hash => {
                     return Ok(JobResult {
                         exit_code: r.exit_code,
                         output: r.output.to_vec(),
                         logs: r.logs.to_vec(),
                         result_hash: *agreed_hash,
                         uri: uri.clone(),
+                        sealed,
                     })
                 }
                 _ => failures.push(format!("{uri}: does not match the agreed result hash")),
-            },
-            Err(e) => failures.push(e.to_string()),
+            }
         }
     }
     Err(ClientError::Invalid(if failures.is_empty() {

@@ -85,3 +85,11 @@ pub fn job(market: &Pubkey, requester: &Pubkey, nonce: u64) -> (Pubkey, u8) {
 pub fn escrow(job: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::ESCROW, job.as_ref()], &JOBS_PROGRAM_ID)
 }
+
+/// `provider`'s accreditation in allow-listed `market`.
+pub fn accreditation(market: &Pubkey, provider: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[seeds::ACCREDITED, market.as_ref(), provider.as_ref()],
+        &JOBS_PROGRAM_ID,
+    )
+}

@@ -35,7 +35,9 @@ pub struct Ask {
     pub output_bytes: u64,
     /// Wall-clock time the manifest allows, milliseconds.
     pub wall_ms: u64,
-    /// The job's execution window: seconds from a claim to the slot's commit deadline.
+    /// The time a claimant can count on to run and commit: the job's execution window
+    /// (seconds from a claim to the slot's commit deadline), less the key window for a private
+    /// job (its key may arrive that late: [`run_window_secs`]).
     pub window_secs: i64,
     /// Whether its module or input is a `file://` URI.
     pub file_uris: bool,
@@ -57,11 +59,22 @@ impl Ask {
             memory_bytes: m.limits.memory_bytes,
             output_bytes: m.limits.output_bytes,
             wall_ms: m.limits.wall_ms,
-            window_secs: job.execution_window(),
+            window_secs: run_window_secs(job.execution_window(), job.is_private()),
             file_uris: [&m.module.uri, &m.input.uri]
                 .iter()
                 .any(|u| u.starts_with("file://")),
         }
+    }
+}
+
+/// The seconds a claimant can count on to run and commit in a job with `execution_window`:
+/// all of it for a public job; for a private one, what is left after the latest moment its key
+/// may arrive (`depin_core::settle::key_window_secs`).
+pub fn run_window_secs(execution_window: i64, private: bool) -> i64 {
+    if private {
+        execution_window - depin_core::settle::key_window_secs(execution_window)
+    } else {
+        execution_window
     }
 }
 

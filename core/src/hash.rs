@@ -10,6 +10,13 @@ pub const COMMIT_DOMAIN: &[u8] = b"depin-commit-v1";
 /// Domain of a job result hash (exit status, output bytes and log bytes). v1 covered no logs.
 pub const RESULT_DOMAIN: &[u8] = b"depin-result-v2";
 
+/// Domain of a private job's result hash: keyed with the job's hash key, so a stranger who
+/// guesses the output cannot confirm the guess against the chain.
+pub const PRIVATE_RESULT_DOMAIN: &[u8] = b"depin-private-result-v1";
+/// Domain of a private job's key commitment (stored on chain at posting): lets a claimant
+/// check that the key it was sent is the job's, before it runs anything.
+pub const KEY_COMMITMENT_DOMAIN: &[u8] = b"depin-key-v1";
+
 /// A 32-byte SHA-256 digest.
 pub type Hash32 = [u8; 32];
 
@@ -42,6 +49,37 @@ pub fn result_hash(exit_code: i32, output: &[u8], logs: &[u8]) -> Hash32 {
     solana_sha256_hasher::hashv(&[RESULT_DOMAIN, &code, &len, output, &logs_len, logs]).to_bytes()
 }
 
+/// The result hash of a private job: `sha256(PRIVATE_RESULT_DOMAIN ‖ hash_key ‖ exit_code as
+/// i32 LE ‖ output.len() as u64 LE ‖ output ‖ logs.len() as u64 LE ‖ logs)`, where `hash_key`
+/// is derived from the job secret only claimants and the requester hold. The fixed-length key
+/// right after the domain and the length prefixes keep the encoding unambiguous; replicas still
+/// agree bit for bit, since they hash the same plaintext with the same key.
+pub fn private_result_hash(
+    hash_key: &Hash32,
+    exit_code: i32,
+    output: &[u8],
+    logs: &[u8],
+) -> Hash32 {
+    let code = exit_code.to_le_bytes();
+    let len = (output.len() as u64).to_le_bytes();
+    let logs_len = (logs.len() as u64).to_le_bytes();
+    solana_sha256_hasher::hashv(&[
+        PRIVATE_RESULT_DOMAIN,
+        hash_key,
+        &code,
+        &len,
+        output,
+        &logs_len,
+        logs,
+    ])
+    .to_bytes()
+}
+
+/// `sha256(KEY_COMMITMENT_DOMAIN ‖ secret)`: what a private job publishes about its secret.
+pub fn key_commitment(secret: &Hash32) -> Hash32 {
+    solana_sha256_hasher::hashv(&[KEY_COMMITMENT_DOMAIN, secret]).to_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +108,19 @@ mod tests {
         assert_ne!(result_hash(0, b"ab", b""), result_hash(0, b"a", b"b"));
     }
 
+    #[test]
+    fn private_result_hash_is_keyed() {
+        let a = private_result_hash(&[1; 32], 0, b"out", b"");
+        assert_ne!(a, private_result_hash(&[2; 32], 0, b"out", b""));
+        assert_ne!(a, result_hash(0, b"out", b""));
+        assert_ne!(a, private_result_hash(&[1; 32], 1, b"out", b""));
+        assert_ne!(
+            private_result_hash(&[1; 32], 0, b"ab", b""),
+            private_result_hash(&[1; 32], 0, b"a", b"b")
+        );
+        assert_ne!(key_commitment(&[1; 32]), key_commitment(&[2; 32]));
+    }
+
     /// Known-answer vectors (computed independently with Python's hashlib) pin the encoding:
     /// the SDK, the worker and the programs must all produce exactly these bytes.
     #[test]
@@ -82,6 +133,14 @@ mod tests {
         assert_eq!(
             hex(result_hash(7, b"abc", b"")),
             "d31604414e65b612796d88352adabd43706cc612f3cff39b7040a50a72639694"
+        );
+        assert_eq!(
+            hex(private_result_hash(&[5; 32], 7, b"abc", b"warn")),
+            "b252465176035f756b8d76b6a1df0d42e5df58958bdb1433cb4078305779adbe"
+        );
+        assert_eq!(
+            hex(key_commitment(&[5; 32])),
+            "b8169c3d6120cd53668c774cca16dd597e6a9d8998fbd91b8bb1dcbeec404a69"
         );
         assert_eq!(
             hex(commitment(&key(1), &key(2), &[3; 32], &[4; 32])),

@@ -40,16 +40,24 @@ pub const PROVIDER_POLICY_SIZE: usize = 32 + 8 * 5 + 1 + 8 + 1;
 /// `Provider` account body size.
 pub const PROVIDER_SIZE: usize =
     32 + 32 + 32 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + MAX_PROVIDER_URI_LEN + 1;
-/// `MarketConfig` size (embedded in `Market`).
-pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2;
+/// `MarketConfig` size (embedded in `Market`): id, fee, bond, windows, replicas, rates, the
+/// allow-list flag.
+pub const MARKET_CONFIG_SIZE: usize = 8 + 2 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 2 + 1;
 /// `Market` account body size: keys (admin, mints, pool, fee vault), current config, pending
 /// config and the time it binds, flags and bumps.
 pub const MARKET_SIZE: usize =
     32 + 32 + 32 + 32 + MARKET_CONFIG_SIZE + MARKET_CONFIG_SIZE + 8 + 1 + 1 + 1 + 1;
 
-/// One assignment slot of a job (zero-copy, `repr(C)`, no implicit padding).
-pub const SLOT_SIZE: usize = 32 * 4 + 8 + 8 + 1 + 1 + 1 + 5 + MAX_URI_LEN;
-/// `Job` account body size (zero-copy): keys and hashes, amounts, times, rates, counters,
-/// spec URI, then `MAX_REPLICAS` slots.
+/// `Accreditation` account body size: market, provider, time of accreditation, bump.
+pub const ACCREDITATION_SIZE: usize = 32 + 32 + 8 + 1;
+/// A private job's key envelope: the 32-byte job secret in a libsodium sealed box
+/// (`crypto_box_seal`: 32-byte ephemeral X25519 key, 16-byte tag, ciphertext).
+pub const ENVELOPE_LEN: usize = 32 + 16 + 32;
+
+/// One assignment slot of a job (zero-copy, `repr(C)`, no implicit padding): keys and hashes,
+/// claim time, score, key delivery time, state bytes, result URI, key envelope.
+pub const SLOT_SIZE: usize = 32 * 4 + 8 + 8 + 8 + 1 + 1 + 1 + 5 + MAX_URI_LEN + ENVELOPE_LEN;
+/// `Job` account body size (zero-copy): keys and hashes (with the private key commitment),
+/// amounts, times, rates, counters, spec URI, then `MAX_REPLICAS` slots.
 pub const JOB_SIZE: usize =
-    32 * 5 + 8 * 8 + 8 * 5 + 2 * 4 + 13 + 3 + MAX_URI_LEN + (MAX_REPLICAS as usize) * SLOT_SIZE;
+    32 * 6 + 8 * 8 + 8 * 5 + 2 * 4 + 13 + 3 + MAX_URI_LEN + (MAX_REPLICAS as usize) * SLOT_SIZE;

@@ -22,3 +22,6 @@ pub const CONFIG: &[u8] = b"config";
 /// Token account accruing a market's protocol fees, owned by the market PDA:
 /// `["fee_vault", market]`.
 pub const FEE_VAULT: &[u8] = b"fee_vault";
+/// A provider's admission to an allow-listed market, kept by the market's admin:
+/// `["accredited", market, provider]`.
+pub const ACCREDITED: &[u8] = b"accredited";

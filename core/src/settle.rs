@@ -59,7 +59,23 @@ pub fn replicas_allowed(replicas: u8, max: u8) -> bool {
 /// abandoning costs the no-show rate, so holding a slot and giving it back is never a cheap
 /// way to keep a job from running.
 pub fn abandon_grace_secs(execution_window: i64) -> i64 {
-    (execution_window / 10).max(1)
+    // Unsigned on purpose: the upstream-LLVM SBF route miscompiles a signed 64-bit division
+    // by a constant (300 / 10 gave 3 518 437 209; docs/sbf-toolchain.md).
+    (window_secs(execution_window) / 10).max(1) as i64
+}
+
+/// A window length as `u64` (0 for a negative one), so that dividing it stays unsigned.
+fn window_secs(window: i64) -> u64 {
+    u64::try_from(window).unwrap_or(0)
+}
+
+/// How long the requester of a private job has, from a claim, to deliver the claimant's key
+/// envelope: a quarter of the execution window. A key can never arrive later, so a claimant
+/// always has at least three quarters of the window to run; a claimant whose key has not
+/// arrived by then gives the slot back without penalty, and one still waiting at settlement is
+/// never slashed (`Progress::Unkeyed`).
+pub fn key_window_secs(execution_window: i64) -> i64 {
+    (window_secs(execution_window) / 4).max(1) as i64
 }
 
 /// Result of counting the revealed hashes.
@@ -125,6 +141,9 @@ pub enum Verdict {
 pub enum Progress<'a> {
     /// Claimed, never committed.
     Claimed,
+    /// Claimed a private job whose requester never delivered the key: nothing could be run,
+    /// so nothing is owed either way.
+    Unkeyed,
     /// Committed, never revealed.
     Committed,
     /// Revealed this result hash.
@@ -136,7 +155,7 @@ impl Verdict {
     /// holder got.
     pub fn of(outcome: u8, agreed_hash: &[u8; 32], progress: Progress) -> Verdict {
         match (outcome, progress) {
-            (outcome::EXPIRED, _) => Verdict::Released,
+            (outcome::EXPIRED, _) | (_, Progress::Unkeyed) => Verdict::Released,
             (_, Progress::Claimed) => Verdict::NoShow,
             (_, Progress::Committed) => Verdict::Withheld,
             (outcome::AGREED, Progress::Revealed(h)) if h == agreed_hash => Verdict::Winner,
@@ -281,6 +300,10 @@ mod tests {
         assert!(!replicas_allowed(0, 7) && !replicas_allowed(2, 7) && !replicas_allowed(5, 3));
         assert_eq!(abandon_grace_secs(300), 30);
         assert_eq!(abandon_grace_secs(5), 1);
+        assert_eq!(abandon_grace_secs(-5), 1);
+        assert_eq!(key_window_secs(300), 75);
+        assert_eq!(key_window_secs(60), 15);
+        assert_eq!(key_window_secs(2), 1);
     }
 
     /// Withholding a reveal never costs less than revealing a wrong result, nor than a no-show.

@@ -56,6 +56,7 @@ impl Plan {
                 slash_wrong_bps: 5_000,
                 slash_noshow_bps: 2_000,
                 abandon_penalty_bps: 100,
+                allow_list: false,
             },
         }
     }

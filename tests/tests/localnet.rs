@@ -124,6 +124,7 @@ fn args_for(nonce: u64) -> PostJobArgs {
         replicas: 3,
         bond: 5_000,
         expected_fee_bps: test_config().fee_bps,
+        key_commitment: [0; 32],
     }
 }
 

@@ -451,6 +451,7 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         }
         let r = depin_client::ops::verified_result(
             &j,
+            None,
             &depin_client::blob::BlobFetcher::default(),
             1 << 20,
         )
@@ -472,6 +473,7 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         replicas: 3,
         bond: 1_000_000,
         expected_fee_bps: Plan::localnet().market.fee_bps,
+        key_commitment: [0; 32],
     };
     let ix_ = depin_client::ix::jobs::post_job(
         &requester.pubkey(),
@@ -565,6 +567,7 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         replicas: 3,
         bond: 1_000_000,
         expected_fee_bps: Plan::localnet().market.fee_bps,
+        key_commitment: [0; 32],
     };
     let ix_ = depin_client::ix::jobs::post_job(
         &requester.pubkey(),

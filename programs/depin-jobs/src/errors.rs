@@ -140,6 +140,24 @@ pub enum JobsError {
     AbandonedBefore,
     #[msg("The ranked phase is still running: commitments open when it ends")]
     RankingOpen,
+    #[msg("The job is not private: it has no keys to deliver")]
+    NotPrivate,
+    #[msg("Slot index is not one of the job's replicas")]
+    InvalidSlot,
+    #[msg("The slot is not claimed and uncommitted by that provider")]
+    WrongSlotHolder,
+    #[msg("This slot's key was already delivered")]
+    KeyAlreadyDelivered,
+    #[msg("The slot's key deadline has passed: its holder may give it back without penalty")]
+    KeyWindowClosed,
+    #[msg("A key envelope must not be all zero")]
+    EmptyEnvelope,
+    #[msg(
+        "The job was posted in an allow-listed market and this provider is not accredited there"
+    )]
+    NotAccredited,
+    #[msg("This provider is accredited in this market already")]
+    AlreadyAccredited,
 }
 
 impl From<GovernanceError> for JobsError {

@@ -282,3 +282,36 @@ pub struct FeesWithdrawn {
     /// Left in the fee vault.
     pub remaining: u64,
 }
+
+/// The requester of a private job delivered one claimant's key envelope (stored in the slot).
+#[event]
+pub struct KeyDelivered {
+    /// The job.
+    pub job: Pubkey,
+    /// The slot.
+    pub slot: u8,
+    /// The holder the envelope is sealed for.
+    pub provider: Pubkey,
+    /// Unix time of delivery.
+    pub delivered_at: i64,
+}
+
+/// A market's admin accredited a provider (it may claim the market's allow-listed jobs).
+#[event]
+pub struct ProviderAccredited {
+    /// The market.
+    pub market: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+    /// Unix time of the accreditation.
+    pub accredited_at: i64,
+}
+
+/// A market's admin revoked a provider's accreditation.
+#[event]
+pub struct AccreditationRevoked {
+    /// The market.
+    pub market: Pubkey,
+    /// The provider account.
+    pub provider: Pubkey,
+}

@@ -127,6 +127,17 @@ pub mod depin_jobs {
         CloseJob::handle(ctx)
     }
 
+    /// Admit a provider to an allow-listed market, or end its admission (market admin).
+    pub fn set_accreditation(ctx: Context<SetAccreditation>, accredited: bool) -> Result<()> {
+        SetAccreditation::handle(ctx, accredited)
+    }
+
+    /// Deliver one claimant's key envelope of a private job (requester).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn deliver_key(ctx: Context<DeliverKey>, args: DeliverKeyArgs) -> Result<()> {
+        DeliverKey::handle(ctx, args)
+    }
+
     /// Cancel a job nobody holds a slot of; refund the escrow.
     pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
         CancelJob::handle(ctx)

@@ -44,6 +44,10 @@ pub struct MarketConfig {
     pub slash_noshow_bps: u16,
     /// Penalty for abandoning a slot, basis points of the bond (at most the no-show slash).
     pub abandon_penalty_bps: u16,
+    /// When set, only providers the admin accredited (`Accreditation`) may claim the jobs
+    /// posted while it is set (a regulated market: accredited institutions of one
+    /// jurisdiction, say). Jobs keep the flag they were posted with.
+    pub allow_list: bool,
 }
 
 impl MarketConfig {
@@ -126,6 +130,23 @@ impl Market {
     }
 }
 
+/// A provider the admin of an allow-listed market admits: PDA `["accredited", market,
+/// provider]`. Its existence is the admission; closing it (`revoke_accreditation`) ends it for
+/// new claims (slots already held run to their end).
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Accreditation {
+    /// The market it admits to.
+    pub market: Pubkey,
+    /// The admitted `depin_staking` provider account.
+    pub provider: Pubkey,
+    /// Unix time of the accreditation.
+    pub accredited_at: i64,
+    /// Canonical bump of the accreditation PDA.
+    pub bump: u8,
+}
+
+const _: () = assert!(Accreditation::INIT_SPACE == limits::ACCREDITATION_SIZE);
 const _: () = assert!(Config::INIT_SPACE == limits::CONFIG_SIZE);
 const _: () = assert!(Market::INIT_SPACE == limits::MARKET_SIZE);
 const _: () = assert!(MarketConfig::INIT_SPACE == limits::MARKET_CONFIG_SIZE);
@@ -170,6 +191,9 @@ pub struct Slot {
     /// `depin_core::sortition::score` of the holder's claim (lower ranks better);
     /// `sortition::OPEN_SCORE` for a claim made in the open phase.
     pub score: u64,
+    /// Private jobs: unix time the requester delivered this holder's key envelope (0: not
+    /// delivered).
+    pub key_at: i64,
     /// One of [`slot_state`].
     pub state: u8,
     /// Length of `result_uri`.
@@ -181,6 +205,9 @@ pub struct Slot {
     pub _pad: [u8; 5],
     /// Where the provider published the output (first `result_uri_len` bytes).
     pub result_uri: [u8; limits::MAX_URI_LEN],
+    /// Private jobs: the job secret sealed to the holder's operator key (a libsodium sealed
+    /// box, `limits::ENVELOPE_LEN` bytes; zero until `key_at`).
+    pub envelope: [u8; limits::ENVELOPE_LEN],
 }
 
 /// A job: PDA `["job", market, requester, nonce_le]`, with its escrow token account
@@ -202,6 +229,9 @@ pub struct Job {
     pub spec_hash: [u8; 32],
     /// The result hash the quorum agreed on (zero until settled with `outcome::AGREED`).
     pub agreed_hash: [u8; 32],
+    /// Private jobs: `depin_core::hash::key_commitment` of the job secret, which the requester
+    /// delivers to each claimant in its slot's envelope (all zero: a public job).
+    pub key_commitment: [u8; 32],
     /// Requester-chosen nonce that makes the address unique.
     pub nonce: u64,
     /// Reward per replica, in payment-mint units (the protocol fee is taken from it).
@@ -267,8 +297,10 @@ pub struct Job {
     /// Set once `claimed` has reached `quorum`: from then on the job settles (and pays its
     /// revealers) even if slots are given back later, instead of expiring.
     pub quorum_reached: u8,
+    /// Set when the market was allow-listed at posting: only accredited providers may claim.
+    pub allow_list: u8,
     /// Explicit padding.
-    pub _pad: [u8; 3],
+    pub _pad: [u8; 2],
     /// Where the manifest can be fetched (first `spec_uri_len` bytes).
     pub spec_uri: [u8; limits::MAX_URI_LEN],
     /// The replicas' slots; only the first `replicas` are used.
@@ -351,13 +383,42 @@ impl Job {
     }
 
     /// Give `slot` to `provider`, claimed at `now` with `score`; the slot's abandon record
-    /// stays.
+    /// stays, a displaced holder's key envelope does not.
     pub fn take_slot(&mut self, slot: usize, provider: &Pubkey, now: i64, score: u64) {
         let s = &mut self.slots[slot];
         s.provider = *provider;
         s.state = slot_state::CLAIMED;
         s.claimed_at = now;
         s.score = score;
+        s.key_at = 0;
+        s.envelope = [0; limits::ENVELOPE_LEN];
+    }
+
+    /// Whether this is a private job (its input is sealed; claimants get the key from the
+    /// requester, one envelope per slot).
+    pub fn is_private(&self) -> bool {
+        self.key_commitment != [0; 32]
+    }
+
+    /// The time by which the requester must deliver the key of private `slot`
+    /// (`depin_core::settle::key_window_secs` after the claim).
+    pub fn key_deadline(&self, slot: usize) -> i64 {
+        self.slots[slot].claimed_at + settle::key_window_secs(self.execution_window())
+    }
+
+    /// Whether held `slot` of a private job never got its key and can no longer get it: its
+    /// holder could not run anything and owes nothing.
+    pub fn key_withheld(&self, slot: usize, now: i64) -> bool {
+        self.is_private() && self.slots[slot].key_at == 0 && now >= self.key_deadline(slot)
+    }
+
+    /// Whether the holder of private `slot` may still refuse the key it was sent (one that
+    /// does not open, or does not match the job's key commitment): within the abandon grace
+    /// period after its delivery.
+    pub fn key_refusable(&self, slot: usize, now: i64) -> bool {
+        let s = &self.slots[slot];
+        let grace = settle::abandon_grace_secs(self.execution_window());
+        self.is_private() && s.key_at != 0 && now < s.key_at + grace
     }
 
     /// Free held `slot`, remembering its holder so it cannot claim this job again;
@@ -374,6 +435,9 @@ impl Job {
     /// (`depin_core::settle::abandon_grace_secs`) while the claim window is open, the no-show
     /// slash after.
     pub fn abandon_rate(&self, slot: usize, now: i64) -> u16 {
+        if self.key_withheld(slot, now) || self.key_refusable(slot, now) {
+            return 0;
+        }
         let grace = settle::abandon_grace_secs(self.execution_window());
         let early = now < self.claim_deadline && now < self.slots[slot].claimed_at + grace;
         if early {
@@ -405,14 +469,28 @@ impl Job {
         settle::tally(&revealed[..self.replicas as usize], self.quorum)
     }
 
-    /// The verdict for held `slot` of a settled job.
-    pub fn verdict(&self, slot: usize) -> Verdict {
+    /// How far the holder of `slot` got: a private slot that never got its key is
+    /// [`Progress::Unkeyed`], however late.
+    fn progress(&self, slot: usize) -> Progress<'_> {
         let s = &self.slots[slot];
-        let progress = match s.state {
+        match s.state {
             slot_state::REVEALED => Progress::Revealed(&s.result_hash),
             slot_state::COMMITTED => Progress::Committed,
+            _ if self.is_private() && s.key_at == 0 => Progress::Unkeyed,
             _ => Progress::Claimed,
-        };
+        }
+    }
+
+    /// The verdict for held `slot` of a job that is still open but whose holder let the
+    /// slot's deadline pass without committing (`reclaim_slot`): a no-show, unless it never
+    /// got its key.
+    pub fn late_verdict(&self, slot: usize) -> Verdict {
+        Verdict::of(settle::outcome::NONE, &[0; 32], self.progress(slot))
+    }
+
+    /// The verdict for held `slot` of a settled job.
+    pub fn verdict(&self, slot: usize) -> Verdict {
+        let progress = self.progress(slot);
         Verdict::of(self.outcome, &self.agreed_hash, progress)
     }
 

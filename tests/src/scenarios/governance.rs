@@ -285,6 +285,7 @@ fn prefunded(backend: Backend, market_too: bool) -> TestChain {
         replicas: 1,
         bond: 5_000,
         expected_fee_bps: test_config().fee_bps,
+        key_commitment: [0; 32],
     };
     let ix_ = ix::jobs::post_job(
         &requester.pubkey(),

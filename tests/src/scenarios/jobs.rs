@@ -31,6 +31,7 @@ pub fn test_config() -> MarketConfig {
         slash_wrong_bps: 5_000,
         slash_noshow_bps: 2_000,
         abandon_penalty_bps: 100,
+        allow_list: false,
     }
 }
 
@@ -97,6 +98,7 @@ impl JobsWorld {
             replicas,
             bond: 5_000,
             expected_fee_bps: test_config().fee_bps,
+            key_commitment: [0; 32],
         }
     }
 

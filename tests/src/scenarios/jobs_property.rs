@@ -193,6 +193,7 @@ impl Run {
             replicas,
             bond,
             expected_fee_bps: super::jobs::test_config().fee_bps,
+            key_commitment: [0; 32],
         };
         let ix_ = self.sw.w.post_ix(args);
         let posted = self.send_unchecked("post_job", &[ix_], Who::Requester);

@@ -4,6 +4,7 @@
 pub mod governance;
 pub mod jobs;
 pub mod jobs_property;
+pub mod private;
 pub mod settlement;
 pub mod smoke;
 pub mod staking;

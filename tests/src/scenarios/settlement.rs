@@ -43,6 +43,8 @@ pub enum Role {
     NoShow,
     /// Commits and never reveals.
     Silent,
+    /// Claims a private job whose key never comes: owes nothing, is paid nothing.
+    Unkeyed,
 }
 
 /// Result number `n`: output `n` with exit code 0; number 255 is a deterministic failure
@@ -78,6 +80,7 @@ impl Expect {
             (Expect::NoQuorum, Role::Reveal(_)) => (PAYOUT, 0),
             (_, Role::Silent) => (0, WRONG.max(NOSHOW)),
             (_, Role::NoShow) => (0, NOSHOW),
+            (_, Role::Unkeyed) => (0, 0),
         }
     }
 
@@ -180,7 +183,7 @@ impl SettleWorld {
             match *role {
                 Role::Reveal(n) => self.commit(i, job, n, single),
                 Role::Silent => self.commit(i, job, 0x5a, single),
-                Role::NoShow => {}
+                Role::NoShow | Role::Unkeyed => {}
             }
         }
     }

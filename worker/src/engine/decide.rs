@@ -38,6 +38,12 @@ impl Worker {
                 ));
             }
         }
+        if (manifest.module.sealed || manifest.input.sealed) && !job.is_private() {
+            return Err((
+                "manifest",
+                "it names a sealed blob but the job is not private: no key would ever come".into(),
+            ));
+        }
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
             .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
@@ -47,6 +53,10 @@ impl Worker {
         self.fetch(&manifest.input.uri, &manifest.input.sha256, limit)
             .await
             .map_err(|e| ("fetch", format!("input: {e}")))?;
+        if manifest.module.sealed {
+            // Compiled once the key has come (it is fetched and verified now).
+            return Ok(manifest);
+        }
         let (sandbox, hash, budget) = (
             self.sandbox.clone(),
             manifest.module.sha256,

@@ -280,7 +280,11 @@ impl Worker {
         let answer = self
             .send(
                 "claim_job",
-                &[ix::jobs::claim_job(
+                &[if job.allow_list != 0 {
+                    ix::jobs::claim_job_accredited
+                } else {
+                    ix::jobs::claim_job
+                }(
                     &self.me.pubkey(),
                     &info.provider,
                     &info.keys,
@@ -353,6 +357,19 @@ impl Worker {
         // among the best scores, so a displacement (wasted work, never a penalty) needs
         // a stale view. The commitment waits for the phase to end.
         if entry.result_hash.is_none() || entry.salt.is_none() {
+            let secret = if job.is_private() {
+                match self.slot_key(job, i, now) {
+                    keys::SlotKey::Ready(s) => Some(s),
+                    keys::SlotKey::Waiting(d) => return Ok(Next::WaitFor(d)),
+                    keys::SlotKey::GiveBack(why) => {
+                        entry.giving_back = Some(why.clone());
+                        self.journal.put(entry)?;
+                        return self.give_back(addr, info, entry, &why).await;
+                    }
+                }
+            } else {
+                None
+            };
             entry.phase = Phase::Claimed;
             tracing::info!(job = %addr, "phase=executing");
             // The run must end early enough to commit before the slot's deadline: counted
@@ -360,7 +377,7 @@ impl Worker {
             // (after any fetch or compile the caches could not spare).
             let until =
                 Instant::now() + Duration::from_secs(u64::try_from(deadline - now).unwrap_or(0));
-            match self.execute(addr, job, Some(until)).await {
+            match self.execute(addr, job, Some(until), secret.as_ref()).await {
                 Ok((code, result, uri)) => {
                     // Derived from the operator key, so a lost journal can
                     // recompute it (`recovery`).

@@ -16,7 +16,21 @@ impl Worker {
         i: usize,
     ) -> Result<Next> {
         tracing::warn!(job = %addr, "commitment without a journal record: recovering it");
-        let (code, result, uri) = match self.execute(addr, job, None).await {
+        let secret = match job.is_private().then(|| self.slot_key(job, i, i64::MIN)) {
+            None => None,
+            Some(keys::SlotKey::Ready(s)) => Some(s),
+            // Committed, so the key was delivered: only an envelope that no longer opens
+            // (another operator key now) gets here.
+            Some(_) => {
+                self.finish(
+                    entry,
+                    Phase::Dropped,
+                    Outcome::Lost("the slot's key envelope does not open with this key".into()),
+                )?;
+                return Ok(Next::Finished);
+            }
+        };
+        let (code, result, uri) = match self.execute(addr, job, None, secret.as_ref()).await {
             Ok(r) => r,
             Err(why) => {
                 self.finish(
@@ -78,22 +92,45 @@ impl Worker {
     /// is cut to end [`RUN_RESERVE_MS`] before it, measured once the module and input are at
     /// hand and the module compiled. `Err` is a failure that is not a result (the slot is
     /// given back).
+    ///
+    /// A private job (`secret`, opened from the slot's envelope) runs on its opened blobs,
+    /// which stay in memory; its result hash is keyed with the job's secret and its result
+    /// blob (output and logs) is stored and served only sealed to the requester's wallet key;
+    /// nothing of it is streamed live.
     pub(super) async fn execute(
         &self,
         address: &Pubkey,
         job: &Job,
         until: Option<Instant>,
+        secret: Option<&depin_client::privacy::JobSecret>,
     ) -> Result<(i32, hash::Hash32, String), String> {
+        use depin_client::privacy::BlobRole;
         let manifest = self.manifest(job).await?;
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
             .fetch(&manifest.module.uri, &manifest.module.sha256, limit)
             .await
             .map_err(|e| format!("module: {e}"))?;
+        let module = keys::opened(
+            module,
+            manifest.module.sealed,
+            BlobRole::Module,
+            address,
+            secret,
+        )
+        .map_err(|e| format!("module: {e}"))?;
         let input = self
             .fetch(&manifest.input.uri, &manifest.input.sha256, limit)
             .await
             .map_err(|e| format!("input: {e}"))?;
+        let input = keys::opened(
+            input,
+            manifest.input.sealed,
+            BlobRole::Input,
+            address,
+            secret,
+        )
+        .map_err(|e| format!("input: {e}"))?;
         let module = Arc::new(module);
         let (sandbox, hash_, budget) = (
             self.sandbox.clone(),
@@ -124,20 +161,28 @@ impl Worker {
             manifest.args.clone(),
             manifest.module.sha256,
         );
-        let live = self.live.start(*address, job.requester);
+        // Nothing of a private job is streamed (its logs reach the requester sealed).
+        let live = secret
+            .is_none()
+            .then(|| self.live.start(*address, job.requester));
+        let input = Arc::new(input);
+        let kept = input.clone();
         let run = tokio::task::spawn_blocking(move || {
-            sandbox.run_observed(
-                &hash_,
-                &module[..],
-                &name,
-                &args,
-                Arc::new(input),
-                &limits,
-                Some(live),
-            )
+            sandbox.run_observed(&hash_, &module[..], &name, &args, input, &limits, live)
         })
         .await;
-        self.live.finish(address);
+        if secret.is_none() {
+            self.live.finish(address);
+        }
+        if secret.is_some() {
+            // The opened input is wiped once the run is over (best effort: the sandbox's own
+            // copies are freed with the run).
+            if let Ok(mut plain) = Arc::try_unwrap(kept) {
+                zeroize::Zeroize::zeroize(&mut plain);
+            }
+        } else {
+            drop(kept);
+        }
         let run = run.map_err(|e| format!("sandbox task: {e}"))?;
         let exec_ = match run {
             Ok(e) => e,
@@ -180,15 +225,22 @@ impl Worker {
             output.extend_from_slice(b"\n(tampered by a dishonest provider)\n");
         }
         // The logs (stderr) are part of the result: replicas agree on them like on the output.
-        let blob = exec::encode_result_blob(exec_.exit_code, &output, &exec_.stderr);
+        let mut blob = exec::encode_result_blob(exec_.exit_code, &output, &exec_.stderr);
+        let result = match secret {
+            Some(s) => s.result_hash(address, exec_.exit_code, &output, &exec_.stderr),
+            None => hash::result_hash(exec_.exit_code, &output, &exec_.stderr),
+        };
+        if secret.is_some() {
+            let sealed = depin_client::privacy::seal_result(&job.requester, &blob)
+                .map_err(|e| format!("sealing the result: {e}"))?;
+            zeroize::Zeroize::zeroize(&mut blob);
+            zeroize::Zeroize::zeroize(&mut output);
+            blob = sealed;
+        }
         let stored = self
             .results
             .put_sync(&blob)
             .map_err(|e| format!("storing the result: {e}"))?;
-        Ok((
-            exec_.exit_code,
-            hash::result_hash(exec_.exit_code, &output, &exec_.stderr),
-            stored.uri,
-        ))
+        Ok((exec_.exit_code, result, stored.uri))
     }
 }

@@ -13,6 +13,7 @@ pub use outcome::Outcome;
 mod decide;
 mod drive;
 mod execute;
+mod keys;
 mod send;
 mod settle;
 mod watching;

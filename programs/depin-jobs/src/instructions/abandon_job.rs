@@ -30,7 +30,10 @@ impl AbandonJob<'_> {
     ///   the rest of the bond released (one CPI; a plain unlock when the penalty is 0), where
     ///   `rate` is `abandon_penalty_bps` while the claim window is open and within the grace
     ///   period after the claim (`depin_core::settle::abandon_grace_secs`), `slash_noshow_bps`
-    ///   after (`Job::abandon_rate`); the slot becomes free (claimable again while the claim
+    ///   after (`Job::abandon_rate`); and 0 for a private job's holder whose key did not arrive
+    ///   by its key deadline, or that gives back within the grace period after its key arrived
+    ///   (a key that does not open or does not match the job's key commitment: the chain
+    ///   cannot tell, so refusing is free but possible only once per job and provider); the slot becomes free (claimable again while the claim
     ///   window is open, but never by this provider); `claimed -= 1`; emits `JobAbandoned`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]

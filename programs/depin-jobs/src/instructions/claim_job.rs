@@ -7,7 +7,7 @@ use crate::{
     errors::JobsError,
     events::{JobClaimed, SlotDisplaced},
     provider,
-    state::{job_status, Job},
+    state::{job_status, Accreditation, Job},
 };
 
 #[derive(Accounts)]
@@ -38,6 +38,14 @@ pub struct ClaimJob<'info> {
     /// which re-validates it).
     #[account(mut)]
     pub displaced: Option<UncheckedAccount<'info>>,
+
+    /// The claimant's accreditation in the market; required for a job posted while the
+    /// market was allow-listed (`Job::allow_list`), ignored otherwise.
+    #[account(
+        constraint = accreditation.market == bond.market.key() @ JobsError::NotAccredited,
+        constraint = accreditation.provider == bond.provider.key() @ JobsError::NotAccredited,
+    )]
+    pub accreditation: Option<Account<'info, Accreditation>>,
 }
 
 /// Where a claim goes: the slot, its score, and the holder it displaces.
@@ -105,7 +113,8 @@ impl ClaimJob<'_> {
     ///   only if it last staked before the job was posted) makes it
     ///   eligible, and a slot is free or the worst-ranked holder scores worse (its provider
     ///   account passed as `displaced`). From `ranked_until_slot` on (open phase): a slot is
-    ///   free.
+    ///   free. A job posted while the market was allow-listed: `accreditation` is the
+    ///   provider's accreditation in this market.
     /// - Effects: the slot becomes claimed by `provider` at `now` with its score; `claimed += 1`
     ///   unless a holder was displaced (its bond released in full by `unlock`, emits
     ///   `SlotDisplaced`); `quorum_reached` set once `claimed >= quorum`; `lock(bond)` by CPI
@@ -127,6 +136,10 @@ impl ClaimJob<'_> {
                 JobsError::AlreadyClaimed
             );
             require!(!job.abandoned_by(&provider_key), JobsError::AbandonedBefore);
+            require!(
+                job.allow_list == 0 || ctx.accounts.accreditation.is_some(),
+                JobsError::NotAccredited
+            );
             let score = ctx.accounts.score(&job, clock.slot)?;
             let p = Self::place(&job, score, job.ranked_phase(clock.slot))?;
             job.take_slot(p.slot, &provider_key, clock.unix_timestamp, p.score);

@@ -28,6 +28,9 @@ pub struct PostJobArgs {
     /// fee binding this job differs, so a fee raised between signing and landing never
     /// applies to a job unseen.
     pub expected_fee_bps: u16,
+    /// Private jobs: `depin_core::hash::key_commitment` of the job secret the requester will
+    /// deliver to each claimant (`deliver_key`); all zero for a public job.
+    pub key_commitment: [u8; 32],
 }
 
 #[derive(Accounts)]
@@ -100,11 +103,12 @@ impl PostJob<'_> {
     ///   max_replicas`; `bond >= min_bond`; `reward_per_replica > 0`;
     ///   spec URI at most 128 bytes; non-zero spec hash; `source` is the requester's account of
     ///   the payment mint holding `reward_per_replica * replicas` (checked, no overflow).
+    ///   A non-zero `key_commitment` makes the job private (keys by `deliver_key`).
     /// - Effects: creates the job (status open, all slots free, quorum = strict majority of the
     ///   replicas, market terms and deadlines fixed: claim = now + claim window, commit = claim
     ///   + execution window, reveal = commit + reveal window; the assignment lottery's seed slot
-    ///   and the end of its ranked phase from the current slot, `depin_core::sortition::phases`)
-    ///   and its escrow; moves the deposit into escrow; emits `JobPosted`.
+    ///   and the end of its ranked phase from the current slot, `depin_core::sortition::phases`;
+    ///   the key commitment; the market's allow-list flag) and its escrow; moves the deposit into escrow; emits `JobPosted`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: PostJobArgs) -> Result<()> {
@@ -140,6 +144,8 @@ impl PostJob<'_> {
         job.requester = ctx.accounts.requester.key();
         job.escrow = ctx.accounts.escrow.key();
         job.spec_hash = args.spec_hash;
+        job.key_commitment = args.key_commitment;
+        job.allow_list = cfg.allow_list as u8;
         job.nonce = args.nonce;
         job.reward_per_replica = args.reward_per_replica;
         job.bond = args.bond;

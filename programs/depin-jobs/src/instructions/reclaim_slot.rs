@@ -1,5 +1,4 @@
 use anchor_lang::prelude::*;
-use depin_core::settle::Verdict;
 
 // Glob import: Anchor's derive for a composite field needs the field type's generated modules.
 use crate::bond::*;
@@ -27,7 +26,8 @@ impl ReclaimSlot<'_> {
     /// - Preconditions: job of this market, open; `provider` holds a slot that is claimed but
     ///   not committed, and the slot's deadline (claim time + execution window) has passed.
     /// - Effects: the no-show penalty `floor(bond * slash_noshow_bps / 10000)` is slashed to
-    ///   the pool treasury and the rest released (one CPI); the slot becomes free, so another
+    ///   the pool treasury and the rest released (one CPI) — nothing is slashed from the holder
+    ///   of a private job whose key never arrived (`Job::late_verdict`); the slot becomes free, so another
     ///   provider (never the late one) can claim it while the claim window is open;
     ///   `claimed -= 1` (which can also open reveals for the slots that did commit; it never
     ///   makes a job that had a quorum of claimants expire); emits `SlotReclaimed`.
@@ -47,7 +47,7 @@ impl ReclaimSlot<'_> {
             require!(now >= job.slot_deadline(slot), JobsError::SlotNotLate);
             let s = job
                 .terms()
-                .settle(Verdict::NoShow)
+                .settle(job.late_verdict(slot))
                 .map_err(JobsError::from)?;
             job.give_back(slot);
             (slot, job.bond, s)
