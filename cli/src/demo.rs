@@ -2,6 +2,8 @@
 //! programs, runs the migrations, funds a requester and N providers, starts N workers
 //! in-process (one of them scripted to lie), posts a batch of jobs built from `examples/`,
 //! shows their progress, and ends with a table of results, payouts, fees, slashes and latency.
+//! One more job is private (docs/privacy.md): its input is sealed, the requester delivers each
+//! claimant's key on chain as claims land, and only the requester's wallet opens its result.
 
 use std::{
     collections::BTreeMap,
@@ -14,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use depin_client::{
     blob::{BlobFetcher, FileStore},
     manifest::{hex, DraftManifest},
-    ops::{outcome_name, verified_result, JobTerms},
+    ops::{outcome_name, verified_result, JobTerms, SealedReader},
     pda, ClientError, Job,
 };
 use depin_core::{exec, settle::Verdict};
@@ -55,6 +57,8 @@ pub struct JobRow {
     pub job: String,
     /// Replicas.
     pub replicas: u8,
+    /// A private job: sealed input, keys delivered per claim, result sealed to the requester.
+    pub private: bool,
     /// Settlement outcome.
     pub outcome: String,
     /// Agreed result hash (hex).
@@ -121,6 +125,7 @@ const TOKEN: u64 = 1_000_000;
 struct Tracked {
     name: String,
     job: Pubkey,
+    private: bool,
     send_ms: u64,
     send_slot: u64,
     posted_slot: u64,
@@ -288,6 +293,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
             tracked.push(Tracked {
                 name: name.clone(),
                 job: posted.job,
+                private: false,
                 send_ms,
                 send_slot,
                 posted_slot,
@@ -298,10 +304,50 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
             });
         }
     }
+    // One private job: the genomics example when there is one (the kind of data that is).
+    let (name, draft) = examples
+        .iter()
+        .find(|(n, _)| n.contains("kmer"))
+        .unwrap_or(&examples[0]);
+    let send_slot = rpc
+        .rpc()
+        .get_slot()
+        .await
+        .map_err(|e| ClientError::Rpc(e.to_string()))?;
+    let send_ms = depin_worker::journal::now_ms();
+    let terms = JobTerms::majority(2 * TOKEN, opts.replicas);
+    let posted = rpc
+        .post_private(&requester, &market, draft, &store, terms, false)
+        .await?;
+    let bar = multi.add(ProgressBar::new_spinner());
+    bar.set_style(style.clone());
+    bar.set_prefix(format!("{name} (private)"));
+    bar.set_message("posted, sealed");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    tracked.push(Tracked {
+        name: name.clone(),
+        job: posted.job,
+        private: true,
+        send_ms,
+        send_slot,
+        posted_slot: rpc
+            .rpc()
+            .get_slot()
+            .await
+            .map_err(|e| ClientError::Rpc(e.to_string()))?,
+        posted_at: Instant::now(),
+        settled: None,
+        closed: false,
+        bar,
+    });
     let deadline = Instant::now() + opts.timeout;
     while tracked.iter().any(|t| !t.closed) {
         if Instant::now() > deadline {
             bail!("jobs did not finish within {:?}", opts.timeout);
+        }
+        for t in tracked.iter_mut().filter(|t| !t.closed && t.private) {
+            // The requester's side of a private job: a key envelope per claim, on chain.
+            rpc.deliver_keys(&requester, &t.job).await?;
         }
         for t in tracked.iter_mut().filter(|t| !t.closed) {
             match rpc.job(&t.job).await {
@@ -364,7 +410,12 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
                 slashed_amount += s.penalty;
             }
         }
-        let (exit_code, summary) = match verified_result(job, None, &fetcher, 1 << 20).await {
+        let reader = SealedReader {
+            requester: &requester,
+            job: t.job,
+        };
+        let reader = t.private.then_some(&reader);
+        let (exit_code, summary) = match verified_result(job, reader, &fetcher, 1 << 20).await {
             Ok(r) => {
                 let text = String::from_utf8_lossy(&r.output).into_owned();
                 let mut lines = text.lines();
@@ -391,6 +442,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport> {
             name: t.name.clone(),
             job: t.job.to_string(),
             replicas: job.replicas,
+            private: t.private,
             outcome: outcome_name(job.outcome).to_string(),
             result_hash: hex(&job.agreed_hash),
             exit_code,
@@ -478,15 +530,20 @@ fn tokens(units: u64) -> String {
 pub fn print_report(r: &DemoReport) {
     println!();
     println!(
-        "{:<16} {:>3} {:<8} {:<10} {:<44} {:>7} {:>6} {:>8} {:>6} {:>7}",
+        "{:<18} {:>3} {:<8} {:<10} {:<44} {:>7} {:>6} {:>8} {:>6} {:>7}",
         "job", "rep", "outcome", "result", "output", "paid", "fees", "slashed", "slots", "ms"
     );
     for j in &r.jobs {
         let mut summary = j.summary.clone();
         summary.truncate(44);
+        let name = if j.private {
+            format!("{} (priv)", j.name)
+        } else {
+            j.name.clone()
+        };
         println!(
-            "{:<16} {:>3} {:<8} {:<10} {:<44} {:>7} {:>6} {:>8} {:>6} {:>7}",
-            j.name,
+            "{:<18} {:>3} {:<8} {:<10} {:<44} {:>7} {:>6} {:>8} {:>6} {:>7}",
+            name,
             j.replicas,
             j.outcome,
             &j.result_hash[..8],
@@ -538,4 +595,7 @@ pub fn print_report(r: &DemoReport) {
         claim_ms / 100.0
     );
     println!("(the final rows come from the settled job accounts, the outputs from the winners' result URIs verified against the agreed hash)");
+    if r.jobs.iter().any(|j| j.private) {
+        println!("(priv: a private job: its input was sealed, each claimant got the key on chain once it held a slot, its result was sealed to the requester's wallet and its hash keyed; only the requester's key read the output above)");
+    }
 }
