@@ -109,6 +109,21 @@ pub fn explain(
         return (state, hints);
     }
     let mut state = format!("open: {held}/{} claimed", j.replicas);
+    let waiting_for_keys = (0..j.replicas as usize)
+        .filter(|&k| {
+            let s = &j.slots[k];
+            j.is_private() && s.state == slot_state::CLAIMED && s.key_at == 0
+        })
+        .map(|k| (k, j.key_deadline(k)))
+        .filter(|&(_, deadline)| now.time < deadline)
+        .collect::<Vec<_>>();
+    if let Some(&(k, deadline)) = waiting_for_keys.first() {
+        hints.push(format!(
+            "a private job: {} claimant(s) wait for their key (slot {k} until {}); keep `depin job keys {addr}` running as the requester, or they give their slots back free",
+            waiting_for_keys.len(),
+            secs(deadline - now.time)
+        ));
+    }
     if now.time < j.claim_deadline && held < j.replicas {
         state.push_str(&format!(
             ", claim window closes {}",
@@ -226,6 +241,7 @@ pub fn job_json(addr: &Pubkey, j: &Job) -> Value {
                 "state": match s.state { slot_state::FREE => "free", slot_state::CLAIMED => "claimed", slot_state::COMMITTED => "committed", _ => "revealed" },
                 "result_hash": if s.state == slot_state::REVEALED { Some(hex(&s.result_hash)) } else { None },
                 "released": s.released != 0,
+                "key_delivered": (j.is_private() && s.key_at != 0).then(|| iso(s.key_at)),
             })
         })
         .collect();
@@ -241,6 +257,8 @@ pub fn job_json(addr: &Pubkey, j: &Job) -> Value {
         "reward_per_replica": j.reward_per_replica,
         "replicas": j.replicas,
         "quorum": j.quorum,
+        "private": j.is_private(),
+        "allow_list": j.allow_list != 0,
         "bond": j.bond,
         "deposited": j.deposited,
         "paid": j.paid,
@@ -285,12 +303,25 @@ pub fn print_job(v: &Value) {
         tokens("fees", "payment")
     );
     println!("posted       {}", s("created_at"));
+    if v["private"].as_bool() == Some(true) {
+        println!("private      yes: sealed input, a key envelope per claim, result sealed to the requester");
+    }
+    if v["allow_list"].as_bool() == Some(true) {
+        println!("allow-list   only providers the market's admin accredited may claim");
+    }
     if let Some(h) = v["agreed_hash"].as_str() {
         println!("agreed hash  {h}");
     }
     for (i, slot) in v["slots"].as_array().into_iter().flatten().enumerate() {
+        let key = match slot["key_delivered"].as_str() {
+            Some(at) => format!("  (key delivered {at})"),
+            None if v["private"].as_bool() == Some(true) && slot["state"] == "claimed" => {
+                "  (waiting for its key)".to_string()
+            }
+            None => String::new(),
+        };
         println!(
-            "slot {i}       {:<10} {}",
+            "slot {i}       {:<10} {}{key}",
             slot["state"].as_str().unwrap_or(""),
             slot["provider"].as_str().unwrap_or("-")
         );

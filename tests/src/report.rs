@@ -8,7 +8,7 @@ use crate::{scenarios, Backend, TestChain};
 type Scenario = (&'static str, fn(Backend) -> TestChain);
 
 /// Every scenario the report runs.
-pub const SCENARIOS: [Scenario; 22] = [
+pub const SCENARIOS: [Scenario; 26] = [
     ("smoke::staking", scenarios::smoke::staking),
     ("smoke::jobs", scenarios::smoke::jobs),
     ("staking::lifecycle", scenarios::staking::lifecycle),
@@ -63,6 +63,19 @@ pub const SCENARIOS: [Scenario; 22] = [
     (
         "governance::policy_only_by_its_provider",
         scenarios::governance::policy_only_by_its_provider,
+    ),
+    ("private::lifecycle", scenarios::private::private_lifecycle),
+    (
+        "private::withheld_keys",
+        scenarios::private::withheld_keys_cost_claimants_nothing,
+    ),
+    (
+        "private::allow_list",
+        scenarios::private::allow_list_admits_only_the_accredited,
+    ),
+    (
+        "private::accreditation",
+        scenarios::private::accreditation_is_the_admins_and_revocable,
     ),
 ];
 
