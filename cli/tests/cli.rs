@@ -540,3 +540,159 @@ async fn a_requester_cranks_a_job_whose_worker_vanished() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A regulated market through the CLI: the admin turns the allow-list on and accredits a
+/// provider; the requester posts a private job with `job post --private`, which stays to
+/// deliver the key to the (accredited) claimant; `job result` opens the sealed result with the
+/// requester's wallet and refuses anyone else's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_private_job_in_an_allow_listed_market_through_the_cli() {
+    let requester = Keypair::new();
+    let worker_key = Keypair::new();
+    let stranger = Keypair::new();
+    let mut plan = Plan::localnet();
+    plan.market.claim_window_secs = 8;
+    let local = LocalMarket::start(
+        &repo().join("target/deploy"),
+        &plan,
+        &[requester.pubkey(), worker_key.pubkey(), stranger.pubkey()],
+    )
+    .await
+    .expect("local market");
+    local
+        .fund_requester(&requester.pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    local
+        .provider(&worker_key, 10_000_000, 5_000_000)
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("depin-cli-private-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_keypair_file(&requester, dir.join("requester.json")).unwrap();
+    write_keypair_file(&stranger, dir.join("stranger.json")).unwrap();
+    write_keypair_file(&local.admin, dir.join("admin.json")).unwrap();
+    let cli = Cli {
+        url: local.rpc_url().to_string(),
+        dir: dir.clone(),
+    };
+    let market = local.market.to_string();
+    let wallet = worker_key.pubkey().to_string();
+
+    // The admin keeps the allow-list.
+    cli.ok(
+        "admin.json",
+        &["market", "update", &market, "--allow-list", "true"],
+    );
+    assert_eq!(
+        cli.json("admin.json", &["market", "show", &market])["allow_list"],
+        true
+    );
+    cli.fails(
+        "stranger.json",
+        &["market", "accredit", &wallet, "--market", &market],
+        "NotMarketAdmin",
+    );
+    cli.ok(
+        "admin.json",
+        &["market", "accredit", &wallet, "--market", &market],
+    );
+    cli.fails(
+        "admin.json",
+        &["market", "accredit", &wallet, "--market", &market],
+        "AlreadyAccredited",
+    );
+    cli.ok(
+        "admin.json",
+        &["market", "revoke", &wallet, "--market", &market],
+    );
+    cli.fails(
+        "admin.json",
+        &["market", "revoke", &wallet, "--market", &market],
+        "NotAccredited",
+    );
+    cli.ok(
+        "admin.json",
+        &["market", "accredit", &wallet, "--market", &market],
+    );
+
+    let cfg = WorkerConfig::beside(
+        &local.market,
+        local.rpc_url(),
+        local.ws_url(),
+        dir.join("worker"),
+    );
+    let worker = Worker::new(cfg, worker_key.insecure_clone()).await.unwrap();
+    tokio::spawn({
+        let w = worker.clone();
+        async move { w.run().await }
+    });
+
+    // Post privately; the command returns once no claimant can want a key any more.
+    let store = dir.join("blobs");
+    let posted = tokio::task::spawn_blocking({
+        let (url, dir, market, store) = (
+            cli.url.clone(),
+            cli.dir.clone(),
+            market.clone(),
+            store.clone(),
+        );
+        move || {
+            Cli { url, dir }.json(
+                "requester.json",
+                &[
+                    "job",
+                    "post",
+                    "examples/kmer-count/job.json",
+                    "--market",
+                    &market,
+                    "--reward",
+                    "2000000",
+                    "--replicas",
+                    "1",
+                    "--private",
+                    "--store",
+                    store.to_str().unwrap(),
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(posted["private"], true, "{posted}");
+    assert_eq!(
+        posted["keys_delivered"].as_array().map(Vec::len),
+        Some(1),
+        "{posted}"
+    );
+    let job = posted["job"].as_str().unwrap().to_string();
+    let status = cli.json("requester.json", &["job", "status", &job]);
+    assert_eq!(
+        (status["private"].clone(), status["allow_list"].clone()),
+        (true.into(), true.into()),
+        "{status}"
+    );
+    let waited = tokio::task::spawn_blocking({
+        let (url, dir, job) = (cli.url.clone(), cli.dir.clone(), job.clone());
+        move || Cli { url, dir }.json("requester.json", &["job", "wait", &job, "--timeout", "90"])
+    })
+    .await
+    .unwrap();
+    assert!(waited.to_string().contains("agreed"), "{waited}");
+    let result = cli.json("requester.json", &["job", "result", &job]);
+    assert_eq!(result["sealed"], true, "{result}");
+    assert!(
+        result["output"]
+            .as_str()
+            .unwrap_or("")
+            .contains("total_kmers 23780"),
+        "{result}"
+    );
+    cli.fails(
+        "stranger.json",
+        &["job", "result", &job],
+        "sealed to the job's requester",
+    );
+    worker.shutdown(Duration::from_secs(2)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -660,7 +660,10 @@ pub async fn result_from_uris(
                     Some(crate::privacy::JobSecret::derive(r.requester, &r.job).hash_key(&r.job)),
                 ),
                 Err(e) => {
-                    failures.push(format!("{uri}: {e}"));
+                    failures.push(format!(
+                        "{uri}: sealed to the job's requester, and {} is not it ({e})",
+                        r.requester.pubkey()
+                    ));
                     continue;
                 }
             },
