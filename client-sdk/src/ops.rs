@@ -276,7 +276,11 @@ impl DepinRpc {
         } = self.check_post(&requester.pubkey(), market, &terms).await?;
         // Workers refuse a job whose longest run could not be committed in time
         // (`policy::Refusal::Window`): say so now rather than escrow a job nobody claims.
-        let run_secs = crate::policy::run_window_secs(i64::from(execution_window_secs), private);
+        let run_secs = crate::policy::run_window_secs(
+            i64::from(execution_window_secs),
+            private,
+            manifest.module.sealed,
+        );
         let window_ms = u64::try_from(run_secs).unwrap_or(0) * 1000;
         let wall = manifest.limits.wall_ms;
         if wall.saturating_add(crate::policy::COMMIT_MARGIN_MS) > window_ms {

@@ -59,7 +59,7 @@ impl Ask {
             memory_bytes: m.limits.memory_bytes,
             output_bytes: m.limits.output_bytes,
             wall_ms: m.limits.wall_ms,
-            window_secs: run_window_secs(job.execution_window(), job.is_private()),
+            window_secs: run_window_secs(job.execution_window(), job.is_private(), m.module.sealed),
             file_uris: [&m.module.uri, &m.input.uri]
                 .iter()
                 .any(|u| u.starts_with("file://")),
@@ -69,12 +69,15 @@ impl Ask {
 
 /// The seconds a claimant can count on to run and commit in a job with `execution_window`:
 /// all of it for a public job; for a private one, what is left after the latest moment its key
-/// may arrive (`depin_core::settle::key_window_secs`).
-pub fn run_window_secs(execution_window: i64, private: bool) -> i64 {
-    if private {
-        execution_window - depin_core::settle::key_window_secs(execution_window)
-    } else {
-        execution_window
+/// may arrive (`depin_core::settle::key_window_secs`), and for a sealed module another key
+/// window, which a worker may spend compiling it (it is given back free if that is not
+/// enough).
+pub fn run_window_secs(execution_window: i64, private: bool, sealed_module: bool) -> i64 {
+    let key_window = depin_core::settle::key_window_secs(execution_window);
+    match (private, sealed_module) {
+        (false, _) => execution_window,
+        (true, false) => execution_window - key_window,
+        (true, true) => execution_window - 2 * key_window,
     }
 }
 

@@ -90,8 +90,8 @@ impl JobSecret {
     pub fn derive(requester: &Keypair, job: &Pubkey) -> Self {
         let mut msg = SECRET_DOMAIN.to_vec();
         msg.extend_from_slice(job.as_ref());
-        let sig = requester.sign_message(&msg);
-        JobSecret(Zeroizing::new(Sha256::digest(sig.as_ref()).into()))
+        let sig = Zeroizing::new(<[u8; 64]>::from(requester.sign_message(&msg)));
+        JobSecret(Zeroizing::new(Sha256::digest(&sig[..]).into()))
     }
 
     /// What is posted on chain about this secret.

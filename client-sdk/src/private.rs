@@ -38,6 +38,8 @@ const NOT_WANTED: [&str; 4] = [
 pub struct KeyRound {
     /// `(slot, provider account)` of each envelope that landed.
     pub delivered: Vec<(u8, Pubkey)>,
+    /// `(slot, error)` of each envelope that could not be sent this round (the next retries).
+    pub failed: Vec<(u8, String)>,
     /// Whether no envelope can be wanted any more: the job is closed or settled, or its claim
     /// window is over and every held slot has its key or is past its key deadline.
     pub done: bool,
@@ -131,26 +133,44 @@ impl DepinRpc {
                 continue;
             }
             pending = true;
-            let operator = self.account::<Provider>(&s.provider).await?.operator;
-            let args = DeliverKeyArgs {
-                slot: i as u8,
-                provider: s.provider,
-                envelope: privacy::seal_envelope(&operator, &secret)?,
-            };
-            let deliver = ix::jobs::deliver_key(&requester.pubkey(), job, args);
-            match self.send(requester, &[deliver], &[]).await {
-                Ok(_) => round.delivered.push((i as u8, s.provider)),
+            // One slot's failure (a read, a send) never holds up the others' keys.
+            match self
+                .deliver_one(requester, job, i, s.provider, &secret)
+                .await
+            {
+                Ok(()) => round.delivered.push((i as u8, s.provider)),
                 Err(ClientError::Program { name, .. }) if NOT_WANTED.contains(&name.as_str()) => {}
-                Err(e) => return Err(e),
+                Err(e) => round.failed.push((i as u8, e.to_string())),
             }
         }
         round.done = !pending && now >= j.claim_deadline;
         Ok(round)
     }
 
+    /// Seal the secret to the operator of `provider` and deliver it for `slot`.
+    async fn deliver_one(
+        &self,
+        requester: &Keypair,
+        job: &Pubkey,
+        slot: usize,
+        provider: Pubkey,
+        secret: &JobSecret,
+    ) -> Result<(), ClientError> {
+        let operator = self.account::<Provider>(&provider).await?.operator;
+        let args = DeliverKeyArgs {
+            slot: slot as u8,
+            provider,
+            envelope: privacy::seal_envelope(&operator, secret)?,
+        };
+        let deliver = ix::jobs::deliver_key(&requester.pubkey(), job, args);
+        self.send(requester, &[deliver], &[]).await.map(|_| ())
+    }
+
     /// Run [`DepinRpc::deliver_keys`] every `poll` until no envelope can be wanted any more
-    /// (or `timeout`); returns every envelope delivered. A requester that stops early only
-    /// hurts itself: claimants whose key does not come give their slots back unpenalised.
+    /// (or `timeout`); returns every envelope delivered. Transient failures (a read, a send)
+    /// are retried at the next round; only a job that is not this wallet's private job ends
+    /// it early. A requester that stops early only hurts itself: claimants whose key does not
+    /// come give their slots back unpenalised.
     pub async fn keep_delivering(
         &self,
         requester: &Keypair,
@@ -160,15 +180,25 @@ impl DepinRpc {
     ) -> Result<Vec<(u8, Pubkey)>, ClientError> {
         let until = tokio::time::Instant::now() + timeout;
         let mut all = Vec::new();
+        let mut last_failure = None;
         loop {
-            let round = self.deliver_keys(requester, job).await?;
-            all.extend(round.delivered);
-            if round.done {
-                return Ok(all);
+            match self.deliver_keys(requester, job).await {
+                Ok(round) => {
+                    all.extend(round.delivered);
+                    if round.done {
+                        return Ok(all);
+                    }
+                    if let Some((slot, why)) = round.failed.into_iter().last() {
+                        last_failure = Some(format!("slot {slot}: {why}"));
+                    }
+                }
+                Err(e @ ClientError::Invalid(_)) => return Err(e),
+                Err(e) => last_failure = Some(e.to_string()),
             }
             if tokio::time::Instant::now() >= until {
                 return Err(ClientError::Timeout(format!(
-                    "delivering the keys of job {job}"
+                    "delivering the keys of job {job} (last failure: {})",
+                    last_failure.as_deref().unwrap_or("none")
                 )));
             }
             tokio::time::sleep(poll).await;

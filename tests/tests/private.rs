@@ -15,3 +15,5 @@ dual_test!(deliver_key_to_a_public_job_or_empty => private::deliver_key_to_a_pub
 dual_test!(allow_list_refuses_the_unaccredited => private::allow_list_refuses_the_unaccredited);
 dual_test!(allow_list_admits_only_the_accredited => private::allow_list_admits_only_the_accredited);
 dual_test!(accreditation_is_the_admins_and_revocable => private::accreditation_is_the_admins_and_revocable);
+dual_test!(key_games_cannot_get_an_honest_minority_slashed => private::key_games_cannot_get_an_honest_minority_slashed);
+dual_test!(a_provider_that_gave_back_can_never_claim_the_job_again => private::a_provider_that_gave_back_can_never_claim_the_job_again);

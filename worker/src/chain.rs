@@ -220,6 +220,26 @@ impl Chain {
             .await
     }
 
+    /// Whether `provider` is accredited in allow-listed `market` (its accreditation account
+    /// exists).
+    pub async fn accredited(
+        &self,
+        market: &Pubkey,
+        provider: &Pubkey,
+    ) -> Result<bool, ClientError> {
+        let at = depin_client::pda::accreditation(market, provider).0;
+        self.call(move |r| {
+            Box::pin(async move {
+                match r.account::<depin_jobs::state::Accreditation>(&at).await {
+                    Ok(_) => Ok(true),
+                    Err(ClientError::AccountNotFound(_)) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            })
+        })
+        .await
+    }
+
     /// The cluster's current unix time (the Clock sysvar, as programs see it).
     pub async fn unix_time(&self) -> Result<i64, ClientError> {
         self.call(|r| Box::pin(async move { r.chain_time().await }))

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use common::*;
 use depin_client::{
-    blob::{BlobFetcher, FileStore},
+    blob::{BlobFetcher, BlobStore, FileStore},
     manifest::{DraftManifest, Limits},
     ops::JobTerms,
     privacy::{self, BlobRole, JobSecret},
@@ -106,8 +106,14 @@ fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_private_job_is_read_only_by_its_requester() {
     let requester = Keypair::new();
+    let stranger = Keypair::new();
     let ws: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
-    let local = market_for(&Plan::localnet(), &requester, &[&ws[0], &ws[1], &ws[2]]).await;
+    let local = market_for(
+        &Plan::localnet(),
+        &requester,
+        &[&ws[0], &ws[1], &ws[2], &stranger],
+    )
+    .await;
     let dir = temp("private-stranger");
     let mut workers = Vec::new();
     for (i, w) in ws.iter().enumerate() {
@@ -116,12 +122,13 @@ async fn a_private_job_is_read_only_by_its_requester() {
         workers.push((in_process(&local, w, &data, |_| {}).await, data));
     }
     let store = FileStore::new(dir.join("blobs")).unwrap();
-    let d = draft(
-        &dir.join("draft"),
-        &wasm(ECHO),
-        SECRET_INPUT,
-        Limits::default(),
-    );
+    // A sealed module: the run must fit the execution window less two key windows (60 - 30 s
+    // on the local plan) with the commit margin.
+    let sealed_limits = Limits {
+        wall_ms: 20_000,
+        ..Limits::default()
+    };
+    let d = draft(&dir.join("draft"), &wasm(ECHO), SECRET_INPUT, sealed_limits);
     let posted = local
         .rpc
         .post_private(
@@ -165,7 +172,6 @@ async fn a_private_job_is_read_only_by_its_requester() {
     );
 
     // A stranger: without the requester's key nothing reads, and nothing anywhere is plain.
-    let stranger = Keypair::new();
     assert!(local
         .rpc
         .fetch_result_as(&job, Some(&stranger), &fetcher, 1 << 20)
@@ -299,6 +305,43 @@ async fn a_private_job_is_read_only_by_its_requester() {
         );
     }
     assert!(checked > 30, "the stranger looked at too little: {checked}");
+    // The stranger posts a public job naming the sealed module's ciphertext as its (unsealed)
+    // module: the workers that compiled the plaintext must not run it from their cache.
+    let probe = store.put(b"PROBE-INPUT").await.unwrap();
+    let mut copy = depin_client::manifest::Manifest::new(
+        "copycat",
+        depin_client::manifest::BlobRef::new(manifest.module.uri.clone(), manifest.module.sha256),
+        probe,
+    );
+    copy.limits = sealed_limits;
+    local
+        .fund_requester(&stranger.pubkey(), 100_000_000)
+        .await
+        .unwrap();
+    let copycat = local
+        .rpc
+        .post_manifest(
+            &stranger,
+            &local.market,
+            &copy,
+            &store,
+            JobTerms::majority(1_000_000, 3),
+        )
+        .await
+        .unwrap()
+        .job;
+    let c = settled_delivering(&local, &stranger, &copycat, Duration::from_secs(120)).await;
+    let r = local
+        .rpc
+        .fetch_result(&copycat, &fetcher, 1 << 20)
+        .await
+        .unwrap();
+    assert_ne!(c.agreed_hash, [0; 32]);
+    assert_ne!(r.exit_code, 0, "the ciphertext ran as a module: {r:?}");
+    assert!(
+        !String::from_utf8_lossy(&r.output).contains("PROBE-INPUT"),
+        "{r:?}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -400,7 +443,11 @@ async fn a_one_replica_private_job_that_traps_is_a_sealed_result() {
     let store = FileStore::new(dir.join("blobs")).unwrap();
     let trap =
         wasm(r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#);
-    let d = draft(&dir.join("draft"), &trap, SECRET_INPUT, Limits::default());
+    let limits = Limits {
+        wall_ms: 20_000,
+        ..Limits::default()
+    };
+    let d = draft(&dir.join("draft"), &trap, SECRET_INPUT, limits);
     let job = local
         .rpc
         .post_private(
@@ -460,6 +507,7 @@ async fn a_worker_killed_between_its_key_and_its_commit_finishes_the_private_job
         .expect("scripts/build-examples.sh first");
     let limits = Limits {
         fuel: 50_000_000_000,
+        wall_ms: 20_000,
         ..Limits::default()
     };
     // A run of about a second, to be killed in the middle of it.

@@ -182,9 +182,11 @@ pub struct Slot {
     pub commitment: [u8; 32],
     /// Revealed result hash (zero until revealed).
     pub result_hash: [u8; 32],
-    /// The last provider that gave this slot back (`abandon_job`) or lost it for missing its
-    /// deadline (`reclaim_slot`); it may not claim this job again. Kept when the slot is
-    /// claimed again.
+    /// One entry of the job's list of providers that gave a slot of it back (`abandon_job`)
+    /// or lost one for missing its deadline (`reclaim_slot`); they may not claim this job
+    /// again. The list is these fields of all `MAX_REPLICAS` slots (not only the used ones),
+    /// filled first free first (`Job::remember_abandon`), so one provider giving back does not
+    /// erase another's record; kept when the slot is claimed again.
     pub abandoned_by: Pubkey,
     /// Unix time of the claim.
     pub claimed_at: i64,
@@ -299,8 +301,13 @@ pub struct Job {
     pub quorum_reached: u8,
     /// Set when the market was allow-listed at posting: only accredited providers may claim.
     pub allow_list: u8,
+    /// Private jobs: slots given back or reclaimed free because their key never came or was
+    /// refused (saturating). While non-zero no wrong result of the job is slashed: a requester
+    /// that chooses who gets keys could otherwise steer who computes and have an honest
+    /// minority slashed (`Job::verdict`).
+    pub key_failures: u8,
     /// Explicit padding.
-    pub _pad: [u8; 2],
+    pub _pad: [u8; 1],
     /// Where the manifest can be fetched (first `spec_uri_len` bytes).
     pub spec_uri: [u8; limits::MAX_URI_LEN],
     /// The replicas' slots; only the first `replicas` are used.
@@ -365,9 +372,7 @@ impl Job {
 
     /// Whether `provider` gave a slot of this job back before (it may not claim again).
     pub fn abandoned_by(&self, provider: &Pubkey) -> bool {
-        self.slots[..self.replicas as usize]
-            .iter()
-            .any(|s| s.abandoned_by == *provider)
+        self.slots.iter().any(|s| s.abandoned_by == *provider)
     }
 
     /// The held slot with the worst (highest) score: the one a better-ranked claim displaces.
@@ -413,21 +418,39 @@ impl Job {
     }
 
     /// Whether the holder of private `slot` may still refuse the key it was sent (one that
-    /// does not open, or does not match the job's key commitment): within the abandon grace
-    /// period after its delivery.
+    /// does not open or does not match the job's key commitment, or a sealed module it could
+    /// not compile in time): within the key window after its delivery.
     pub fn key_refusable(&self, slot: usize, now: i64) -> bool {
         let s = &self.slots[slot];
-        let grace = settle::abandon_grace_secs(self.execution_window());
-        self.is_private() && s.key_at != 0 && now < s.key_at + grace
+        let window = settle::key_window_secs(self.execution_window());
+        self.is_private() && s.key_at != 0 && now < s.key_at + window
     }
 
     /// Free held `slot`, remembering its holder so it cannot claim this job again;
     /// `claimed -= 1`.
     pub fn give_back(&mut self, slot: usize) {
         let holder = self.slots[slot].provider;
+        let record = self.slots[slot].abandoned_by;
         self.slots[slot] = <Slot as bytemuck::Zeroable>::zeroed();
-        self.slots[slot].abandoned_by = holder;
+        self.slots[slot].abandoned_by = record;
+        self.remember_abandon(slot, &holder);
         self.claimed -= 1; // the slot was held
+    }
+
+    /// Add `provider` to the job's abandon list: the first empty entry, or (all seven taken)
+    /// the entry of `slot`.
+    pub fn remember_abandon(&mut self, slot: usize, provider: &Pubkey) {
+        let at = self
+            .slots
+            .iter()
+            .position(|s| s.abandoned_by == Pubkey::default())
+            .unwrap_or(slot);
+        self.slots[at].abandoned_by = *provider;
+    }
+
+    /// Count a slot given back or reclaimed free for want of a usable key.
+    pub fn count_key_failure(&mut self) {
+        self.key_failures = self.key_failures.saturating_add(1);
     }
 
     /// The rate (basis points of the bond) that abandoning held, uncommitted `slot` costs at
@@ -488,8 +511,28 @@ impl Job {
         Verdict::of(settle::outcome::NONE, &[0; 32], self.progress(slot))
     }
 
-    /// The verdict for held `slot` of a settled job.
+    /// Whether some claimant of this private job lost its slot, or still holds it, for want of
+    /// a usable key: the requester then chose who computed, so no wrong result is slashed.
+    pub fn keys_failed(&self) -> bool {
+        self.key_failures > 0
+            || (0..self.replicas as usize).any(|k| {
+                self.slots[k].state == slot_state::CLAIMED && self.progress(k) == Progress::Unkeyed
+            })
+    }
+
+    /// The verdict for held `slot` of a settled job (a wrong result goes unslashed, released
+    /// without pay, in a job whose keys failed: [`Job::keys_failed`]).
     pub fn verdict(&self, slot: usize) -> Verdict {
+        let verdict = self.tallied_verdict(slot);
+        if verdict == Verdict::Wrong && self.keys_failed() {
+            Verdict::Released
+        } else {
+            verdict
+        }
+    }
+
+    /// The verdict for held `slot` by the tally alone.
+    fn tallied_verdict(&self, slot: usize) -> Verdict {
         let progress = self.progress(slot);
         Verdict::of(self.outcome, &self.agreed_hash, progress)
     }

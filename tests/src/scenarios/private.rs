@@ -241,7 +241,7 @@ pub fn selective_keys_pay_the_worker_and_cost_the_rest_nothing(backend: Backend)
     pw.sw.w.s.chain
 }
 
-/// A claimant sent a key that does not open may give it back free within the grace period
+/// A claimant sent a key that does not open may give it back free within the key window
 /// after delivery; later, refusing costs what abandoning costs.
 pub fn a_bad_key_is_refused_free_within_the_grace(backend: Backend) -> TestChain {
     let mut pw = PrivWorld::new(backend);
@@ -258,9 +258,10 @@ pub fn a_bad_key_is_refused_free_within_the_grace(backend: Backend) -> TestChain
         assert!(privacy::open_envelope(&pw.sw.ps[i].operator, &env, &j.key_commitment).is_err());
     }
     assert_eq!(pw.abandon(0, &job), 0, "refused at once: free");
+    assert_eq!(pw.sw.w.job(&job).key_failures, 1);
     let j = pw.sw.w.job(&job);
-    let grace = depin_core::settle::abandon_grace_secs(j.execution_window());
-    pw.sw.warp_to(j.slots[1].key_at + grace);
+    let window = depin_core::settle::key_window_secs(j.execution_window());
+    pw.sw.warp_to(j.slots[1].key_at + window);
     assert_eq!(
         pw.abandon(1, &job),
         NOSHOW,
@@ -508,5 +509,83 @@ pub fn accreditation_is_the_admins_and_revocable(backend: Backend) -> TestChain 
         .assert_error(u32::from(
             anchor_lang::error::ErrorCode::AccountNotInitialized,
         ));
+    pw.sw.w.s.chain
+}
+
+/// Attack: a requester with two Sybil providers withholds the key from an honest claimant so
+/// that it leaves (free), lets a Sybil take the freed slot, and keys one honest provider whose
+/// correct result the Sybil majority then outvotes. Because a key failed in this job, the
+/// outvoted honest provider is released unslashed (`Job::key_failures`); the Sybils are paid
+/// by the requester itself, and nobody honest loses anything.
+pub fn key_games_cannot_get_an_honest_minority_slashed(backend: Backend) -> TestChain {
+    let mut pw = PrivWorld::new(backend);
+    let (job, secret) = pw.post(3);
+    // sp3 honest (no key), sp2 honest (keyed), sp0 Sybil (keyed).
+    pw.sw.claim(3, &job);
+    pw.sw.claim(2, &job);
+    pw.sw.claim(0, &job);
+    pw.deliver(&job, 1, 2, &secret);
+    pw.deliver(&job, 2, 0, &secret);
+    let j = pw.sw.w.job(&job);
+    pw.sw.warp_to(j.key_deadline(0));
+    assert_eq!(pw.abandon(3, &job), 0);
+    // The second Sybil takes the freed slot and gets its key.
+    pw.sw.claim(1, &job);
+    pw.deliver(&job, 0, 1, &secret);
+    let honest = pw.sw.w.s.provider_state(&pw.sw.ps[2]).staked;
+    pw.sw.commit(0, &job, 6, false);
+    pw.sw.commit(1, &job, 6, false);
+    pw.sw.commit(2, &job, 1, false);
+    for (i, n) in [(0, 6), (1, 6), (2, 1)] {
+        pw.sw.reveal(i, &job, n);
+    }
+    pw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
+    let settled = pw.sw.w.job(&job);
+    assert_eq!(
+        settled.agreed_hash,
+        super::settlement::result(6),
+        "the Sybils' hash won"
+    );
+    let keys = pw.sw.w.keys();
+    for i in [0usize, 1, 2] {
+        let slot = settled.slot_of(&pw.sw.ps[i].account).unwrap();
+        let release = ix::jobs::release_for(&settled, slot, pw.sw.pay[i]).unwrap();
+        let ix_ = ix::jobs::release_slot(&keys, &job, &pw.sw.ps[i].account, release);
+        pw.chain().ok(&format!("release sp{i}"), &[ix_], &[]);
+    }
+    assert_eq!(
+        settled.verdict(settled.slot_of(&pw.sw.ps[2].account).unwrap()),
+        depin_core::settle::Verdict::Released
+    );
+    assert_eq!(
+        pw.sw.w.s.provider_state(&pw.sw.ps[2]).staked,
+        honest,
+        "the outvoted honest provider is not slashed"
+    );
+    pw.sw.w.s.chain
+}
+
+/// The abandon list keeps every provider that gave a slot of the job back: one refusing
+/// after another on the same slot does not let the first claim again (and so refuse free
+/// again).
+pub fn a_provider_that_gave_back_can_never_claim_the_job_again(backend: Backend) -> TestChain {
+    let mut pw = PrivWorld::new(backend);
+    let (job, _) = pw.post(3);
+    let requester = pw.sw.w.requester.insecure_clone();
+    for i in [0usize, 1] {
+        pw.sw.claim(i, &job);
+        let slot = pw.sw.w.job(&job).slot_of(&pw.sw.ps[i].account).unwrap() as u8;
+        let ix_ = pw.deliver_ix(&job, slot, i, [9; ENVELOPE_LEN], &requester);
+        pw.chain().ok("a bad key", &[ix_], &[&requester]);
+        assert_eq!(pw.abandon(i, &job), 0);
+    }
+    for i in [0usize, 1] {
+        let ix_ = pw.sw.w.claim_ix(&pw.sw.ps[i], &job);
+        let operator = pw.sw.ps[i].operator.insecure_clone();
+        pw.chain()
+            .fail(&format!("sp{i} claims again"), &[ix_], &[&operator])
+            .assert_error(E::AbandonedBefore);
+    }
+    assert_eq!(pw.sw.w.job(&job).key_failures, 2);
     pw.sw.w.s.chain
 }

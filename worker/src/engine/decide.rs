@@ -10,6 +10,25 @@ impl Worker {
     /// job is passed on, never claimed and abandoned. `Err` holds the metric label (`policy`
     /// or `fetch`) and the reason.
     pub(super) async fn decide(&self, job: &Job) -> Result<Manifest, (&'static str, String)> {
+        if job.allow_list != 0 {
+            // An allow-listed job: claim only with an accreditation (nothing fetched without).
+            let provider = self.markets.get(&job.market).map(|m| m.provider);
+            let accredited = match provider {
+                Some(p) => self.chain.accredited(&job.market, &p).await,
+                None => Ok(false),
+            };
+            match accredited {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err((
+                        "policy",
+                        "the job is allow-listed and this provider is not accredited in its market"
+                            .into(),
+                    ))
+                }
+                Err(e) => return Err(("fetch", format!("reading the accreditation: {e}"))),
+            }
+        }
         let manifest = self.manifest(job).await.map_err(|e| ("fetch", e))?;
         // The rule requesters' tools apply to the published policy (depin_client::policy).
         depin_client::policy::check(

@@ -357,9 +357,9 @@ impl Worker {
         // among the best scores, so a displacement (wasted work, never a penalty) needs
         // a stale view. The commitment waits for the phase to end.
         if entry.result_hash.is_none() || entry.salt.is_none() {
-            let secret = if job.is_private() {
+            let key = if job.is_private() {
                 match self.slot_key(job, i, now) {
-                    keys::SlotKey::Ready(s) => Some(s),
+                    keys::SlotKey::Ready(k) => Some(k),
                     keys::SlotKey::Waiting(d) => return Ok(Next::WaitFor(d)),
                     keys::SlotKey::GiveBack(why) => {
                         entry.giving_back = Some(why.clone());
@@ -377,19 +377,24 @@ impl Worker {
             // (after any fetch or compile the caches could not spare).
             let until =
                 Instant::now() + Duration::from_secs(u64::try_from(deadline - now).unwrap_or(0));
-            match self.execute(addr, job, Some(until), secret.as_ref()).await {
+            match self.execute(addr, job, Some(until), key.as_ref()).await {
                 Ok((code, result, uri)) => {
                     // Derived from the operator key, so a lost journal can
                     // recompute it (`recovery`).
                     let salt = derived_salt(&self.me, addr, &result);
-                    entry.exit_code = Some(code);
+                    // A private job's exit code is part of its result: not journalled.
+                    entry.exit_code = (!job.is_private()).then_some(code);
                     entry.result_hash = Some(result);
                     entry.result_uri = Some(uri);
                     entry.salt = Some(salt);
                     entry.phase = Phase::Executed;
                     // Durable before the commitment can be sent.
                     self.journal.put(entry)?;
-                    tracing::info!(job = %addr, exit_code = code, "phase=executed");
+                    if job.is_private() {
+                        tracing::info!(job = %addr, "phase=executed");
+                    } else {
+                        tracing::info!(job = %addr, exit_code = code, "phase=executed");
+                    }
                     // Re-read: the chain's clock has moved on during the run (the commit's
                     // deadline and its priority fee are judged from a fresh view).
                     return Ok(Next::Again);

@@ -16,9 +16,9 @@ impl Worker {
         i: usize,
     ) -> Result<Next> {
         tracing::warn!(job = %addr, "commitment without a journal record: recovering it");
-        let secret = match job.is_private().then(|| self.slot_key(job, i, i64::MIN)) {
+        let key = match job.is_private().then(|| self.slot_key(job, i, i64::MAX)) {
             None => None,
-            Some(keys::SlotKey::Ready(s)) => Some(s),
+            Some(keys::SlotKey::Ready(k)) => Some(k),
             // Committed, so the key was delivered: only an envelope that no longer opens
             // (another operator key now) gets here.
             Some(_) => {
@@ -30,7 +30,7 @@ impl Worker {
                 return Ok(Next::Finished);
             }
         };
-        let (code, result, uri) = match self.execute(addr, job, None, secret.as_ref()).await {
+        let (code, result, uri) = match self.execute(addr, job, None, key.as_ref()).await {
             Ok(r) => r,
             Err(why) => {
                 self.finish(
@@ -52,7 +52,7 @@ impl Worker {
             )?;
             return Ok(Next::Finished);
         }
-        entry.exit_code = Some(code);
+        entry.exit_code = (!job.is_private()).then_some(code);
         entry.result_hash = Some(result);
         entry.result_uri = Some(uri);
         entry.salt = Some(salt);
@@ -102,9 +102,10 @@ impl Worker {
         address: &Pubkey,
         job: &Job,
         until: Option<Instant>,
-        secret: Option<&depin_client::privacy::JobSecret>,
+        key: Option<&keys::RunKey>,
     ) -> Result<(i32, hash::Hash32, String), String> {
         use depin_client::privacy::BlobRole;
+        let secret = key.map(|k| &k.secret);
         let manifest = self.manifest(job).await?;
         let limit = self.cfg.policy.max_blob_bytes;
         let module = self
@@ -131,12 +132,26 @@ impl Worker {
             secret,
         )
         .map_err(|e| format!("input: {e}"))?;
+        // The compile cache is keyed by the bytes compiled: a sealed module's plaintext hash,
+        // never its ciphertext's (a public job naming that ciphertext must not run the cached
+        // plaintext).
+        let module_hash = if manifest.module.sealed {
+            depin_client::blob::sha256(&module)
+        } else {
+            manifest.module.sha256
+        };
         let module = Arc::new(module);
-        let (sandbox, hash_, budget) = (
-            self.sandbox.clone(),
-            manifest.module.sha256,
-            self.cfg.compile_budget(),
-        );
+        let budget = match key {
+            Some(k) if manifest.module.sealed => k.compile_budget(self.cfg.compile_budget()),
+            _ => self.cfg.compile_budget(),
+        };
+        if budget.is_zero() {
+            return Err(
+                "no time left to compile the sealed module while the slot can be given back free"
+                    .into(),
+            );
+        }
+        let (sandbox, hash_) = (self.sandbox.clone(), module_hash);
         let wasm = module.clone();
         // Compiled before the clock is read (from the cache, normally): compiling is not
         // counted by the run's own wall-time limit.
@@ -156,17 +171,13 @@ impl Worker {
         let mut limits = manifest.limits;
         let cut_short = left_ms < limits.wall_ms;
         limits.wall_ms = limits.wall_ms.min(left_ms);
-        let (name, args, hash_) = (
-            manifest.name.clone(),
-            manifest.args.clone(),
-            manifest.module.sha256,
-        );
+        let (name, args, hash_) = (manifest.name.clone(), manifest.args.clone(), module_hash);
         // Nothing of a private job is streamed (its logs reach the requester sealed).
         let live = secret
             .is_none()
             .then(|| self.live.start(*address, job.requester));
         let input = Arc::new(input);
-        let kept = input.clone();
+        let kept = (input.clone(), module.clone());
         let run = tokio::task::spawn_blocking(move || {
             sandbox.run_observed(&hash_, &module[..], &name, &args, input, &limits, live)
         })
@@ -175,20 +186,21 @@ impl Worker {
             self.live.finish(address);
         }
         if secret.is_some() {
-            // The opened input is wiped once the run is over (best effort: the sandbox's own
-            // copies are freed with the run).
-            if let Ok(mut plain) = Arc::try_unwrap(kept) {
-                zeroize::Zeroize::zeroize(&mut plain);
+            keys::wipe(kept.0);
+            if manifest.module.sealed {
+                keys::wipe(kept.1);
             }
-        } else {
-            drop(kept);
         }
         let run = run.map_err(|e| format!("sandbox task: {e}"))?;
         let exec_ = match run {
             Ok(e) => e,
             Err(e @ SandboxError::WallClock(_)) | Err(e @ SandboxError::Internal(_)) => {
-                self.metrics
-                    .inc(crate::metrics::EXECUTIONS_TOTAL, "result=\"aborted\"");
+                let label = if secret.is_some() {
+                    "result=\"private\""
+                } else {
+                    "result=\"aborted\""
+                };
+                self.metrics.inc(crate::metrics::EXECUTIONS_TOTAL, label);
                 if cut_short && matches!(e, SandboxError::WallClock(_)) {
                     return Err(format!(
                         "the run would not end {} s before the slot's deadline ({e})",
@@ -198,43 +210,53 @@ impl Worker {
                 return Err(e.to_string());
             }
         };
-        self.metrics.inc(
-            crate::metrics::EXECUTIONS_TOTAL,
-            &format!(
-                "result=\"{}\"",
-                exec::describe_exit(exec_.exit_code).replace(' ', "_")
-            ),
-        );
-        self.metrics.add(
-            crate::metrics::EXECUTION_SECONDS_SUM,
-            "",
-            exec_.elapsed.as_secs_f64(),
-        );
-        self.metrics
-            .add(crate::metrics::FUEL_USED_TOTAL, "", exec_.fuel_used as f64);
-        tracing::info!(
-            exit_code = exec_.exit_code,
-            detail = %exec_.detail,
-            fuel = exec_.fuel_used,
-            ms = exec_.elapsed.as_millis() as u64,
-            cache_hit = exec_.cache_hit,
-            "executed"
-        );
+        if secret.is_some() {
+            // Exit code, fuel and time depend on the plaintext: none of them reaches the
+            // metrics (a stranger could diff them around a run) or the log.
+            self.metrics
+                .inc(crate::metrics::EXECUTIONS_TOTAL, "result=\"private\"");
+            tracing::info!(cache_hit = exec_.cache_hit, "executed (private job)");
+        } else {
+            self.metrics.inc(
+                crate::metrics::EXECUTIONS_TOTAL,
+                &format!(
+                    "result=\"{}\"",
+                    exec::describe_exit(exec_.exit_code).replace(' ', "_")
+                ),
+            );
+            self.metrics.add(
+                crate::metrics::EXECUTION_SECONDS_SUM,
+                "",
+                exec_.elapsed.as_secs_f64(),
+            );
+            self.metrics
+                .add(crate::metrics::FUEL_USED_TOTAL, "", exec_.fuel_used as f64);
+            tracing::info!(
+                exit_code = exec_.exit_code,
+                detail = %exec_.detail,
+                fuel = exec_.fuel_used,
+                ms = exec_.elapsed.as_millis() as u64,
+                cache_hit = exec_.cache_hit,
+                "executed"
+            );
+        }
+        let mut stderr = exec_.stderr;
         let mut output = exec_.output;
         if self.cfg.fault == Fault::WrongResult {
             output.extend_from_slice(b"\n(tampered by a dishonest provider)\n");
         }
         // The logs (stderr) are part of the result: replicas agree on them like on the output.
-        let mut blob = exec::encode_result_blob(exec_.exit_code, &output, &exec_.stderr);
+        let mut blob = exec::encode_result_blob(exec_.exit_code, &output, &stderr);
         let result = match secret {
-            Some(s) => s.result_hash(address, exec_.exit_code, &output, &exec_.stderr),
-            None => hash::result_hash(exec_.exit_code, &output, &exec_.stderr),
+            Some(s) => s.result_hash(address, exec_.exit_code, &output, &stderr),
+            None => hash::result_hash(exec_.exit_code, &output, &stderr),
         };
         if secret.is_some() {
             let sealed = depin_client::privacy::seal_result(&job.requester, &blob)
                 .map_err(|e| format!("sealing the result: {e}"))?;
             zeroize::Zeroize::zeroize(&mut blob);
             zeroize::Zeroize::zeroize(&mut output);
+            zeroize::Zeroize::zeroize(&mut stderr);
             blob = sealed;
         }
         let stored = self

@@ -31,9 +31,10 @@ impl AbandonJob<'_> {
     ///   `rate` is `abandon_penalty_bps` while the claim window is open and within the grace
     ///   period after the claim (`depin_core::settle::abandon_grace_secs`), `slash_noshow_bps`
     ///   after (`Job::abandon_rate`); and 0 for a private job's holder whose key did not arrive
-    ///   by its key deadline, or that gives back within the grace period after its key arrived
+    ///   by its key deadline, or that gives back within the key window after its key arrived
     ///   (a key that does not open or does not match the job's key commitment: the chain
-    ///   cannot tell, so refusing is free but possible only once per job and provider); the slot becomes free (claimable again while the claim
+    ///   cannot tell, so refusing is free but possible only once per job and provider) — such
+    ///   a free give-back counts in `key_failures`; the slot becomes free (claimable again while the claim
     ///   window is open, but never by this provider); `claimed -= 1`; emits `JobAbandoned`.
     // Kept out of line: see docs/sbf-toolchain.md (branch range).
     #[inline(never)]
@@ -44,6 +45,9 @@ impl AbandonJob<'_> {
             let mut job = ctx.accounts.job.load_mut()?;
             let slot = job.uncommitted_slot_of(&provider_key, now)?;
             let rate = job.abandon_rate(slot, now);
+            if job.key_withheld(slot, now) || job.key_refusable(slot, now) {
+                job.count_key_failure();
+            }
             let penalty = math::bps_floor(job.bond, rate).map_err(JobsError::from)?;
             job.give_back(slot);
             (slot, job.bond, penalty)

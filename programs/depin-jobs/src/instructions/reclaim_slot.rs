@@ -27,7 +27,8 @@ impl ReclaimSlot<'_> {
     ///   not committed, and the slot's deadline (claim time + execution window) has passed.
     /// - Effects: the no-show penalty `floor(bond * slash_noshow_bps / 10000)` is slashed to
     ///   the pool treasury and the rest released (one CPI) — nothing is slashed from the holder
-    ///   of a private job whose key never arrived (`Job::late_verdict`); the slot becomes free, so another
+    ///   of a private job whose key never arrived (`Job::late_verdict`; counted in
+    ///   `key_failures`); the slot becomes free, so another
     ///   provider (never the late one) can claim it while the claim window is open;
     ///   `claimed -= 1` (which can also open reveals for the slots that did commit; it never
     ///   makes a job that had a quorum of claimants expire); emits `SlotReclaimed`.
@@ -45,10 +46,11 @@ impl ReclaimSlot<'_> {
                 JobsError::AlreadyCommitted
             );
             require!(now >= job.slot_deadline(slot), JobsError::SlotNotLate);
-            let s = job
-                .terms()
-                .settle(job.late_verdict(slot))
-                .map_err(JobsError::from)?;
+            let verdict = job.late_verdict(slot);
+            let s = job.terms().settle(verdict).map_err(JobsError::from)?;
+            if verdict == depin_core::settle::Verdict::Released {
+                job.count_key_failure();
+            }
             job.give_back(slot);
             (slot, job.bond, s)
         };
