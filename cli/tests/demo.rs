@@ -1,6 +1,7 @@
 //! The README's main command, end to end: `depin demo`'s flow (local chain with the SBF
 //! programs, migrations, funded requester and providers, in-process workers with one scripted
-//! liar, example jobs built from source) run to its final report, and the report checked.
+//! liar, example jobs built from source, one of them private) run to its final report, and the
+//! report checked.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -28,7 +29,21 @@ async fn demo_runs_to_the_final_table() {
     let report = run(opts).await.expect("demo");
     depin_cli::demo::print_report(&report);
     let names: Vec<&str> = report.jobs.iter().map(|j| j.name.as_str()).collect();
-    assert_eq!(names, ["heat-diffusion", "kmer-count", "monte-carlo-pi"]);
+    assert_eq!(
+        names,
+        [
+            "heat-diffusion",
+            "kmer-count",
+            "monte-carlo-pi",
+            "kmer-count"
+        ]
+    );
+    // The last is the private one: the same output as the public k-mer count, read with the
+    // requester's wallet, under a keyed (different) result hash.
+    let private = &report.jobs[3];
+    assert!(private.private && !report.jobs[..3].iter().any(|j| j.private));
+    assert_eq!(private.summary, report.jobs[1].summary);
+    assert_ne!(private.result_hash, report.jobs[1].result_hash);
     for j in &report.jobs {
         assert_eq!(j.outcome, "agreed", "{j:?}");
         assert_eq!(j.exit_code, Some(0), "{j:?}");
