@@ -551,7 +551,7 @@ impl DepinRpc {
             .ok_or_else(|| ClientError::AccountNotFound(address.to_string()))
     }
 
-    /// Jobs matching `filter` (one `getProgramAccounts` per filter; eight, one per slot
+    /// Jobs matching `filter` (one `getProgramAccounts` per filter; seven, one per slot
     /// position, for [`JobFilter::HeldBy`]), sorted by address.
     pub async fn jobs(&self, filter: JobFilter) -> Result<Vec<(Pubkey, Job)>, ClientError> {
         let size = RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64);
