@@ -113,6 +113,8 @@ pub struct BenchReport {
     pub latency: Vec<LatencyRow>,
     /// Throughput.
     pub throughput: Vec<ThroughputRow>,
+    /// Throughput with the chain, each worker and the requesters in separate processes.
+    pub processes: Vec<crate::topology::ProcessRow>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -586,8 +588,38 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
             .push(throughput(&chain, &workers, 1, if opts.quick { 20 } else { 100 }).await?);
         stop_workers(workers).await;
     }
-    let Chain { local, .. } = chain;
+    let Chain {
+        local,
+        store,
+        manifest,
+        ..
+    } = chain;
     local.net.stop()?;
+    // Like a deployment: the chain, each worker and the requesters in their own processes.
+    let topology = crate::topology::Topology {
+        programs: &opts.programs,
+        dir: dir.clone(),
+        manifest: &manifest,
+        store: &store,
+    };
+    let mut processes = Vec::new();
+    let runs: &[(usize, u8, usize)] = if opts.quick {
+        &[(2, 1, 20), (8, 3, 40)]
+    } else {
+        &[
+            (1, 1, 100),
+            (4, 1, 100),
+            (16, 1, 100),
+            (1, 3, 60),
+            (4, 3, 100),
+            (8, 3, 200),
+            (16, 3, 200),
+        ]
+    };
+    for &(n, replicas, jobs) in runs {
+        eprintln!("[bench] separate processes: {n} workers, {replicas} replicas");
+        processes.push(topology.run(n, replicas, jobs).await?);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(BenchReport {
         machine: machine(),
@@ -596,6 +628,7 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
         start_overhead_ms,
         latency: latency_rows,
         throughput: throughput_rows,
+        processes,
     })
 }
 
@@ -712,6 +745,31 @@ kernels optimised (see `Cargo.toml`); the local chain is the embedded surfpool-c
         );
     }
     let _ = writeln!(out, "\nGoal: ≥ 500 jobs/min with 8 workers (3 replicas).\n");
+    if !r.processes.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Throughput, separate processes (`depin localnet`, one `depin-worker` each, requesters apart)\n"
+        );
+        let _ = writeln!(out, "| workers | replicas | jobs | seconds | jobs settled / min | chain cores | workers cores (busiest) | requesters cores | CPU ms per job | refused claims per paid replica |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for p in &r.processes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.1} | {:.0} | {:.2} | {:.2} ({:.2}) | {:.2} | {:.0} | {:.2} |",
+                p.workers,
+                p.replicas,
+                p.jobs,
+                p.seconds,
+                p.jobs_per_minute,
+                p.chain_cores,
+                p.workers_cores,
+                p.busiest_worker_cores,
+                p.requesters_cores,
+                p.cpu_ms_per_job,
+                p.refused_claims_per_replica
+            );
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(
         out,
         "Re-run: `scripts/bench.sh` (writes this file and `docs/benchmarks.json`)."
@@ -766,8 +824,25 @@ mod tests {
             start_overhead_ms: 0.1,
             latency: vec![],
             throughput: vec![],
+            processes: vec![crate::topology::ProcessRow {
+                workers: 8,
+                replicas: 3,
+                jobs: 200,
+                seconds: 60.0,
+                jobs_per_minute: 200.0,
+                chain_cores: 0.9,
+                workers_cores: 0.8,
+                busiest_worker_cores: 0.2,
+                requesters_cores: 0.1,
+                cpu_ms_per_job: 540.0,
+                refused_claims_per_replica: 0.1,
+            }],
         };
         let md = markdown(&r);
+        assert!(
+            md.contains("| 8 | 3 | 200 | 60.0 | 200 | 0.90 | 0.80 (0.20) | 0.10 | 540 | 0.10 |"),
+            "{md}"
+        );
         assert!(
             md.contains("| depin_jobs | `PostJob` | 30000 | **no** |"),
             "{md}"

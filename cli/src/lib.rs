@@ -12,6 +12,7 @@ pub mod jobview;
 pub mod localnet;
 pub mod private;
 pub mod profile;
+pub mod topology;
 pub mod wallet;
 
 use anchor_lang::prelude::Pubkey;
