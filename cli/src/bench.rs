@@ -131,19 +131,7 @@ fn ms(d: Duration) -> f64 {
 
 /// CPU seconds used by this process so far.
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Fields after the command: state is index 0, utime 11, stime 12 (clock ticks, 100/s).
-    (ticks(11) + ticks(12)) / 100.0
+    crate::topology::cpu_seconds_of("self")
 }
 
 /// `os arch, N cores, CPU model`.
@@ -461,36 +449,16 @@ async fn throughput(
     let cpu0 = cpu_seconds();
     let started = Instant::now();
     let per = jobs.div_ceil(c.requesters.len());
-    let mut posters = Vec::new();
-    for r in &c.requesters {
-        let rpc = depin_client::rpc::DepinRpc::new(
-            c.local.rpc_url(),
-            solana_commitment_config::CommitmentConfig::confirmed(),
-        );
-        let (r, market, manifest, store) = (
-            r.insecure_clone(),
-            c.local.market,
-            c.manifest.clone(),
-            c.store.clone(),
-        );
-        posters.push(tokio::spawn(async move {
-            for _ in 0..per {
-                rpc.post_manifest(
-                    &r,
-                    &market,
-                    &manifest,
-                    &store,
-                    JobTerms::majority(1_000_000, replicas),
-                )
-                .await?;
-            }
-            Ok::<_, ClientError>(())
-        }));
-    }
-    for p in posters {
-        p.await??;
-    }
-    let total = (per * c.requesters.len()) as f64;
+    let job = (&c.manifest, &c.store, replicas);
+    let posted = crate::topology::post_in_parallel(
+        c.local.rpc_url(),
+        &c.requesters,
+        c.local.market,
+        job,
+        per,
+    )
+    .await?;
+    let total = posted as f64;
     let until = Instant::now() + Duration::from_secs(300);
     while settled() - base < total {
         if Instant::now() > until {
@@ -502,7 +470,7 @@ async fn throughput(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let jobs = per * c.requesters.len();
+    let jobs = posted;
     Ok(ThroughputRow {
         workers: workers.len(),
         replicas,

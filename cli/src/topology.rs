@@ -87,6 +87,40 @@ pub fn cpu_seconds_of(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Post `per` jobs of `manifest` (`replicas` each) from every requester in parallel, each
+/// over its own RPC client to `rpc_url`; the jobs posted.
+pub async fn post_in_parallel(
+    rpc_url: &str,
+    requesters: &[Keypair],
+    market: Pubkey,
+    job: (&Manifest, &FileStore, u8),
+    per: usize,
+) -> Result<usize> {
+    let (manifest, store, replicas) = job;
+    let mut posters = Vec::new();
+    for r in requesters {
+        let rpc = DepinRpc::new(rpc_url, CommitmentConfig::confirmed());
+        let (r, manifest, store) = (r.insecure_clone(), manifest.clone(), store.clone());
+        posters.push(tokio::spawn(async move {
+            for _ in 0..per {
+                rpc.post_manifest(
+                    &r,
+                    &market,
+                    &manifest,
+                    &store,
+                    JobTerms::majority(1_000_000, replicas),
+                )
+                .await?;
+            }
+            Ok::<_, ClientError>(())
+        }));
+    }
+    for p in posters {
+        p.await??;
+    }
+    Ok(per * requesters.len())
+}
+
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -290,32 +324,9 @@ impl Topology<'_> {
         let workers0: Vec<f64> = pids.iter().map(|p| cpu(p)).collect();
         let started = Instant::now();
         let per = jobs.div_ceil(requesters.len());
-        let mut posters = Vec::new();
-        for r in &requesters {
-            let rpc = DepinRpc::new(&d.rpc_url, CommitmentConfig::confirmed());
-            let (r, manifest, store) = (
-                r.insecure_clone(),
-                self.manifest.clone(),
-                self.store.clone(),
-            );
-            posters.push(tokio::spawn(async move {
-                for _ in 0..per {
-                    rpc.post_manifest(
-                        &r,
-                        &market,
-                        &manifest,
-                        &store,
-                        JobTerms::majority(1_000_000, replicas),
-                    )
-                    .await?;
-                }
-                Ok::<_, ClientError>(())
-            }));
-        }
-        for p in posters {
-            p.await??;
-        }
-        let total = (per * requesters.len()) as f64;
+        let job = (self.manifest, self.store, replicas);
+        let posted = post_in_parallel(&d.rpc_url, &requesters, market, job, per).await?;
+        let total = posted as f64;
         let until = Instant::now() + Duration::from_secs(300);
         loop {
             let done = settled() - base;
