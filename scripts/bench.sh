@@ -11,6 +11,6 @@ scripts/build-sbf.sh
 scripts/build-examples.sh
 mkdir -p target/bench
 cargo run --quiet --locked -p depin-tests --bin scenario-report -- --json >target/bench/compute-units.json
-cargo build --quiet --locked -p depin-cli --bin depin
+cargo build --quiet --locked -p depin-cli --bin depin -p depin-worker --bin depin-worker
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/depin"
 exec "$BIN" bench --cu-json target/bench/compute-units.json "$@"
