@@ -1117,9 +1117,8 @@ async fn a_lost_journal_is_refused_then_recovered_from_the_operator_key() {
     )
     .await;
     let dir = temp("lost-journal");
-    for (i, w) in others.iter().enumerate() {
+    for w in &others {
         local.provider(w, 100_000_000, 50_000_000).await.unwrap();
-        in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
     }
     local
         .provider(&victim, 100_000_000, 50_000_000)
@@ -1144,6 +1143,9 @@ async fn a_lost_journal_is_refused_then_recovered_from_the_operator_key() {
     let job = post(&local, &requester, &store, &m).await;
     proc.wait_for("phase=committed", Some(&job), Duration::from_secs(60))
         .await;
+    // The co-claimants' workers start only after the kill: with them running the reveals could
+    // open, and the victim reveal, between its commitment and the kill (a revealed slot needs
+    // no recovery, and the worker rightly starts on an empty journal then).
     proc.kill9();
     std::fs::remove_file(dir.join("victim/journal.redb")).unwrap();
 
@@ -1154,6 +1156,9 @@ async fn a_lost_journal_is_refused_then_recovered_from_the_operator_key() {
         log.contains("journal") && log.contains("--recover") && log.contains(&job.to_string()),
         "{log}"
     );
+    for (i, w) in others.iter().enumerate() {
+        in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await;
+    }
     let recovered = Proc::spawn_args(&config, &keypair, &["--recover"]);
     recovered
         .wait_for("commitment recovered", Some(&job), Duration::from_secs(60))
