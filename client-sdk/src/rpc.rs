@@ -449,13 +449,23 @@ impl DepinRpc {
     /// The cluster's Unix time (the Clock sysvar's `unix_timestamp`), which is what the
     /// programs compare deadlines and notice periods with.
     pub async fn chain_time(&self) -> Result<i64, ClientError> {
+        Ok(self.clock().await?.1)
+    }
+
+    /// The Clock sysvar's `(slot, unix_timestamp)` in one read: the slot and the time the
+    /// programs see, from the same bank.
+    pub async fn clock(&self) -> Result<(u64, i64), ClientError> {
         let data = self.data(&solana_sdk::sysvar::clock::ID).await?;
         // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
-        let bytes: [u8; 8] = data
-            .get(32..40)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| ClientError::Invalid("the Clock sysvar is too short".into()))?;
-        Ok(i64::from_le_bytes(bytes))
+        let field = |at: usize| -> Result<[u8; 8], ClientError> {
+            data.get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| ClientError::Invalid("the Clock sysvar is too short".into()))
+        };
+        Ok((
+            u64::from_le_bytes(field(0)?),
+            i64::from_le_bytes(field(32)?),
+        ))
     }
 
     /// The current slot at the client's commitment.

@@ -43,6 +43,25 @@ pub struct Chain {
     landed: AtomicU64,
     /// Told of every slot read and landed transaction (`/health`).
     health: Arc<Health>,
+    /// The clock as last read, shared by every driver until the chain moves on
+    /// ([`Chain::tick`]); held across the read so concurrent callers wait for one answer.
+    tick: tokio::sync::Mutex<Option<Tick>>,
+    /// The newest slot the websocket announced ([`Chain::slot_announced`]).
+    announced: AtomicU64,
+}
+
+/// The chain's clock as one read saw it: the slot and the Unix time programs compare
+/// deadlines with, from the same bank.
+#[derive(Clone, Copy, Debug)]
+pub struct Tick {
+    /// The slot.
+    pub slot: u64,
+    /// The Clock sysvar's `unix_timestamp`.
+    pub unix_time: i64,
+    /// When it was read here.
+    read_at: Instant,
+    /// The newest slot announced when it was read.
+    announced: u64,
 }
 
 /// The cluster's slot rate as this worker observes it (first and latest slot reads), so a
@@ -108,6 +127,61 @@ impl Chain {
             clock: Mutex::new(SlotClock::default()),
             landed: AtomicU64::new(0),
             health,
+            tick: tokio::sync::Mutex::new(None),
+            announced: AtomicU64::new(0),
+        }
+    }
+
+    /// The websocket's slot subscription saw `slot`: the shared clock is read again at the
+    /// next call, and the slot rate is measured from these too.
+    pub fn slot_announced(&self, slot: u64) {
+        self.announced.fetch_max(slot, Ordering::SeqCst);
+        self.clock.lock().expect("lock").observe(slot);
+    }
+
+    /// The chain's slot and time, read **once per slot** for every driver of this worker: a
+    /// read is reused until the websocket announces a newer slot, or one slot time has passed
+    /// (no websocket), and never when it is older than this worker's own landed transactions
+    /// (the same minimum-context rule as job reads). A read from a lagging endpoint never
+    /// replaces a newer one.
+    pub async fn tick(&self) -> Result<Tick, ClientError> {
+        let mut cached = self.tick.lock().await;
+        if let Some(t) = *cached {
+            if t.announced == self.announced.load(Ordering::SeqCst)
+                && t.read_at.elapsed() < self.slot_time()
+                && t.slot >= self.landed_slot()
+            {
+                self.metrics.inc(
+                    crate::metrics::CHAIN_READS_TOTAL,
+                    "what=\"clock\",source=\"shared\"",
+                );
+                return Ok(t);
+            }
+        }
+        let announced = self.announced.load(Ordering::SeqCst);
+        let (slot, unix_time) = self
+            .call(|r| Box::pin(async move { r.clock().await }))
+            .await?;
+        self.metrics.inc(
+            crate::metrics::CHAIN_READS_TOTAL,
+            "what=\"clock\",source=\"rpc\"",
+        );
+        self.clock.lock().expect("lock").observe(slot);
+        self.health.slot_seen(slot);
+        let read = Tick {
+            slot,
+            unix_time,
+            read_at: Instant::now(),
+            announced,
+        };
+        match *cached {
+            // Older than what was already seen (failover to a lagging node): keep the newer
+            // view, and read again next time.
+            Some(old) if old.slot > slot => Ok(old),
+            _ => {
+                *cached = Some(read);
+                Ok(read)
+            }
         }
     }
 
@@ -215,9 +289,22 @@ impl Chain {
     /// older (lagging, or a load balancer's stale node) is refused and the next one is asked,
     /// so the worker never decides on a view that does not show its own landed transactions.
     pub async fn job(&self, address: &Pubkey) -> Result<Job, ClientError> {
+        Ok(self.job_at(address).await?.0)
+    }
+
+    /// [`Self::job`] with the slot of the view.
+    pub async fn job_at(&self, address: &Pubkey) -> Result<(Job, u64), ClientError> {
         let (a, min) = (*address, self.landed_slot());
-        self.call(move |r| Box::pin(async move { r.job_at(&a, min).await.map(|(j, _)| j) }))
-            .await
+        let view = self
+            .call(move |r| Box::pin(async move { r.job_at(&a, min).await }))
+            .await;
+        if view.is_ok() {
+            self.metrics.inc(
+                crate::metrics::CHAIN_READS_TOTAL,
+                "what=\"job\",source=\"rpc\"",
+            );
+        }
+        view
     }
 
     /// Whether `provider` is accredited in allow-listed `market` (its accreditation account
@@ -240,27 +327,15 @@ impl Chain {
         .await
     }
 
-    /// The cluster's current unix time (the Clock sysvar, as programs see it).
+    /// The cluster's current unix time (the Clock sysvar, as programs see it), from the
+    /// shared per-slot read ([`Self::tick`]).
     pub async fn unix_time(&self) -> Result<i64, ClientError> {
-        self.call(|r| Box::pin(async move { r.chain_time().await }))
-            .await
+        Ok(self.tick().await?.unix_time)
     }
 
-    /// The current slot.
+    /// The current slot, from the shared per-slot read ([`Self::tick`]).
     pub async fn slot(&self) -> Result<u64, ClientError> {
-        let slot = self
-            .call(|r| {
-                Box::pin(async move {
-                    r.rpc()
-                        .get_slot()
-                        .await
-                        .map_err(|e| ClientError::Rpc(e.to_string()))
-                })
-            })
-            .await?;
-        self.clock.lock().expect("lock").observe(slot);
-        self.health.slot_seen(slot);
-        Ok(slot)
+        Ok(self.tick().await?.slot)
     }
 
     /// The preferred endpoint's websocket URL (and its index).

@@ -7,6 +7,8 @@ use std::{collections::BTreeMap, fmt::Write, sync::Mutex};
 pub const CLAIM_LATENCY_MS: &str = "depin_worker_claim_latency_ms";
 /// `depin_worker_claims_total`.
 pub const CLAIMS_TOTAL: &str = "depin_worker_claims_total";
+/// `depin_worker_chain_reads_total`.
+pub const CHAIN_READS_TOTAL: &str = "depin_worker_chain_reads_total";
 /// `depin_worker_commitments_recovered_total`.
 pub const COMMITMENTS_RECOVERED_TOTAL: &str = "depin_worker_commitments_recovered_total";
 /// `depin_worker_driver_panics_total`.
@@ -21,6 +23,10 @@ pub const EXECUTIONS_TOTAL: &str = "depin_worker_executions_total";
 pub const FUEL_USED_TOTAL: &str = "depin_worker_fuel_used_total";
 /// `depin_worker_jobs_in_flight`.
 pub const JOBS_IN_FLIGHT: &str = "depin_worker_jobs_in_flight";
+/// `depin_worker_journal_commits_total`.
+pub const JOURNAL_COMMITS_TOTAL: &str = "depin_worker_journal_commits_total";
+/// `depin_worker_journal_records_total`.
+pub const JOURNAL_RECORDS_TOTAL: &str = "depin_worker_journal_records_total";
 /// `depin_worker_jobs_passed_total`.
 pub const JOBS_PASSED_TOTAL: &str = "depin_worker_jobs_passed_total";
 /// `depin_worker_jobs_total`.
@@ -83,6 +89,21 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "Claims measured in the sum above",
     ),
     (JOBS_IN_FLIGHT, "gauge", "Jobs held now"),
+    (
+        CHAIN_READS_TOTAL,
+        "counter",
+        "Reads of the clock and of jobs, by what answered (rpc, or shared: the clock read this slot, a subscription view)",
+    ),
+    (
+        JOURNAL_COMMITS_TOTAL,
+        "counter",
+        "Journal commits (each one fsync, for one or more records)",
+    ),
+    (
+        JOURNAL_RECORDS_TOTAL,
+        "counter",
+        "Journal records written (group commits put several in one fsync)",
+    ),
     (
         JOBS_PASSED_TOTAL,
         "counter",

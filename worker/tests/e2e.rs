@@ -1492,3 +1492,86 @@ async fn chaos_random_sigkills_lose_nothing() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The hot path (issue #17): callers in one slot share one clock read, a newer slot makes the
+/// next caller read again; and drivers of a real 3-replica job decide on subscription views
+/// instead of re-reading the job each step, and journal through group commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_clock_read_per_slot_and_subscription_views_save_reads() {
+    use depin_worker::{
+        chain::Chain,
+        health::Health,
+        metrics::{self, Metrics},
+    };
+    let requester = Keypair::new();
+    let ws: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    let local = market_for(&Plan::localnet(), &requester, &[&ws[0], &ws[1], &ws[2]]).await;
+
+    let m = Arc::new(Metrics::default());
+    let chain = Arc::new(Chain::new(
+        &[(local.rpc_url(), local.ws_url())],
+        solana_commitment_config::CommitmentConfig::confirmed(),
+        depin_client::rpc::SendOptions::default(),
+        Duration::from_secs(1),
+        m.clone(),
+        Arc::new(Health::default()),
+    ));
+    let reads = |source: &str| {
+        m.get(
+            metrics::CHAIN_READS_TOTAL,
+            &format!("what=\"clock\",source=\"{source}\""),
+        )
+    };
+    let callers: Vec<_> = (0..64)
+        .map(|_| {
+            let c = chain.clone();
+            tokio::spawn(async move { c.tick().await.unwrap() })
+        })
+        .collect();
+    let mut ticks = Vec::new();
+    for c in callers {
+        ticks.push(c.await.unwrap());
+    }
+    assert_eq!(reads("rpc"), 1.0, "64 callers in one slot, one read");
+    assert_eq!(reads("shared"), 63.0);
+    assert!(ticks.iter().all(|t| t.slot == ticks[0].slot));
+    let time = chain.unix_time().await.unwrap();
+    assert!((time - ticks[0].unix_time).abs() <= 1);
+    chain.slot_announced(ticks[0].slot + 1);
+    let next = chain.tick().await.unwrap();
+    assert_eq!(reads("rpc"), 2.0, "a newer slot was announced: read again");
+    assert!(next.slot >= ticks[0].slot);
+
+    let dir = temp("hot-path");
+    let mut workers = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        local.provider(w, 100_000_000, 50_000_000).await.unwrap();
+        workers.push(in_process(&local, w, &dir.join(format!("w{i}")), |_| {}).await);
+    }
+    let store = FileStore::new(dir.join("blobs")).unwrap();
+    let pi = std::fs::read(repo().join("target/wasm/monte_carlo_pi.wasm"))
+        .expect("scripts/build-examples.sh first");
+    let mf = manifest(&store, "pi", &pi, b"20000 5", Limits::default()).await;
+    let job = post(&local, &requester, &store, &mf).await;
+    let j = settled(&local, &job, Duration::from_secs(60)).await;
+    assert_eq!(j.status, job_status::SETTLED);
+    for w in &workers {
+        let got = |what: &str, source: &str| {
+            w.metrics.get(
+                metrics::CHAIN_READS_TOTAL,
+                &format!("what=\"{what}\",source=\"{source}\""),
+            )
+        };
+        assert!(
+            got("job", "subscription") > 0.0,
+            "no step was decided on a subscription view"
+        );
+        assert!(got("clock", "shared") > 0.0, "no clock read was shared");
+        let (commits, records) = (
+            w.metrics.get(metrics::JOURNAL_COMMITS_TOTAL, ""),
+            w.metrics.get(metrics::JOURNAL_RECORDS_TOTAL, ""),
+        );
+        assert!(commits > 0.0 && commits <= records, "{commits} {records}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -7,7 +7,7 @@ impl Worker {
         self: &Arc<Self>,
         addr: Pubkey,
         entry: Option<Entry>,
-        mut rx: watch::Receiver<Option<Job>>,
+        mut rx: watch::Receiver<Option<View>>,
         seen: Option<(u64, u64)>,
     ) -> Result<()> {
         let mut first = self.chain.job(&addr).await;
@@ -58,10 +58,18 @@ impl Worker {
         };
         let mut failures = 0u32;
         let mut gone_once = false;
+        // The slot of the newest view decided on: a subscription view is used instead of a
+        // read only when it is newer than that and shows this worker's landed writes.
+        let mut decided_at = 0u64;
         loop {
-            let job = match self.chain.job(&addr).await {
-                Ok(j) => {
+            let read = match self.subscribed_view(&rx, decided_at) {
+                Some(view) => Ok(view),
+                None => self.chain.job_at(&addr).await,
+            };
+            let job = match read {
+                Ok((j, slot)) => {
                     gone_once = false;
+                    decided_at = decided_at.max(slot);
                     j
                 }
                 // A journal entry is never finished on one read: the second, a poll later,
@@ -116,6 +124,21 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// The job as the subscription last delivered it, if that view is newer than `decided_at`
+    /// (the slot of the last view a step was decided on) and at least as recent as this
+    /// worker's own landed transactions: then it is as good as a read, and saves one.
+    fn subscribed_view(&self, rx: &watch::Receiver<Option<View>>, decided_at: u64) -> Option<View> {
+        let view = rx.borrow().clone()?;
+        if view.1 <= decided_at || view.1 < self.chain.landed_slot() {
+            return None;
+        }
+        self.metrics.inc(
+            crate::metrics::CHAIN_READS_TOTAL,
+            "what=\"job\",source=\"subscription\"",
+        );
+        Some(view)
     }
 
     pub(super) fn finish(&self, entry: &mut Entry, phase: Phase, outcome: Outcome) -> Result<()> {

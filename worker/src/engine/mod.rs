@@ -68,7 +68,14 @@ use crate::{
 };
 
 /// A job update: address, decoded account, the slot it was read at.
-type Update = (Pubkey, Job, u64);
+/// A job, the slot of the view, and whether it came from the subscription (whose slot is the
+/// slot the account was written in) rather than a reconcile (whose slot is a label read
+/// before the query, possibly from another endpoint).
+type Update = (Pubkey, Job, u64, bool);
+
+/// A job as the subscription delivered it to its driver, with the slot it was written in
+/// (0 for a reconcile's view: a driver then reads the job itself).
+type View = (Job, u64);
 
 /// What this worker needs to know about a market it serves.
 #[derive(Clone, Debug)]
@@ -114,7 +121,7 @@ pub struct Worker {
     /// Progress (served at `/health`).
     pub health: Arc<Health>,
     markets: HashMap<Pubkey, MarketInfo>,
-    drivers: Mutex<HashMap<Pubkey, watch::Sender<Option<Job>>>>,
+    drivers: Mutex<HashMap<Pubkey, watch::Sender<Option<View>>>>,
     /// Jobs in which this worker holds a slot, or has reserved one for a claim it is sending:
     /// what `policy.max_concurrent` caps. Drivers waiting for the seed, their turn or the open
     /// phase are not in it.
@@ -226,7 +233,8 @@ impl Worker {
             metrics.clone(),
             health.clone(),
         );
-        let journal = Journal::open(&cfg.data_dir.join("journal.redb"))?;
+        let journal =
+            Journal::open(&cfg.data_dir.join("journal.redb"))?.with_metrics(metrics.clone());
         // Results are written to `pending/` and served from `blobs/` only once this worker's
         // reveal (or single-replica submit) has landed: before that, a co-claimant could probe
         // `/blobs/<hash>` for candidate outputs and commit the one that exists.
@@ -446,7 +454,7 @@ impl Worker {
                 ended = &mut reconciler => break Some(format!("the reconcile loop ended: {ended:?}")),
                 ended = &mut housekeeper => break Some(format!("housekeeping ended: {ended:?}")),
                 update = rx.recv() => {
-                    let Some((job, data, slot)) = update else {
+                    let Some((job, data, slot, live)) = update else {
                         break Some("the update channel closed".to_string());
                     };
                     self.health.slot_seen(slot);
@@ -461,7 +469,7 @@ impl Worker {
                         continue;
                     }
                     *seen = slot;
-                    self.on_update(job, data, slot);
+                    self.on_update(job, data, slot, live);
                 }
             }
         };

@@ -3,10 +3,10 @@
 use super::*;
 
 impl Worker {
-    pub(super) fn on_update(self: &Arc<Self>, job: Pubkey, data: Job, slot: u64) {
+    pub(super) fn on_update(self: &Arc<Self>, job: Pubkey, data: Job, slot: u64, live: bool) {
         self.saw_holders(&data);
         if let Some(tx) = self.drivers.lock().expect("lock").get(&job) {
-            let _ = tx.send(Some(data));
+            let _ = tx.send(Some((data, if live { slot } else { 0 })));
             return;
         }
         let Some(info) = self.markets.get(&data.market) else {
@@ -108,7 +108,7 @@ impl Worker {
                 {
                     Ok(jobs) => {
                         for (a, j) in jobs {
-                            let _ = tx.send((a, j, slot));
+                            let _ = tx.send((a, j, slot, false));
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "reconcile query failed"),
@@ -229,12 +229,12 @@ impl Worker {
                         let Ok(address) = Pubkey::from_str(&n.value.pubkey) else { continue };
                         let Some(data) = n.value.account.data.decode() else { continue };
                         if let Ok(job) = depin_client::accounts::decode_zero_copy::<Job>(&address, &data) {
-                            let _ = tx.send((address, job, n.context.slot));
+                            let _ = tx.send((address, job, n.context.slot, true));
                         }
                     }
                     s = tokio::time::timeout(stall, slots.next()) => {
                         match s {
-                            Ok(Some(_)) => {}
+                            Ok(Some(info)) => self.chain.slot_announced(info.slot),
                             Ok(None) | Err(_) => {
                                 tracing::warn!(endpoint, "websocket stalled or closed; resubscribing");
                                 break;
