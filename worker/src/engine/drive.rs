@@ -131,7 +131,7 @@ impl Worker {
     /// worker's own landed transactions: then it is as good as a read, and saves one.
     fn subscribed_view(&self, rx: &watch::Receiver<Option<View>>, decided_at: u64) -> Option<View> {
         let view = rx.borrow().clone()?;
-        if view.1 <= decided_at || view.1 < self.chain.landed_slot() {
+        if !stands_in_for_a_read(view.1, decided_at, self.chain.landed_slot()) {
             return None;
         }
         self.metrics.inc(
@@ -539,5 +539,43 @@ impl Worker {
             self.mark_revealed(addr, entry)?;
         }
         self.crank_open(addr, info, job, now).await
+    }
+}
+
+/// Whether a subscription view written in `view_slot` may replace a read: newer than the view
+/// the last step was decided on (`decided_at`, the context slot of a read or the write slot of a
+/// notification) and not older than this worker's landed transactions. A view without a
+/// trustworthy slot (0: a reconcile's) never does.
+fn stands_in_for_a_read(view_slot: u64, decided_at: u64, landed: u64) -> bool {
+    view_slot > decided_at && view_slot >= landed && view_slot > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stands_in_for_a_read;
+
+    #[test]
+    fn a_subscription_view_replaces_a_read_only_when_newer_and_past_the_landed_writes() {
+        assert!(
+            stands_in_for_a_read(101, 100, 90),
+            "newer, shows the landed write"
+        );
+        assert!(
+            stands_in_for_a_read(101, 100, 101),
+            "written in the landing slot"
+        );
+        assert!(
+            !stands_in_for_a_read(100, 100, 90),
+            "the view already decided on"
+        );
+        assert!(
+            !stands_in_for_a_read(95, 100, 90),
+            "older than the last read"
+        );
+        assert!(
+            !stands_in_for_a_read(101, 100, 102),
+            "misses this worker's write"
+        );
+        assert!(!stands_in_for_a_read(0, 0, 0), "a reconcile's view");
     }
 }
