@@ -455,7 +455,15 @@ impl DepinRpc {
     /// The Clock sysvar's `(slot, unix_timestamp)` in one read: the slot and the time the
     /// programs see, from the same bank.
     pub async fn clock(&self) -> Result<(u64, i64), ClientError> {
-        let data = self.data(&solana_sdk::sysvar::clock::ID).await?;
+        self.clock_at(0).await
+    }
+
+    /// [`Self::clock`] as of slot `min_slot` or later (a lagging endpoint answers with an
+    /// error, not an older clock).
+    pub async fn clock_at(&self, min_slot: u64) -> Result<(u64, i64), ClientError> {
+        let (data, _) = self
+            .data_at(&solana_sdk::sysvar::clock::ID, min_slot)
+            .await?;
         // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
         let field = |at: usize| -> Result<[u8; 8], ClientError> {
             data.get(at..at + 8)
@@ -514,6 +522,17 @@ impl DepinRpc {
     /// with an error instead of an older view, so a decision never rests on a view older
     /// than what this caller knows landed.
     pub async fn job_at(&self, address: &Pubkey, min_slot: u64) -> Result<(Job, u64), ClientError> {
+        let (data, slot) = self.data_at(address, min_slot).await?;
+        Ok((decode_zero_copy(address, &data)?, slot))
+    }
+
+    /// The raw data of the account at `address` as of slot `min_slot` or later, with the slot
+    /// of the view (see [`Self::job_at`]).
+    pub async fn data_at(
+        &self,
+        address: &Pubkey,
+        min_slot: u64,
+    ) -> Result<(Vec<u8>, u64), ClientError> {
         let config = RpcAccountInfoConfig {
             encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
             commitment: Some(self.rpc.commitment()),
@@ -546,7 +565,7 @@ impl DepinRpc {
         let data = base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .map_err(|e| ClientError::Rpc(format!("getAccountInfo: bad base64: {e}")))?;
-        Ok((decode_zero_copy(address, &data)?, slot))
+        Ok((data, slot))
     }
 
     async fn data(&self, address: &Pubkey) -> Result<Vec<u8>, ClientError> {

@@ -142,8 +142,8 @@ impl Chain {
     /// The chain's slot and time, read **once per slot** for every driver of this worker: a
     /// read is reused until the websocket announces a newer slot, or one slot time has passed
     /// (no websocket), and never when it is older than this worker's own landed transactions
-    /// (the same minimum-context rule as job reads). A read from a lagging endpoint never
-    /// replaces a newer one.
+    /// (the same minimum-context rule as job reads: the read itself asks for `minContextSlot`).
+    /// A read from a lagging endpoint never replaces a newer one.
     pub async fn tick(&self) -> Result<Tick, ClientError> {
         let mut cached = self.tick.lock().await;
         if let Some(t) = *cached {
@@ -159,8 +159,9 @@ impl Chain {
             }
         }
         let announced = self.announced.load(Ordering::SeqCst);
+        let min = self.landed_slot();
         let (slot, unix_time) = self
-            .call(|r| Box::pin(async move { r.clock().await }))
+            .call(move |r| Box::pin(async move { r.clock_at(min).await }))
             .await?;
         self.metrics.inc(
             crate::metrics::CHAIN_READS_TOTAL,

@@ -200,6 +200,28 @@ struct Pending {
     leader: bool,
 }
 
+/// A writer's lead of one commit: when dropped (after the commit, or while unwinding from a
+/// panic in it) it publishes the outcome to the batch's writers and steps down.
+struct Lead<'a> {
+    journal: &'a Journal,
+    batch: Arc<Outcome>,
+    outcome: Result<(), String>,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        let outcome = std::mem::replace(&mut self.outcome, Ok(()));
+        *self.batch.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        let mut pending = self
+            .journal
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        pending.leader = false;
+        self.journal.committed.notify_all();
+    }
+}
+
 /// Commits and records written, for the metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -303,11 +325,16 @@ impl Journal {
             let ops = std::mem::take(&mut pending.ops);
             let batch = std::mem::take(&mut pending.batch);
             drop(pending);
-            let outcome = self.commit(&ops).map_err(|e| format!("{e:#}"));
-            *batch.0.lock().expect("lock") = Some(outcome);
+            // However the commit ends (a panic included), its writers are told and the next
+            // writer may lead: a stuck `leader` would block every later write.
+            let mut lead = Lead {
+                journal: self,
+                batch,
+                outcome: Err("the committing writer panicked".into()),
+            };
+            lead.outcome = self.commit(&ops).map_err(|e| format!("{e:#}"));
+            drop(lead);
             pending = self.pending.lock().expect("lock");
-            pending.leader = false;
-            self.committed.notify_all();
         }
     }
 

@@ -62,7 +62,7 @@ impl Worker {
         // read only when it is newer than that and shows this worker's landed writes.
         let mut decided_at = 0u64;
         loop {
-            let read = match self.subscribed_view(&rx, decided_at) {
+            let read = match self.subscribed_view(&mut rx, decided_at) {
                 Some(view) => Ok(view),
                 None => self.chain.job_at(&addr).await,
             };
@@ -129,8 +129,13 @@ impl Worker {
     /// The job as the subscription last delivered it, if that view is newer than `decided_at`
     /// (the slot of the last view a step was decided on) and at least as recent as this
     /// worker's own landed transactions: then it is as good as a read, and saves one.
-    fn subscribed_view(&self, rx: &watch::Receiver<Option<View>>, decided_at: u64) -> Option<View> {
-        let view = rx.borrow().clone()?;
+    fn subscribed_view(
+        &self,
+        rx: &mut watch::Receiver<Option<View>>,
+        decided_at: u64,
+    ) -> Option<View> {
+        // Marked seen: the wait after this step waits for a newer notification.
+        let view = rx.borrow_and_update().clone()?;
         if !stands_in_for_a_read(view.1, decided_at, self.chain.landed_slot()) {
             return None;
         }
