@@ -632,7 +632,9 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     for replicas in [1u8, 3, 5, 7] {
         eprintln!("[bench] latency, {replicas} replicas");
-        latency_rows.push(latency(&chain, &workers, replicas, reps).await?);
+        let row = latency(&chain, &workers, replicas, reps).await?;
+        eprintln!("[bench] {}", serde_json::to_string(&row)?);
+        latency_rows.push(row);
     }
     stop_workers(workers).await;
     // Workers 1 -> 16 for 1 replica, 3 -> 16 for 3 (a 3-replica job needs three), each the
@@ -656,7 +658,9 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
         tokio::time::sleep(Duration::from_secs(1)).await;
         for &replicas in replica_counts {
             eprintln!("[bench] throughput, {n} workers, {replicas} replicas");
-            throughput_rows.push(throughput(&chain, &workers, replicas, jobs, repeats).await?);
+            let row = throughput(&chain, &workers, replicas, jobs, repeats).await?;
+            eprintln!("[bench] {}", serde_json::to_string(&row)?);
+            throughput_rows.push(row);
         }
         stop_workers(workers).await;
     }
@@ -682,7 +686,7 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
             (1, 1, 100),
             (4, 1, 100),
             (16, 1, 100),
-            (1, 3, 60),
+            (3, 3, 60),
             (4, 3, 100),
             (8, 3, 200),
             (16, 3, 200),
@@ -690,7 +694,9 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
     };
     for &(n, replicas, jobs) in runs {
         eprintln!("[bench] separate processes: {n} workers, {replicas} replicas");
-        processes.push(topology.run(n, replicas, jobs).await?);
+        let row = topology.run(n, replicas, jobs).await?;
+        eprintln!("[bench] {}", serde_json::to_string(&row)?);
+        processes.push(row);
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(BenchReport {

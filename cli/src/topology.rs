@@ -220,14 +220,25 @@ fn start_worker(
         ),
     )?;
     let bin = std::env::current_exe()?.with_file_name("depin-worker");
+    // `DEPIN_BENCH_LOGS=DIR` keeps each worker's log (at info: claims, refusals by name) as
+    // DIR/worker-N.log, to see where a run's refused claims come from.
+    let (level, stderr) = match std::env::var_os("DEPIN_BENCH_LOGS") {
+        Some(logs) => {
+            let logs = PathBuf::from(logs);
+            std::fs::create_dir_all(&logs)?;
+            let file = std::fs::File::create(logs.join(format!("worker-{i}.log")))?;
+            ("info", Stdio::from(file))
+        }
+        None => ("warn", Stdio::null()),
+    };
     let child = Command::new(&bin)
         .arg("--config")
         .arg(&config)
         .arg("-k")
         .arg(&keypair)
-        .env("DEPIN_WORKER_LOG", "warn")
+        .env("DEPIN_WORKER_LOG", level)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .with_context(|| format!("starting {} (cargo build -p depin-worker)", bin.display()))?;
     Ok((Proc(child), SocketAddr::from(([127, 0, 0, 1], port))))
