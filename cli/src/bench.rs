@@ -642,7 +642,7 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
     let (jobs, repeats) = if opts.quick { (40, 1) } else { (120, 3) };
     let mut throughput_rows = Vec::new();
     let plan: &[(usize, &[u8])] = if opts.quick {
-        &[(1, &[1]), (2, &[1]), (8, &[1, 3])]
+        &[(1, &[1]), (2, &[1]), (8, &[1, 3]), (16, &[1])]
     } else {
         &[
             (1, &[1]),
