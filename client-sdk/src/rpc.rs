@@ -449,17 +449,12 @@ impl DepinRpc {
     /// The cluster's Unix time (the Clock sysvar's `unix_timestamp`), which is what the
     /// programs compare deadlines and notice periods with.
     pub async fn chain_time(&self) -> Result<i64, ClientError> {
-        Ok(self.clock().await?.1)
+        Ok(self.clock_at(0).await?.1)
     }
 
-    /// The Clock sysvar's `(slot, unix_timestamp)` in one read: the slot and the time the
-    /// programs see, from the same bank.
-    pub async fn clock(&self) -> Result<(u64, i64), ClientError> {
-        self.clock_at(0).await
-    }
-
-    /// [`Self::clock`] as of slot `min_slot` or later (a lagging endpoint answers with an
-    /// error, not an older clock).
+    /// The Clock sysvar's `(slot, unix_timestamp)` in one read (the slot and the time the
+    /// programs see, from the same bank), as of slot `min_slot` or later (a lagging endpoint
+    /// answers with an error, not an older clock).
     pub async fn clock_at(&self, min_slot: u64) -> Result<(u64, i64), ClientError> {
         let (data, _) = self
             .data_at(&solana_sdk::sysvar::clock::ID, min_slot)

@@ -135,7 +135,7 @@ impl Worker {
         decided_at: u64,
     ) -> Option<View> {
         // Marked seen: the wait after this step waits for a newer notification.
-        let view = rx.borrow_and_update().clone()?;
+        let view = (*rx.borrow_and_update())?;
         if !stands_in_for_a_read(view.1, decided_at, self.chain.landed_slot()) {
             return None;
         }

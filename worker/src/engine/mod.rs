@@ -67,10 +67,9 @@ use crate::{
     sandbox::{Sandbox, SandboxError},
 };
 
-/// A job update: address, decoded account, the slot it was read at.
-/// A job, the slot of the view, and whether it came from the subscription (whose slot is the
-/// slot the account was written in) rather than a reconcile (whose slot is a label read
-/// before the query, possibly from another endpoint).
+/// A job update: address, decoded account, the slot of the view, and whether it came from
+/// the subscription (whose slot is the slot the account was written in) rather than a
+/// reconcile (whose slot is a label read before the query, possibly from another endpoint).
 type Update = (Pubkey, Job, u64, bool);
 
 /// A job as the subscription delivered it to its driver, with the slot it was written in
