@@ -3,7 +3,7 @@
 //! `release_slot`.
 
 use anchor_lang::prelude::*;
-use depin_staking::{program::DepinStaking, state::Pool};
+use depin_staking::{in_place::PoolView, program::DepinStaking};
 
 use crate::{errors::JobsError, provider, staking_cpi, state::Market};
 
@@ -15,9 +15,10 @@ use crate::{errors::JobsError, provider, staking_cpi, state::Market};
 pub struct SlotBond<'info> {
     pub market: Box<Account<'info, Market>>,
 
-    /// The market's staking pool.
+    /// CHECK: the market's staking pool (address checked), read in place
+    /// (`depin_staking::in_place::PoolView`, which checks owner and discriminator).
     #[account(address = market.staking_pool @ JobsError::WrongStakingPool)]
-    pub staking_pool: Box<Account<'info, Pool>>,
+    pub staking_pool: UncheckedAccount<'info>,
 
     /// CHECK: the `depin_staking` provider account whose bond is released (read in place by
     /// `crate::provider`; written and fully re-validated by the CPI).
@@ -31,7 +32,7 @@ pub struct SlotBond<'info> {
     // The pool's slasher is this program's PDA (checked when the market was created), so the
     // address comparison replaces a `create_program_address` (about 1.5k CU); signing with the
     // stored bump would fail for any other account anyway.
-    #[account(address = staking_pool.slasher @ JobsError::WrongSlasher)]
+    #[account(constraint = slasher.key() == PoolView::read(&staking_pool)?.slasher @ JobsError::WrongSlasher)]
     pub slasher: UncheckedAccount<'info>,
 
     pub staking_program: Program<'info, DepinStaking>,

@@ -6,33 +6,25 @@
 //! whole account with Borsh would allocate its metadata `String`, and the generic growth path of
 //! that allocation (`RawVecInner::finish_grow`) contains an overflow-checked multiply that the
 //! upstream-LLVM SBF route miscompiles (the linker check flagged it; see
-//! docs/sbf-toolchain.md). Reading 64 bytes in place is also far cheaper. The account must be
+//! docs/sbf-toolchain.md). Reading 64 bytes in place is also far cheaper. The offsets are
+//! `depin_staking::in_place::provider_layout` (pinned to the Borsh layout there). The account must be
 //! owned by `depin_staking` and carry `Provider`'s discriminator, so no other account type can
 //! pass for one; `depin_staking` re-validates it completely in every CPI that changes a bond.
 
 use anchor_lang::{prelude::*, Discriminator};
 use depin_staking::state::Provider;
 
-use crate::errors::JobsError;
+use depin_staking::in_place::provider_layout::{
+    AUTHORITY, FIXED_END, LAST_STAKED_AT, LOCKED, OPERATOR, POOL, STAKED, UNBONDING,
+};
 
-/// Byte range of `Provider::pool` in the account data (after the discriminator).
-const POOL: core::ops::Range<usize> = 8..40;
-/// Byte range of `Provider::authority`.
-const AUTHORITY: core::ops::Range<usize> = 40..72;
-/// Byte range of `Provider::operator`.
-const OPERATOR: core::ops::Range<usize> = 72..104;
-/// Byte offsets of `Provider::staked`, `locked` and `unbonding` (`u64` LE each) and
-/// `last_staked_at` (`i64` LE).
-const STAKED: usize = 104;
-const LOCKED: usize = 112;
-const UNBONDING: usize = 120;
-const LAST_STAKED_AT: usize = 168;
+use crate::errors::JobsError;
 
 fn bytes<const N: usize>(info: &AccountInfo, at: usize) -> Result<[u8; N]> {
     require_keys_eq!(*info.owner, depin_staking::ID, JobsError::NotAProvider);
     let data = info.try_borrow_data()?;
     require!(
-        data.len() >= LAST_STAKED_AT + 8 && data[..8] == *Provider::DISCRIMINATOR,
+        data.len() >= FIXED_END && data[..8] == *Provider::DISCRIMINATOR,
         JobsError::NotAProvider
     );
     let mut out = [0u8; N];
@@ -40,8 +32,8 @@ fn bytes<const N: usize>(info: &AccountInfo, at: usize) -> Result<[u8; N]> {
     Ok(out)
 }
 
-fn field(info: &AccountInfo, range: core::ops::Range<usize>) -> Result<Pubkey> {
-    Ok(Pubkey::new_from_array(bytes::<32>(info, range.start)?))
+fn field(info: &AccountInfo, at: usize) -> Result<Pubkey> {
+    Ok(Pubkey::new_from_array(bytes::<32>(info, at)?))
 }
 
 /// The stake of provider account `info` that counts in the assignment lottery of a job posted
@@ -79,7 +71,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn offsets_match_the_borsh_layout() {
+    fn readers_return_the_fields_of_a_provider() {
         let p = Provider {
             pool: Pubkey::new_unique(),
             authority: Pubkey::new_unique(),
@@ -98,15 +90,27 @@ mod tests {
         };
         let mut data = Vec::new();
         p.try_serialize(&mut data).unwrap();
-        assert_eq!(&data[POOL], p.pool.as_ref());
-        assert_eq!(&data[AUTHORITY], p.authority.as_ref());
-        assert_eq!(&data[OPERATOR], p.operator.as_ref());
-        let amount = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap());
+        let (key, owner, mut lamports) = (Pubkey::new_unique(), depin_staking::ID, 0);
+        let info = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &owner, false);
+        assert_eq!(pool_of(&info).unwrap(), p.pool);
+        assert_eq!(authority_of(&info).unwrap(), p.authority);
+        assert_eq!(operator_of(&info).unwrap(), p.operator);
+        // Free stake 500, staked before the job was posted at 0.
         assert_eq!(
-            (amount(STAKED), amount(LOCKED), amount(UNBONDING)),
-            (1_000, 300, 200)
+            lottery_stake_of(&info, 0).unwrap(),
+            depin_core::sortition::lottery_stake(500, -7, 0)
         );
-        let at = i64::from_le_bytes(data[LAST_STAKED_AT..LAST_STAKED_AT + 8].try_into().unwrap());
-        assert_eq!(at, -7);
+        let stranger = Pubkey::new_unique();
+        let mut lamports = 0;
+        let info = AccountInfo::new(
+            &key,
+            false,
+            false,
+            &mut lamports,
+            &mut data,
+            &stranger,
+            false,
+        );
+        assert_eq!(pool_of(&info).unwrap_err(), JobsError::NotAProvider.into());
     }
 }

@@ -17,6 +17,7 @@ use solana_compiler_builtins as _;
 
 pub mod errors;
 pub mod events;
+pub mod in_place;
 pub mod instructions;
 pub mod state;
 

@@ -1,7 +1,7 @@
 //! Accounts of the staking program. Sizes are pinned to `depin_core::limits` at compile time.
 
 use anchor_lang::prelude::*;
-use depin_core::{limits, StakeLedger};
+use depin_core::{limits, math, StakeLedger};
 
 /// Who may create pools: PDA `["config"]`, set once by the program's upgrade authority, so a
 /// stranger cannot create the pool of a stake mint first and choose its admin, slasher and
@@ -48,6 +48,22 @@ pub struct Pool {
     pub bump: u8,
     /// Canonical bump of the vault PDA.
     pub vault_bump: u8,
+}
+
+impl Pool {
+    /// A slash of `amount`: it leaves `total_staked`, counts in `total_slashed` and waits in
+    /// the vault as `pending_slashed` until `sweep_slashed` (checked; the vault balance does
+    /// not change).
+    pub fn record_slash(&mut self, amount: u64) -> Result<()> {
+        use crate::errors::StakingError;
+        let total_staked = math::sub(self.total_staked, amount).map_err(StakingError::from)?;
+        let total_slashed = math::add(self.total_slashed, amount).map_err(StakingError::from)?;
+        let pending = math::add(self.pending_slashed, amount).map_err(StakingError::from)?;
+        self.total_staked = total_staked;
+        self.total_slashed = total_slashed;
+        self.pending_slashed = pending;
+        Ok(())
+    }
 }
 
 /// A provider's collateral in one pool: PDA `["provider", pool, authority]`.

@@ -751,7 +751,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         (
             "market passed as the staking pool",
             with(&|a| a.bond.staking_pool = keys.market),
-            code(A::AccountOwnedByWrongProgram),
+            E::WrongStakingPool.into(),
         ),
     ];
     for (label, ix_, err) in cases {

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 use depin_core::sortition;
+use depin_staking::in_place::PoolView;
 
 // Glob import: Anchor's derive for a composite field needs the field type's generated modules.
 use crate::bond::*;
@@ -69,7 +70,8 @@ impl ClaimJob<'_> {
         let provider = self.bond.provider.key();
         let ticket = sortition::ticket(&seed, &self.job.key(), &provider);
         let free = provider::lottery_stake_of(&self.bond.provider, job.created_at)?;
-        let weight = sortition::weight(free, self.bond.staking_pool.total_staked, job.replicas);
+        let total_staked = PoolView::read(&self.bond.staking_pool)?.total_staked;
+        let weight = sortition::weight(free, total_staked, job.replicas);
         let score = sortition::score(ticket, weight);
         require!(sortition::eligible(score), JobsError::NotEligible);
         Ok(score)

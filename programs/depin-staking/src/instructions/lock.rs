@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::{
     errors::StakingError,
     events::Locked,
-    state::{Pool, Provider},
+    in_place::{provider_pool_of, PoolView, ProviderBond},
 };
 
 #[derive(Accounts)]
@@ -11,14 +11,18 @@ pub struct Lock<'info> {
     /// The pool's slasher: the jobs program's `["slasher"]` PDA, signing through CPI.
     pub slasher: Signer<'info>,
 
+    /// CHECK: a `Pool` of this program, read in place (`PoolView` checks owner and
+    /// discriminator).
     #[account(
-        has_one = slasher @ StakingError::NotSlasher,
-        constraint = !pool.paused @ StakingError::PoolPaused,
+        constraint = PoolView::read(&pool)?.slasher == slasher.key() @ StakingError::NotSlasher,
+        constraint = !PoolView::read(&pool)?.paused @ StakingError::PoolPaused,
     )]
-    pub pool: Account<'info, Pool>,
+    pub pool: UncheckedAccount<'info>,
 
-    #[account(mut, has_one = pool @ StakingError::WrongPool)]
-    pub provider: Account<'info, Provider>,
+    /// CHECK: a `Provider` of `pool`, read and written in place (`ProviderBond` checks the
+    /// owner and discriminator again when the handler borrows it).
+    #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
+    pub provider: UncheckedAccount<'info>,
 }
 
 impl Lock<'_> {
@@ -36,15 +40,15 @@ impl Lock<'_> {
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, amount: u64) -> Result<()> {
-        let provider = &mut ctx.accounts.provider;
+        let pool = ctx.accounts.pool.key();
+        let mut provider = ProviderBond::load(&ctx.accounts.provider, &pool)?;
         let mut ledger = provider.ledger();
         let locked_before = ledger.locked;
         ledger.lock(amount).map_err(StakingError::from)?;
-        ledger.check().map_err(StakingError::from)?;
-        provider.set_ledger(ledger);
+        provider.set_ledger(ledger)?;
         emit!(Locked {
-            pool: provider.pool,
-            provider: provider.key(),
+            pool,
+            provider: ctx.accounts.provider.key(),
             amount,
             locked_before,
             locked_after: ledger.locked,

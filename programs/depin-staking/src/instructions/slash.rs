@@ -1,11 +1,10 @@
-use anchor_lang::prelude::*;
-use depin_core::math;
-
 use crate::{
     errors::StakingError,
     events::Slashed,
-    state::{Pool, Provider},
+    in_place::{provider_pool_of, ProviderBond},
+    state::Pool,
 };
+use anchor_lang::prelude::*;
 
 /// A slash of part of a bond, optionally releasing the rest of it in the same call.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -24,8 +23,10 @@ pub struct Slash<'info> {
     #[account(mut, has_one = slasher @ StakingError::NotSlasher)]
     pub pool: Account<'info, Pool>,
 
-    #[account(mut, has_one = pool @ StakingError::WrongPool)]
-    pub provider: Account<'info, Provider>,
+    /// CHECK: a `Provider` of `pool`, read and written in place (`ProviderBond` checks the
+    /// owner and discriminator again when the handler borrows it).
+    #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
+    pub provider: UncheckedAccount<'info>,
 }
 
 impl Slash<'_> {
@@ -48,30 +49,23 @@ impl Slash<'_> {
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: SlashArgs) -> Result<()> {
-        let provider = &mut ctx.accounts.provider;
+        let mut provider = ProviderBond::load(&ctx.accounts.provider, &ctx.accounts.pool.key())?;
         let mut ledger = provider.ledger();
         let before = ledger;
         ledger.slash(args.amount).map_err(StakingError::from)?;
         if args.release > 0 {
             ledger.unlock(args.release).map_err(StakingError::from)?;
         }
-        ledger.check().map_err(StakingError::from)?;
-        provider.set_ledger(ledger);
-        provider.jobs_slashed = math::add(provider.jobs_slashed, 1).map_err(StakingError::from)?;
-        provider.total_slashed =
-            math::add(provider.total_slashed, args.amount).map_err(StakingError::from)?;
+        provider.set_ledger(ledger)?;
+        provider.record_slash(args.amount)?;
+        drop(provider);
 
         let pool = &mut ctx.accounts.pool;
-        pool.total_staked =
-            math::sub(pool.total_staked, args.amount).map_err(StakingError::from)?;
-        pool.total_slashed =
-            math::add(pool.total_slashed, args.amount).map_err(StakingError::from)?;
-        pool.pending_slashed =
-            math::add(pool.pending_slashed, args.amount).map_err(StakingError::from)?;
+        pool.record_slash(args.amount)?;
 
         emit!(Slashed {
             pool: pool.key(),
-            provider: provider.key(),
+            provider: ctx.accounts.provider.key(),
             amount: args.amount,
             released: args.release,
             locked_before: before.locked,

@@ -1,11 +1,9 @@
-use anchor_lang::prelude::*;
-use depin_core::math;
-
 use crate::{
     errors::StakingError,
     events::Unlocked,
-    state::{Pool, Provider},
+    in_place::{provider_pool_of, PoolView, ProviderBond},
 };
+use anchor_lang::prelude::*;
 
 /// Release of a job bond.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -21,11 +19,15 @@ pub struct Unlock<'info> {
     /// The pool's slasher (jobs program PDA, via CPI).
     pub slasher: Signer<'info>,
 
-    #[account(has_one = slasher @ StakingError::NotSlasher)]
-    pub pool: Account<'info, Pool>,
+    /// CHECK: a `Pool` of this program, read in place (`PoolView` checks owner and
+    /// discriminator).
+    #[account(constraint = PoolView::read(&pool)?.slasher == slasher.key() @ StakingError::NotSlasher)]
+    pub pool: UncheckedAccount<'info>,
 
-    #[account(mut, has_one = pool @ StakingError::WrongPool)]
-    pub provider: Account<'info, Provider>,
+    /// CHECK: a `Provider` of `pool`, read and written in place (`ProviderBond` checks the
+    /// owner and discriminator again when the handler borrows it).
+    #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
+    pub provider: UncheckedAccount<'info>,
 }
 
 impl Unlock<'_> {
@@ -42,19 +44,18 @@ impl Unlock<'_> {
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: UnlockArgs) -> Result<()> {
-        let provider = &mut ctx.accounts.provider;
+        let pool = ctx.accounts.pool.key();
+        let mut provider = ProviderBond::load(&ctx.accounts.provider, &pool)?;
         let mut ledger = provider.ledger();
         let locked_before = ledger.locked;
         ledger.unlock(args.amount).map_err(StakingError::from)?;
-        ledger.check().map_err(StakingError::from)?;
-        provider.set_ledger(ledger);
+        provider.set_ledger(ledger)?;
         if args.completed {
-            provider.jobs_completed =
-                math::add(provider.jobs_completed, 1).map_err(StakingError::from)?;
+            provider.record_completed()?;
         }
         emit!(Unlocked {
-            pool: provider.pool,
-            provider: provider.key(),
+            pool,
+            provider: ctx.accounts.provider.key(),
             amount: args.amount,
             locked_before,
             locked_after: ledger.locked,
