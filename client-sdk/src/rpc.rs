@@ -150,10 +150,10 @@ pub mod offsets {
     pub const REQUESTER: usize = 8 + core::mem::offset_of!(Job, requester);
     /// `Job::status`.
     pub const STATUS: usize = 8 + core::mem::offset_of!(Job, status);
-    /// `Provider::pool` (Borsh layout: fixed fields first).
-    pub const PROVIDER_POOL: usize = 8;
+    /// `Provider::pool` (Borsh layout: fixed fields first; `depin_staking::in_place`).
+    pub const PROVIDER_POOL: usize = depin_staking::in_place::provider_layout::POOL;
     /// `Provider::operator`.
-    pub const PROVIDER_OPERATOR: usize = 8 + 32 + 32;
+    pub const PROVIDER_OPERATOR: usize = depin_staking::in_place::provider_layout::OPERATOR;
     /// `Job::slots[i].provider`.
     pub const fn slot_provider(i: usize) -> usize {
         8 + core::mem::offset_of!(Job, slots)

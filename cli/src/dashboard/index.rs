@@ -86,7 +86,7 @@ pub struct Index {
     order: VecDeque<Pubkey>,
     /// Earnings by provider account, over the jobs of the watched markets.
     pub earned: HashMap<Pubkey, Earned>,
-    newest: Option<Signature>,
+    cursor: Cursor,
     cap: usize,
     /// Transactions read so far.
     pub transactions: u64,
@@ -100,7 +100,7 @@ impl Index {
             jobs: HashMap::new(),
             order: VecDeque::new(),
             earned: HashMap::new(),
-            newest: None,
+            cursor: Cursor::default(),
             cap: cap.max(1),
             transactions: 0,
         }
@@ -182,34 +182,71 @@ impl Index {
         c
     }
 
-    /// Read the jobs program's transactions newer than the last one seen (the newest
-    /// `backfill` on the first call), oldest first, and record their events. Returns how many
-    /// transactions were read.
+    /// Read the jobs program's transactions not read yet (the newest `backfill` on the first
+    /// call), oldest first, and record their events. Returns how many transactions were read.
     pub async fn poll(&mut self, rpc: &DepinRpc, backfill: usize) -> Result<usize, ClientError> {
         // After the first call, everything newer is read (up to a bound far above what a
         // refresh interval brings).
-        let limit = if self.newest.is_none() {
-            backfill
-        } else {
+        let limit = if self.cursor.started {
             10_000
+        } else {
+            backfill
         };
         let mut sigs = rpc
-            .signatures_since(&JOBS_PROGRAM_ID, self.newest, limit)
+            .signatures_since(&JOBS_PROGRAM_ID, self.cursor.until.map(|(s, _)| s), limit)
             .await?;
-        if sigs.is_empty() {
-            return Ok(0);
-        }
         sigs.reverse();
-        let n = sigs.len();
+        let mut read = 0;
         for (sig, slot, time) in sigs {
+            if self.cursor.applied.contains_key(&sig) {
+                continue;
+            }
             for (job, kind) in rpc.transaction_events(&sig).await? {
                 self.apply(slot, time, job, kind);
             }
-            // Advanced per transaction: a failure later in the batch re-reads only the rest.
-            self.newest = Some(sig);
+            // Recorded per transaction: a failure later in the batch re-reads only the rest.
+            self.cursor.applied.insert(sig, slot);
             self.transactions += 1;
+            read += 1;
         }
-        Ok(n)
+        self.cursor.started = true;
+        self.cursor.advance();
+        Ok(read)
+    }
+}
+
+/// Where the next poll starts. A node may list the signatures of one slot in a different
+/// order from one call to the next (surfpool-core does), so `until` = the newest signature
+/// read would return some of that slot's transactions again (read twice: a job's timeline
+/// showed four reveals of three) and could skip others. A poll therefore starts at a signature
+/// of an older slot, complete when a newer one was seen, and skips what it has already read.
+#[derive(Default)]
+struct Cursor {
+    /// The first poll is done.
+    started: bool,
+    /// `until` of the next poll and its slot: a signature of the newest slot older than the
+    /// newest slot read.
+    until: Option<(Signature, u64)>,
+    /// Signatures read in `until`'s slot or later, with their slots.
+    applied: HashMap<Signature, u64>,
+}
+
+impl Cursor {
+    /// Move `until` to the newest complete slot and forget what lies before it.
+    fn advance(&mut self) {
+        let Some(&newest) = self.applied.values().max() else {
+            return;
+        };
+        let complete = self
+            .applied
+            .iter()
+            .filter(|(_, &slot)| slot < newest)
+            .max_by_key(|(_, &slot)| slot)
+            .map(|(sig, &slot)| (*sig, slot));
+        if let Some((_, slot)) = complete {
+            self.until = complete;
+            self.applied.retain(|_, s| *s >= slot);
+        }
     }
 }
 
@@ -230,6 +267,24 @@ mod tests {
             deposited: 21,
             claim_deadline: 0,
         }
+    }
+
+    #[test]
+    fn the_cursor_starts_at_a_complete_slot_and_keeps_what_it_read_there() {
+        let sig = |b: u8| Signature::from([b; 64]);
+        let mut c = Cursor::default();
+        c.applied.insert(sig(1), 10);
+        c.advance();
+        assert_eq!(c.until, None, "one slot seen: none is known complete");
+        c.applied.insert(sig(2), 11);
+        c.applied.insert(sig(3), 12);
+        c.applied.insert(sig(4), 12);
+        c.advance();
+        assert_eq!(c.until, Some((sig(2), 11)));
+        // Slot 10 is forgotten; slot 11 (re-listed from `until` on) and 12 are remembered.
+        let mut kept: Vec<u64> = c.applied.values().copied().collect();
+        kept.sort();
+        assert_eq!(kept, vec![11, 12, 12]);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use crate::{errors::JobsError, provider, staking_cpi, state::Market};
 pub struct SlotBond<'info> {
     pub market: Box<Account<'info, Market>>,
 
-    /// CHECK: the market's staking pool (address checked), read in place
-    /// (`depin_staking::in_place::PoolView`, which checks owner and discriminator).
+    /// The market's staking pool, read in place (`depin_staking::in_place::PoolView`).
+    /// CHECK: address checked; `PoolView::read` checks the owner and the discriminator.
     #[account(address = market.staking_pool @ JobsError::WrongStakingPool)]
     pub staking_pool: UncheckedAccount<'info>,
 

@@ -9,7 +9,8 @@
 //! well), and a test pins them to the Borsh encoding.
 //!
 //! Every view checks what Anchor's `Account` checks: the owner is this program and the data
-//! starts with the type's discriminator and is long enough; the same Anchor errors result.
+//! starts with the type's discriminator and is long enough, with the errors Anchor gives for
+//! each fault.
 
 use core::cell::RefMut;
 
@@ -64,13 +65,23 @@ pub mod pool_layout {
     pub const END: usize = PAUSED + 1;
 }
 
-/// Check that `info` holds an account of type `T` of this program at least `len` bytes long.
+/// Check that `info` holds an account of type `T` of this program at least `len` bytes long,
+/// with the errors `Account::<T>::try_from` gives for the same faults.
 fn check<T: Discriminator>(info: &AccountInfo, data: &[u8], len: usize) -> Result<()> {
+    if *info.owner == anchor_lang::system_program::ID && info.lamports() == 0 {
+        return Err(ErrorCode::AccountNotInitialized.into());
+    }
     if *info.owner != crate::ID {
         return Err(ErrorCode::AccountOwnedByWrongProgram.into());
     }
-    if data.len() < len || !data.starts_with(T::DISCRIMINATOR) {
+    if data.len() < T::DISCRIMINATOR.len() {
+        return Err(ErrorCode::AccountDiscriminatorNotFound.into());
+    }
+    if !data.starts_with(T::DISCRIMINATOR) {
         return Err(ErrorCode::AccountDiscriminatorMismatch.into());
+    }
+    if data.len() < len {
+        return Err(ErrorCode::AccountDidNotDeserialize.into());
     }
     Ok(())
 }
@@ -125,9 +136,10 @@ pub struct ProviderBond<'a, 'info> {
 }
 
 impl<'a, 'info> ProviderBond<'a, 'info> {
-    /// Borrow provider account `info` (owner and discriminator checked), which must belong to
-    /// `pool` (`StakingError::WrongPool`).
+    /// Borrow provider account `info` (writable, owner and discriminator checked), which must
+    /// belong to `pool` (`StakingError::WrongPool`).
     pub fn load(info: &'a AccountInfo<'info>, pool: &Pubkey) -> Result<Self> {
+        require!(info.is_writable, ErrorCode::ConstraintMut);
         let data = info.try_borrow_mut_data()?;
         check::<Provider>(info, &data, provider_layout::FIXED_END)?;
         require_keys_eq!(
@@ -326,6 +338,19 @@ mod tests {
         let mut lamports = 0;
         let info = AccountInfo::new(&key, false, true, &mut lamports, &mut short, &owner, false);
         let err = ProviderBond::load(&info, &p.pool).err().unwrap();
-        assert_eq!(err, ErrorCode::AccountDiscriminatorMismatch.into());
+        assert_eq!(err, ErrorCode::AccountDidNotDeserialize.into());
+        let mut lamports = 0;
+        let info = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &owner, false);
+        let err = ProviderBond::load(&info, &p.pool).err().unwrap();
+        assert_eq!(err, ErrorCode::ConstraintMut.into(), "read-only is refused");
+        let (mut lamports, mut empty) = (0, Vec::new());
+        let system = anchor_lang::system_program::ID;
+        let info = AccountInfo::new(&key, false, true, &mut lamports, &mut empty, &system, false);
+        let err = ProviderBond::load(&info, &p.pool).err().unwrap();
+        assert_eq!(
+            err,
+            ErrorCode::AccountNotInitialized.into(),
+            "a closed account"
+        );
     }
 }

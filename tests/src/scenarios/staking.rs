@@ -808,6 +808,49 @@ pub fn attacks(backend: Backend) -> TestChain {
         .fail("provider owned by another program", &[ix_], &[&bob.owner])
         .assert_error(anchor(A::AccountOwnedByWrongProgram));
 
+    // The bond instructions read the pool and the provider in place (`depin_staking::in_place`):
+    // they refuse each other's accounts and a look-alike owned by another program, with the
+    // errors Anchor's decode gave.
+    let slasher = w.slasher.pubkey();
+    let unlock_1 = UnlockArgs {
+        amount: 1,
+        completed: false,
+    };
+    let slash_1 = SlashArgs {
+        amount: 1,
+        release: 0,
+    };
+    let confused = [
+        (
+            "slash with the pool as the provider",
+            ix::staking::slash(&slasher, &w.pool, &w.pool, slash_1.clone()),
+            anchor(A::AccountDiscriminatorMismatch),
+        ),
+        (
+            "lock with the staking config as the pool",
+            ix::staking::lock(&slasher, &pda::staking_config().0, &bob.account, 1),
+            anchor(A::AccountDiscriminatorMismatch),
+        ),
+        (
+            "unlock with the provider as the pool",
+            ix::staking::unlock(&slasher, &bob.account, &bob.account, unlock_1),
+            anchor(A::AccountDiscriminatorMismatch),
+        ),
+        (
+            "lock with a provider owned by another program",
+            ix::staking::lock(&slasher, &w.pool, &fake, 1),
+            anchor(A::AccountOwnedByWrongProgram),
+        ),
+        (
+            "slash with a provider owned by another program",
+            ix::staking::slash(&slasher, &w.pool, &fake, slash_1),
+            anchor(A::AccountOwnedByWrongProgram),
+        ),
+    ];
+    for (label, ix_, err) in confused {
+        w.chain.fail(label, &[ix_], &[&w.slasher]).assert_error(err);
+    }
+
     // A provider of another pool (another stake mint).
     let other_mint = w.chain.create_mint("other-stake-mint", 6);
     let other_treasury = w
@@ -832,6 +875,25 @@ pub fn attacks(backend: Backend) -> TestChain {
     let ix_ = ix::staking::lock(&w.slasher.pubkey(), &other_pool, &alice.account, 1);
     w.chain
         .fail("lock through a foreign pool", &[ix_], &[&w.slasher])
+        .assert_error(E::WrongPool);
+    let (slasher, release_1) = (
+        w.slasher.pubkey(),
+        UnlockArgs {
+            amount: 1,
+            completed: false,
+        },
+    );
+    let ix_ = ix::staking::unlock(&slasher, &other_pool, &alice.account, release_1);
+    w.chain
+        .fail("unlock through a foreign pool", &[ix_], &[&w.slasher])
+        .assert_error(E::WrongPool);
+    let slash_1 = SlashArgs {
+        amount: 1,
+        release: 0,
+    };
+    let ix_ = ix::staking::slash(&slasher, &other_pool, &alice.account, slash_1);
+    w.chain
+        .fail("slash through a foreign pool", &[ix_], &[&w.slasher])
         .assert_error(E::WrongPool);
     let mut acc = ix::staking::request_unstake_accounts(&alice.owner.pubkey(), &w.mint);
     acc.pool = other_pool;

@@ -11,16 +11,16 @@ pub struct Lock<'info> {
     /// The pool's slasher: the jobs program's `["slasher"]` PDA, signing through CPI.
     pub slasher: Signer<'info>,
 
-    /// CHECK: a `Pool` of this program, read in place (`PoolView` checks owner and
-    /// discriminator).
+    /// The pool, read in place (`in_place::PoolView`).
+    /// CHECK: `PoolView::read` checks the owner and the discriminator.
     #[account(
         constraint = PoolView::read(&pool)?.slasher == slasher.key() @ StakingError::NotSlasher,
         constraint = !PoolView::read(&pool)?.paused @ StakingError::PoolPaused,
     )]
     pub pool: UncheckedAccount<'info>,
 
-    /// CHECK: a `Provider` of `pool`, read and written in place (`ProviderBond` checks the
-    /// owner and discriminator again when the handler borrows it).
+    /// The provider of `pool` whose bond changes, read and written in place (`in_place::ProviderBond`).
+    /// CHECK: `provider_pool_of` and `ProviderBond::load` check the owner, discriminator and pool.
     #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
     pub provider: UncheckedAccount<'info>,
 }

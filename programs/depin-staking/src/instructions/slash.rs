@@ -23,8 +23,8 @@ pub struct Slash<'info> {
     #[account(mut, has_one = slasher @ StakingError::NotSlasher)]
     pub pool: Account<'info, Pool>,
 
-    /// CHECK: a `Provider` of `pool`, read and written in place (`ProviderBond` checks the
-    /// owner and discriminator again when the handler borrows it).
+    /// The provider of `pool` whose bond changes, read and written in place (`in_place::ProviderBond`).
+    /// CHECK: `provider_pool_of` and `ProviderBond::load` check the owner, discriminator and pool.
     #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
     pub provider: UncheckedAccount<'info>,
 }
