@@ -19,6 +19,10 @@ BPF_LINKER_VER=0.13.0
 DEB_RUNTIME=(libllvm22 libgit2-1.5 libssh2-1 libcurl4 libsqlite3-0)
 DEB_UNPACK=(rustc-web cargo-web libstd-rust-web-1.96 libstd-rust-web-dev rust-web-src)
 
+# Standard output carries one line, SBF_HOME, which build-sbf.sh captures; everything the
+# steps print (apt-get, the patch scripts) goes to standard error.
+exec 3>&1 1>&2
+
 log() { printf '[sbf-bootstrap] %s\n' "$*" >&2; }
 die() { printf '[sbf-bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
@@ -112,4 +116,4 @@ export RUSTC="$SBF_HOME/rust/usr/bin/rustc"
 export RUSTDOC="$SBF_HOME/rust/usr/bin/rustdoc"
 export RUSTC_BOOTSTRAP=1
 ENV
-echo "$SBF_HOME"
+echo "$SBF_HOME" >&3
