@@ -158,7 +158,13 @@ impl DepinRpc {
                 };
                 let release = ix::jobs::release_for(job, slot, payout)
                     .map_err(|e| ClientError::Invalid(format!("{e:?}")))?;
-                out.push(ix::jobs::release_slot(&keys, address, &provider, release));
+                out.push(ix::jobs::release_slot(
+                    &keys,
+                    address,
+                    &job.escrow,
+                    &provider,
+                    release,
+                ));
                 out
             }
             Crank::Close => {
@@ -168,7 +174,13 @@ impl DepinRpc {
                 if !self.exists(&refund).await? {
                     out.push(create_ata(payer, &job.requester, &m.payment_mint));
                 }
-                out.push(ix::jobs::close_job(&keys, address, &job.requester, &refund));
+                out.push(ix::jobs::close_job(
+                    &keys,
+                    address,
+                    &job.escrow,
+                    &job.requester,
+                    &refund,
+                ));
                 out
             }
         })

@@ -493,58 +493,70 @@ pub mod jobs {
         ix(accounts, i::WithdrawFees { amount })
     }
 
-    /// Accounts of `post_job` (job and escrow PDAs from `nonce`).
+    /// Accounts of `post_job` (the job PDA from `nonce`; `escrow` a fresh keypair's address,
+    /// which signs the transaction).
     pub fn post_job_accounts(
         requester: &Pubkey,
         market: &Pubkey,
         payment_mint: &Pubkey,
         source: &Pubkey,
+        escrow: &Pubkey,
         nonce: u64,
     ) -> a::PostJob {
-        let job = pda::job(market, requester, nonce).0;
         a::PostJob {
             requester: *requester,
             market: *market,
             payment_mint: *payment_mint,
-            job,
-            escrow: pda::escrow(&job).0,
+            job: pda::job(market, requester, nonce).0,
+            escrow: *escrow,
             source: *source,
             token_program: anchor_spl::token::ID,
             system_program: anchor_lang::system_program::ID,
         }
     }
 
-    /// `post_job`: create job `args.nonce` of `requester` and escrow its reward from `source`.
+    /// `post_job`: create job `args.nonce` of `requester` and escrow its reward from `source`
+    /// into a new token account at `escrow` (a fresh keypair's address; the keypair signs).
+    /// `pda::job_nonce` picks the nonce of the cheapest post.
     pub fn post_job(
         requester: &Pubkey,
         market: &Pubkey,
         payment_mint: &Pubkey,
         source: &Pubkey,
+        escrow: &Pubkey,
         args: PostJobArgs,
     ) -> Instruction {
-        let accounts = post_job_accounts(requester, market, payment_mint, source, args.nonce);
+        let accounts =
+            post_job_accounts(requester, market, payment_mint, source, escrow, args.nonce);
         ix(accounts, i::PostJob { args })
     }
 
-    /// Accounts of `cancel_job`.
+    /// Accounts of `cancel_job` (`escrow` is `Job::escrow`).
     pub fn cancel_job_accounts(
         requester: &Pubkey,
         job: &Pubkey,
+        escrow: &Pubkey,
         refund_to: &Pubkey,
     ) -> a::CancelJob {
         a::CancelJob {
             requester: *requester,
             job: *job,
-            escrow: pda::escrow(job).0,
+            escrow: *escrow,
             refund_to: *refund_to,
             token_program: anchor_spl::token::ID,
         }
     }
 
-    /// `cancel_job`: refund and close a job nobody holds a slot of.
-    pub fn cancel_job(requester: &Pubkey, job: &Pubkey, refund_to: &Pubkey) -> Instruction {
+    /// `cancel_job`: refund and close a job nobody holds a slot of (`escrow` is
+    /// `Job::escrow`).
+    pub fn cancel_job(
+        requester: &Pubkey,
+        job: &Pubkey,
+        escrow: &Pubkey,
+        refund_to: &Pubkey,
+    ) -> Instruction {
         ix(
-            cancel_job_accounts(requester, job, refund_to),
+            cancel_job_accounts(requester, job, escrow, refund_to),
             i::CancelJob {},
         )
     }
@@ -742,16 +754,17 @@ pub mod jobs {
         Plain,
     }
 
-    /// Accounts of `release_slot` (`payout_to` only for a winner).
+    /// Accounts of `release_slot` (`escrow` is `Job::escrow`; `payout_to` only for a winner).
     pub fn release_slot_accounts(
         keys: &MarketKeys,
         job: &Pubkey,
+        escrow: &Pubkey,
         provider: &Pubkey,
         payout_to: Option<Pubkey>,
     ) -> a::ReleaseSlot {
         a::ReleaseSlot {
             job: *job,
-            escrow: pda::escrow(job).0,
+            escrow: *escrow,
             bond: slot_bond_accounts(keys, provider),
             token_program: anchor_spl::token::ID,
             payout_to,
@@ -763,6 +776,7 @@ pub mod jobs {
     pub fn release_slot(
         keys: &MarketKeys,
         job: &Pubkey,
+        escrow: &Pubkey,
         provider: &Pubkey,
         release: Release,
     ) -> Instruction {
@@ -771,7 +785,7 @@ pub mod jobs {
             _ => None,
         };
         let ix_ = ix(
-            release_slot_accounts(keys, job, provider, payout_to),
+            release_slot_accounts(keys, job, escrow, provider, payout_to),
             i::ReleaseSlot {},
         );
         match release {
@@ -798,10 +812,11 @@ pub mod jobs {
         })
     }
 
-    /// Accounts of `close_job`.
+    /// Accounts of `close_job` (`escrow` is `Job::escrow`).
     pub fn close_job_accounts(
         keys: &MarketKeys,
         job: &Pubkey,
+        escrow: &Pubkey,
         requester: &Pubkey,
         refund_to: &Pubkey,
     ) -> a::CloseJob {
@@ -809,7 +824,7 @@ pub mod jobs {
             job: *job,
             requester: *requester,
             market: keys.market,
-            escrow: pda::escrow(job).0,
+            escrow: *escrow,
             refund_to: *refund_to,
             fee_vault: keys.fee_vault,
             token_program: anchor_spl::token::ID,
@@ -821,11 +836,12 @@ pub mod jobs {
     pub fn close_job(
         keys: &MarketKeys,
         job: &Pubkey,
+        escrow: &Pubkey,
         requester: &Pubkey,
         refund_to: &Pubkey,
     ) -> Instruction {
         ix(
-            close_job_accounts(keys, job, requester, refund_to),
+            close_job_accounts(keys, job, escrow, requester, refund_to),
             i::CloseJob {},
         )
     }

@@ -37,7 +37,9 @@ pub struct JobTerms {
     pub replicas: u8,
     /// Stake each claimant locks; `None`: the market's minimum.
     pub bond: Option<u64>,
-    /// Job nonce; `None`: the current time in nanoseconds (unique per requester in practice).
+    /// Job nonce; `None`: the first at or after the current time in nanoseconds whose job
+    /// address has bump 255 (`pda::job_nonce`: unique per requester in practice, and the
+    /// cheapest post).
     pub nonce: Option<u64>,
     /// Highest protocol fee (basis points) the requester accepts; `None`: whatever binds the
     /// job now (the post still fails if it changes between the read and the landing).
@@ -306,7 +308,9 @@ impl DepinRpc {
                 limits::MAX_URI_LEN
             )));
         }
-        let nonce = terms.nonce.unwrap_or_else(unix_nanos);
+        let nonce = terms
+            .nonce
+            .unwrap_or_else(|| pda::job_nonce(market, &requester.pubkey(), unix_nanos()));
         let args = PostJobArgs {
             nonce,
             spec_hash: blob.sha256,
@@ -318,8 +322,17 @@ impl DepinRpc {
             expected_fee_bps: fee_bps,
             key_commitment,
         };
-        let post = ix::jobs::post_job(&requester.pubkey(), market, &payment_mint, &source, args);
-        let signature = self.send(requester, &[post], &[]).await?;
+        // The escrow's address is a fresh keypair's: it signs its own creation.
+        let escrow = Keypair::new();
+        let post = ix::jobs::post_job(
+            &requester.pubkey(),
+            market,
+            &payment_mint,
+            &source,
+            &escrow.pubkey(),
+            args,
+        );
+        let signature = self.send(requester, &[post], &[&escrow]).await?;
         Ok(PostedJob {
             job: pda::job(market, &requester.pubkey(), nonce).0,
             nonce,
@@ -504,7 +517,12 @@ impl DepinRpc {
         let refund_to = token_account(&requester.pubkey(), &m.payment_mint);
         self.send(
             requester,
-            &[ix::jobs::cancel_job(&requester.pubkey(), job, &refund_to)],
+            &[ix::jobs::cancel_job(
+                &requester.pubkey(),
+                job,
+                &j.escrow,
+                &refund_to,
+            )],
             &[],
         )
         .await

@@ -81,9 +81,16 @@ pub fn job(market: &Pubkey, requester: &Pubkey, nonce: u64) -> (Pubkey, u8) {
     )
 }
 
-/// Escrow token account of `job`.
-pub fn escrow(job: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(&[seeds::ESCROW, job.as_ref()], &JOBS_PROGRAM_ID)
+/// The first nonce at or after `from` (wrapping) whose job address has bump 255, so that
+/// `post_job` finds the address in one try: each lower bump costs the post one more
+/// `create_program_address` (1 500 compute units). Half of all nonces qualify; the search
+/// takes two tries on average.
+pub fn job_nonce(market: &Pubkey, requester: &Pubkey, from: u64) -> u64 {
+    let mut nonce = from;
+    while job(market, requester, nonce).1 != u8::MAX {
+        nonce = nonce.wrapping_add(1);
+    }
+    nonce
 }
 
 /// `provider`'s accreditation in allow-listed `market`.

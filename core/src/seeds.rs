@@ -15,8 +15,6 @@ pub const SLASHER: &[u8] = b"slasher";
 pub const MARKET: &[u8] = b"market";
 /// `Job` account of the jobs program: `["job", market, requester, nonce_le]`.
 pub const JOB: &[u8] = b"job";
-/// Escrow token account of a job, owned by the job PDA: `["escrow", job]`.
-pub const ESCROW: &[u8] = b"escrow";
 /// Program configuration of either program (who may create pools / markets): `["config"]`.
 pub const CONFIG: &[u8] = b"config";
 /// Token account accruing a market's protocol fees, owned by the market PDA:

@@ -157,6 +157,10 @@ pub struct TestChain {
     pub payer: Keypair,
     /// Every transaction sent so far.
     pub transcript: Vec<Step>,
+    /// Keypairs of the escrows handed out by [`Self::new_escrow`], in order. [`Self::send`]
+    /// adds each one a transaction needs as a signer, so a post signs for its escrow the way
+    /// the SDK's does, without every scenario listing it.
+    escrows: std::cell::RefCell<Vec<Keypair>>,
 }
 
 impl TestChain {
@@ -192,6 +196,7 @@ impl TestChain {
             backend,
             payer,
             transcript: Vec::new(),
+            escrows: Default::default(),
         };
         chain.set_unix_timestamp(1_700_000_000);
         chain
@@ -229,6 +234,24 @@ impl TestChain {
         k
     }
 
+    /// The address of a fresh escrow keypair for a `post_job` (the n-th one of this chain, so
+    /// the SBF and native runs of a scenario use the same addresses). `send` signs with it.
+    pub fn new_escrow(&self) -> Pubkey {
+        let mut escrows = self.escrows.borrow_mut();
+        let k = derive_keypair(&format!("escrow {}", escrows.len()));
+        let key = k.pubkey();
+        escrows.push(k);
+        key
+    }
+
+    /// The escrow of job account `job` (`Job::escrow`; the job must exist).
+    pub fn escrow_of(&self, job: &Pubkey) -> Pubkey {
+        let acc = self.svm.get_account(job).expect("job exists");
+        depin_client::accounts::decode_zero_copy::<depin_client::Job>(job, &acc.data)
+            .expect("job")
+            .escrow
+    }
+
     /// Give `who` `sol` SOL (it pays rent or fees itself).
     pub fn fund(&mut self, who: &Pubkey, sol: u64) {
         self.svm.airdrop(who, sol * 1_000_000_000).expect("airdrop");
@@ -241,8 +264,17 @@ impl TestChain {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Sent, Failed> {
+        let needed = |k: &Pubkey| {
+            ixs.iter()
+                .any(|ix| ix.accounts.iter().any(|m| m.is_signer && m.pubkey == *k))
+        };
+        let escrows: Vec<Keypair> = (self.escrows.borrow().iter())
+            .filter(|k| needed(&k.pubkey()))
+            .map(Keypair::insecure_clone)
+            .collect();
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend_from_slice(signers);
+        all.extend(escrows.iter());
         let tx = Transaction::new_signed_with_payer(
             ixs,
             Some(&self.payer.pubkey()),

@@ -277,17 +277,19 @@ async fn three_replica_job_over_rpc_and_websocket() {
         .await
         .expect("programSubscribe");
 
+    let escrow = Keypair::new();
     let post = ix::jobs::post_job(
         &requester.pubkey(),
         &market,
         &pay_mint,
         &requester_tokens,
+        &escrow.pubkey(),
         args_for(1),
     );
     let job = pda::job(&market, &requester.pubkey(), 1).0;
     let posted_slot = net.client.rpc().get_slot().await.unwrap();
     let posted_at = Instant::now();
-    net.send("post_job", &[post], &[&requester]).await;
+    net.send("post_job", &[post], &[&requester, &escrow]).await;
     let seen = tokio::time::timeout(Duration::from_secs(10), stream.next())
         .await
         .expect("a notification within 10 s")
@@ -338,14 +340,17 @@ async fn three_replica_job_over_rpc_and_websocket() {
         }
         other => panic!("expected JobFull, got {other:?}"),
     }
+    let escrow2 = Keypair::new();
     let post2 = ix::jobs::post_job(
         &requester.pubkey(),
         &market,
         &pay_mint,
         &requester_tokens,
+        &escrow2.pubkey(),
         args_for(2),
     );
-    net.send("post job 2", &[post2], &[&requester]).await;
+    net.send("post job 2", &[post2], &[&requester, &escrow2])
+        .await;
     let job2 = pda::job(&market, &requester.pubkey(), 2).0;
     let open_slot = net.client.job(&job2).await.unwrap().ranked_until_slot;
     net.client.wait_for_slot(open_slot, wait).await.unwrap();
@@ -419,10 +424,16 @@ async fn three_replica_job_over_rpc_and_websocket() {
         let provider = pda::provider(&pool, &p.pubkey()).0;
         let slot = settled.slot_of(&provider).unwrap();
         let release = ix::jobs::release_for(&settled, slot, payouts[i]).unwrap();
-        let ix_ = ix::jobs::release_slot(&keys, &job, &provider, release);
+        let ix_ = ix::jobs::release_slot(&keys, &job, &settled.escrow, &provider, release);
         net.send("release", &[ix_], &[]).await;
     }
-    let close = ix::jobs::close_job(&keys, &job, &requester.pubkey(), &requester_tokens);
+    let close = ix::jobs::close_job(
+        &keys,
+        &job,
+        &settled.escrow,
+        &requester.pubkey(),
+        &requester_tokens,
+    );
     net.send("close", &[close], &[]).await;
 
     // Through RPC: payouts, fees, refund, closed accounts, released bonds.

@@ -245,14 +245,20 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         expected_fee_bps: Plan::localnet().market.fee_bps,
         key_commitment: [0; 32],
     };
+    let escrow = Keypair::new();
     let ix_ = depin_client::ix::jobs::post_job(
         &requester.pubkey(),
         &local.market,
         &local.payment_mint,
         &source,
+        &escrow.pubkey(),
         args,
     );
-    local.rpc.send(&requester, &[ix_], &[]).await.unwrap();
+    local
+        .rpc
+        .send(&requester, &[ix_], &[&escrow])
+        .await
+        .unwrap();
     let mismatched = depin_client::pda::job(&local.market, &requester.pubkey(), nonce).0;
     // Everything a run needs is fetched, verified and compiled before a claim, so none of
     // these costs a claimant anything (no claim, no abandon penalty); each expires and the
@@ -339,14 +345,20 @@ async fn bad_jobs_are_results_or_refusals_never_losses() {
         expected_fee_bps: Plan::localnet().market.fee_bps,
         key_commitment: [0; 32],
     };
+    let escrow = Keypair::new();
     let ix_ = depin_client::ix::jobs::post_job(
         &requester.pubkey(),
         &local.market,
         &local.payment_mint,
         &source,
+        &escrow.pubkey(),
         args,
     );
-    local.rpc.send(&requester, &[ix_], &[]).await.unwrap();
+    local
+        .rpc
+        .send(&requester, &[ix_], &[&escrow])
+        .await
+        .unwrap();
     let long_job = depin_client::pda::job(&local.market, &requester.pubkey(), 78).0;
     // - a manifest written for another sandbox engine (replicas on different engines could
     //   disagree on a fuel or depth boundary).

@@ -407,7 +407,7 @@ async fn a_requester_that_withholds_keys_is_refunded_and_nobody_is_slashed() {
     };
     let ixs = [
         depin_client::ix::jobs::settle_job(&job),
-        depin_client::ix::jobs::close_job(&keys, &job, &requester.pubkey(), &tokens),
+        depin_client::ix::jobs::close_job(&keys, &job, &j.escrow, &requester.pubkey(), &tokens),
     ];
     local.rpc.send(&requester, &ixs, &[]).await.unwrap();
     assert_eq!(

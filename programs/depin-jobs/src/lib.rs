@@ -14,6 +14,7 @@ pub mod errors;
 pub mod escrow;
 pub mod events;
 pub mod instructions;
+pub mod market_terms;
 pub mod provider;
 pub mod staking_cpi;
 pub mod state;
@@ -68,8 +69,8 @@ pub mod depin_jobs {
         WithdrawFees::handle(ctx, amount)
     }
 
-    /// Post a job and escrow its reward.
-    #[access_control(ctx.accounts.validate(&args))]
+    /// Post a job and escrow its reward. (`PostJob::handle` runs `validate` itself, with the
+    /// market terms it read once.)
     pub fn post_job(ctx: Context<PostJob>, args: PostJobArgs) -> Result<()> {
         PostJob::handle(ctx, args)
     }

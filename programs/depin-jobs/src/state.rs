@@ -212,8 +212,8 @@ pub struct Slot {
     pub envelope: [u8; limits::ENVELOPE_LEN],
 }
 
-/// A job: PDA `["job", market, requester, nonce_le]`, with its escrow token account
-/// `["escrow", job]` (authority: the job). Zero-copy, because it carries eight slots: decoding
+/// A job: PDA `["job", market, requester, nonce_le]`, with its escrow token account at an
+/// address the requester generated (authority: the job). Zero-copy, because it carries eight slots: decoding
 /// and re-encoding 2.5 KB with Borsh on every instruction would cost more compute than the
 /// instruction itself. The market's economic settings are copied in at posting, so
 /// `update_market` never changes the terms of a posted job.
@@ -224,8 +224,9 @@ pub struct Job {
     pub market: Pubkey,
     /// Wallet that posted and paid; receives refunds and the rent.
     pub requester: Pubkey,
-    /// The job's escrow token account (PDA `["escrow", job]`), stored so every later
-    /// instruction checks it by address without re-deriving it.
+    /// The job's escrow token account, created by `post_job` at a fresh keypair's address
+    /// (jobs posted before that change have it at the PDA `["escrow", job]`); every later
+    /// instruction checks it by this address.
     pub escrow: Pubkey,
     /// sha256 of the manifest bytes.
     pub spec_hash: [u8; 32],
@@ -292,8 +293,9 @@ pub struct Job {
     pub outcome: u8,
     /// Canonical bump of the job PDA.
     pub bump: u8,
-    /// Canonical bump of the escrow PDA.
-    pub escrow_bump: u8,
+    /// Unused, 0. (Jobs posted before the escrow moved to a requester-generated address kept
+    /// the bump of their escrow PDA here; nothing reads it.)
+    pub reserved: u8,
     /// Length of `spec_uri`.
     pub spec_uri_len: u8,
     /// Set once `claimed` has reached `quorum`: from then on the job settles (and pays its

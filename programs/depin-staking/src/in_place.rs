@@ -65,13 +65,19 @@ pub mod pool_layout {
     pub const END: usize = PAUSED + 1;
 }
 
-/// Check that `info` holds an account of type `T` of this program at least `len` bytes long,
-/// with the errors `Account::<T>::try_from` gives for the same faults.
-fn check<T: Discriminator>(info: &AccountInfo, data: &[u8], len: usize) -> Result<()> {
+/// Check that `info` (whose data is `data`) holds an account of type `T` owned by `program`
+/// and at least `len` bytes long, with the errors `Account::<T>::try_from` gives for the same
+/// faults. The one check of every in-place view, in both programs.
+pub fn check_account<T: Discriminator>(
+    info: &AccountInfo,
+    data: &[u8],
+    len: usize,
+    program: &Pubkey,
+) -> Result<()> {
     if *info.owner == anchor_lang::system_program::ID && info.lamports() == 0 {
         return Err(ErrorCode::AccountNotInitialized.into());
     }
-    if *info.owner != crate::ID {
+    if info.owner != program {
         return Err(ErrorCode::AccountOwnedByWrongProgram.into());
     }
     if data.len() < T::DISCRIMINATOR.len() {
@@ -84,6 +90,10 @@ fn check<T: Discriminator>(info: &AccountInfo, data: &[u8], len: usize) -> Resul
         return Err(ErrorCode::AccountDidNotDeserialize.into());
     }
     Ok(())
+}
+
+fn check<T: Discriminator>(info: &AccountInfo, data: &[u8], len: usize) -> Result<()> {
+    check_account::<T>(info, data, len, &crate::ID)
 }
 
 fn u64_at(data: &[u8], at: usize) -> u64 {

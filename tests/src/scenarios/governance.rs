@@ -132,11 +132,11 @@ pub fn donation_to_escrow_and_fee_vault(backend: Backend) -> TestChain {
 
     // An open job nobody claimed: cancel refunds the deposit and the donation.
     let job = sw.post(3);
-    let escrow = pda::escrow(&job).0;
+    let escrow = sw.w.escrow_of(&job);
     payoff += donate(sw.chain(), &donor, &tokens, &escrow, 100);
     let requester = sw.w.requester.insecure_clone();
     let before = sw.w.s.chain.token_balance(&sw.w.requester_tokens);
-    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &sw.w.requester_tokens);
+    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &escrow, &sw.w.requester_tokens);
     sw.chain()
         .ok("cancel after a donation", &[cancel], &[&requester]);
     assert_eq!(
@@ -150,7 +150,8 @@ pub fn donation_to_escrow_and_fee_vault(backend: Backend) -> TestChain {
     for i in 0..3 {
         sw.claim(i, &job);
     }
-    payoff += donate(sw.chain(), &donor, &tokens, &pda::escrow(&job).0, 200);
+    let escrow = sw.w.escrow_of(&job);
+    payoff += donate(sw.chain(), &donor, &tokens, &escrow, 200);
     payoff += donate(sw.chain(), &donor, &tokens, &fee_vault, 300);
     let pay0: Vec<u64> = (0..3)
         .map(|i| sw.w.s.chain.token_balance(&sw.pay[i]))
@@ -210,11 +211,11 @@ fn finish_agreed(sw: &mut SettleWorld, job: &Pubkey) {
     for i in 0..3 {
         let slot = j.slot_of(&sw.ps[i].account).unwrap();
         let r = ix::jobs::release_for(&j, slot, sw.pay[i]).unwrap();
-        let ix_ = ix::jobs::release_slot(&keys, job, &sw.ps[i].account, r);
+        let ix_ = ix::jobs::release_slot(&keys, job, &j.escrow, &sw.ps[i].account, r);
         sw.chain().ok(&format!("release sp{i}"), &[ix_], &[]);
     }
     let requester = sw.w.requester.pubkey();
-    let close = ix::jobs::close_job(&keys, job, &requester, &sw.w.requester_tokens);
+    let close = ix::jobs::close_job(&keys, job, &j.escrow, &requester, &sw.w.requester_tokens);
     sw.chain().ok("close", &[close], &[]);
 }
 
@@ -245,13 +246,17 @@ fn prefunded(backend: Backend, market_too: bool) -> TestChain {
     let requester = chain.funded_keypair("requester", 10);
     let requester_tokens =
         chain.create_token_account("requester-tokens", &pay_mint, &requester.pubkey(), 100_000);
-    let job = pda::job(&market, &requester.pubkey(), 1).0;
+    let nonce = pda::job_nonce(&market, &requester.pubkey(), 1);
+    let job = pda::job(&market, &requester.pubkey(), nonce).0;
+    // The escrow's address is a fresh keypair's, unknown before the post is sent; the
+    // griefer is given it anyway, as if it had seen an earlier attempt of the post.
+    let escrow = chain.new_escrow();
     let griefer = chain.funded_keypair("griefer", 10);
     let mut targets = vec![pool, pda::vault(&pool).0];
     if market_too {
         targets.extend([
             job,
-            pda::escrow(&job).0,
+            escrow,
             pda::provider(&pool, &alice.pubkey()).0,
             market,
             pda::fee_vault(&market).0,
@@ -278,7 +283,7 @@ fn prefunded(backend: Backend, market_too: bool) -> TestChain {
     let ix_ = ix::jobs::initialize_market(&admin.pubkey(), &d, &pay_mint, &pool, test_config());
     chain.ok("market despite pre-funding", &[ix_], &[&admin, &deployer]);
     let args = depin_jobs::instructions::PostJobArgs {
-        nonce: 1,
+        nonce,
         spec_hash: [7; 32],
         spec_uri: "file:///m".into(),
         reward_per_replica: 10_000,
@@ -292,10 +297,12 @@ fn prefunded(backend: Backend, market_too: bool) -> TestChain {
         &market,
         &pay_mint,
         &requester_tokens,
+        &escrow,
         args,
     );
     chain.ok("job despite pre-funding", &[ix_], &[&requester]);
-    assert_eq!(chain.token_balance(&pda::escrow(&job).0), 10_000);
+    assert_eq!(chain.escrow_of(&job), escrow);
+    assert_eq!(chain.token_balance(&escrow), 10_000);
     let m: Market = chain.account(&market);
     assert_eq!(m.fee_vault, pda::fee_vault(&market).0);
     // The griefer's lamports became part of the accounts' rent: its payoff is −spent.
@@ -601,7 +608,7 @@ pub fn rate_increase_needs_notice(backend: Backend) -> TestChain {
         &[w.post_ix(fresh)],
         &[&requester],
     );
-    let j = w.job(&pda::job(&w.market, &requester.pubkey(), 5).0);
+    let j = w.job(&w.job_address(5));
     assert_eq!((j.fee_bps, j.slash_wrong_bps), (2_000, 10_000));
 
     // A decrease applies at once (and the next update first promotes what became due).
@@ -961,6 +968,7 @@ fn finish_agreed_with_payout_check(sw: &mut SettleWorld, job: &Pubkey, wrong_to:
     let misdirected = ix::jobs::release_slot(
         &keys,
         job,
+        &sw.w.escrow_of(job),
         &sw.ps[0].account,
         ix::jobs::Release::Pay(wrong_to),
     );
@@ -975,11 +983,11 @@ fn finish_agreed_with_payout_check(sw: &mut SettleWorld, job: &Pubkey, wrong_to:
     for i in 0..3 {
         let slot = j.slot_of(&sw.ps[i].account).unwrap();
         let r = ix::jobs::release_for(&j, slot, sw.pay[i]).unwrap();
-        let ix_ = ix::jobs::release_slot(&keys, job, &sw.ps[i].account, r);
+        let ix_ = ix::jobs::release_slot(&keys, job, &j.escrow, &sw.ps[i].account, r);
         sw.chain().ok(&format!("release sp{i}"), &[ix_], &[]);
     }
     assert_eq!(sw.w.s.chain.token_balance(&sw.pay[0]), pay0 + PAYOUT);
     let requester = sw.w.requester.pubkey();
-    let close = ix::jobs::close_job(&keys, job, &requester, &sw.w.requester_tokens);
+    let close = ix::jobs::close_job(&keys, job, &j.escrow, &requester, &sw.w.requester_tokens);
     sw.chain().ok("close", &[close], &[]);
 }

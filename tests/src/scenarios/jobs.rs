@@ -88,10 +88,27 @@ impl JobsWorld {
         }
     }
 
-    /// Post-job arguments: `replicas`, reward 10 000 per replica, bond 5 000.
+    /// The nonce scenarios call job `n`: the first at or after `n << 8` whose job address has
+    /// bump 255 (`pda::job_nonce`, as the SDK picks them; distinct for distinct `n`).
+    pub fn nonce(&self, n: u64) -> u64 {
+        pda::job_nonce(&self.market, &self.requester.pubkey(), n << 8)
+    }
+
+    /// The address of the requester's job `n` in this market.
+    pub fn job_address(&self, n: u64) -> Pubkey {
+        pda::job(&self.market, &self.requester.pubkey(), self.nonce(n)).0
+    }
+
+    /// The escrow of `job` (`Job::escrow`).
+    pub fn escrow_of(&self, job: &Pubkey) -> Pubkey {
+        self.s.chain.escrow_of(job)
+    }
+
+    /// Post-job arguments for job `nonce` ([`Self::nonce`]): `replicas`, reward 10 000 per
+    /// replica, bond 5 000.
     pub fn args(&self, nonce: u64, replicas: u8) -> PostJobArgs {
         PostJobArgs {
-            nonce,
+            nonce: self.nonce(nonce),
             spec_hash: [7; 32],
             spec_uri: format!("file:///jobs/{nonce}/manifest.json"),
             reward_per_replica: 10_000,
@@ -102,13 +119,16 @@ impl JobsWorld {
         }
     }
 
-    /// `post_job` by the requester, from its token account.
+    /// `post_job` by the requester, from its token account, into a fresh escrow
+    /// ([`TestChain::new_escrow`]).
     pub fn post_ix(&self, args: PostJobArgs) -> Instruction {
+        let escrow = self.s.chain.new_escrow();
         ix::jobs::post_job(
             &self.requester.pubkey(),
             &self.market,
             &self.pay_mint,
             &self.requester_tokens,
+            &escrow,
             args,
         )
     }
@@ -131,7 +151,7 @@ impl JobsWorld {
         self.s
             .chain
             .ok(&format!("post job {nonce}"), &[ix_], &[&requester]);
-        pda::job(&self.market, &requester.pubkey(), nonce).0
+        self.job_address(nonce)
     }
 
     /// `claim_job` of `p` on `job` (signed by its operator), taking a free slot.
@@ -203,8 +223,8 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     let sent =
         w.s.chain
             .ok("post job 1", &[w.post_ix(w.args(1, 3))], &[&requester]);
-    let job1 = pda::job(&w.market, &requester.pubkey(), 1).0;
-    let escrow1 = pda::escrow(&job1).0;
+    let job1 = w.job_address(1);
+    let escrow1 = w.escrow_of(&job1);
     let now = w.s.chain.now();
     assert_eq!(w.s.chain.token_balance(&escrow1), 30_000);
     assert_eq!(
@@ -214,7 +234,7 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
     let j = w.job(&job1);
     assert_eq!(
         (j.market, j.requester, j.nonce, j.spec_hash),
-        (w.market, requester.pubkey(), 1, [7; 32])
+        (w.market, requester.pubkey(), w.nonce(1), [7; 32])
     );
     assert_eq!(
         (
@@ -234,13 +254,9 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         (j.claim_deadline, j.commit_deadline, j.reveal_deadline),
         (now + 600, now + 900, now + 1_020)
     );
-    assert_eq!(
-        (j.bump, j.escrow_bump),
-        (
-            pda::job(&w.market, &requester.pubkey(), 1).1,
-            pda::escrow(&job1).1
-        )
-    );
+    assert_eq!(j.bump, pda::job(&w.market, &requester.pubkey(), j.nonce).1);
+    assert_eq!(j.bump, u8::MAX, "a nonce picked by pda::job_nonce");
+    assert_eq!(j.reserved, 0);
     assert_eq!(j.spec_uri(), "file:///jobs/1/manifest.json");
     assert!(j.slots.iter().all(|s| s.state == slot_state::FREE));
     let posted_slot = w.s.chain.slot();
@@ -333,14 +349,14 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
 
     // Cancel: only the requester, only while nobody holds a slot; refund + rent back.
     let mallory = w.s.chain.funded_keypair("mallory", 1);
-    let ix_ = ix::jobs::cancel_job(&mallory.pubkey(), &job1, &w.requester_tokens);
+    let ix_ = ix::jobs::cancel_job(&mallory.pubkey(), &job1, &escrow1, &w.requester_tokens);
     w.s.chain
         .fail("cancel by a stranger", &[ix_], &[&mallory])
         .assert_error(E::NotRequester);
     let rent =
         w.s.chain.svm.get_balance(&job1).unwrap() + w.s.chain.svm.get_balance(&escrow1).unwrap();
     let lamports = w.s.chain.svm.get_balance(&requester.pubkey()).unwrap();
-    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job1, &w.requester_tokens);
+    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job1, &escrow1, &w.requester_tokens);
     let sent = w.s.chain.ok("cancel job 1", &[ix_], &[&requester]);
     assert!(!w.s.chain.exists(&job1) && !w.s.chain.exists(&escrow1));
     assert_eq!(
@@ -410,7 +426,8 @@ pub fn post_cancel_claim(backend: Backend) -> TestChain {
         (10_000, 0, 0),
         "a refused claim locks nothing"
     );
-    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job2, &w.requester_tokens);
+    let escrow2 = w.escrow_of(&job2);
+    let ix_ = ix::jobs::cancel_job(&requester.pubkey(), &job2, &escrow2, &w.requester_tokens);
     w.s.chain
         .fail("cancel a claimed job", &[ix_], &[&requester])
         .assert_error(E::JobHasClaims);
@@ -581,15 +598,20 @@ pub fn attacks(backend: Backend) -> TestChain {
     );
     w.s.chain.ok("market 2", &[ix_], &[&admin, &deployer]);
     let market2 = pda::market(&w.pay_mint, 2).0;
+    let nonce_m2 = pda::job_nonce(&market2, &requester.pubkey(), 1);
+    let mut args_m2 = w.args(1, 1);
+    args_m2.nonce = nonce_m2;
+    let escrow_m2 = w.s.chain.new_escrow();
     let ix_ = ix::jobs::post_job(
         &requester.pubkey(),
         &market2,
         &w.pay_mint,
         &w.requester_tokens,
-        w.args(1, 1),
+        &escrow_m2,
+        args_m2,
     );
     w.s.chain.ok("post in market 2", &[ix_], &[&requester]);
-    let job_m2 = pda::job(&market2, &requester.pubkey(), 1).0;
+    let job_m2 = pda::job(&market2, &requester.pubkey(), nonce_m2).0;
     let ix_ = ix::jobs::claim_job(
         &alice.operator.pubkey(),
         &alice.account,
@@ -623,22 +645,90 @@ pub fn attacks(backend: Backend) -> TestChain {
     let other_pay =
         w.s.chain
             .create_token_account("req-other", &other_mint, &requester.pubkey(), 50_000);
+    let escrow6 = w.s.chain.new_escrow();
     let ix_ = ix::jobs::post_job(
         &requester.pubkey(),
         &w.market,
         &w.pay_mint,
         &other_pay,
+        &escrow6,
         w.args(6, 1),
     );
     w.s.chain
         .fail("pay with another mint", &[ix_], &[&requester])
         .assert_error(E::WrongMint);
+    // The market's mint swapped for another one, source and escrow of that mint.
+    let ix_ = ix::jobs::post_job(
+        &requester.pubkey(),
+        &w.market,
+        &other_mint,
+        &other_pay,
+        &escrow6,
+        w.args(6, 1),
+    );
+    w.s.chain
+        .fail(
+            "post in another mint than the market's",
+            &[ix_],
+            &[&requester],
+        )
+        .assert_error(E::WrongMint);
+    // Type cosplay: the market read in place must be a market.
     let mut acc = ix::jobs::post_job_accounts(
         &requester.pubkey(),
         &w.market,
         &w.pay_mint,
         &w.requester_tokens,
-        6,
+        &escrow6,
+        w.nonce(6),
+    );
+    acc.market = pda::jobs_config().0;
+    acc.job = pda::job(&acc.market, &requester.pubkey(), w.nonce(6)).0;
+    let ix_ = ix::instruction(
+        depin_jobs::ID,
+        acc,
+        depin_jobs::instruction::PostJob { args: w.args(6, 1) },
+    );
+    w.s.chain
+        .fail("config as the market of a post", &[ix_], &[&requester])
+        .assert_error(code(A::AccountDiscriminatorMismatch));
+    // The escrow's keypair must sign its creation: the system program refuses to create an
+    // account that did not sign (the runtime names it: "<escrow>'s signer privilege
+    // escalated"). On the SBF build only: solana-program-test's native CPI path panics on a
+    // privilege escalation instead of returning it.
+    let acc = ix::jobs::post_job_accounts(
+        &requester.pubkey(),
+        &w.market,
+        &w.pay_mint,
+        &w.requester_tokens,
+        &escrow6,
+        w.nonce(6),
+    );
+    let ix_ = super::staking::unsign(
+        ix::instruction(
+            depin_jobs::ID,
+            acc,
+            depin_jobs::instruction::PostJob { args: w.args(6, 1) },
+        ),
+        &escrow6,
+    );
+    if w.s.chain.backend == Backend::Sbf {
+        w.s.chain
+            .fail("escrow that does not sign", &[ix_], &[&requester])
+            .assert_instruction_error(
+                solana_sdk::instruction::InstructionError::PrivilegeEscalation,
+            );
+        // Not part of the transcript the parity test compares with the native run.
+        w.s.chain.transcript.pop();
+    }
+    assert!(!w.s.chain.exists(&escrow6), "refused posts create nothing");
+    let mut acc = ix::jobs::post_job_accounts(
+        &requester.pubkey(),
+        &w.market,
+        &w.pay_mint,
+        &w.requester_tokens,
+        &escrow6,
+        w.nonce(6),
     );
     acc.token_program = depin_jobs::ID;
     let ix_ = ix::instruction(
@@ -649,8 +739,13 @@ pub fn attacks(backend: Backend) -> TestChain {
     w.s.chain
         .fail("fake token program", &[ix_], &[&requester])
         .assert_error(code(A::InvalidProgramId));
-    let mut acc = ix::jobs::cancel_job_accounts(&requester.pubkey(), &job_m2, &w.requester_tokens);
-    acc.escrow = pda::escrow(&job).0;
+    let mut acc = ix::jobs::cancel_job_accounts(
+        &requester.pubkey(),
+        &job_m2,
+        &escrow_m2,
+        &w.requester_tokens,
+    );
+    acc.escrow = w.escrow_of(&job);
     let ix_ = ix::instruction(depin_jobs::ID, acc, depin_jobs::instruction::CancelJob {});
     w.s.chain
         .fail("cancel with another job's escrow", &[ix_], &[&requester])

@@ -53,6 +53,8 @@ impl Stats {
 
 struct TrackedJob {
     addr: Pubkey,
+    /// Its escrow (`Job::escrow`).
+    escrow: Pubkey,
     reward: u64,
     fee_bps: u16,
     deposited: u64,
@@ -149,7 +151,7 @@ impl Run {
             .iter()
             .filter(|j| !j.closed && c.exists(&j.addr))
             .map(|j| {
-                let e = c.token_balance(&pda::escrow(&j.addr).0);
+                let e = c.token_balance(&j.escrow);
                 assert_eq!(
                     e,
                     j.deposited + j.donated - j.paid,
@@ -184,7 +186,7 @@ impl Run {
         let reward = 1 + rng.upto(20_000);
         let bond = 1_000 + rng.upto(19_000);
         self.next_nonce += 1;
-        let nonce = self.next_nonce;
+        let nonce = self.sw.w.nonce(self.next_nonce);
         let args = PostJobArgs {
             nonce,
             spec_hash: [9; 32],
@@ -202,6 +204,7 @@ impl Run {
             let j = self.sw.w.job(&addr);
             self.jobs.push(TrackedJob {
                 addr,
+                escrow: j.escrow,
                 reward,
                 fee_bps: j.fee_bps,
                 deposited: j.deposited,
@@ -303,7 +306,7 @@ impl Run {
         let release = ix::jobs::release_for(&job, slot, self.sw.pay[p]).unwrap();
         let keys = self.sw.w.keys();
         let before = self.balance(&self.sw.pay[p]);
-        let ix_ = ix::jobs::release_slot(&keys, &addr, &account, release);
+        let ix_ = ix::jobs::release_slot(&keys, &addr, &self.jobs[k].escrow, &account, release);
         if !self.send_unchecked("release_slot", &[ix_], Who::Crank) {
             self.check("release_slot");
             return;
@@ -335,7 +338,13 @@ impl Run {
             self.balance(&self.sw.w.requester_tokens),
             self.balance(&self.sw.w.fee_vault),
         );
-        let ix_ = ix::jobs::close_job(&keys, &addr, &requester, &self.sw.w.requester_tokens);
+        let ix_ = ix::jobs::close_job(
+            &keys,
+            &addr,
+            &self.jobs[k].escrow,
+            &requester,
+            &self.sw.w.requester_tokens,
+        );
         if !self.send("close_job", &[ix_], Who::Crank) {
             return;
         }
@@ -353,7 +362,7 @@ impl Run {
         );
         let c = &self.sw.w.s.chain;
         assert!(
-            !c.exists(&addr) && !c.exists(&pda::escrow(&addr).0),
+            !c.exists(&addr) && !c.exists(&self.jobs[k].escrow),
             "job and escrow closed"
         );
     }
@@ -361,7 +370,7 @@ impl Run {
     /// The stranger sends `amount` to job `k`'s escrow, or to the fee vault (`None`).
     fn donate(&mut self, k: Option<usize>, amount: u64) {
         let to = match k {
-            Some(k) => pda::escrow(&self.jobs[k].addr).0,
+            Some(k) => self.jobs[k].escrow,
             None => self.sw.w.fee_vault,
         };
         let ix_ = anchor_spl::token::spl_token::instruction::transfer(
@@ -386,7 +395,8 @@ impl Run {
         let addr = self.jobs[k].addr;
         let r = self.sw.w.requester.pubkey();
         let before = self.balance(&self.sw.w.requester_tokens);
-        let ix_ = ix::jobs::cancel_job(&r, &addr, &self.sw.w.requester_tokens);
+        let ix_ =
+            ix::jobs::cancel_job(&r, &addr, &self.jobs[k].escrow, &self.sw.w.requester_tokens);
         if self.send("cancel_job", &[ix_], Who::Requester) {
             self.jobs[k].closed = true;
             self.stats.jobs_closed += 1;

@@ -68,7 +68,7 @@ impl PrivWorld {
     fn post(&mut self, replicas: u8) -> (Pubkey, JobSecret) {
         self.nonce += 1;
         let w = &mut self.sw.w;
-        let job = pda::job(&w.market, &w.requester.pubkey(), self.nonce).0;
+        let job = w.job_address(self.nonce);
         let secret = JobSecret::derive(&w.requester, &job);
         let mut args = w.args(self.nonce, replicas);
         args.key_commitment = secret.commitment();
@@ -547,10 +547,11 @@ pub fn key_games_cannot_get_an_honest_minority_slashed(backend: Backend) -> Test
         "the Sybils' hash won"
     );
     let keys = pw.sw.w.keys();
+    let escrow = settled.escrow;
     for i in [0usize, 1, 2] {
         let slot = settled.slot_of(&pw.sw.ps[i].account).unwrap();
         let release = ix::jobs::release_for(&settled, slot, pw.sw.pay[i]).unwrap();
-        let ix_ = ix::jobs::release_slot(&keys, &job, &pw.sw.ps[i].account, release);
+        let ix_ = ix::jobs::release_slot(&keys, &job, &escrow, &pw.sw.ps[i].account, release);
         pw.chain().ok(&format!("release sp{i}"), &[ix_], &[]);
     }
     assert_eq!(

@@ -230,7 +230,7 @@ impl SettleWorld {
         let fee_treasury = self.w.s.chain.token_balance(&self.w.fee_vault);
         let requester_tokens = self.w.s.chain.token_balance(&self.w.requester_tokens);
         let requester = self.w.requester.pubkey();
-        let escrow = pda::escrow(job).0;
+        let escrow = self.w.escrow_of(job);
         let rent = self.w.s.chain.svm.get_balance(job).unwrap()
             + self.w.s.chain.svm.get_balance(&escrow).unwrap();
         let lamports = self.w.s.chain.svm.get_balance(&requester).unwrap();
@@ -272,7 +272,7 @@ impl SettleWorld {
                 .slot_of(&self.ps[i].account)
                 .expect("claimant holds a slot");
             let release = ix::jobs::release_for(&settled, slot, self.pay[i]).unwrap();
-            let ix_ = ix::jobs::release_slot(&keys, job, &self.ps[i].account, release);
+            let ix_ = ix::jobs::release_slot(&keys, job, &escrow, &self.ps[i].account, release);
             let sent = self
                 .chain()
                 .ok(&format!("release sp{i}"), &[ix_.clone()], &[]);
@@ -318,7 +318,7 @@ impl SettleWorld {
         }
 
         // Close: fees to the market treasury, the rest back, rent back; exact conservation.
-        let close = ix::jobs::close_job(&keys, job, &requester, &self.w.requester_tokens);
+        let close = ix::jobs::close_job(&keys, job, &escrow, &requester, &self.w.requester_tokens);
         let sent = self.chain().ok("close", &[close], &[]);
         let refund = j.deposited - paid - fees;
         if let Some(e) = self.w.s.chain.event::<ev::JobClosed>(&sent) {
@@ -605,7 +605,8 @@ fn expire_and_cancel(sw: &mut SettleWorld, replicas: u8) {
     let before = sw.w.s.chain.token_balance(&sw.w.requester_tokens);
     let job = sw.post(replicas);
     let requester = sw.w.requester.insecure_clone();
-    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &sw.w.requester_tokens);
+    let escrow = sw.w.escrow_of(&job);
+    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &escrow, &sw.w.requester_tokens);
     sw.chain().ok("cancel", &[cancel], &[&requester]);
     assert!(!sw.w.s.chain.exists(&job));
     assert_eq!(sw.w.s.chain.token_balance(&sw.w.requester_tokens), before);
@@ -688,8 +689,10 @@ pub fn attacks(backend: Backend) -> TestChain {
     }
     let (winner, liar) = (sw.ps[0].account, sw.ps[1].account);
     let pay0 = sw.pay[0];
-    let winner_release =
-        |job: &Pubkey| ix::jobs::release_slot(&keys, job, &winner, ix::jobs::Release::Pay(pay0));
+    let escrow = sw.w.escrow_of(&job);
+    let winner_release = |job: &Pubkey| {
+        ix::jobs::release_slot(&keys, job, &escrow, &winner, ix::jobs::Release::Pay(pay0))
+    };
     sw.chain()
         .fail("release before settlement", &[winner_release(&job)], &[])
         .assert_error(E::JobNotSettled);
@@ -699,11 +702,11 @@ pub fn attacks(backend: Backend) -> TestChain {
     sw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
 
     let with = |f: &dyn Fn(&mut depin_jobs::accounts::ReleaseSlot)| {
-        let mut a = ix::jobs::release_slot_accounts(&keys, &job, &winner, Some(pay0));
+        let mut a = ix::jobs::release_slot_accounts(&keys, &job, &escrow, &winner, Some(pay0));
         f(&mut a);
         ix::instruction(depin_jobs::ID, a, depin_jobs::instruction::ReleaseSlot {})
     };
-    let other_escrow = pda::escrow(&other).0;
+    let other_escrow = sw.w.escrow_of(&other);
     let stranger_pay = sw.pay[5];
     let stake_wallet = sw.ps[0].wallet;
     let pool = sw.w.s.pool;
@@ -764,6 +767,7 @@ pub fn attacks(backend: Backend) -> TestChain {
             &[ix::jobs::release_slot(
                 &keys,
                 &job,
+                &escrow,
                 &outsider,
                 ix::jobs::Release::Plain,
             )],
@@ -794,6 +798,7 @@ pub fn attacks(backend: Backend) -> TestChain {
             &[ix::jobs::release_slot(
                 &keys2,
                 &job,
+                &escrow,
                 &winner,
                 ix::jobs::Release::Pay(pay0),
             )],
@@ -806,7 +811,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     // CPI path panics on a privilege escalation (`unwrap` on the error) instead of returning
     // it, so the outcome would differ for a harness reason, not a program one.
     if sw.w.s.chain.backend == Backend::Sbf {
-        let ro = ix::jobs::release_slot(&keys, &job, &liar, ix::jobs::Release::Plain);
+        let ro = ix::jobs::release_slot(&keys, &job, &escrow, &liar, ix::jobs::Release::Plain);
         sw.chain()
             .fail("slash with the pool read-only", &[ro], &[])
             .assert_instruction_error(
@@ -821,7 +826,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     let requester = sw.w.requester.pubkey();
     let refund_to = sw.w.requester_tokens;
     let close_with = |f: &dyn Fn(&mut depin_jobs::accounts::CloseJob)| {
-        let mut a = ix::jobs::close_job_accounts(&keys, &job, &requester, &refund_to);
+        let mut a = ix::jobs::close_job_accounts(&keys, &job, &escrow, &requester, &refund_to);
         f(&mut a);
         ix::instruction(depin_jobs::ID, a, depin_jobs::instruction::CloseJob {})
     };
@@ -832,7 +837,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         let j = sw.w.job(&job);
         let slot = j.slot_of(&sw.ps[i].account).unwrap();
         let r = ix::jobs::release_for(&j, slot, sw.pay[i]).unwrap();
-        let ix_ = ix::jobs::release_slot(&keys, &job, &sw.ps[i].account, r);
+        let ix_ = ix::jobs::release_slot(&keys, &job, &escrow, &sw.ps[i].account, r);
         sw.chain().ok(&format!("release sp{i}"), &[ix_], &[]);
     }
     let thief = sw.ps[5].owner.pubkey();
@@ -868,7 +873,6 @@ pub fn attacks(backend: Backend) -> TestChain {
     }
 
     // A donation to the escrow cannot block the close; it is refunded with the rest.
-    let escrow = pda::escrow(&job).0;
     let donor =
         sw.w.s
             .chain
@@ -897,9 +901,9 @@ pub fn attacks(backend: Backend) -> TestChain {
     sw.chain().ok("settle", &[ix::jobs::settle_job(&job)], &[]);
     let j = sw.w.job(&job);
     let r = ix::jobs::release_for(&j, 0, sw.pay[0]).unwrap();
-    let ix_ = ix::jobs::release_slot(&keys, &job, &winner, r);
+    let ix_ = ix::jobs::release_slot(&keys, &job, &j.escrow, &winner, r);
     sw.chain().ok("release", &[ix_], &[]);
-    let close = ix::jobs::close_job(&keys, &job, &requester, &refund_to);
+    let close = ix::jobs::close_job(&keys, &job, &j.escrow, &requester, &refund_to);
     let payer = sw.w.s.chain.payer.pubkey();
     let revive =
         anchor_lang::solana_program::system_instruction::transfer(&payer, &job, 10_000_000);
@@ -912,7 +916,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         )
         .assert_error(code(A::AccountOwnedByWrongProgram));
     sw.chain().ok("close", &[close], &[]);
-    let release_again = ix::jobs::release_slot(&keys, &job, &winner, r);
+    let release_again = ix::jobs::release_slot(&keys, &job, &j.escrow, &winner, r);
     sw.chain()
         .fail("release after close", &[release_again], &[])
         .assert_error(code(A::AccountOwnedByWrongProgram));
@@ -930,15 +934,19 @@ pub fn attacks(backend: Backend) -> TestChain {
         reward_per_replica: reward,
         ..sw.w.args(1, 3)
     };
+    let nonce = pda::job_nonce(&sw.w.market, &rich.pubkey(), 1);
+    let args = PostJobArgs { nonce, ..args };
+    let escrow = sw.chain().new_escrow();
     let post = ix::jobs::post_job(
         &rich.pubkey(),
         &sw.w.market,
         &sw.w.pay_mint,
         &rich_tokens,
+        &escrow,
         args,
     );
     sw.chain().ok("post a u64-edge job", &[post], &[&rich]);
-    let job = pda::job(&sw.w.market, &rich.pubkey(), 1).0;
+    let job = pda::job(&sw.w.market, &rich.pubkey(), nonce).0;
     let open = sw.w.job(&job).ranked_until_slot;
     sw.chain().open_claims(open);
     for i in 0..3 {
@@ -957,6 +965,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         let ix_ = ix::jobs::release_slot(
             &keys,
             &job,
+            &escrow,
             &sw.ps[i].account,
             ix::jobs::Release::Pay(sw.pay[i]),
         );
@@ -968,7 +977,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     }
     let fees0 = sw.w.s.chain.token_balance(&sw.w.fee_vault);
     let left = huge - 3 * reward;
-    let close = ix::jobs::close_job(&keys, &job, &rich.pubkey(), &rich_tokens);
+    let close = ix::jobs::close_job(&keys, &job, &escrow, &rich.pubkey(), &rich_tokens);
     sw.chain().ok("close the u64-edge job", &[close], &[]);
     assert_eq!(sw.w.s.chain.token_balance(&sw.w.fee_vault) - fees0, 3 * fee);
     assert_eq!(sw.w.s.chain.token_balance(&rich_tokens), left);

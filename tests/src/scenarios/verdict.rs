@@ -338,7 +338,8 @@ pub fn sybil_majority(backend: Backend) -> TestChain {
             .assert_error(E::SeedNotReady);
     }
     let requester = sw.w.requester.insecure_clone();
-    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &sw.w.requester_tokens);
+    let escrow = sw.w.escrow_of(&job);
+    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &escrow, &sw.w.requester_tokens);
     sw.chain().ok("cancel", &[cancel], &[&requester]);
 
     let start_s = snapshot(&sw, &sybils);
@@ -415,7 +416,7 @@ pub fn requester_free_ride(backend: Backend) -> TestChain {
         .assert_error(E::InvalidReplicas);
     // Posting and claiming from a second wallet in one transaction: no seed yet.
     let post = sw.w.post_ix(sw.w.args(2, 3));
-    let job = depin_client::pda::job(&sw.w.market, &requester.pubkey(), 2).0;
+    let job = sw.w.job_address(2);
     let (grab, op) = claim_ix(&sw, sybil, &job, None);
     sw.chain()
         .fail(
@@ -493,7 +494,8 @@ pub fn slot_squatting(backend: Backend) -> TestChain {
     assert_eq!(sw.w.s.provider_state(&sw.ps[a]).staked, before - ABANDON);
     claim_fails(&mut sw, a, &job, "re-claim after abandoning").assert_error(E::AbandonedBefore);
     let requester = sw.w.requester.insecure_clone();
-    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &sw.w.requester_tokens);
+    let escrow = sw.w.escrow_of(&job);
+    let cancel = ix::jobs::cancel_job(&requester.pubkey(), &job, &escrow, &sw.w.requester_tokens);
     sw.chain().ok("cancel", &[cancel], &[&requester]);
 
     // Hold past the grace period, then give back: the no-show rate. Honest provider 0 has

@@ -114,6 +114,7 @@ impl Worker {
                 &[ix::jobs::release_slot(
                     &info.keys,
                     addr,
+                    &job.escrow,
                     &info.provider,
                     release,
                 )],
