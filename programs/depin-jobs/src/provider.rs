@@ -11,44 +11,51 @@
 //! owned by `depin_staking` and carry `Provider`'s discriminator, so no other account type can
 //! pass for one; `depin_staking` re-validates it completely in every CPI that changes a bond.
 
-use anchor_lang::{prelude::*, Discriminator};
-use depin_staking::state::Provider;
-
-use depin_staking::in_place::provider_layout::{
-    AUTHORITY, FIXED_END, LAST_STAKED_AT, LOCKED, OPERATOR, POOL, STAKED, UNBONDING,
+use anchor_lang::prelude::*;
+use depin_staking::{
+    in_place::{
+        check_account,
+        provider_layout::{
+            AUTHORITY, FIXED_END, LAST_STAKED_AT, LOCKED, OPERATOR, POOL, STAKED, UNBONDING,
+        },
+    },
+    state::Provider,
 };
 
 use crate::errors::JobsError;
 
-fn bytes<const N: usize>(info: &AccountInfo, at: usize) -> Result<[u8; N]> {
-    require_keys_eq!(*info.owner, depin_staking::ID, JobsError::NotAProvider);
+/// `f` applied to the data of provider account `info`, after one check (owned by
+/// `depin_staking`, `Provider`'s discriminator, its fixed-size fields present; any fault is
+/// `NotAProvider`).
+fn with_data<T>(info: &AccountInfo, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
     let data = info.try_borrow_data()?;
-    require!(
-        data.len() >= FIXED_END && data[..8] == *Provider::DISCRIMINATOR,
-        JobsError::NotAProvider
-    );
+    check_account::<Provider>(info, &data, FIXED_END, &depin_staking::ID)
+        .map_err(|_| error!(JobsError::NotAProvider))?;
+    Ok(f(&data))
+}
+
+fn bytes<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
     let mut out = [0u8; N];
     out.copy_from_slice(&data[at..at + N]);
-    Ok(out)
+    out
 }
 
 fn field(info: &AccountInfo, at: usize) -> Result<Pubkey> {
-    Ok(Pubkey::new_from_array(bytes::<32>(info, at)?))
+    with_data(info, |d| Pubkey::new_from_array(bytes::<32>(d, at)))
 }
 
 /// The stake of provider account `info` that counts in the assignment lottery of a job posted
 /// at `posted_at`: its free stake (`staked - locked - unbonding`, 0 if inconsistent), or 0 if
 /// it staked (or registered) at or after the posting (`depin_core::sortition::lottery_stake`).
 pub fn lottery_stake_of(info: &AccountInfo, posted_at: i64) -> Result<u64> {
-    let amount = |at| -> Result<u64> { Ok(u64::from_le_bytes(bytes::<8>(info, at)?)) };
-    let (staked, locked, unbonding) = (amount(STAKED)?, amount(LOCKED)?, amount(UNBONDING)?);
-    let free = staked.saturating_sub(locked).saturating_sub(unbonding);
-    let last_staked_at = i64::from_le_bytes(bytes::<8>(info, LAST_STAKED_AT)?);
-    Ok(depin_core::sortition::lottery_stake(
-        free,
-        last_staked_at,
-        posted_at,
-    ))
+    with_data(info, |d| {
+        let amount = |at| u64::from_le_bytes(bytes::<8>(d, at));
+        let free = amount(STAKED)
+            .saturating_sub(amount(LOCKED))
+            .saturating_sub(amount(UNBONDING));
+        let last_staked_at = i64::from_le_bytes(bytes::<8>(d, LAST_STAKED_AT));
+        depin_core::sortition::lottery_stake(free, last_staked_at, posted_at)
+    })
 }
 
 /// The staking pool of provider account `info`.

@@ -17,6 +17,13 @@ use anchor_lang::{
 };
 use depin_core::seeds;
 
+/// This program's `["slasher"]` PDA, fixed with the program id (a test pins it to
+/// `find_program_address`), so `initialize_market` checks it by address instead of searching
+/// for it (1.5k CU).
+pub const SLASHER: Pubkey = pubkey!("Fe2vpMEtUbyvvf6HZuJnhk622kpetPwH26u1M1eKxi4c");
+/// The canonical bump of [`SLASHER`].
+pub const SLASHER_BUMP: u8 = 255;
+
 /// The accounts every slasher-signed staking instruction starts with.
 pub struct SlasherAccounts<'info> {
     /// The `depin_staking` program.
@@ -117,5 +124,18 @@ pub fn settle_bond(
         unlock(a, slasher_bump, bond, completed)
     } else {
         slash(a, slasher_bump, penalty, bond - penalty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slasher_constants_are_the_canonical_pda() {
+        assert_eq!(
+            Pubkey::find_program_address(&[seeds::SLASHER], &crate::ID),
+            (SLASHER, SLASHER_BUMP)
+        );
     }
 }

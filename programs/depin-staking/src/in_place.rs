@@ -132,13 +132,6 @@ impl PoolView {
     }
 }
 
-/// The pool of provider account `info` (owner and discriminator checked).
-pub fn provider_pool_of(info: &AccountInfo) -> Result<Pubkey> {
-    let data = info.try_borrow_data()?;
-    check::<Provider>(info, &data, provider_layout::FIXED_END)?;
-    Ok(key_at(&data, provider_layout::POOL))
-}
-
 /// A provider account's stake fields, borrowed mutably in place; the state type of the bond
 /// instructions, owning their checked mutators.
 pub struct ProviderBond<'a, 'info> {

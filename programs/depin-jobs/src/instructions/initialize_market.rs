@@ -1,12 +1,13 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{Token, TokenAccount};
 use depin_core::{limits, seeds};
-use depin_staking::state::Pool;
+use depin_staking::in_place::PoolView;
 
 pub use crate::state::MarketConfig;
 use crate::{
     errors::JobsError,
     events::MarketInitialized,
+    staking_cpi::{SLASHER, SLASHER_BUMP},
     state::{Config, Market},
 };
 
@@ -25,7 +26,8 @@ pub struct InitializeMarket<'info> {
     pub config: Box<Account<'info, Config>>,
 
     /// Mint in which rewards are paid.
-    pub payment_mint: Box<Account<'info, Mint>>,
+    /// CHECK: the token program checks it is a mint when it initialises the fee vault.
+    pub payment_mint: UncheckedAccount<'info>,
 
     #[account(
         init,
@@ -48,11 +50,12 @@ pub struct InitializeMarket<'info> {
     pub fee_vault: Box<Account<'info, TokenAccount>>,
 
     /// The staking pool providers of this market stake in; it must name our slasher PDA.
-    #[account(constraint = staking_pool.slasher == slasher.key() @ JobsError::PoolSlasherMismatch)]
-    pub staking_pool: Box<Account<'info, Pool>>,
+    /// CHECK: read in place by `PoolView::read` (owner and discriminator checked).
+    #[account(constraint = PoolView::read(&staking_pool)?.slasher == slasher.key() @ JobsError::PoolSlasherMismatch)]
+    pub staking_pool: UncheckedAccount<'info>,
 
-    /// CHECK: this program's `["slasher"]` PDA; only its address and bump are used.
-    #[account(seeds = [seeds::SLASHER], bump)]
+    /// CHECK: this program's `["slasher"]` PDA (`staking_cpi::SLASHER`, checked by address).
+    #[account(address = SLASHER @ JobsError::WrongSlasher)]
     pub slasher: UncheckedAccount<'info>,
 
     pub token_program: Program<'info, Token>,
@@ -88,7 +91,7 @@ impl InitializeMarket<'_> {
         market.pending_at = 0;
         market.paused = false;
         market.bump = ctx.bumps.market;
-        market.slasher_bump = ctx.bumps.slasher;
+        market.slasher_bump = SLASHER_BUMP;
         market.fee_vault_bump = ctx.bumps.fee_vault;
 
         emit!(MarketInitialized {

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token::{Token, TokenAccount};
 use depin_core::{limits, seeds};
 
 use crate::{
@@ -31,7 +31,8 @@ pub struct InitializePool<'info> {
     pub config: Account<'info, Config>,
 
     /// Mint of the token providers stake.
-    pub stake_mint: Account<'info, Mint>,
+    /// CHECK: the token program checks it is a mint when it initialises the vault.
+    pub stake_mint: UncheckedAccount<'info>,
 
     #[account(
         init,

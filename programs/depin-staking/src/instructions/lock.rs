@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::{
     errors::StakingError,
     events::Locked,
-    in_place::{provider_pool_of, PoolView, ProviderBond},
+    in_place::{PoolView, ProviderBond},
 };
 
 #[derive(Accounts)]
@@ -11,22 +11,23 @@ pub struct Lock<'info> {
     /// The pool's slasher: the jobs program's `["slasher"]` PDA, signing through CPI.
     pub slasher: Signer<'info>,
 
-    /// The pool, read in place (`in_place::PoolView`).
+    /// The pool, read in place (`in_place::PoolView`, once, in `validate`: its slasher and
+    /// pause flag).
     /// CHECK: `PoolView::read` checks the owner and the discriminator.
-    #[account(
-        constraint = PoolView::read(&pool)?.slasher == slasher.key() @ StakingError::NotSlasher,
-        constraint = !PoolView::read(&pool)?.paused @ StakingError::PoolPaused,
-    )]
     pub pool: UncheckedAccount<'info>,
 
     /// The provider of `pool` whose bond changes, read and written in place (`in_place::ProviderBond`).
-    /// CHECK: `provider_pool_of` and `ProviderBond::load` check the owner, discriminator and pool.
-    #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
+    /// CHECK: `ProviderBond::load` checks the owner, discriminator and pool (`WrongPool`).
+    #[account(mut)]
     pub provider: UncheckedAccount<'info>,
 }
 
 impl Lock<'_> {
+    /// The pool's checks, with one read of it (this runs inside every claim).
     pub fn validate(&self, amount: u64) -> Result<()> {
+        let pool = PoolView::read(&self.pool)?;
+        require_keys_eq!(pool.slasher, self.slasher.key(), StakingError::NotSlasher);
+        require!(!pool.paused, StakingError::PoolPaused);
         require!(amount > 0, StakingError::ZeroAmount);
         Ok(())
     }

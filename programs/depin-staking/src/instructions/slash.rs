@@ -1,9 +1,4 @@
-use crate::{
-    errors::StakingError,
-    events::Slashed,
-    in_place::{provider_pool_of, ProviderBond},
-    state::Pool,
-};
+use crate::{errors::StakingError, events::Slashed, in_place::ProviderBond, state::Pool};
 use anchor_lang::prelude::*;
 
 /// A slash of part of a bond, optionally releasing the rest of it in the same call.
@@ -24,8 +19,8 @@ pub struct Slash<'info> {
     pub pool: Account<'info, Pool>,
 
     /// The provider of `pool` whose bond changes, read and written in place (`in_place::ProviderBond`).
-    /// CHECK: `provider_pool_of` and `ProviderBond::load` check the owner, discriminator and pool.
-    #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
+    /// CHECK: `ProviderBond::load` checks the owner, discriminator and pool (`WrongPool`).
+    #[account(mut)]
     pub provider: UncheckedAccount<'info>,
 }
 

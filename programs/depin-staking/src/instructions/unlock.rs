@@ -1,7 +1,7 @@
 use crate::{
     errors::StakingError,
     events::Unlocked,
-    in_place::{provider_pool_of, PoolView, ProviderBond},
+    in_place::{PoolView, ProviderBond},
 };
 use anchor_lang::prelude::*;
 
@@ -25,8 +25,8 @@ pub struct Unlock<'info> {
     pub pool: UncheckedAccount<'info>,
 
     /// The provider of `pool` whose bond changes, read and written in place (`in_place::ProviderBond`).
-    /// CHECK: `provider_pool_of` and `ProviderBond::load` check the owner, discriminator and pool.
-    #[account(mut, constraint = provider_pool_of(&provider)? == pool.key() @ StakingError::WrongPool)]
+    /// CHECK: `ProviderBond::load` checks the owner, discriminator and pool (`WrongPool`).
+    #[account(mut)]
     pub provider: UncheckedAccount<'info>,
 }
 
