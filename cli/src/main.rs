@@ -960,7 +960,8 @@ async fn job(ctx: &Ctx, cmd: JobCmd) -> Result<()> {
                 .map_err(|e| ctx.explain(e))?;
             bar.finish_and_clear();
             let v = json!({
-                "job": posted.job.to_string(), "nonce": posted.nonce,
+                "job": posted.job.to_string(), "escrow": posted.escrow.to_string(),
+                "nonce": posted.nonce,
                 "manifest_uri": posted.manifest.uri, "spec_hash": hex(&posted.manifest.sha256),
                 "signature": posted.signature.to_string(),
             });

@@ -66,7 +66,8 @@ pub async fn post(ctx: &Ctx, p: PrivatePost<'_>) -> Result<()> {
     };
     if ctx.json {
         ctx.print(
-            json!({"job": job.to_string(), "private": true, "manifest_uri": uri,
+            json!({"job": job.to_string(), "escrow": posted.escrow.to_string(),
+                   "private": true, "manifest_uri": uri,
                    "signature": posted.signature.to_string(), "keys_delivered": delivered}),
             || {},
         );

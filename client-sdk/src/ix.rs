@@ -518,6 +518,12 @@ pub mod jobs {
     /// `post_job`: create job `args.nonce` of `requester` and escrow its reward from `source`
     /// into a new token account at `escrow` (a fresh keypair's address; the keypair signs).
     /// `pda::job_nonce` picks the nonce of the cheapest post.
+    ///
+    /// `escrow` must be a throwaway keypair made for this post (`Keypair::new()`), never a
+    /// wallet: the program creates the escrow even at an address that already holds SOL (so a
+    /// stranger cannot block a post by funding its address), and a funded wallet passed here
+    /// would become the escrow, its SOL held until the job closes and then refunded to the
+    /// requester. `DepinRpc::post_manifest` makes the keypair itself.
     pub fn post_job(
         requester: &Pubkey,
         market: &Pubkey,

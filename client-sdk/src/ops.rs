@@ -79,6 +79,8 @@ pub struct PostCheck {
 pub struct PostedJob {
     /// The job account.
     pub job: Pubkey,
+    /// Its escrow token account (`Job::escrow`, at the address of a keypair made for the post).
+    pub escrow: Pubkey,
     /// Its nonce.
     pub nonce: u64,
     /// Where the manifest was stored (its sha256 is the spec hash).
@@ -335,6 +337,7 @@ impl DepinRpc {
         let signature = self.send(requester, &[post], &[&escrow]).await?;
         Ok(PostedJob {
             job: pda::job(market, &requester.pubkey(), nonce).0,
+            escrow: escrow.pubkey(),
             nonce,
             manifest: blob,
             signature,

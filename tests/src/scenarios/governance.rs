@@ -470,6 +470,7 @@ pub fn front_run_market_creation(backend: Backend) -> TestChain {
         .assert_error(E::NotConfigAuthority);
     assert!(!s.chain.exists(&pda::market(&pay_mint, 1).0));
     let (admin, deployer) = (s.admin.insecure_clone(), s.deployer.insecure_clone());
+    bad_market_accounts(&mut s, &pay_mint);
     s.chain.ok(
         "the authority creates the market",
         &[ix::jobs::initialize_market(
@@ -484,6 +485,104 @@ pub fn front_run_market_creation(backend: Backend) -> TestChain {
     let m: Market = s.chain.account(&pda::market(&pay_mint, 1).0);
     assert_eq!((m.admin, m.config.fee_bps), (admin.pubkey(), 250));
     s.chain
+}
+
+/// Market creation by the authority, with each account the program reads in place or checks by
+/// address replaced: refused, nothing created.
+fn bad_market_accounts(s: &mut StakingWorld, pay_mint: &Pubkey) {
+    use anchor_lang::error::ErrorCode as A;
+    let code = |c: A| -> u32 { c.into() };
+    let (admin, deployer) = (s.admin.insecure_clone(), s.deployer.insecure_clone());
+    let with = |f: &dyn Fn(&mut depin_jobs::accounts::InitializeMarket)| {
+        let mut a = ix::jobs::initialize_market_accounts(
+            &admin.pubkey(),
+            &deployer.pubkey(),
+            pay_mint,
+            1,
+            &s.pool,
+        );
+        f(&mut a);
+        ix::instruction(
+            depin_jobs::ID,
+            a,
+            depin_jobs::instruction::InitializeMarket {
+                args: test_config(),
+            },
+        )
+    };
+    // A pool whose slasher is someone else's key: its bonds would not answer to this program.
+    let stake2 = s.chain.create_mint("stake-mint-2", 6);
+    let treasury2 = s
+        .chain
+        .create_token_account("treasury-2", &stake2, &admin.pubkey(), 0);
+    let foreign_slasher = InitializePoolArgs {
+        unbonding_seconds: 0,
+        slasher: admin.pubkey(),
+    };
+    let ix_ = ix::staking::initialize_pool(
+        &admin.pubkey(),
+        &deployer.pubkey(),
+        &stake2,
+        &treasury2,
+        foreign_slasher,
+    );
+    s.chain
+        .ok("a pool with another slasher", &[ix_], &[&admin, &deployer]);
+    let other_pool = pda::pool(&stake2).0;
+    let vault = s.vault;
+    let staking_config = pda::staking_config().0;
+    let cases: Vec<(&str, Instruction, u32)> = vec![
+        (
+            "market on a pool with another slasher",
+            with(&|a| a.staking_pool = other_pool),
+            E::PoolSlasherMismatch.into(),
+        ),
+        (
+            "market with a forged slasher",
+            with(&|a| a.slasher = admin.pubkey()),
+            E::PoolSlasherMismatch.into(),
+        ),
+        (
+            "market on that pool, naming its slasher",
+            with(&|a| {
+                a.staking_pool = other_pool;
+                a.slasher = admin.pubkey();
+            }),
+            E::WrongSlasher.into(),
+        ),
+        (
+            "the pool's vault passed as the market's pool",
+            with(&|a| a.staking_pool = vault),
+            code(A::AccountOwnedByWrongProgram),
+        ),
+        (
+            "the staking config passed as the market's pool",
+            with(&|a| a.staking_pool = staking_config),
+            code(A::AccountDiscriminatorMismatch),
+        ),
+    ];
+    for (label, ix_, err) in cases {
+        s.chain
+            .fail(label, &[ix_], &[&admin, &deployer])
+            .assert_error(err);
+    }
+    // A token account passed as the payment mint: the token program refuses to create the
+    // fee vault for it.
+    let not_a_mint = s
+        .chain
+        .create_token_account("not-a-mint", pay_mint, &admin.pubkey(), 0);
+    let ix_ = with(&|a| {
+        a.payment_mint = not_a_mint;
+        a.market = pda::market(&not_a_mint, 1).0;
+        a.fee_vault = pda::fee_vault(&a.market).0;
+    });
+    s.chain.fail(
+        "a token account as the payment mint",
+        &[ix_],
+        &[&admin, &deployer],
+    );
+    assert!(!s.chain.exists(&pda::market(&not_a_mint, 1).0));
+    assert!(!s.chain.exists(&pda::market(pay_mint, 1).0));
 }
 
 fn update(w: &mut JobsWorld, label: &str, config: MarketConfig) -> Result<(), crate::Failed> {

@@ -722,6 +722,43 @@ pub fn attacks(backend: Backend) -> TestChain {
         w.s.chain.transcript.pop();
     }
     assert!(!w.s.chain.exists(&escrow6), "refused posts create nothing");
+    // A requester's free ride: an escrow prepared beforehand, a token account of the market's
+    // mint owned by the job but with the requester as its delegate, to take the deposit back
+    // once the work is done. `post_job` only creates its escrow: an existing account at the
+    // address is refused, and nothing moves.
+    let job6 = pda::job(&w.market, &requester.pubkey(), w.nonce(6)).0;
+    let rigged =
+        w.s.chain
+            .create_token_account("rigged-escrow", &w.pay_mint, &job6, 0);
+    {
+        use anchor_spl::token::spl_token::state::Account as TokenAccount;
+        use solana_sdk::program_pack::Pack;
+        let mut acc = w.s.chain.svm.get_account(&rigged).expect("rigged escrow");
+        let mut t = TokenAccount::unpack(&acc.data).unwrap();
+        t.delegate = Some(requester.pubkey()).into();
+        t.delegated_amount = u64::MAX;
+        t.pack_into_slice(&mut acc.data);
+        w.s.chain.svm.set_account(rigged, acc).unwrap();
+    }
+    let rigged_signer = crate::derive_keypair("rigged-escrow");
+    let before = w.s.chain.token_balance(&w.requester_tokens);
+    let ix_ = ix::jobs::post_job(
+        &requester.pubkey(),
+        &w.market,
+        &w.pay_mint,
+        &w.requester_tokens,
+        &rigged,
+        w.args(6, 1),
+    );
+    w.s.chain
+        .fail(
+            "post into an escrow prepared with a delegate",
+            &[ix_],
+            &[&requester, &rigged_signer],
+        )
+        .assert_error(0u32); // the system program's AccountAlreadyInUse
+    assert!(!w.s.chain.exists(&job6));
+    assert_eq!(w.s.chain.token_balance(&w.requester_tokens), before);
     let mut acc = ix::jobs::post_job_accounts(
         &requester.pubkey(),
         &w.market,
