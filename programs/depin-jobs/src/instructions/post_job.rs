@@ -41,8 +41,8 @@ pub struct PostJob<'info> {
     #[account(mut)]
     pub requester: Signer<'info>,
 
-    /// CHECK: read in place by `MarketTerms::read` in `validate` (owner and discriminator
-    /// checked as `Account<Market>` would); posting never writes the market.
+    /// CHECK: read in place by `MarketTerms::read` at the start of `handle` (owner and
+    /// discriminator checked as `Account<Market>` would); posting never writes the market.
     pub market: UncheckedAccount<'info>,
 
     /// CHECK: must be the market's payment mint (checked in `validate`); the token program
