@@ -9,7 +9,7 @@
 
 use anchor_lang::prelude::*;
 use depin_core::{governance, limits};
-use depin_staking::in_place::check_account;
+use depin_staking::in_place::{check_account, i64_at, key_at};
 
 use crate::state::{Market, MarketConfig};
 
@@ -48,18 +48,14 @@ impl MarketTerms {
         use market_layout::*;
         let data = info.try_borrow_data()?;
         check_account::<Market>(info, &data, END, &crate::ID)?;
-        let mut pending_at = [0u8; 8];
-        pending_at.copy_from_slice(&data[PENDING_AT..PAUSED]);
-        let at = if governance::pending_binds(i64::from_le_bytes(pending_at), now) {
+        let at = if governance::pending_binds(i64_at(&data, PENDING_AT), now) {
             PENDING_CONFIG
         } else {
             CONFIG
         };
         let config = MarketConfig::deserialize(&mut &data[at..at + limits::MARKET_CONFIG_SIZE])?;
-        let mut mint = [0u8; 32];
-        mint.copy_from_slice(&data[PAYMENT_MINT..PAYMENT_MINT + 32]);
         Ok(MarketTerms {
-            payment_mint: Pubkey::new_from_array(mint),
+            payment_mint: key_at(&data, PAYMENT_MINT),
             paused: data[PAUSED] != 0,
             config,
         })

@@ -14,10 +14,11 @@
 use anchor_lang::prelude::*;
 use depin_staking::{
     in_place::{
-        check_account,
+        check_account, i64_at, key_at,
         provider_layout::{
             AUTHORITY, FIXED_END, LAST_STAKED_AT, LOCKED, OPERATOR, POOL, STAKED, UNBONDING,
         },
+        u64_at,
     },
     state::Provider,
 };
@@ -34,14 +35,8 @@ fn with_data<T>(info: &AccountInfo, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
     Ok(f(&data))
 }
 
-fn bytes<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    out.copy_from_slice(&data[at..at + N]);
-    out
-}
-
 fn field(info: &AccountInfo, at: usize) -> Result<Pubkey> {
-    with_data(info, |d| Pubkey::new_from_array(bytes::<32>(d, at)))
+    with_data(info, |d| key_at(d, at))
 }
 
 /// The stake of provider account `info` that counts in the assignment lottery of a job posted
@@ -49,11 +44,10 @@ fn field(info: &AccountInfo, at: usize) -> Result<Pubkey> {
 /// it staked (or registered) at or after the posting (`depin_core::sortition::lottery_stake`).
 pub fn lottery_stake_of(info: &AccountInfo, posted_at: i64) -> Result<u64> {
     with_data(info, |d| {
-        let amount = |at| u64::from_le_bytes(bytes::<8>(d, at));
-        let free = amount(STAKED)
-            .saturating_sub(amount(LOCKED))
-            .saturating_sub(amount(UNBONDING));
-        let last_staked_at = i64::from_le_bytes(bytes::<8>(d, LAST_STAKED_AT));
+        let free = u64_at(d, STAKED)
+            .saturating_sub(u64_at(d, LOCKED))
+            .saturating_sub(u64_at(d, UNBONDING));
+        let last_staked_at = i64_at(d, LAST_STAKED_AT);
         depin_core::sortition::lottery_stake(free, last_staked_at, posted_at)
     })
 }

@@ -96,13 +96,20 @@ fn check<T: Discriminator>(info: &AccountInfo, data: &[u8], len: usize) -> Resul
     check_account::<T>(info, data, len, &crate::ID)
 }
 
-fn u64_at(data: &[u8], at: usize) -> u64 {
+/// The little-endian `u64` at byte `at` of `data` (an in-place field read; both programs).
+pub fn u64_at(data: &[u8], at: usize) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&data[at..at + 8]);
     u64::from_le_bytes(b)
 }
 
-fn key_at(data: &[u8], at: usize) -> Pubkey {
+/// The little-endian `i64` at byte `at` of `data`.
+pub fn i64_at(data: &[u8], at: usize) -> i64 {
+    u64_at(data, at) as i64
+}
+
+/// The key at byte `at` of `data`.
+pub fn key_at(data: &[u8], at: usize) -> Pubkey {
     let mut b = [0u8; 32];
     b.copy_from_slice(&data[at..at + 32]);
     Pubkey::new_from_array(b)

@@ -133,6 +133,32 @@ impl JobsWorld {
         )
     }
 
+    /// `post_job` of job `n` (`replicas`) into `escrow`, its accounts altered by `f` first
+    /// (attack cases).
+    pub fn post_ix_with(
+        &self,
+        escrow: &Pubkey,
+        n: u64,
+        replicas: u8,
+        f: impl FnOnce(&mut depin_jobs::accounts::PostJob),
+    ) -> Instruction {
+        let mut accounts = ix::jobs::post_job_accounts(
+            &self.requester.pubkey(),
+            &self.market,
+            &self.pay_mint,
+            &self.requester_tokens,
+            escrow,
+            self.nonce(n),
+        );
+        f(&mut accounts);
+        let args = self.args(n, replicas);
+        ix::instruction(
+            depin_jobs::ID,
+            accounts,
+            depin_jobs::instruction::PostJob { args },
+        )
+    }
+
     /// Post job `nonce` and advance the chain to its open (first-come) claim phase; returns
     /// its address. Scenarios about the ranked phase use [`Self::post_ranked`].
     pub fn post(&mut self, nonce: u64, replicas: u8) -> Pubkey {
@@ -674,21 +700,10 @@ pub fn attacks(backend: Backend) -> TestChain {
         )
         .assert_error(E::WrongMint);
     // Type cosplay: the market read in place must be a market.
-    let mut acc = ix::jobs::post_job_accounts(
-        &requester.pubkey(),
-        &w.market,
-        &w.pay_mint,
-        &w.requester_tokens,
-        &escrow6,
-        w.nonce(6),
-    );
-    acc.market = pda::jobs_config().0;
-    acc.job = pda::job(&acc.market, &requester.pubkey(), w.nonce(6)).0;
-    let ix_ = ix::instruction(
-        depin_jobs::ID,
-        acc,
-        depin_jobs::instruction::PostJob { args: w.args(6, 1) },
-    );
+    let ix_ = w.post_ix_with(&escrow6, 6, 1, |a| {
+        a.market = pda::jobs_config().0;
+        a.job = pda::job(&a.market, &requester.pubkey(), w.nonce(6)).0;
+    });
     w.s.chain
         .fail("config as the market of a post", &[ix_], &[&requester])
         .assert_error(code(A::AccountDiscriminatorMismatch));
@@ -696,22 +711,7 @@ pub fn attacks(backend: Backend) -> TestChain {
     // account that did not sign (the runtime names it: "<escrow>'s signer privilege
     // escalated"). On the SBF build only: solana-program-test's native CPI path panics on a
     // privilege escalation instead of returning it.
-    let acc = ix::jobs::post_job_accounts(
-        &requester.pubkey(),
-        &w.market,
-        &w.pay_mint,
-        &w.requester_tokens,
-        &escrow6,
-        w.nonce(6),
-    );
-    let ix_ = super::staking::unsign(
-        ix::instruction(
-            depin_jobs::ID,
-            acc,
-            depin_jobs::instruction::PostJob { args: w.args(6, 1) },
-        ),
-        &escrow6,
-    );
+    let ix_ = super::staking::unsign(w.post_ix_with(&escrow6, 6, 1, |_| {}), &escrow6);
     if w.s.chain.backend == Backend::Sbf {
         w.s.chain
             .fail("escrow that does not sign", &[ix_], &[&requester])
@@ -759,20 +759,7 @@ pub fn attacks(backend: Backend) -> TestChain {
         .assert_error(0u32); // the system program's AccountAlreadyInUse
     assert!(!w.s.chain.exists(&job6));
     assert_eq!(w.s.chain.token_balance(&w.requester_tokens), before);
-    let mut acc = ix::jobs::post_job_accounts(
-        &requester.pubkey(),
-        &w.market,
-        &w.pay_mint,
-        &w.requester_tokens,
-        &escrow6,
-        w.nonce(6),
-    );
-    acc.token_program = depin_jobs::ID;
-    let ix_ = ix::instruction(
-        depin_jobs::ID,
-        acc,
-        depin_jobs::instruction::PostJob { args: w.args(6, 1) },
-    );
+    let ix_ = w.post_ix_with(&escrow6, 6, 1, |a| a.token_program = depin_jobs::ID);
     w.s.chain
         .fail("fake token program", &[ix_], &[&requester])
         .assert_error(code(A::InvalidProgramId));
