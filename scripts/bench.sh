@@ -11,6 +11,8 @@ scripts/build-sbf.sh
 scripts/build-examples.sh
 mkdir -p target/bench
 cargo run --quiet --locked -p depin-tests --bin scenario-report -- --json >target/bench/compute-units.json
-cargo build --quiet --locked -p depin-cli --bin depin -p depin-worker --bin depin-worker
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/depin"
+# Measured optimised, as deployments run (validators, worker daemons): the `bench-opt` profile
+# is release without fat LTO (a cold build takes ~25 min on 2 cores, then minutes).
+cargo build --quiet --locked --profile bench-opt -p depin-cli --bin depin -p depin-worker --bin depin-worker
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/bench-opt/depin"
 exec "$BIN" bench --cu-json target/bench/compute-units.json "$@"

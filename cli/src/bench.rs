@@ -106,11 +106,12 @@ pub struct ThroughputRow {
     /// Claims the program refused (a lost race: full, outranked, not eligible...) per paid
     /// replica (`jobs × replicas`), median.
     pub refused_claims_per_replica: f64,
-    /// RPC reads of the clock and of jobs (not of other accounts, seeds, program-account
-    /// queries or signature statuses) per settled job, all workers (median).
+    /// RPC reads of the clock, of jobs, of the workers' own stake (provider and pool) and of
+    /// lottery seeds (not of blobs, program-account queries or signature statuses) per settled
+    /// job, all workers (median).
     pub rpc_reads_per_job: f64,
-    /// Reads answered without RPC (the clock read this slot, a subscription view) per
-    /// settled job (median).
+    /// Reads answered without RPC (the clock or stake read this slot, a subscription view)
+    /// per settled job (median).
     pub shared_reads_per_job: f64,
     /// Journal commits (fsyncs) per settled job, all workers (median).
     pub journal_commits_per_job: f64,
@@ -184,7 +185,8 @@ pub fn machine() -> String {
     )
 }
 
-fn kernels(opts: &BenchOptions) -> Result<(Vec<KernelRow>, f64)> {
+/// The example kernels under the sandbox and natively, and the start-up of a cached module (ms).
+pub fn kernels(opts: &BenchOptions) -> Result<(Vec<KernelRow>, f64)> {
     let reps = if opts.quick { 3 } else { 7 };
     let sandbox = Sandbox::new()?;
     let limits = Limits {
@@ -488,8 +490,11 @@ async fn throughput_run(
         [
             sum(m::TRANSACTIONS_TOTAL, "instruction=\"settle_job\""),
             sum(m::TRANSACTION_ERRORS_TOTAL, "instruction=\"claim_job\""),
-            reads("clock", "rpc") + reads("job", "rpc"),
-            reads("clock", "shared") + reads("job", "subscription"),
+            reads("clock", "rpc")
+                + reads("job", "rpc")
+                + reads("stake", "rpc")
+                + reads("seed", "rpc"),
+            reads("clock", "shared") + reads("job", "subscription") + reads("stake", "shared"),
             sum(m::JOURNAL_COMMITS_TOTAL, ""),
             sum(m::JOURNAL_RECORDS_TOTAL, ""),
         ]
@@ -572,25 +577,9 @@ async fn throughput(
     })
 }
 
-/// Run every benchmark.
-pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
-    let compute_units = match &opts.cu_json {
-        Some(p) => {
-            let mut v: Value = serde_json::from_slice(
-                &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-            )?;
-            // Keep the per-instruction and lifecycle tables, not every transaction.
-            if let Some(o) = v.as_object_mut() {
-                o.remove("transactions");
-            }
-            Some(v)
-        }
-        None => None,
-    };
-    eprintln!("[bench] sandbox: WASM vs native");
-    let (kernels, start_overhead_ms) = kernels(&opts)?;
-
-    eprintln!("[bench] local chain");
+/// The embedded local chain with the market, 16 staked providers and 4 funded requesters, and
+/// the trivial job's blobs.
+async fn start_chain(opts: &BenchOptions) -> Result<Chain> {
     let providers: Vec<Keypair> = (0..16).map(|_| Keypair::new()).collect();
     let requesters: Vec<Keypair> = (0..4).map(|_| Keypair::new()).collect();
     let wallets: Vec<Pubkey> = providers
@@ -617,14 +606,77 @@ pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
         wall_ms: 10_000,
         output_bytes: 1024,
     };
-    let chain = Chain {
+    Ok(Chain {
         local,
         providers,
         requesters,
         store,
         manifest,
-        dir: dir.clone(),
+        dir,
+    })
+}
+
+/// `WORKERSxREPLICAS` (e.g. `8x3`).
+pub fn parse_row(s: &str) -> Result<(usize, u8)> {
+    let (w, r) = s
+        .split_once('x')
+        .with_context(|| format!("`{s}`: expected WORKERSxREPLICAS, e.g. 8x3"))?;
+    let (w, r): (usize, u8) = (
+        w.trim()
+            .parse()
+            .with_context(|| format!("`{s}`: workers"))?,
+        r.trim()
+            .parse()
+            .with_context(|| format!("`{s}`: replicas"))?,
+    );
+    if !(1..=16).contains(&w) || !(1..=w as u8).contains(&r) {
+        bail!("`{s}`: 1 to 16 workers, 1 to that many replicas");
+    }
+    Ok((w, r))
+}
+
+/// Only the in-process throughput rows `rows` (workers, replicas), each the median of the
+/// usual runs: for profiling and quick re-measures.
+pub async fn throughput_rows(
+    opts: &BenchOptions,
+    rows: &[(usize, u8)],
+) -> Result<Vec<ThroughputRow>> {
+    let chain = start_chain(opts).await?;
+    let (jobs, repeats) = if opts.quick { (40, 1) } else { (120, 3) };
+    let mut out = Vec::new();
+    for &(n, replicas) in rows {
+        let workers = start_workers(&chain, n, &format!("tp{n}")).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        eprintln!("[bench] throughput, {n} workers, {replicas} replicas");
+        out.push(throughput(&chain, &workers, replicas, jobs, repeats).await?);
+        stop_workers(workers).await;
+    }
+    chain.local.net.stop()?;
+    let _ = std::fs::remove_dir_all(&chain.dir);
+    Ok(out)
+}
+
+/// Run every benchmark.
+pub async fn run(opts: BenchOptions) -> Result<BenchReport> {
+    let compute_units = match &opts.cu_json {
+        Some(p) => {
+            let mut v: Value = serde_json::from_slice(
+                &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            )?;
+            // Keep the per-instruction and lifecycle tables, not every transaction.
+            if let Some(o) = v.as_object_mut() {
+                o.remove("transactions");
+            }
+            Some(v)
+        }
+        None => None,
     };
+    eprintln!("[bench] sandbox: WASM vs native");
+    let (kernels, start_overhead_ms) = kernels(&opts)?;
+
+    eprintln!("[bench] local chain");
+    let chain = start_chain(&opts).await?;
+    let dir = chain.dir.clone();
 
     let reps = if opts.quick { 3 } else { 20 };
     let mut latency_rows = Vec::new();
@@ -766,9 +818,10 @@ pub fn markdown(r: &BenchReport) -> String {
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Generated by `scripts/bench.sh` on **{}**. Dev-profile build with Cranelift, wasmtime and the \
-kernels optimised (see `Cargo.toml`); the local chain is the embedded surfpool-core network \
-(100 ms slots) in the same process as the workers and the requesters.\n",
+        "Generated by `scripts/bench.sh` on **{}**. Optimised build (`--profile bench-opt`: release \
+without fat LTO, see `Cargo.toml`), as validators and worker daemons run; the local chain is the \
+embedded surfpool-core network (100 ms slots) in the same process as the workers and the \
+requesters, or in its own (`depin localnet`) for the separate-process table.\n",
         r.machine
     );
     if let Some(cu) = &r.compute_units {
@@ -815,7 +868,7 @@ kernels optimised (see `Cargo.toml`); the local chain is the embedded surfpool-c
         out,
         "## Throughput on the local chain (trivial jobs, 4 requesters posting in parallel)\n"
     );
-    let _ = writeln!(out, "| workers | replicas | jobs × runs | seconds | jobs settled / min, median (min – max) | CPU used (cores, whole process) | refused claims per paid replica | clock + job reads by RPC / job (shared) | journal fsyncs / job (records) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "| workers | replicas | jobs × runs | seconds | jobs settled / min, median (min – max) | CPU used (cores, whole process) | refused claims per paid replica | clock, job, stake and seed reads by RPC / job (shared) | journal fsyncs / job (records) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for t in &r.throughput {
         let _ = writeln!(
             out,

@@ -122,6 +122,13 @@ enum Cmd {
         /// Fewer repetitions.
         #[arg(long)]
         quick: bool,
+        /// Only these in-process throughput rows, `WORKERSxREPLICAS` comma-separated (e.g.
+        /// `8x3,16x1`): printed, nothing written (for profiling and quick re-measures).
+        #[arg(long, value_delimiter = ',')]
+        rows: Vec<String>,
+        /// Only the sandbox rows (example kernels, WASM vs native): printed, nothing written.
+        #[arg(long, conflicts_with = "rows")]
+        kernels: bool,
     },
     /// Start the embedded local chain on 8899/8900 with the programs, run the migrations,
     /// save the deployment and its admin key (`localnet.json`, `localnet-admin.json`, or
@@ -747,13 +754,33 @@ async fn run(cli: Cli, typed: Typed) -> Result<()> {
             out,
             json,
             quick,
+            rows,
+            kernels,
         } => {
+            let rows = rows
+                .iter()
+                .map(|r| depin_cli::bench::parse_row(r))
+                .collect::<Result<Vec<_>>>()?;
             let opts = depin_cli::bench::BenchOptions {
                 programs,
                 wasm,
                 cu_json,
                 quick,
             };
+            if kernels {
+                let (rows, start_ms) = depin_cli::bench::kernels(&opts)?;
+                for row in rows {
+                    println!("{}", serde_json::to_string(&row)?);
+                }
+                println!("{}", json!({ "start_overhead_ms": start_ms }));
+                return Ok(());
+            }
+            if !rows.is_empty() {
+                for row in depin_cli::bench::throughput_rows(&opts, &rows).await? {
+                    println!("{}", serde_json::to_string(&row)?);
+                }
+                return Ok(());
+            }
             let report = depin_cli::bench::run(opts).await?;
             depin_cli::bench::write(&report, &out, &json)?;
             print!("{}", depin_cli::bench::markdown(&report));
