@@ -92,6 +92,27 @@ pub struct SendOptions {
     pub limit_from_simulation: bool,
 }
 
+/// SlotHashes entries read first when looking up a sortition seed (2.6 KB of the sysvar's
+/// 20 KB): a job's seed slot is a few slots old when claims open.
+pub const SEED_HEAD_ENTRIES: usize = 64;
+
+/// The seed of `seed_slot` as a head of the SlotHashes sysvar ([`DepinRpc::slot_hashes_head`])
+/// tells it: `Some(Some(seed))`; `Some(None)` when the head's newest slot is before `seed_slot`
+/// (not recorded yet: the whole sysvar would not have it either); `None` when `seed_slot` is
+/// older than the head reaches (read the whole sysvar).
+pub fn seed_in_head(head: &[u8], seed_slot: u64) -> Option<Option<[u8; 32]>> {
+    if let Some(seed) = depin_core::sortition::seed_from_slot_hashes(head, seed_slot) {
+        return Some(Some(seed));
+    }
+    let newest = head
+        .get(8..16)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    match newest {
+        Some(n) if n >= seed_slot => None,
+        _ => Some(None),
+    }
+}
+
 /// How often an unconfirmed transaction is sent again (the same signed bytes).
 pub const REBROADCAST: Duration = Duration::from_secs(2);
 
@@ -494,10 +515,21 @@ impl DepinRpc {
     /// The assignment-lottery seed of a job whose seed slot is `seed_slot`, from the SlotHashes
     /// sysvar (`None` until that slot has been recorded).
     pub async fn sortition_seed(&self, seed_slot: u64) -> Result<Option<[u8; 32]>, ClientError> {
+        if let Some(seed) = seed_in_head(&self.slot_hashes_head().await?, seed_slot) {
+            return Ok(seed);
+        }
         let data = self.data(&solana_sdk::sysvar::slot_hashes::ID).await?;
         Ok(depin_core::sortition::seed_from_slot_hashes(
             &data, seed_slot,
         ))
+    }
+
+    /// The head of the SlotHashes sysvar's data: its count and newest [`SEED_HEAD_ENTRIES`]
+    /// entries (2.6 KB of 20 KB), for [`seed_in_head`].
+    pub async fn slot_hashes_head(&self) -> Result<Vec<u8>, ClientError> {
+        let head = 8 + SEED_HEAD_ENTRIES * 40;
+        let sysvar = solana_sdk::sysvar::slot_hashes::ID;
+        Ok(self.data_sliced(&sysvar, 0, Some((0, head))).await?.0)
     }
 
     /// Decode the Anchor account at `address`.
@@ -528,11 +560,23 @@ impl DepinRpc {
         address: &Pubkey,
         min_slot: u64,
     ) -> Result<(Vec<u8>, u64), ClientError> {
+        self.data_sliced(address, min_slot, None).await
+    }
+
+    /// [`Self::data_at`], only `slice` (offset, length) of the data when given.
+    async fn data_sliced(
+        &self,
+        address: &Pubkey,
+        min_slot: u64,
+        slice: Option<(usize, usize)>,
+    ) -> Result<(Vec<u8>, u64), ClientError> {
         let config = RpcAccountInfoConfig {
             encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
             commitment: Some(self.rpc.commitment()),
             min_context_slot: (min_slot > 0).then_some(min_slot),
-            data_slice: None,
+            data_slice: slice.map(|(offset, length)| {
+                solana_client::rpc_config::UiDataSliceConfig { offset, length }
+            }),
         };
         // `getAccountInfo` read raw: the typed helpers of the RPC client turn every error
         // (the node's "minimum context slot has not been reached" included) into
@@ -820,6 +864,41 @@ fn token_error(program: &str, code: u32) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SlotHashes data as a sliced read returns it: the sysvar's full count, then only the
+    /// newest entries (`slots`, newest first, each hashed to `[slot as u8; 32]`).
+    fn head(count: u64, slots: &[u64]) -> Vec<u8> {
+        let mut d = count.to_le_bytes().to_vec();
+        for &s in slots {
+            d.extend_from_slice(&s.to_le_bytes());
+            d.extend_from_slice(&[s as u8; 32]);
+        }
+        d
+    }
+
+    #[test]
+    fn a_seed_is_found_in_the_head_or_known_to_need_the_whole_sysvar() {
+        // Slots 110 down to 100, 105 skipped; the sysvar holds 512 entries, the head 10.
+        let slots: Vec<u64> = (100..=110).rev().filter(|&s| s != 105).collect();
+        let h = head(512, &slots);
+        assert_eq!(seed_in_head(&h, 107), Some(Some([107; 32])));
+        assert_eq!(
+            seed_in_head(&h, 105),
+            Some(Some([106; 32])),
+            "a skipped seed slot falls to the next produced one"
+        );
+        assert_eq!(seed_in_head(&h, 111), Some(None), "not recorded yet");
+        assert_eq!(
+            seed_in_head(&h, 99),
+            None,
+            "older than the head: read it all"
+        );
+        assert_eq!(
+            seed_in_head(&[], 5),
+            Some(None),
+            "no data: nothing recorded"
+        );
+    }
 
     #[test]
     fn cluster_and_websocket_urls() {

@@ -92,7 +92,7 @@ pub const HELP: &[(&str, &str, &str)] = &[
     (
         CHAIN_READS_TOTAL,
         "counter",
-        "Reads of the clock and of jobs, by what answered (rpc, or shared: the clock read this slot, a subscription view)",
+        "Reads of the clock, of jobs, of this provider's stake (with its pool) and of lottery seeds, by what answered (rpc, or shared: the clock or stake read this slot, a subscription view)",
     ),
     (
         JOURNAL_COMMITS_TOTAL,

@@ -1593,5 +1593,20 @@ async fn one_clock_read_per_slot_is_shared_and_journal_commits_are_grouped() {
         );
         assert!(commits > 0.0 && commits <= records, "{commits} {records}");
     }
+    // Planning the claim read the stake (provider and pool, shared per slot) and the seed (the
+    // sysvar's head) through the counted paths.
+    let all = |what: &str, source: &str| -> f64 {
+        workers
+            .iter()
+            .map(|w| {
+                w.metrics.get(
+                    metrics::CHAIN_READS_TOTAL,
+                    &format!("what=\"{what}\",source=\"{source}\""),
+                )
+            })
+            .sum()
+    };
+    assert!(all("stake", "rpc") > 0.0, "no stake read was counted");
+    assert!(all("seed", "rpc") > 0.0, "no seed read was counted");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -166,12 +166,15 @@ impl Worker {
             return Ok((ClaimPlan::Stay, slot));
         }
         let (provider, pool_key) = (info.provider, info.keys.staking_pool);
-        let (seed, me, pool, others) = tokio::try_join!(
+        let (
+            seed,
+            StakeView {
+                provider: me, pool, ..
+            },
+            others,
+        ) = tokio::try_join!(
             self.seed(job.seed_slot, slot),
-            self.chain
-                .call(move |r| Box::pin(async move { r.account::<Provider>(&provider).await })),
-            self.chain
-                .call(move |r| Box::pin(async move { r.account::<Pool>(&pool_key).await })),
+            self.stake(info, slot),
             self.field(&pool_key),
         )?;
         let mut contenders: Vec<Contender> = others
@@ -219,10 +222,37 @@ impl Worker {
         if let Some(s) = self.seeds.lock().expect("lock").get(&seed_slot) {
             return Ok(Some(*s));
         }
-        let seed = self
-            .chain
-            .call(move |r| Box::pin(async move { r.sortition_seed(seed_slot).await }))
-            .await?;
+        // The newest SlotHashes entries, read once for every job whose seed slot they cover
+        // (held across the read: drivers looking up at once wait for one answer).
+        let mut head = self.slot_hashes.lock().await;
+        let known = head
+            .as_deref()
+            .and_then(|h| depin_client::rpc::seed_in_head(h, seed_slot))
+            .flatten();
+        let seed = match known {
+            Some(s) => Some(s),
+            None => {
+                let fresh = self.chain.call(|r| Box::pin(r.slot_hashes_head())).await?;
+                self.metrics.inc(
+                    crate::metrics::CHAIN_READS_TOTAL,
+                    "what=\"seed\",source=\"rpc\"",
+                );
+                let found = depin_client::rpc::seed_in_head(&fresh, seed_slot);
+                *head = Some(fresh);
+                match found {
+                    Some(s) => s,
+                    // Older than the newest entries (a job seen late): the whole sysvar.
+                    None => {
+                        self.chain
+                            .call(move |r| {
+                                Box::pin(async move { r.sortition_seed(seed_slot).await })
+                            })
+                            .await?
+                    }
+                }
+            }
+        };
+        drop(head);
         if let Some(s) = seed {
             let mut seeds = self.seeds.lock().expect("lock");
             seeds.insert(seed_slot, s);
@@ -231,6 +261,48 @@ impl Worker {
             }
         }
         Ok(seed)
+    }
+
+    /// This worker's provider account and its market's pool, read **once per slot** for every
+    /// driver planning in it (`slot`, from the shared clock), and again once this worker has
+    /// landed a transaction since (its claims lock bonds): a plan then rests on the same
+    /// freshness as one read of its own, without one read per driver and per wake.
+    pub(super) async fn stake(
+        &self,
+        info: &MarketInfo,
+        slot: u64,
+    ) -> Result<StakeView, ClientError> {
+        // Held across the read: drivers planning at once wait for one answer.
+        let mut stakes = self.stakes.lock().await;
+        let landed = self.chain.landed_slot();
+        if let Some(v) = stakes.get(&info.provider) {
+            if v.slot >= slot && v.landed == landed {
+                self.metrics.inc(
+                    crate::metrics::CHAIN_READS_TOTAL,
+                    "what=\"stake\",source=\"shared\"",
+                );
+                return Ok(v.clone());
+            }
+        }
+        let (provider, pool_key) = (info.provider, info.keys.staking_pool);
+        let (me, pool) = tokio::try_join!(
+            self.chain
+                .call(move |r| Box::pin(async move { r.account::<Provider>(&provider).await })),
+            self.chain
+                .call(move |r| Box::pin(async move { r.account::<Pool>(&pool_key).await })),
+        )?;
+        self.metrics.inc(
+            crate::metrics::CHAIN_READS_TOTAL,
+            "what=\"stake\",source=\"rpc\"",
+        );
+        let view = StakeView {
+            slot,
+            landed,
+            provider: me,
+            pool,
+        };
+        stakes.insert(info.provider, view.clone());
+        Ok(view)
     }
 
     /// Every provider of `pool` (at most [`FIELD_TTL`] old).

@@ -10,7 +10,22 @@ impl Worker {
         mut rx: watch::Receiver<Option<View>>,
         seen: Option<(u64, u64)>,
     ) -> Result<()> {
-        let mut first = self.chain.job(&addr).await;
+        // A job first seen live and never touched by this worker: the subscription's view is
+        // as good as a read (there is no write of this worker it could be missing).
+        let handed = (entry.is_none() && seen.is_some())
+            .then(|| *rx.borrow())
+            .flatten()
+            .filter(|(_, slot)| *slot > 0);
+        let mut first = match handed {
+            Some((job, _)) => {
+                self.metrics.inc(
+                    crate::metrics::CHAIN_READS_TOTAL,
+                    "what=\"job\",source=\"subscription\"",
+                );
+                Ok(job)
+            }
+            None => self.chain.job(&addr).await,
+        };
         if matches!(first, Err(ClientError::AccountNotFound(_))) && entry.is_some() {
             // Confirmed by a second read before the journal entry is finished.
             tokio::time::sleep(POLL).await;
@@ -62,7 +77,7 @@ impl Worker {
         // read only when it is newer than that and shows this worker's landed writes.
         let mut decided_at = 0u64;
         loop {
-            let read = match self.subscribed_view(&mut rx, decided_at) {
+            let read = match self.subscribed_view(&mut rx, decided_at, touched(&entry)) {
                 Some(view) => Ok(view),
                 None => self.chain.job_at(&addr).await,
             };
@@ -129,14 +144,25 @@ impl Worker {
     /// The job as the subscription last delivered it, if that view is newer than `decided_at`
     /// (the slot of the last view a step was decided on) and at least as recent as this
     /// worker's own landed transactions: then it is as good as a read, and saves one.
+    ///
+    /// Only a job this worker has `touched` (sent a transaction for, or holds) needs the view
+    /// to be that recent and new: of a job it never wrote to, the newest notification misses
+    /// nothing of its own, however busy it is landing transactions for other jobs, and stands
+    /// until a newer one comes.
     fn subscribed_view(
         &self,
         rx: &mut watch::Receiver<Option<View>>,
         decided_at: u64,
+        touched: bool,
     ) -> Option<View> {
         // Marked seen: the wait after this step waits for a newer notification.
         let view = (*rx.borrow_and_update())?;
-        if !stands_in_for_a_read(view.1, decided_at, self.chain.landed_slot()) {
+        let fresh_enough = if touched {
+            stands_in_for_a_read(view.1, decided_at, self.chain.landed_slot())
+        } else {
+            still_current(view.1, decided_at)
+        };
+        if !fresh_enough {
             return None;
         }
         self.metrics.inc(
@@ -547,6 +573,12 @@ impl Worker {
     }
 }
 
+/// Whether this worker may have written to the job of `entry`: a claim was sent (or is
+/// about to be: the entry is journalled first), or the journal has it past claiming.
+fn touched(entry: &Entry) -> bool {
+    entry.phase != Phase::Claiming || entry.claim_sent_ms.is_some()
+}
+
 /// Whether a subscription view written in `view_slot` may replace a read: newer than the view
 /// the last step was decided on (`decided_at`, the context slot of a read or the write slot of a
 /// notification) and not older than this worker's landed transactions. A view without a
@@ -555,9 +587,45 @@ fn stands_in_for_a_read(view_slot: u64, decided_at: u64, landed: u64) -> bool {
     view_slot > decided_at && view_slot >= landed && view_slot > 0
 }
 
+/// Whether the newest subscription view (written in `view_slot`) of a job this worker never
+/// touched may stand for a read: any live view not older than the last one decided on. Nothing
+/// newer delivered means nothing changed that the subscription knows of (a stalled one is
+/// replaced, and its reconcile's views, slot 0, are read again).
+fn still_current(view_slot: u64, decided_at: u64) -> bool {
+    view_slot > 0 && view_slot >= decided_at
+}
+
 #[cfg(test)]
 mod tests {
-    use super::stands_in_for_a_read;
+    use super::{stands_in_for_a_read, still_current, touched};
+    use crate::journal::{Entry, Phase};
+
+    #[test]
+    fn an_untouched_job_is_decided_on_its_newest_live_view() {
+        assert!(
+            still_current(101, 0),
+            "the view the driver was started with"
+        );
+        assert!(
+            still_current(101, 101),
+            "nothing newer came: it still stands"
+        );
+        assert!(still_current(105, 101), "a newer one");
+        assert!(!still_current(100, 101), "older than the one decided on");
+        assert!(!still_current(0, 0), "a reconcile's view is read again");
+    }
+
+    #[test]
+    fn a_job_is_touched_once_a_claim_is_sent_or_the_journal_is_past_claiming() {
+        let job = anchor_lang::prelude::Pubkey::new_unique();
+        let mut e = Entry::new(&job, &job);
+        assert!(!touched(&e), "seen, nothing sent");
+        e.claim_sent_ms = Some(1);
+        assert!(touched(&e), "a claim was sent (journalled before sending)");
+        let mut held = Entry::new(&job, &job);
+        held.phase = Phase::Claimed;
+        assert!(touched(&held), "held (a lost journal rebuilt as claimed)");
+    }
 
     #[test]
     fn a_subscription_view_replaces_a_read_only_when_newer_and_past_the_landed_writes() {

@@ -87,6 +87,18 @@ struct MarketInfo {
     payout: Pubkey,
 }
 
+/// A provider account and its pool as one read saw them ([`Worker::stake`]).
+#[derive(Clone)]
+struct StakeView {
+    /// The chain slot (the shared clock's) the read was made in.
+    slot: u64,
+    /// This worker's [`Chain::landed_slot`] then: a transaction landed since (a claim locks a
+    /// bond) makes the view stale.
+    landed: u64,
+    provider: Provider,
+    pool: Pool,
+}
+
 /// What a driver step asks for next.
 enum Next {
     /// Re-read the job at once.
@@ -136,6 +148,11 @@ pub struct Worker {
     fields: tokio::sync::Mutex<HashMap<Pubkey, (Instant, Arc<Vec<Contender>>)>>,
     /// Lottery seeds already read, by seed slot (a seed never changes).
     seeds: Mutex<BTreeMap<u64, hash::Hash32>>,
+    /// The SlotHashes sysvar's newest entries as last read ([`Worker::seed`]).
+    slot_hashes: tokio::sync::Mutex<Option<Vec<u8>>>,
+    /// This worker's provider account and its pool, by provider, as the last read saw them:
+    /// shared by every driver planning a claim in the same slot ([`Worker::stake`]).
+    stakes: tokio::sync::Mutex<HashMap<Pubkey, StakeView>>,
     /// Providers the ranked phase of jobs called and that did not come (`presence`).
     presence: Mutex<Presence>,
     /// Moving average of the time from sending a claim to its answer (landed or refused).
@@ -386,6 +403,8 @@ impl Worker {
             passed: Mutex::new(RecentSet::new(PASSED_KEPT)),
             fields: tokio::sync::Mutex::new(HashMap::new()),
             seeds: Mutex::new(BTreeMap::new()),
+            slot_hashes: tokio::sync::Mutex::new(None),
+            stakes: tokio::sync::Mutex::new(HashMap::new()),
             presence: Mutex::new(Presence::default()),
             claim_latency: Mutex::new(None),
             accepting: AtomicBool::new(true),

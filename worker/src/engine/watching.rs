@@ -38,7 +38,9 @@ impl Worker {
         if self.journal.get(&job).ok().flatten().is_some() {
             return; // tried before (dropped or done)
         }
-        self.spawn_driver(job, None, Some((now_ms(), slot)));
+        // A live view goes with it: the driver decides on it without reading the job again.
+        let view = live.then_some((data, slot));
+        self.spawn_driver_with(job, None, Some((now_ms(), slot)), view);
     }
 
     /// Start driving `job`; `seen` is when (unix ms, slot) an unclaimed job was first seen.
@@ -48,7 +50,18 @@ impl Worker {
         entry: Option<Entry>,
         seen: Option<(u64, u64)>,
     ) {
-        let (tx, rx) = watch::channel(None);
+        self.spawn_driver_with(job, entry, seen, None);
+    }
+
+    /// [`Self::spawn_driver`], handing the driver the subscription's `view` of the job.
+    pub(super) fn spawn_driver_with(
+        self: &Arc<Self>,
+        job: Pubkey,
+        entry: Option<Entry>,
+        seen: Option<(u64, u64)>,
+        view: Option<View>,
+    ) {
+        let (tx, rx) = watch::channel(view);
         {
             let mut drivers = self.drivers.lock().expect("lock");
             if drivers.contains_key(&job) {
