@@ -515,21 +515,29 @@ impl DepinRpc {
     /// The assignment-lottery seed of a job whose seed slot is `seed_slot`, from the SlotHashes
     /// sysvar (`None` until that slot has been recorded).
     pub async fn sortition_seed(&self, seed_slot: u64) -> Result<Option<[u8; 32]>, ClientError> {
-        if let Some(seed) = seed_in_head(&self.slot_hashes_head().await?, seed_slot) {
+        if let Some(seed) = seed_in_head(&self.slot_hashes_head(0).await?, seed_slot) {
             return Ok(seed);
         }
-        let data = self.data(&solana_sdk::sysvar::slot_hashes::ID).await?;
         Ok(depin_core::sortition::seed_from_slot_hashes(
-            &data, seed_slot,
+            &self.slot_hashes().await?,
+            seed_slot,
         ))
     }
 
     /// The head of the SlotHashes sysvar's data: its count and newest [`SEED_HEAD_ENTRIES`]
-    /// entries (2.6 KB of 20 KB), for [`seed_in_head`].
-    pub async fn slot_hashes_head(&self) -> Result<Vec<u8>, ClientError> {
+    /// entries (2.6 KB of 20 KB), for [`seed_in_head`]; as of slot `min_slot` or later (0: any).
+    pub async fn slot_hashes_head(&self, min_slot: u64) -> Result<Vec<u8>, ClientError> {
         let head = 8 + SEED_HEAD_ENTRIES * 40;
         let sysvar = solana_sdk::sysvar::slot_hashes::ID;
-        Ok(self.data_sliced(&sysvar, 0, Some((0, head))).await?.0)
+        Ok(self
+            .data_sliced(&sysvar, min_slot, Some((0, head)))
+            .await?
+            .0)
+    }
+
+    /// The whole SlotHashes sysvar's data.
+    pub async fn slot_hashes(&self) -> Result<Vec<u8>, ClientError> {
+        self.data(&solana_sdk::sysvar::slot_hashes::ID).await
     }
 
     /// Decode the Anchor account at `address`.

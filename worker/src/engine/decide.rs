@@ -230,29 +230,34 @@ impl Worker {
             .and_then(|h| depin_client::rpc::seed_in_head(h, seed_slot))
             .flatten();
         let seed = match known {
-            Some(s) => Some(s),
+            Some(s) => {
+                drop(head);
+                Some(s)
+            }
             None => {
-                let fresh = self.chain.call(|r| Box::pin(r.slot_hashes_head())).await?;
+                // At least the slot after the seed slot: a lagging node fails over.
+                let fresh = self
+                    .chain
+                    .call(move |r| Box::pin(r.slot_hashes_head(seed_slot + 1)))
+                    .await?;
                 self.metrics.inc(
                     crate::metrics::CHAIN_READS_TOTAL,
                     "what=\"seed\",source=\"rpc\"",
                 );
                 let found = depin_client::rpc::seed_in_head(&fresh, seed_slot);
                 *head = Some(fresh);
+                drop(head);
                 match found {
                     Some(s) => s,
-                    // Older than the newest entries (a job seen late): the whole sysvar.
+                    // Older than the newest entries (a job seen late): the whole sysvar, read
+                    // once (the seed is then cached like any other).
                     None => {
-                        self.chain
-                            .call(move |r| {
-                                Box::pin(async move { r.sortition_seed(seed_slot).await })
-                            })
-                            .await?
+                        let all = self.chain.call(|r| Box::pin(r.slot_hashes())).await?;
+                        depin_core::sortition::seed_from_slot_hashes(&all, seed_slot)
                     }
                 }
             }
         };
-        drop(head);
         if let Some(s) = seed {
             let mut seeds = self.seeds.lock().expect("lock");
             seeds.insert(seed_slot, s);
@@ -265,8 +270,9 @@ impl Worker {
 
     /// This worker's provider account and its market's pool, read **once per slot** for every
     /// driver planning in it (`slot`, from the shared clock), and again once this worker has
-    /// landed a transaction since (its claims lock bonds): a plan then rests on the same
-    /// freshness as one read of its own, without one read per driver and per wake.
+    /// landed a transaction since (its claims lock bonds), each read as of that landed slot
+    /// (`minContextSlot`): a plan then rests on the same freshness as one read of its own,
+    /// without one read per driver and per wake.
     pub(super) async fn stake(
         &self,
         info: &MarketInfo,
@@ -285,12 +291,16 @@ impl Worker {
             }
         }
         let (provider, pool_key) = (info.provider, info.keys.staking_pool);
+        // As of this worker's landed transactions: a lagging node's older view (without the
+        // bond its last claim locked) is refused and the next endpoint asked.
         let (me, pool) = tokio::try_join!(
             self.chain
-                .call(move |r| Box::pin(async move { r.account::<Provider>(&provider).await })),
+                .call(move |r| Box::pin(async move { r.data_at(&provider, landed).await })),
             self.chain
-                .call(move |r| Box::pin(async move { r.account::<Pool>(&pool_key).await })),
+                .call(move |r| Box::pin(async move { r.data_at(&pool_key, landed).await })),
         )?;
+        let me = depin_client::accounts::decode::<Provider>(&provider, &me.0)?;
+        let pool = depin_client::accounts::decode::<Pool>(&pool_key, &pool.0)?;
         self.metrics.inc(
             crate::metrics::CHAIN_READS_TOTAL,
             "what=\"stake\",source=\"rpc\"",

@@ -76,8 +76,27 @@ impl Worker {
         // The slot of the newest view decided on: a subscription view is used instead of a
         // read only when it is newer than that and shows this worker's landed writes.
         let mut decided_at = 0u64;
+        // Steps in a row decided on the same (unchanged) view of an untouched job, and whether
+        // the last step asked for a read before it acts (`Next::Confirm`).
+        let (mut reuses, mut must_read) = (0u32, false);
         loop {
-            let read = match self.subscribed_view(&mut rx, decided_at, touched(&entry)) {
+            let view = if must_read {
+                None
+            } else {
+                self.subscribed_view(
+                    &mut rx,
+                    decided_at,
+                    touched(&entry),
+                    reuses < MAX_VIEW_REUSES,
+                )
+            };
+            must_read = false;
+            let from_view = view.is_some();
+            reuses = match view {
+                Some((_, slot)) if slot <= decided_at => reuses + 1,
+                _ => 0,
+            };
+            let read = match view {
                 Some(view) => Ok(view),
                 None => self.chain.job_at(&addr).await,
             };
@@ -115,13 +134,19 @@ impl Worker {
                     continue;
                 }
             };
-            let stepped = self.step(&addr, &job, &info, &mut entry, now).await;
+            let stepped = self
+                .step(&addr, &job, &info, &mut entry, now, !from_view)
+                .await;
             match &stepped {
                 Ok(_) => self.health.step_ok(&addr),
                 Err(_) => self.health.step_failed(addr, failures + 1),
             }
             match stepped {
                 Ok(Next::Again) => failures = 0,
+                Ok(Next::Confirm) => {
+                    failures = 0;
+                    must_read = true;
+                }
                 Ok(Next::Finished) => return Ok(()),
                 Ok(Next::Wait) => {
                     failures = 0;
@@ -148,19 +173,22 @@ impl Worker {
     /// Only a job this worker has `touched` (sent a transaction for, or holds) needs the view
     /// to be that recent and new: of a job it never wrote to, the newest notification misses
     /// nothing of its own, however busy it is landing transactions for other jobs, and stands
-    /// until a newer one comes.
+    /// until a newer one comes (`may_reuse`: for at most [`MAX_VIEW_REUSES`] steps in a row, so
+    /// a job closed without a notification, e.g. cancelled, or a program stream gone quiet while
+    /// slots still arrive, is read again soon).
     fn subscribed_view(
         &self,
         rx: &mut watch::Receiver<Option<View>>,
         decided_at: u64,
         touched: bool,
+        may_reuse: bool,
     ) -> Option<View> {
         // Marked seen: the wait after this step waits for a newer notification.
         let view = (*rx.borrow_and_update())?;
         let fresh_enough = if touched {
             stands_in_for_a_read(view.1, decided_at, self.chain.landed_slot())
         } else {
-            still_current(view.1, decided_at)
+            still_current(view.1, decided_at) && (view.1 > decided_at || may_reuse)
         };
         if !fresh_enough {
             return None;
@@ -182,6 +210,7 @@ impl Worker {
         self.journal.put(entry)
     }
 
+    /// `confirmed`: `job` was read from the chain (not a subscription's view).
     pub(super) async fn step(
         self: &Arc<Self>,
         addr: &Pubkey,
@@ -189,9 +218,10 @@ impl Worker {
         info: &MarketInfo,
         entry: &mut Entry,
         now: i64,
+        confirmed: bool,
     ) -> Result<Next> {
         let Some(i) = job.slot_of(&info.provider) else {
-            return self.unclaimed(addr, job, info, entry, now).await;
+            return self.unclaimed(addr, job, info, entry, now, confirmed).await;
         };
         // Held (whatever the journal says: a claim whose confirmation was lost, a lost
         // journal): it counts against the capacity until settled (what is left then is a
@@ -239,6 +269,7 @@ impl Worker {
         info: &MarketInfo,
         entry: &mut Entry,
         now: i64,
+        confirmed: bool,
     ) -> Result<Next> {
         if entry.phase != Phase::Claiming {
             // Confirmed by a second read (views are at least as recent as this worker's
@@ -298,6 +329,11 @@ impl Worker {
                 return Ok(Next::Finished);
             }
         };
+        // A claim is sent on a read, never on a subscription's view alone (the job may have
+        // closed without a notification, or changed in one still on its way).
+        if !confirmed {
+            return Ok(Next::Confirm);
+        }
         // At capacity: keep the place in the queue, claim when a held job finishes.
         if !self.reserve(addr) {
             return Ok(Next::Wait);

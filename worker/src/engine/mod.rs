@@ -103,6 +103,9 @@ struct StakeView {
 enum Next {
     /// Re-read the job at once.
     Again,
+    /// Read the job from the chain (not a subscription's view) and step again at once: the
+    /// step would act on a view.
+    Confirm,
     /// Wait for a notification or the poll interval.
     Wait,
     /// Wait for a notification or this long (a slot the assignment waits for).
@@ -187,6 +190,9 @@ const FIELD_TTL: Duration = Duration::from_secs(1);
 const MAX_SEEDS: usize = 4096;
 /// Jobs passed on that are remembered (far more than are open at once).
 const PASSED_KEPT: usize = 65_536;
+/// Steps in a row an untouched job's unchanged subscription view may be decided on before
+/// the job is read again (each wait is at most [`MAX_WAIT`]).
+const MAX_VIEW_REUSES: u32 = 4;
 /// Longest spacing of the open-phase queue, whatever the observed claim latency.
 const MAX_STAGGER_SLOTS: u64 = 48;
 
