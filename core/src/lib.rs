@@ -1,7 +1,7 @@
 //! # depin-core
 //!
 //! The protocol facts that the on-chain programs, the client SDK and the worker must agree on,
-//! written once: PDA seeds, limits, account sizes, hash domains, and the pure arithmetic of
+//! written once: PDA seeds and their derivation, limits, account sizes, hash domains, and the pure arithmetic of
 //! staking and settlement.
 //!
 //! Everything here compiles both for the host and for SBF. Arithmetic is written for the
@@ -20,6 +20,7 @@ pub mod limits;
 pub mod math;
 #[cfg(not(target_os = "solana"))]
 pub mod montecarlo;
+pub mod pda;
 pub mod seeds;
 pub mod settle;
 pub mod sortition;

@@ -8,6 +8,7 @@ dual_test!(donation_to_escrow_and_fee_vault => g::donation_to_escrow_and_fee_vau
 dual_test!(prefunded_addresses => g::prefunded_addresses);
 dual_test!(front_run_pool_creation => g::front_run_pool_creation);
 dual_test!(front_run_market_creation => g::front_run_market_creation);
+dual_test!(creation_only_at_canonical_addresses => g::creation_only_at_canonical_addresses);
 dual_test!(rate_caps => g::rate_caps);
 dual_test!(rate_increase_needs_notice => g::rate_increase_needs_notice);
 dual_test!(fee_vault_cannot_block_refunds => g::fee_vault_cannot_block_refunds);

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod events;
 pub mod in_place;
 pub mod instructions;
+pub mod pda_account;
 pub mod state;
 
 pub use errors::StakingError;

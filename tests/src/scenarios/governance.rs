@@ -310,6 +310,156 @@ fn prefunded(backend: Backend, market_too: bool) -> TestChain {
     chain
 }
 
+/// A PDA of `seeds` under `program` at a bump below the canonical one: an address the
+/// program could sign for, but not the one everyone derives.
+fn non_canonical(seeds: &[&[u8]], program: &Pubkey) -> Pubkey {
+    let (_, canonical) = Pubkey::find_program_address(seeds, program);
+    (0..canonical)
+        .rev()
+        .find_map(|b| {
+            let mut with_bump = seeds.to_vec();
+            let bump = [b];
+            with_bump.push(&bump);
+            Pubkey::create_program_address(&with_bump, program).ok()
+        })
+        .expect("a lower bump")
+}
+
+/// The initialisers create their accounts themselves (not Anchor's `init`), so they check the
+/// addresses themselves: a pool, vault, market or fee vault at any address but its canonical
+/// PDA (another bump of the same seeds, another account) is refused, and so is a second
+/// creation; nothing is created by a refused one.
+pub fn creation_only_at_canonical_addresses(backend: Backend) -> TestChain {
+    let mut s = StakingWorld::with_slasher(backend, pda::slasher().0);
+    let (admin, deployer) = (s.admin.insecure_clone(), s.deployer.insecure_clone());
+    let (a, d) = (admin.pubkey(), deployer.pubkey());
+    let mint = s.chain.create_mint("second-stake-mint", 6);
+    let treasury = s
+        .chain
+        .create_token_account("second-treasury", &mint, &a, 0);
+    let args = InitializePoolArgs {
+        unbonding_seconds: 0,
+        slasher: pda::slasher().0,
+    };
+    let pool_ix = |f: &dyn Fn(&mut depin_staking::accounts::InitializePool)| {
+        let mut accounts = ix::staking::initialize_pool_accounts(&a, &d, &mint, &treasury);
+        f(&mut accounts);
+        ix::instruction(
+            depin_staking::ID,
+            accounts,
+            depin_staking::instruction::InitializePool { args: args.clone() },
+        )
+    };
+    let staking = depin_staking::ID;
+    let pool = pda::pool(&mint).0;
+    let other_pool = non_canonical(&[depin_core::seeds::POOL, mint.as_ref()], &staking);
+    let other_vault = non_canonical(&[depin_core::seeds::VAULT, pool.as_ref()], &staking);
+    let stranger = crate::derive_keypair("stray-pool").pubkey();
+    let cases: Vec<(&str, Instruction, SE)> = vec![
+        (
+            "pool at another bump of its seeds",
+            pool_ix(&|x| {
+                x.pool = other_pool;
+                x.vault = pda::vault(&other_pool).0;
+            }),
+            SE::WrongPoolAddress,
+        ),
+        (
+            "pool at a keypair's address",
+            pool_ix(&|x| x.pool = stranger),
+            SE::WrongPoolAddress,
+        ),
+        (
+            "vault at another bump of its seeds",
+            pool_ix(&|x| x.vault = other_vault),
+            SE::WrongVaultAddress,
+        ),
+        (
+            "vault at the pool's own address",
+            pool_ix(&|x| x.vault = pool),
+            SE::WrongVaultAddress,
+        ),
+    ];
+    for (label, ix_, err) in cases {
+        s.chain
+            .fail(label, &[ix_], &[&admin, &deployer])
+            .assert_error(err);
+    }
+    for gone in [pool, other_pool, other_vault, pda::vault(&pool).0] {
+        assert!(!s.chain.exists(&gone), "a refused creation created nothing");
+    }
+    s.chain
+        .ok("the pool", &[pool_ix(&|_| {})], &[&admin, &deployer]);
+    s.chain
+        .fail("the pool again", &[pool_ix(&|_| {})], &[&admin, &deployer])
+        .assert_error(SE::PoolExists);
+
+    let pay_mint = s.chain.create_mint("pay-mint", 6);
+    let market_ix = |f: &dyn Fn(&mut depin_jobs::accounts::InitializeMarket)| {
+        let mut accounts = ix::jobs::initialize_market_accounts(&a, &d, &pay_mint, 1, &pool);
+        f(&mut accounts);
+        ix::instruction(
+            depin_jobs::ID,
+            accounts,
+            depin_jobs::instruction::InitializeMarket {
+                args: test_config(),
+            },
+        )
+    };
+    let jobs = depin_jobs::ID;
+    let market = pda::market(&pay_mint, 1).0;
+    let id = 1u64.to_le_bytes();
+    let other_market = non_canonical(&[depin_core::seeds::MARKET, pay_mint.as_ref(), &id], &jobs);
+    let other_fee_vault = non_canonical(&[depin_core::seeds::FEE_VAULT, market.as_ref()], &jobs);
+    let market_2 = pda::market(&pay_mint, 2).0;
+    let cases: Vec<(&str, Instruction, E)> = vec![
+        (
+            "market at another bump of its seeds",
+            market_ix(&|x| {
+                x.market = other_market;
+                x.fee_vault = pda::fee_vault(&other_market).0;
+            }),
+            E::WrongMarketAddress,
+        ),
+        (
+            "market at the address of another market id",
+            market_ix(&|x| {
+                x.market = market_2;
+                x.fee_vault = pda::fee_vault(&market_2).0;
+            }),
+            E::WrongMarketAddress,
+        ),
+        (
+            "fee vault at another bump of its seeds",
+            market_ix(&|x| x.fee_vault = other_fee_vault),
+            E::WrongFeeVaultAddress,
+        ),
+    ];
+    for (label, ix_, err) in cases {
+        s.chain
+            .fail(label, &[ix_], &[&admin, &deployer])
+            .assert_error(err);
+    }
+    for gone in [market, other_market, market_2, other_fee_vault] {
+        assert!(!s.chain.exists(&gone), "a refused creation created nothing");
+    }
+    s.chain
+        .ok("the market", &[market_ix(&|_| {})], &[&admin, &deployer]);
+    s.chain
+        .fail(
+            "the market again",
+            &[market_ix(&|_| {})],
+            &[&admin, &deployer],
+        )
+        .assert_error(E::MarketExists);
+    let m: Market = s.chain.account(&market);
+    assert_eq!(
+        (m.bump, m.fee_vault),
+        (pda::market(&pay_mint, 1).1, pda::fee_vault(&market).0)
+    );
+    s.chain
+}
+
 /// Nobody but the upgrade authority can create a config, nobody but the config authority a
 /// pool: a stranger who goes first cannot choose a pool's admin, slasher or treasury. The
 /// authority can be handed over (co-signed), after which the old key is powerless.

@@ -1117,11 +1117,13 @@ pub fn attacks(backend: Backend) -> TestChain {
             slasher: payer,
         },
     );
-    w.chain.fail(
-        "initialize the pool twice",
-        &[ix_],
-        &[&w.admin, &w.deployer],
-    );
+    w.chain
+        .fail(
+            "initialize the pool twice",
+            &[ix_],
+            &[&w.admin, &w.deployer],
+        )
+        .assert_error(E::PoolExists);
     assert_eq!(w.pool_state().slasher, w.slasher.pubkey());
 
     // Close and revive: closing and refunding the address in one transaction leaves a

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
-use depin_core::{limits, seeds};
-use depin_staking::in_place::PoolView;
+use anchor_spl::token::{self, InitializeAccount3, Token, TokenAccount};
+use depin_core::{limits, pda, seeds};
+use depin_staking::{in_place::PoolView, pda_account::NewAccount};
 
 pub use crate::state::MarketConfig;
 use crate::{
@@ -12,7 +12,6 @@ use crate::{
 };
 
 #[derive(Accounts)]
-#[instruction(args: MarketConfig)]
 pub struct InitializeMarket<'info> {
     /// Becomes the market admin; pays rent.
     #[account(mut)]
@@ -29,25 +28,17 @@ pub struct InitializeMarket<'info> {
     /// CHECK: the token program checks it is a mint when it initialises the fee vault.
     pub payment_mint: UncheckedAccount<'info>,
 
-    #[account(
-        init,
-        payer = admin,
-        space = limits::DISCRIMINATOR_LEN + Market::INIT_SPACE,
-        seeds = [seeds::MARKET, payment_mint.key().as_ref(), &args.market_id.to_le_bytes()],
-        bump,
-    )]
-    pub market: Box<Account<'info, Market>>,
+    /// The new market, created by the handler (not `init`: see `depin_staking::pda_account`).
+    /// CHECK: the canonical PDA `["market", payment_mint, market_id_le]` (checked by the
+    /// handler) and still an empty system account (`MarketExists` otherwise).
+    #[account(mut, constraint = NewAccount::unused(&market) @ JobsError::MarketExists)]
+    pub market: UncheckedAccount<'info>,
 
-    /// Where `close_job` accrues the market's fees; only the market PDA can move them.
-    #[account(
-        init,
-        payer = admin,
-        seeds = [seeds::FEE_VAULT, market.key().as_ref()],
-        bump,
-        token::mint = payment_mint,
-        token::authority = market,
-    )]
-    pub fee_vault: Box<Account<'info, TokenAccount>>,
+    /// Where `close_job` accrues the market's fees, a token account of `payment_mint` whose
+    /// authority is the market (only the market PDA can move them), created by the handler.
+    /// CHECK: the canonical PDA `["fee_vault", market]` (checked by the handler).
+    #[account(mut)]
+    pub fee_vault: UncheckedAccount<'info>,
 
     /// The staking pool providers of this market stake in; it must name our slasher PDA.
     /// CHECK: read in place by `PoolView::read` (owner and discriminator checked).
@@ -73,29 +64,76 @@ impl InitializeMarket<'_> {
     ///   is this program's `["slasher"]` PDA; config in range (`MarketConfig::check`: fee at
     ///   most 20 %, slashes at most 100 %, abandon at most the no-show slash, windows at most
     ///   30 days with claim and reveal >= 1 s and execution >= 30 s, 1 <= max_replicas <= 7,
-    ///   positive minimum bond).
+    ///   positive minimum bond); `market` and `fee_vault` are the canonical PDAs
+    ///   (`WrongMarketAddress`, `WrongFeeVaultAddress`).
     /// - Effects: creates `Market` (not paused, nothing pending) and its fee vault token
     ///   account (authority: the market PDA); canonical bumps stored (market, slasher, fee
-    ///   vault); emits `MarketInitialized`.
+    ///   vault); emits `MarketInitialized`. Lamports sent to either address beforehand are
+    ///   kept (the rent is topped up).
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: MarketConfig) -> Result<()> {
-        let market = &mut ctx.accounts.market;
-        market.admin = ctx.accounts.admin.key();
-        market.payment_mint = ctx.accounts.payment_mint.key();
-        market.staking_pool = ctx.accounts.staking_pool.key();
-        market.fee_vault = ctx.accounts.fee_vault.key();
-        market.pending_config = args.clone();
-        market.config = args;
-        market.pending_at = 0;
-        market.paused = false;
-        market.bump = ctx.bumps.market;
-        market.slasher_bump = SLASHER_BUMP;
-        market.fee_vault_bump = ctx.bumps.fee_vault;
+        let a = &ctx.accounts;
+        let (mint, market_key, vault_key) =
+            (a.payment_mint.key(), a.market.key(), a.fee_vault.key());
+        let id = args.market_id.to_le_bytes();
+        let bump = pda::canonical_bump(
+            &[seeds::MARKET, mint.as_ref(), &id],
+            &crate::ID,
+            &market_key,
+        )
+        .ok_or(JobsError::WrongMarketAddress)?;
+        let fee_vault_bump = pda::canonical_bump(
+            &[seeds::FEE_VAULT, market_key.as_ref()],
+            &crate::ID,
+            &vault_key,
+        )
+        .ok_or(JobsError::WrongFeeVaultAddress)?;
+        let (market_info, vault_info) = (a.market.to_account_info(), a.fee_vault.to_account_info());
+        let (payer, system) = (
+            a.admin.to_account_info(),
+            a.system_program.to_account_info(),
+        );
+        let new = |account| NewAccount {
+            payer: &payer,
+            account,
+            system_program: &system,
+        };
+        new(&market_info).create(
+            &[seeds::MARKET, mint.as_ref(), &id, &[bump]],
+            limits::DISCRIMINATOR_LEN + Market::INIT_SPACE,
+            &crate::ID,
+        )?;
+        new(&vault_info).create(
+            &[seeds::FEE_VAULT, market_key.as_ref(), &[fee_vault_bump]],
+            TokenAccount::LEN,
+            &token::ID,
+        )?;
+        let accounts = InitializeAccount3 {
+            account: vault_info,
+            mint: a.payment_mint.to_account_info(),
+            authority: market_info.clone(),
+        };
+        token::initialize_account3(CpiContext::new(a.token_program.key(), accounts))?;
+
+        let market = Market {
+            admin: a.admin.key(),
+            payment_mint: mint,
+            staking_pool: a.staking_pool.key(),
+            fee_vault: vault_key,
+            pending_config: args.clone(),
+            config: args,
+            pending_at: 0,
+            paused: false,
+            bump,
+            slasher_bump: SLASHER_BUMP,
+            fee_vault_bump,
+        };
+        market.try_serialize(&mut &mut market_info.try_borrow_mut_data()?[..])?;
 
         emit!(MarketInitialized {
-            market: market.key(),
+            market: market_key,
             admin: market.admin,
             payment_mint: market.payment_mint,
             market_id: market.config.market_id,

@@ -1,8 +1,6 @@
-use anchor_lang::{
-    prelude::*,
-    system_program::{self, Allocate, Assign, CreateAccount, Transfer},
-};
+use anchor_lang::prelude::*;
 use depin_core::{limits, seeds};
+use depin_staking::pda_account::NewAccount;
 
 use crate::{
     errors::JobsError,
@@ -65,59 +63,24 @@ impl SetAccreditation<'_> {
     #[inline(never)]
     fn create(&self, bump: u8) -> Result<()> {
         let acc = self.accreditation.to_account_info();
-        require!(
-            *acc.owner == system_program::ID && acc.data_is_empty(),
-            JobsError::AlreadyAccredited
-        );
+        require!(NewAccount::unused(&acc), JobsError::AlreadyAccredited);
         let space = limits::DISCRIMINATOR_LEN + limits::ACCREDITATION_SIZE;
-        let needed = Rent::get()?.minimum_balance(space);
         let (market, provider) = (self.market.key(), self.provider.key());
-        let seeds: &[&[u8]] = &[
-            seeds::ACCREDITED,
-            market.as_ref(),
-            provider.as_ref(),
-            &[bump],
-        ];
-        let signer = &[seeds];
-        let sys = self.system_program.key();
-        let payer = self.admin.to_account_info();
-        if acc.lamports() == 0 {
-            let accounts = CreateAccount {
-                from: payer,
-                to: acc.clone(),
-            };
-            let cpi = CpiContext::new_with_signer(sys, accounts, signer);
-            system_program::create_account(cpi, needed, space as u64, &crate::ID)?;
-        } else {
-            // Pre-funded by someone: top up, allocate and assign instead of creating.
-            let short = needed.saturating_sub(acc.lamports());
-            if short > 0 {
-                let cpi = CpiContext::new(
-                    sys,
-                    Transfer {
-                        from: payer,
-                        to: acc.clone(),
-                    },
-                );
-                system_program::transfer(cpi, short)?;
-            }
-            let cpi = CpiContext::new_with_signer(
-                sys,
-                Allocate {
-                    account_to_allocate: acc.clone(),
-                },
-                signer,
-            );
-            system_program::allocate(cpi, space as u64)?;
-            let cpi = CpiContext::new_with_signer(
-                sys,
-                Assign {
-                    account_to_assign: acc.clone(),
-                },
-                signer,
-            );
-            system_program::assign(cpi, &crate::ID)?;
+        NewAccount {
+            payer: &self.admin.to_account_info(),
+            account: &acc,
+            system_program: &self.system_program.to_account_info(),
         }
+        .create(
+            &[
+                seeds::ACCREDITED,
+                market.as_ref(),
+                provider.as_ref(),
+                &[bump],
+            ],
+            space,
+            &crate::ID,
+        )?;
         let now = Clock::get()?.unix_timestamp;
         let record = Accreditation {
             market,

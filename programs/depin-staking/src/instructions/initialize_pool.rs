@@ -1,10 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
-use depin_core::{limits, seeds};
+use anchor_spl::token::{self, InitializeAccount3, Token, TokenAccount};
+use depin_core::{limits, pda, seeds};
 
 use crate::{
     errors::StakingError,
     events::PoolInitialized,
+    pda_account::NewAccount,
     state::{Config, Pool},
 };
 
@@ -34,24 +35,17 @@ pub struct InitializePool<'info> {
     /// CHECK: the token program checks it is a mint when it initialises the vault.
     pub stake_mint: UncheckedAccount<'info>,
 
-    #[account(
-        init,
-        payer = admin,
-        space = limits::DISCRIMINATOR_LEN + Pool::INIT_SPACE,
-        seeds = [seeds::POOL, stake_mint.key().as_ref()],
-        bump,
-    )]
-    pub pool: Account<'info, Pool>,
+    /// The new pool, created by the handler (not `init`: see `crate::pda_account`).
+    /// CHECK: the canonical PDA `["pool", stake_mint]` (checked by the handler) and still an
+    /// empty system account (`PoolExists` otherwise).
+    #[account(mut, constraint = NewAccount::unused(&pool) @ StakingError::PoolExists)]
+    pub pool: UncheckedAccount<'info>,
 
-    #[account(
-        init,
-        payer = admin,
-        seeds = [seeds::VAULT, pool.key().as_ref()],
-        bump,
-        token::mint = stake_mint,
-        token::authority = pool,
-    )]
-    pub vault: Account<'info, TokenAccount>,
+    /// The pool's stake vault, a token account of `stake_mint` whose authority is the pool,
+    /// created by the handler.
+    /// CHECK: the canonical PDA `["vault", pool]` (checked by the handler).
+    #[account(mut)]
+    pub vault: UncheckedAccount<'info>,
 
     /// Receiver of slashed stake and vault surplus.
     #[account(
@@ -79,28 +73,68 @@ impl InitializePool<'_> {
     /// - Preconditions: signed by the program config's authority; no pool exists for
     ///   `stake_mint` (PDA `init`); `treasury` holds `stake_mint`;
     ///   `0 <= unbonding_seconds <= 1 year`.
+    ///   `pool` and `vault` are the canonical PDAs `["pool", stake_mint]` and
+    ///   `["vault", pool]` (`WrongPoolAddress`, `WrongVaultAddress`).
     /// - Effects: creates `Pool` and its vault token account (authority = pool PDA) with zero
-    ///   totals, not paused, canonical bumps stored; emits `PoolInitialized`.
+    ///   totals, not paused, canonical bumps stored; emits `PoolInitialized`. Lamports sent to
+    ///   either address beforehand are kept (the rent is topped up).
     // Kept out of line: with fat LTO the whole program would otherwise become one function
     // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: InitializePoolArgs) -> Result<()> {
-        let pool = &mut ctx.accounts.pool;
-        pool.admin = ctx.accounts.admin.key();
-        pool.stake_mint = ctx.accounts.stake_mint.key();
-        pool.vault = ctx.accounts.vault.key();
-        pool.slasher = args.slasher;
-        pool.treasury = ctx.accounts.treasury.key();
-        pool.unbonding_seconds = args.unbonding_seconds;
-        pool.total_staked = 0;
-        pool.total_slashed = 0;
-        pool.provider_count = 0;
-        pool.paused = false;
-        pool.bump = ctx.bumps.pool;
-        pool.vault_bump = ctx.bumps.vault;
+        let a = &ctx.accounts;
+        let (mint, pool_key, vault_key) = (a.stake_mint.key(), a.pool.key(), a.vault.key());
+        let bump = pda::canonical_bump(&[seeds::POOL, mint.as_ref()], &crate::ID, &pool_key)
+            .ok_or(StakingError::WrongPoolAddress)?;
+        let vault_bump =
+            pda::canonical_bump(&[seeds::VAULT, pool_key.as_ref()], &crate::ID, &vault_key)
+                .ok_or(StakingError::WrongVaultAddress)?;
+        let (pool_info, vault_info) = (a.pool.to_account_info(), a.vault.to_account_info());
+        let (payer, system) = (
+            a.admin.to_account_info(),
+            a.system_program.to_account_info(),
+        );
+        let new = |account| NewAccount {
+            payer: &payer,
+            account,
+            system_program: &system,
+        };
+        new(&pool_info).create(
+            &[seeds::POOL, mint.as_ref(), &[bump]],
+            limits::DISCRIMINATOR_LEN + Pool::INIT_SPACE,
+            &crate::ID,
+        )?;
+        new(&vault_info).create(
+            &[seeds::VAULT, pool_key.as_ref(), &[vault_bump]],
+            TokenAccount::LEN,
+            &token::ID,
+        )?;
+        let accounts = InitializeAccount3 {
+            account: vault_info,
+            mint: a.stake_mint.to_account_info(),
+            authority: pool_info.clone(),
+        };
+        token::initialize_account3(CpiContext::new(a.token_program.key(), accounts))?;
+
+        let pool = Pool {
+            admin: a.admin.key(),
+            stake_mint: mint,
+            vault: vault_key,
+            slasher: args.slasher,
+            treasury: a.treasury.key(),
+            unbonding_seconds: args.unbonding_seconds,
+            total_staked: 0,
+            total_slashed: 0,
+            pending_slashed: 0,
+            provider_count: 0,
+            paused: false,
+            bump,
+            vault_bump,
+        };
+        pool.try_serialize(&mut &mut pool_info.try_borrow_mut_data()?[..])?;
 
         emit!(PoolInitialized {
-            pool: pool.key(),
+            pool: pool_key,
             admin: pool.admin,
             stake_mint: pool.stake_mint,
             vault: pool.vault,

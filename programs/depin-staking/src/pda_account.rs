@@ -1,0 +1,71 @@
+//! Creating a program-owned account at a canonical PDA in a handler, for the one-time
+//! initialisers of both programs (and the jobs program's accreditations).
+//!
+//! Anchor's `init` with `seeds` always runs `find_program_address`, 1 500 compute units per
+//! bump tried, so `initialize_pool` and `initialize_market` (two PDAs each) cost 23k – 28k
+//! depending on the mint. Here the handler finds the canonical bump with
+//! `depin_core::pda::canonical_bump` (about 300 units per try), checks the passed account
+//! against it (each caller with its own error), and creates the account with a CPI signed by
+//! those seeds. Like `init`, a PDA that a stranger sent lamports to beforehand is topped up,
+//! allocated and assigned instead of created, so a donation cannot block the creation; a PDA
+//! that already holds data or belongs to a program is refused.
+
+use anchor_lang::{
+    prelude::*,
+    system_program::{self, Allocate, Assign, CreateAccount, Transfer},
+};
+
+/// Who pays for and which system account becomes a new program-owned account.
+pub struct NewAccount<'a, 'info> {
+    /// Pays the rent (signer, writable).
+    pub payer: &'a AccountInfo<'info>,
+    /// The account to create (writable; a PDA of the calling program).
+    pub account: &'a AccountInfo<'info>,
+    /// The system program.
+    pub system_program: &'a AccountInfo<'info>,
+}
+
+impl NewAccount<'_, '_> {
+    /// Whether `account` is still an empty system account (possibly holding lamports), as an
+    /// account about to be created must be.
+    pub fn unused(account: &AccountInfo) -> bool {
+        *account.owner == system_program::ID && account.data_is_empty()
+    }
+
+    /// Create the account with `space` bytes of data owned by `owner`, rent-exempt, signing as
+    /// the PDA of `signer_seeds` (the seeds and the canonical bump, in that order).
+    pub fn create(&self, signer_seeds: &[&[u8]], space: usize, owner: &Pubkey) -> Result<()> {
+        let needed = Rent::get()?.minimum_balance(space);
+        let signer = &[signer_seeds];
+        let sys = self.system_program.key();
+        let (payer, acc) = (self.payer.clone(), self.account.clone());
+        if acc.lamports() == 0 {
+            let accounts = CreateAccount {
+                from: payer,
+                to: acc,
+            };
+            let cpi = CpiContext::new_with_signer(sys, accounts, signer);
+            return system_program::create_account(cpi, needed, space as u64, owner);
+        }
+        // Pre-funded by someone: top up, allocate and assign instead of creating.
+        let short = needed.saturating_sub(acc.lamports());
+        if short > 0 {
+            let accounts = Transfer {
+                from: payer,
+                to: acc.clone(),
+            };
+            system_program::transfer(CpiContext::new(sys, accounts), short)?;
+        }
+        let accounts = Allocate {
+            account_to_allocate: acc.clone(),
+        };
+        system_program::allocate(
+            CpiContext::new_with_signer(sys, accounts, signer),
+            space as u64,
+        )?;
+        let accounts = Assign {
+            account_to_assign: acc,
+        };
+        system_program::assign(CpiContext::new_with_signer(sys, accounts, signer), owner)
+    }
+}
