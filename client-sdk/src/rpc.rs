@@ -159,6 +159,41 @@ pub enum JobFilter {
     Requester(Pubkey),
     /// Jobs in which this provider account holds a slot.
     HeldBy(Pubkey),
+    /// Open jobs of a market that nothing has been committed (or submitted) for yet: their
+    /// claim phase. What a provider that holds no slot needs to hear of; a job leaves this
+    /// set at its first commitment, so a watcher subscribed to it alone is not told of the
+    /// commitments, reveals and settlement of jobs it took no part in.
+    Claimable(Pubkey),
+}
+
+impl JobFilter {
+    /// The `getProgramAccounts` / `programSubscribe` filter sets whose union is this query
+    /// (one set, except [`JobFilter::HeldBy`]: one per slot position).
+    pub fn queries(&self) -> Vec<Vec<RpcFilterType>> {
+        let size = RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64);
+        let memcmp = |offset: usize, bytes: &[u8]| {
+            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
+        };
+        match *self {
+            JobFilter::Market { market, open_only } => {
+                let mut f = vec![size, memcmp(offsets::MARKET, market.as_ref())];
+                if open_only {
+                    f.push(memcmp(offsets::STATUS, &[job_status::OPEN]));
+                }
+                vec![f]
+            }
+            JobFilter::Requester(r) => vec![vec![size, memcmp(offsets::REQUESTER, r.as_ref())]],
+            JobFilter::HeldBy(p) => (0..depin_core::limits::MAX_REPLICAS as usize)
+                .map(|i| vec![size.clone(), memcmp(offsets::slot_provider(i), p.as_ref())])
+                .collect(),
+            JobFilter::Claimable(market) => vec![vec![
+                size,
+                memcmp(offsets::MARKET, market.as_ref()),
+                memcmp(offsets::STATUS, &[job_status::OPEN]),
+                memcmp(offsets::COMMITTED, &[0]),
+            ]],
+        }
+    }
 }
 
 /// Byte offsets (account data, discriminator included) the `memcmp` filters use; computed from
@@ -171,6 +206,8 @@ pub mod offsets {
     pub const REQUESTER: usize = 8 + core::mem::offset_of!(Job, requester);
     /// `Job::status`.
     pub const STATUS: usize = 8 + core::mem::offset_of!(Job, status);
+    /// `Job::committed`.
+    pub const COMMITTED: usize = 8 + core::mem::offset_of!(Job, committed);
     /// `Provider::pool` (Borsh layout: fixed fields first; `depin_staking::in_place`).
     pub const PROVIDER_POOL: usize = depin_staking::in_place::provider_layout::POOL;
     /// `Provider::operator`.
@@ -627,26 +664,10 @@ impl DepinRpc {
             .ok_or_else(|| ClientError::AccountNotFound(address.to_string()))
     }
 
-    /// Jobs matching `filter` (one `getProgramAccounts` per filter; seven, one per slot
-    /// position, for [`JobFilter::HeldBy`]), sorted by address.
+    /// Jobs matching `filter` (one `getProgramAccounts` per filter set of
+    /// [`JobFilter::queries`]), sorted by address.
     pub async fn jobs(&self, filter: JobFilter) -> Result<Vec<(Pubkey, Job)>, ClientError> {
-        let size = RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64);
-        let memcmp = |offset: usize, bytes: &[u8]| {
-            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes.to_vec()))
-        };
-        let queries: Vec<Vec<RpcFilterType>> = match filter {
-            JobFilter::Market { market, open_only } => {
-                let mut f = vec![size, memcmp(offsets::MARKET, market.as_ref())];
-                if open_only {
-                    f.push(memcmp(offsets::STATUS, &[job_status::OPEN]));
-                }
-                vec![f]
-            }
-            JobFilter::Requester(r) => vec![vec![size, memcmp(offsets::REQUESTER, r.as_ref())]],
-            JobFilter::HeldBy(p) => (0..depin_core::limits::MAX_REPLICAS as usize)
-                .map(|i| vec![size.clone(), memcmp(offsets::slot_provider(i), p.as_ref())])
-                .collect(),
-        };
+        let queries = filter.queries();
         let mut out = Vec::new();
         for filters in queries {
             for (address, data) in self

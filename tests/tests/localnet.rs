@@ -276,6 +276,34 @@ async fn three_replica_job_over_rpc_and_websocket() {
         .program_subscribe(&depin_client::JOBS_PROGRAM_ID, Some(filter))
         .await
         .expect("programSubscribe");
+    // The worker's subscriptions: the market's jobs in their claim phase, and the jobs the
+    // first provider holds a slot in (one filter set per slot position).
+    let subscribe = |filters: Vec<RpcFilterType>| {
+        let pubsub = &pubsub;
+        async move {
+            let config = RpcProgramAccountsConfig {
+                filters: Some(filters),
+                account_config: RpcAccountInfoConfig {
+                    encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
+                    commitment: Some(CommitmentConfig::confirmed()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            pubsub
+                .program_subscribe(&depin_client::JOBS_PROGRAM_ID, Some(config))
+                .await
+                .expect("programSubscribe")
+                .0
+        }
+    };
+    let mut claimable = subscribe(JobFilter::Claimable(market).queries().remove(0)).await;
+    let first_provider = pda::provider(&pool, &providers[0].pubkey()).0;
+    let mut held_by_first = Vec::new();
+    for filters in JobFilter::HeldBy(first_provider).queries() {
+        held_by_first.push(subscribe(filters).await);
+    }
+    let mut held_by_first = futures_util::stream::select_all(held_by_first);
 
     let escrow = Keypair::new();
     let post = ix::jobs::post_job(
@@ -419,6 +447,36 @@ async fn three_replica_job_over_rpc_and_websocket() {
     );
     assert_eq!((seen.agreed_hash, settled.agreed_hash), (result, result));
 
+    // The claim-phase subscription told of the job until its last claim and not after its
+    // first commitment; the holder's told it of the whole run.
+    let claim_phase = views_of(&job, &mut claimable).await;
+    assert!(!claim_phase.is_empty(), "the claim phase was notified");
+    assert!(
+        claim_phase
+            .iter()
+            .all(|j| j.status == depin_jobs::state::job_status::OPEN && j.committed == 0),
+        "no notification after the first commitment"
+    );
+    assert_eq!(
+        claim_phase.iter().map(|j| j.claimed).max(),
+        Some(providers.len() as u8),
+        "the claim that filled the job was notified"
+    );
+    let held = views_of(&job, &mut held_by_first).await;
+    assert!(
+        held.iter().all(|j| j.slot_of(&first_provider).is_some()),
+        "only views in which the provider holds its slot"
+    );
+    assert!(
+        held.iter().any(|j| j.committed == providers.len() as u8),
+        "the holder was told of every commitment"
+    );
+    assert!(
+        held.iter()
+            .any(|j| j.status == depin_jobs::state::job_status::SETTLED),
+        "the holder was told of the settlement"
+    );
+
     // Release and close, as a crank would, from the job read through RPC.
     for (i, p) in providers.iter().enumerate() {
         let provider = pda::provider(&pool, &p.pubkey()).0;
@@ -458,4 +516,28 @@ async fn three_replica_job_over_rpc_and_websocket() {
         assert_eq!((st.staked, st.locked, st.jobs_completed), (20_000, 0, 1));
     }
     localnet.stop().expect("stop");
+}
+
+/// The views of `job` a program subscription has delivered so far (it is drained until it is
+/// quiet for half a second).
+async fn views_of<S>(job: &Pubkey, stream: &mut S) -> Vec<depin_jobs::state::Job>
+where
+    S: futures_util::Stream<
+            Item = solana_client::rpc_response::Response<
+                solana_client::rpc_response::RpcKeyedAccount,
+            >,
+        > + Unpin,
+{
+    let mut views = Vec::new();
+    while let Ok(Some(n)) = tokio::time::timeout(Duration::from_millis(500), stream.next()).await {
+        if n.value.pubkey != job.to_string() {
+            continue;
+        }
+        let data = n.value.account.data.decode().expect("base64 data");
+        views.push(
+            depin_client::accounts::decode_zero_copy::<depin_jobs::state::Job>(job, &data)
+                .expect("a job"),
+        );
+    }
+    views
 }

@@ -153,13 +153,16 @@ impl Worker {
     /// job's seed, this provider's fresh stake, the pool's total and the stake of every other
     /// provider it expects to claim (cached for [`FIELD_TTL`]); also returns the chain slot.
     /// In the open phase, providers the ranked phase called and that did not come are noted
-    /// as absent first, so the plan (and the next ones) do not wait for them.
+    /// as absent first, so the plan (and the next ones) do not wait for them: only on a view
+    /// `confirmed` by a read (a subscription stops telling a worker of a job it holds no slot
+    /// in once the job's first commitment lands, so a view of it can lack claims made since).
     pub(super) async fn claim_plan(
         &self,
         addr: &Pubkey,
         job: &Job,
         info: &MarketInfo,
         now: i64,
+        confirmed: bool,
     ) -> Result<(ClaimPlan, u64)> {
         let slot = self.chain.slot().await?;
         if !job.ranked_phase(slot) && job.free_slot().is_none() {
@@ -190,7 +193,7 @@ impl Worker {
             contenders: &contenders,
             stagger_slots: self.stagger_slots(),
         };
-        if let Some(seed) = &seed {
+        if let Some(seed) = seed.as_ref().filter(|_| confirmed) {
             let missed = assign::no_shows(job, addr, field, slot, seed);
             if !missed.is_empty() {
                 let mut presence = self.presence.lock().expect("lock");

@@ -299,7 +299,7 @@ impl Worker {
         // Waits sleep until the slot they wait for (a claim or other change of the job
         // wakes them earlier): a worker's turn comes when it should, not at the next poll.
         let until = |now: u64, at: u64| self.chain.until_slot(now, at).clamp(MIN_WAIT, MAX_WAIT);
-        let displaced = match self.claim_plan(addr, job, info, now).await? {
+        let displaced = match self.claim_plan(addr, job, info, now, confirmed).await? {
             (ClaimPlan::Claim { displaced, .. }, _) => displaced,
             (ClaimPlan::WaitForSeed { seed_slot }, now) => {
                 return Ok(Next::WaitFor(until(now, seed_slot + 1)))

@@ -48,7 +48,7 @@ use futures_util::{stream::select_all, StreamExt};
 use solana_client::{
     nonblocking::pubsub_client::PubsubClient,
     rpc_config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, UiAccountEncoding},
-    rpc_filter::{Memcmp, RpcFilterType},
+    rpc_filter::RpcFilterType,
 };
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::signature::{Keypair, Signer};

@@ -167,7 +167,32 @@ impl Worker {
         }
     }
 
-    /// Program subscriptions (one per market) and a slot subscription as the watchdog: when
+    /// The program subscriptions' filter sets: each market's jobs in their claim phase
+    /// ([`JobFilter::Claimable`]: what a worker that holds no slot needs to hear of), and the
+    /// jobs this worker's providers hold a slot in ([`JobFilter::HeldBy`], one set per slot
+    /// position). A job this worker took no part in is not followed through its commitments,
+    /// reveals and settlement: with many workers that was most of every worker's notifications
+    /// (about 4r + 4 per job of r replicas, now r + 1 and the displacements). A job it claimed
+    /// is followed from its claim on; what a notification misses a driver reads (its views of a
+    /// job it touched must show its landed writes).
+    fn subscriptions(&self) -> Vec<Vec<RpcFilterType>> {
+        let mut providers: Vec<Pubkey> = self.markets.values().map(|i| i.provider).collect();
+        providers.sort();
+        providers.dedup();
+        let mut sets: Vec<Vec<RpcFilterType>> = self
+            .markets
+            .values()
+            .flat_map(|info| JobFilter::Claimable(info.keys.market).queries())
+            .collect();
+        sets.extend(
+            providers
+                .into_iter()
+                .flat_map(|p| JobFilter::HeldBy(p).queries()),
+        );
+        sets
+    }
+
+    /// Program subscriptions ([`Self::subscriptions`]) and a slot subscription as the watchdog: when
     /// slots stop arriving for `stall_secs` the connection is considered dead and replaced.
     /// Reconnects back off from 200 ms to 5 s; a failing endpoint fails over.
     pub(super) async fn watch_loop(self: Arc<Self>, tx: mpsc::UnboundedSender<Update>) {
@@ -187,15 +212,9 @@ impl Worker {
             };
             let mut streams = Vec::new();
             let mut ok = true;
-            for info in self.markets.values() {
+            for filters in self.subscriptions() {
                 let config = RpcProgramAccountsConfig {
-                    filters: Some(vec![
-                        RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64),
-                        RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
-                            8,
-                            info.keys.market.to_bytes().to_vec(),
-                        )),
-                    ]),
+                    filters: Some(filters),
                     account_config: RpcAccountInfoConfig {
                         encoding: Some(UiAccountEncoding::Base64),
                         commitment: Some(commitment_of(&self.cfg.commitment)),
