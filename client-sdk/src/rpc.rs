@@ -159,10 +159,15 @@ pub enum JobFilter {
     Requester(Pubkey),
     /// Jobs in which this provider account holds a slot.
     HeldBy(Pubkey),
-    /// Open jobs of a market that nothing has been committed (or submitted) for yet: their
-    /// claim phase. What a provider that holds no slot needs to hear of; a job leaves this
-    /// set at its first commitment, so a watcher subscribed to it alone is not told of the
-    /// commitments, reveals and settlement of jobs it took no part in.
+    /// Open jobs of a market a provider that holds no slot needs to hear of: those with a
+    /// free slot (never claimed, or given back by `abandon_job` / `reclaim_slot`, whatever
+    /// has been committed), and those whose slots are all held but nothing is committed (or
+    /// submitted) yet, which shows the claim that filled them. A job with every slot held
+    /// leaves the set at its first commitment, so a watcher subscribed to it alone is not told
+    /// of the commitments, reveals and settlement of jobs it can take no part in, and is told
+    /// again when a slot comes free. Disjoint filter sets, one per replica count allowed
+    /// (`depin_core::settle::replicas_allowed`) and claim count: a write matches at most one,
+    /// so no notification arrives twice.
     Claimable(Pubkey),
 }
 
@@ -186,12 +191,29 @@ impl JobFilter {
             JobFilter::HeldBy(p) => (0..depin_core::limits::MAX_REPLICAS as usize)
                 .map(|i| vec![size.clone(), memcmp(offsets::slot_provider(i), p.as_ref())])
                 .collect(),
-            JobFilter::Claimable(market) => vec![vec![
-                size,
-                memcmp(offsets::MARKET, market.as_ref()),
-                memcmp(offsets::STATUS, &[job_status::OPEN]),
-                memcmp(offsets::COMMITTED, &[0]),
-            ]],
+            JobFilter::Claimable(market) => {
+                let set = |bytes: &[u8]| {
+                    vec![
+                        size.clone(),
+                        memcmp(offsets::MARKET, market.as_ref()),
+                        memcmp(offsets::REPLICAS, bytes),
+                    ]
+                };
+                let open = job_status::OPEN;
+                (1..=depin_core::limits::MAX_REPLICAS)
+                    .filter(|&r| {
+                        depin_core::settle::replicas_allowed(r, depin_core::limits::MAX_REPLICAS)
+                    })
+                    .flat_map(|r| {
+                        let q = depin_core::settle::quorum_for(r);
+                        // `replicas, quorum, status, claimed[, committed]`, adjacent bytes.
+                        (0..r)
+                            .map(move |claimed| vec![r, q, open, claimed])
+                            .chain(std::iter::once(vec![r, q, open, r, 0]))
+                    })
+                    .map(|bytes| set(&bytes))
+                    .collect()
+            }
         }
     }
 }
@@ -206,8 +228,15 @@ pub mod offsets {
     pub const REQUESTER: usize = 8 + core::mem::offset_of!(Job, requester);
     /// `Job::status`.
     pub const STATUS: usize = 8 + core::mem::offset_of!(Job, status);
-    /// `Job::committed`.
-    pub const COMMITTED: usize = 8 + core::mem::offset_of!(Job, committed);
+    /// `Job::replicas`, followed by `quorum`, `status`, `claimed` and `committed`: one
+    /// `memcmp` matches a prefix of those five bytes.
+    pub const REPLICAS: usize = 8 + core::mem::offset_of!(Job, replicas);
+    const _: () = {
+        assert!(core::mem::offset_of!(Job, quorum) == core::mem::offset_of!(Job, replicas) + 1);
+        assert!(core::mem::offset_of!(Job, status) == core::mem::offset_of!(Job, replicas) + 2);
+        assert!(core::mem::offset_of!(Job, claimed) == core::mem::offset_of!(Job, replicas) + 3);
+        assert!(core::mem::offset_of!(Job, committed) == core::mem::offset_of!(Job, replicas) + 4);
+    };
     /// `Provider::pool` (Borsh layout: fixed fields first; `depin_staking::in_place`).
     pub const PROVIDER_POOL: usize = depin_staking::in_place::provider_layout::POOL;
     /// `Provider::operator`.
@@ -228,10 +257,21 @@ pub struct DepinRpc {
 }
 
 impl DepinRpc {
-    /// Client of `url` at `commitment`.
+    /// Client of `url` at `commitment` (each HTTP request given up after 30 s).
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
+        Self::with_timeout(url, commitment, Duration::from_secs(30))
+    }
+
+    /// Client of `url` at `commitment` whose every HTTP request (a read, a send, one poll of
+    /// a confirmation) is given up after `timeout` with [`ClientError::Rpc`], so a hung
+    /// endpoint holds no caller longer than that and failover can move on.
+    pub fn with_timeout(
+        url: impl Into<String>,
+        commitment: CommitmentConfig,
+        timeout: Duration,
+    ) -> Self {
         DepinRpc {
-            rpc: RpcClient::new_with_commitment(url.into(), commitment),
+            rpc: RpcClient::new_with_timeout_and_commitment(url.into(), timeout, commitment),
             ws_url: None,
             defaults: SendOptions::default(),
         }
@@ -562,19 +602,39 @@ impl DepinRpc {
     }
 
     /// The head of the SlotHashes sysvar's data: its count and newest [`SEED_HEAD_ENTRIES`]
-    /// entries (2.6 KB of 20 KB), for [`seed_in_head`]; as of slot `min_slot` or later (0: any).
+    /// entries (2.6 KB of 20 KB), for [`seed_in_head`]; as of slot `min_slot` or later (0: any),
+    /// at [`Self::seed_commitment`].
     pub async fn slot_hashes_head(&self, min_slot: u64) -> Result<Vec<u8>, ClientError> {
         let head = 8 + SEED_HEAD_ENTRIES * 40;
         let sysvar = solana_sdk::sysvar::slot_hashes::ID;
+        let slice = Some((0, head));
+        let commitment = self.seed_commitment();
         Ok(self
-            .data_sliced(&sysvar, min_slot, Some((0, head)))
+            .data_sliced(&sysvar, min_slot, slice, commitment)
             .await?
             .0)
     }
 
-    /// The whole SlotHashes sysvar's data.
+    /// The whole SlotHashes sysvar's data, at [`Self::seed_commitment`].
     pub async fn slot_hashes(&self) -> Result<Vec<u8>, ClientError> {
-        self.data(&solana_sdk::sysvar::slot_hashes::ID).await
+        let sysvar = solana_sdk::sysvar::slot_hashes::ID;
+        Ok(self
+            .data_sliced(&sysvar, 0, None, self.seed_commitment())
+            .await?
+            .0)
+    }
+
+    /// The commitment lottery seeds are read at: this client's, but never below `confirmed`.
+    /// A seed is kept once read (it never changes on the chain that settles the job), so it
+    /// must not come from a bank a minority fork may drop: there the seed slot may have been
+    /// skipped and the next produced slot's hash taken instead.
+    pub fn seed_commitment(&self) -> CommitmentConfig {
+        let own = self.rpc.commitment();
+        if own.is_at_least_confirmed() {
+            own
+        } else {
+            CommitmentConfig::confirmed()
+        }
     }
 
     /// Decode the Anchor account at `address`.
@@ -605,19 +665,21 @@ impl DepinRpc {
         address: &Pubkey,
         min_slot: u64,
     ) -> Result<(Vec<u8>, u64), ClientError> {
-        self.data_sliced(address, min_slot, None).await
+        self.data_sliced(address, min_slot, None, self.rpc.commitment())
+            .await
     }
 
-    /// [`Self::data_at`], only `slice` (offset, length) of the data when given.
+    /// [`Self::data_at`] at `commitment`, only `slice` (offset, length) of the data when given.
     async fn data_sliced(
         &self,
         address: &Pubkey,
         min_slot: u64,
         slice: Option<(usize, usize)>,
+        commitment: CommitmentConfig,
     ) -> Result<(Vec<u8>, u64), ClientError> {
         let config = RpcAccountInfoConfig {
             encoding: Some(solana_client::rpc_config::UiAccountEncoding::Base64),
-            commitment: Some(self.rpc.commitment()),
+            commitment: Some(commitment),
             min_context_slot: (min_slot > 0).then_some(min_slot),
             data_slice: slice.map(|(offset, length)| {
                 solana_client::rpc_config::UiDataSliceConfig { offset, length }
@@ -893,6 +955,84 @@ fn token_error(program: &str, code: u32) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether a `programSubscribe` / `getProgramAccounts` filter set selects `data`.
+    fn selects(set: &[RpcFilterType], data: &[u8]) -> bool {
+        set.iter().all(|f| match f {
+            RpcFilterType::DataSize(n) => data.len() as u64 == *n,
+            RpcFilterType::Memcmp(m) => m.bytes_match(data),
+            other => panic!("unexpected filter {other:?}"),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_request_to_a_hung_endpoint_fails_at_the_timeout_as_a_transport_error() {
+        // Accepts connections and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let _held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                open.push(socket);
+            }
+        });
+        let rpc = DepinRpc::with_timeout(
+            url,
+            CommitmentConfig::confirmed(),
+            Duration::from_millis(300),
+        );
+        let started = Instant::now();
+        let answer = rpc.slot().await;
+        assert!(
+            matches!(answer, Err(ClientError::Rpc(_))),
+            "a transport error (so callers fail over), got {answer:?}"
+        );
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+            "given up at the timeout, after {took:?}"
+        );
+    }
+
+    #[test]
+    fn claimable_jobs_are_those_with_a_free_slot_or_nothing_committed_each_in_one_set() {
+        use depin_core::{limits::MAX_REPLICAS, settle};
+        let market = Pubkey::new_unique();
+        let sets = JobFilter::Claimable(market).queries();
+        let mut selected = 0;
+        for in_market in [market, Pubkey::new_unique()] {
+            for status in [job_status::OPEN, job_status::SETTLED] {
+                for r in 1..=MAX_REPLICAS {
+                    for claimed in 0..=r {
+                        for committed in 0..=claimed {
+                            let mut data = vec![0u8; 8 + depin_core::limits::JOB_SIZE];
+                            data[offsets::MARKET..offsets::MARKET + 32]
+                                .copy_from_slice(in_market.as_ref());
+                            let q = settle::quorum_for(r);
+                            data[offsets::REPLICAS..offsets::REPLICAS + 5]
+                                .copy_from_slice(&[r, q, status, claimed, committed]);
+                            let want = in_market == market
+                                && status == job_status::OPEN
+                                && settle::replicas_allowed(r, MAX_REPLICAS)
+                                && (claimed < r || committed == 0);
+                            let n = sets.iter().filter(|s| selects(s, &data)).count();
+                            assert_eq!(
+                                n,
+                                usize::from(want),
+                                "r {r}, claimed {claimed}, committed {committed}, \
+                                 status {status}, own market {}",
+                                in_market == market
+                            );
+                            selected += n;
+                        }
+                    }
+                }
+            }
+        }
+        // Odd r of 1 ..= 7: r sets with a free slot and one full, nothing committed.
+        assert_eq!(sets.len(), (1 + 1) + (3 + 1) + (5 + 1) + (7 + 1));
+        assert!(selected > 0);
+    }
 
     /// SlotHashes data as a sliced read returns it: the sysvar's full count, then only the
     /// newest entries (`slots`, newest first, each hashed to `[slot as u8; 32]`).

@@ -99,22 +99,33 @@ pub fn is_transport(e: &ClientError) -> bool {
     matches!(e, ClientError::Rpc(_) | ClientError::Timeout(_))
 }
 
+/// How every endpoint is used.
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointOptions {
+    /// Commitment of reads and confirmations.
+    pub commitment: CommitmentConfig,
+    /// Defaults of every send.
+    pub send: SendOptions,
+    /// How long a failed endpoint is skipped.
+    pub cooldown: Duration,
+    /// How long one HTTP request may take before it counts as the endpoint's failure.
+    pub request_timeout: Duration,
+}
+
 impl Chain {
     /// Endpoints `(rpc, ws)` in order of preference.
     pub fn new(
         urls: &[(String, String)],
-        commitment: CommitmentConfig,
-        send: SendOptions,
-        cooldown: Duration,
+        opts: EndpointOptions,
         metrics: Arc<Metrics>,
         health: Arc<Health>,
     ) -> Self {
         let endpoints = urls
             .iter()
             .map(|(rpc, ws)| Endpoint {
-                rpc: DepinRpc::new(rpc.clone(), commitment)
+                rpc: DepinRpc::with_timeout(rpc.clone(), opts.commitment, opts.request_timeout)
                     .with_websocket(ws.clone())
-                    .with_send_options(send),
+                    .with_send_options(opts.send),
                 ws_url: ws.clone(),
                 cooling_until: Mutex::new(None),
             })
@@ -122,7 +133,7 @@ impl Chain {
         Chain {
             endpoints,
             current: AtomicUsize::new(0),
-            cooldown,
+            cooldown: opts.cooldown,
             metrics,
             clock: Mutex::new(SlotClock::default()),
             landed: AtomicU64::new(0),

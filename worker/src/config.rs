@@ -174,6 +174,10 @@ pub struct WorkerConfig {
     pub stall_secs: u64,
     /// Seconds an endpoint is skipped after it failed.
     pub cooldown_secs: u64,
+    /// Seconds one RPC request (a read, a send, one confirmation poll) may take before it
+    /// counts as the endpoint's failure and the call fails over. Reads that share one answer
+    /// (the clock, the stake, the seed) hold their waiters at most this long.
+    pub rpc_timeout_secs: u64,
     /// Priority fee, micro-lamports per compute unit.
     pub priority_fee: u64,
     /// Priority fee at least paid by a commitment or reveal within 30 s of its deadline
@@ -217,6 +221,7 @@ impl Default for WorkerConfig {
             reconcile_secs: 10,
             stall_secs: 15,
             cooldown_secs: 10,
+            rpc_timeout_secs: 10,
             priority_fee: 0,
             urgent_priority_fee: 1_000,
             max_priority_fee: 1_000_000,

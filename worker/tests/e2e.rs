@@ -1525,9 +1525,12 @@ async fn one_clock_read_per_slot_is_shared_and_journal_commits_are_grouped() {
     let m = Arc::new(Metrics::default());
     let chain = Arc::new(Chain::new(
         &[(local.rpc_url().to_string(), local.ws_url().to_string())],
-        solana_commitment_config::CommitmentConfig::confirmed(),
-        depin_client::rpc::SendOptions::default(),
-        Duration::from_secs(1),
+        depin_worker::chain::EndpointOptions {
+            commitment: solana_commitment_config::CommitmentConfig::confirmed(),
+            send: depin_client::rpc::SendOptions::default(),
+            cooldown: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(10),
+        },
         m.clone(),
         Arc::new(Health::default()),
     ));

@@ -249,9 +249,12 @@ impl Worker {
             .collect();
         let chain = Chain::new(
             &urls,
-            commitment_of(&cfg.commitment),
-            send,
-            Duration::from_secs(cfg.cooldown_secs),
+            crate::chain::EndpointOptions {
+                commitment: commitment_of(&cfg.commitment),
+                send,
+                cooldown: Duration::from_secs(cfg.cooldown_secs),
+                request_timeout: Duration::from_secs(cfg.rpc_timeout_secs.max(1)),
+            },
             metrics.clone(),
             health.clone(),
         );

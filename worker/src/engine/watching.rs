@@ -167,14 +167,16 @@ impl Worker {
         }
     }
 
-    /// The program subscriptions' filter sets: each market's jobs in their claim phase
-    /// ([`JobFilter::Claimable`]: what a worker that holds no slot needs to hear of), and the
-    /// jobs this worker's providers hold a slot in ([`JobFilter::HeldBy`], one set per slot
-    /// position). A job this worker took no part in is not followed through its commitments,
-    /// reveals and settlement: with many workers that was most of every worker's notifications
-    /// (about 4r + 4 per job of r replicas, now r + 1 and the displacements). A job it claimed
-    /// is followed from its claim on; what a notification misses a driver reads (its views of a
-    /// job it touched must show its landed writes).
+    /// The program subscriptions' filter sets: each market's jobs that a worker holding no
+    /// slot needs to hear of ([`JobFilter::Claimable`]: a slot is free, or all are held and
+    /// nothing is committed yet), and the jobs this worker's providers hold a slot in
+    /// ([`JobFilter::HeldBy`], one set per slot position). A job whose slots are all held by
+    /// others is not followed through its commitments, reveals and settlement: with many
+    /// workers that was most of every worker's notifications (about 4r + 4 per job of r
+    /// replicas, now r + 1 and the displacements); a slot given back later (`abandon_job`,
+    /// `reclaim_slot`) puts the job back in the set, so bystanders hear of it at once. A job
+    /// it claimed is followed from its claim on; what a notification misses a driver reads
+    /// (its views of a job it touched must show its landed writes).
     fn subscriptions(&self) -> Vec<Vec<RpcFilterType>> {
         let mut providers: Vec<Pubkey> = self.markets.values().map(|i| i.provider).collect();
         providers.sort();
