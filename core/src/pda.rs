@@ -42,9 +42,10 @@ pub fn address(seeds: &[&[u8]], bump: u8, program_id: &Pubkey) -> Option<Pubkey>
 }
 
 /// The canonical PDA of `seeds` under `program_id` and its bump (as
-/// `Pubkey::find_program_address` returns them), or `None` when no bump gives one.
+/// `Pubkey::find_program_address` returns them), or `None` when no bump gives one. Bumps are
+/// tried from 255 down to 1, as the runtime tries them (it never tries 0).
 pub fn find(seeds: &[&[u8]], program_id: &Pubkey) -> Option<(Pubkey, u8)> {
-    (0..=u8::MAX)
+    (1..=u8::MAX)
         .rev()
         .find_map(|bump| address(seeds, bump, program_id).map(|a| (a, bump)))
 }

@@ -158,9 +158,9 @@ pub enum JobsError {
     NotAccredited,
     #[msg("This provider is accredited in this market already")]
     AlreadyAccredited,
-    #[msg("Market account is not the PDA [\"market\", payment_mint, market_id_le]")]
+    #[msg("Market account is not the PDA ['market', payment_mint, market_id_le]")]
     WrongMarketAddress,
-    #[msg("Fee vault account is not the PDA [\"fee_vault\", market]")]
+    #[msg("Fee vault account is not the PDA ['fee_vault', market]")]
     WrongFeeVaultAddress,
     #[msg("A market with this payment mint and id exists already")]
     MarketExists,

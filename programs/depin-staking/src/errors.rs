@@ -64,9 +64,9 @@ pub enum StakingError {
     NotProviderOperator,
     #[msg("Policy flag allow_file_uris must be 0 or 1")]
     InvalidPolicy,
-    #[msg("Pool account is not the PDA [\"pool\", stake_mint]")]
+    #[msg("Pool account is not the PDA ['pool', stake_mint]")]
     WrongPoolAddress,
-    #[msg("Vault account is not the PDA [\"vault\", pool]")]
+    #[msg("Vault account is not the PDA ['vault', pool]")]
     WrongVaultAddress,
     #[msg("A pool already exists for this stake mint")]
     PoolExists,

@@ -8,12 +8,15 @@
 //! against it (each caller with its own error), and creates the account with a CPI signed by
 //! those seeds. Like `init`, a PDA that a stranger sent lamports to beforehand is topped up,
 //! allocated and assigned instead of created, so a donation cannot block the creation; a PDA
-//! that already holds data or belongs to a program is refused.
+//! that already holds data or belongs to a program is refused. A token account at a PDA
+//! (the pool's vault, a market's fee vault) is created the same way and then initialised
+//! (`NewAccount::create_token_account`).
 
 use anchor_lang::{
     prelude::*,
     system_program::{self, Allocate, Assign, CreateAccount, Transfer},
 };
+use anchor_spl::token::{self, InitializeAccount3, TokenAccount};
 
 /// Who pays for and which system account becomes a new program-owned account.
 pub struct NewAccount<'a, 'info> {
@@ -25,7 +28,17 @@ pub struct NewAccount<'a, 'info> {
     pub system_program: &'a AccountInfo<'info>,
 }
 
-impl NewAccount<'_, '_> {
+/// What a new token account holds and who controls it.
+pub struct TokenAccountOf<'a, 'info> {
+    /// Its mint.
+    pub mint: &'a AccountInfo<'info>,
+    /// Its owner (authority), e.g. the pool or market PDA.
+    pub authority: &'a AccountInfo<'info>,
+    /// The SPL token program.
+    pub token_program: &'a AccountInfo<'info>,
+}
+
+impl<'info> NewAccount<'_, 'info> {
     /// Whether `account` is still an empty system account (possibly holding lamports), as an
     /// account about to be created must be.
     pub fn unused(account: &AccountInfo) -> bool {
@@ -67,5 +80,22 @@ impl NewAccount<'_, '_> {
             account_to_assign: acc,
         };
         system_program::assign(CpiContext::new_with_signer(sys, accounts, signer), owner)
+    }
+
+    /// Create a token account at the PDA of `signer_seeds` (seeds and canonical bump) and
+    /// initialise it (`initialize_account3`) with `of`'s mint and authority. One struct for
+    /// the token side keeps the call within SBF's five arguments (docs/sbf-toolchain.md).
+    pub fn create_token_account(
+        &self,
+        signer_seeds: &[&[u8]],
+        of: &TokenAccountOf<'_, 'info>,
+    ) -> Result<()> {
+        self.create(signer_seeds, TokenAccount::LEN, &token::ID)?;
+        let accounts = InitializeAccount3 {
+            account: self.account.clone(),
+            mint: of.mint.clone(),
+            authority: of.authority.clone(),
+        };
+        token::initialize_account3(CpiContext::new(of.token_program.key(), accounts))
     }
 }

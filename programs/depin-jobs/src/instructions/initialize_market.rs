@@ -1,7 +1,10 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, InitializeAccount3, Token, TokenAccount};
+use anchor_spl::token::Token;
 use depin_core::{limits, pda, seeds};
-use depin_staking::{in_place::PoolView, pda_account::NewAccount};
+use depin_staking::{
+    in_place::PoolView,
+    pda_account::{NewAccount, TokenAccountOf},
+};
 
 pub use crate::state::MarketConfig;
 use crate::{
@@ -105,17 +108,14 @@ impl InitializeMarket<'_> {
             limits::DISCRIMINATOR_LEN + Market::INIT_SPACE,
             &crate::ID,
         )?;
-        new(&vault_info).create(
+        new(&vault_info).create_token_account(
             &[seeds::FEE_VAULT, market_key.as_ref(), &[fee_vault_bump]],
-            TokenAccount::LEN,
-            &token::ID,
+            &TokenAccountOf {
+                mint: &a.payment_mint.to_account_info(),
+                authority: &market_info,
+                token_program: &a.token_program.to_account_info(),
+            },
         )?;
-        let accounts = InitializeAccount3 {
-            account: vault_info,
-            mint: a.payment_mint.to_account_info(),
-            authority: market_info.clone(),
-        };
-        token::initialize_account3(CpiContext::new(a.token_program.key(), accounts))?;
 
         let market = Market {
             admin: a.admin.key(),

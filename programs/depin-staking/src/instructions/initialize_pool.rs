@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, InitializeAccount3, Token, TokenAccount};
+use anchor_spl::token::{Token, TokenAccount};
 use depin_core::{limits, pda, seeds};
 
 use crate::{
     errors::StakingError,
     events::PoolInitialized,
-    pda_account::NewAccount,
+    pda_account::{NewAccount, TokenAccountOf},
     state::{Config, Pool},
 };
 
@@ -71,7 +71,7 @@ impl InitializePool<'_> {
 impl InitializePool<'_> {
     /// Specification: initialize_pool
     /// - Preconditions: signed by the program config's authority; no pool exists for
-    ///   `stake_mint` (PDA `init`); `treasury` holds `stake_mint`;
+    ///   `stake_mint` (`PoolExists`); `treasury` holds `stake_mint`;
     ///   `0 <= unbonding_seconds <= 1 year`.
     ///   `pool` and `vault` are the canonical PDAs `["pool", stake_mint]` and
     ///   `["vault", pool]` (`WrongPoolAddress`, `WrongVaultAddress`).
@@ -79,7 +79,7 @@ impl InitializePool<'_> {
     ///   totals, not paused, canonical bumps stored; emits `PoolInitialized`. Lamports sent to
     ///   either address beforehand are kept (the rent is topped up).
     // Kept out of line: with fat LTO the whole program would otherwise become one function
-    // whose branches exceed SBF\'s 16-bit offsets (docs/sbf-toolchain.md).
+    // whose branches exceed SBF's 16-bit offsets (docs/sbf-toolchain.md).
     #[inline(never)]
     pub fn handle(ctx: Context<Self>, args: InitializePoolArgs) -> Result<()> {
         let a = &ctx.accounts;
@@ -104,17 +104,14 @@ impl InitializePool<'_> {
             limits::DISCRIMINATOR_LEN + Pool::INIT_SPACE,
             &crate::ID,
         )?;
-        new(&vault_info).create(
+        new(&vault_info).create_token_account(
             &[seeds::VAULT, pool_key.as_ref(), &[vault_bump]],
-            TokenAccount::LEN,
-            &token::ID,
+            &TokenAccountOf {
+                mint: &a.stake_mint.to_account_info(),
+                authority: &pool_info,
+                token_program: &a.token_program.to_account_info(),
+            },
         )?;
-        let accounts = InitializeAccount3 {
-            account: vault_info,
-            mint: a.stake_mint.to_account_info(),
-            authority: pool_info.clone(),
-        };
-        token::initialize_account3(CpiContext::new(a.token_program.key(), accounts))?;
 
         let pool = Pool {
             admin: a.admin.key(),
