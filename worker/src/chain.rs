@@ -99,6 +99,17 @@ pub fn is_transport(e: &ClientError) -> bool {
     matches!(e, ClientError::Rpc(_) | ClientError::Timeout(_))
 }
 
+/// Whether the endpoint answered that it has not reached the read's `minContextSlot` yet
+/// (JSON-RPC error -32016): healthy but behind, typically by the slot or two its `confirmed`
+/// bank trails the one this worker's transaction landed in.
+pub fn is_behind(e: &ClientError) -> bool {
+    matches!(e, ClientError::Rpc(m) if m.contains("-32016") || m.contains("Minimum context slot"))
+}
+
+/// How long [`Chain::call`] waits, in slot times, for endpoints that are behind a read's
+/// minimum slot to catch up before it returns their answer as an error.
+const BEHIND_WAIT_SLOTS: u32 = 8;
+
 /// How every endpoint is used.
 #[derive(Clone, Copy, Debug)]
 pub struct EndpointOptions {
@@ -208,15 +219,18 @@ impl Chain {
         per * slot.saturating_sub(now).min(10_000) as u32
     }
 
-    /// Index of the endpoint to use: the first healthy one from the current, else the one
-    /// whose cooldown ends first.
-    fn pick(&self) -> usize {
+    /// Index of the endpoint to use among those not `tried` yet in this call: the first
+    /// healthy one from the current, else the one whose cooldown ends first.
+    fn pick(&self, tried: &[usize]) -> usize {
         let n = self.endpoints.len();
         let start = self.current.load(Ordering::Relaxed);
         let now = Instant::now();
         let mut soonest = (start, None::<Instant>);
         for k in 0..n {
             let i = (start + k) % n;
+            if tried.contains(&i) {
+                continue;
+            }
             let until = *self.endpoints[i].cooling_until.lock().expect("lock");
             match until {
                 None => return i,
@@ -247,24 +261,50 @@ impl Chain {
         self.current.store(i, Ordering::Relaxed);
     }
 
-    /// Run `f` on endpoints until one answers (each endpoint tried at most once per call).
+    /// Run `f` on endpoints until one answers (each endpoint tried at most once per round).
+    /// A transport failure cools its endpoint down and moves on. An endpoint that is only
+    /// behind the read's minimum slot ([`is_behind`]) is not the endpoint's fault: the next
+    /// one is asked, and when every endpoint is behind the round is tried again a quarter of
+    /// a slot later, for up to [`BEHIND_WAIT_SLOTS`] slot times, before the answer is returned
+    /// as the error. (A read just after this worker's own transaction landed is the common
+    /// case: the `confirmed` view trails the landing slot by a slot or so.)
     pub async fn call<'a, T>(
         &'a self,
         f: impl Fn(&'a DepinRpc) -> RpcFuture<'a, T>,
     ) -> Result<T, ClientError> {
+        let n = self.endpoints.len();
+        let started = Instant::now();
         let mut last = None;
-        for _ in 0..self.endpoints.len() {
-            let i = self.pick();
-            match f(&self.endpoints[i].rpc).await {
-                Err(e) if is_transport(&e) => {
-                    self.fail(i, &e);
-                    last = Some(e);
-                }
-                other => {
-                    self.ok(i);
-                    return other;
+        loop {
+            let mut tried = Vec::with_capacity(n);
+            let mut behind = false;
+            for _ in 0..n {
+                let i = self.pick(&tried);
+                tried.push(i);
+                match f(&self.endpoints[i].rpc).await {
+                    Err(e) if is_behind(&e) => {
+                        behind = true;
+                        last = Some(e);
+                    }
+                    Err(e) if is_transport(&e) => {
+                        self.fail(i, &e);
+                        last = Some(e);
+                    }
+                    other => {
+                        self.ok(i);
+                        return other;
+                    }
                 }
             }
+            let slot = self.slot_time();
+            if !behind || started.elapsed() >= slot * BEHIND_WAIT_SLOTS {
+                break;
+            }
+            self.metrics.inc(crate::metrics::RPC_BEHIND_TOTAL, "");
+            tokio::time::sleep(
+                (slot / 4).clamp(Duration::from_millis(10), Duration::from_millis(200)),
+            )
+            .await;
         }
         Err(last.unwrap_or_else(|| ClientError::Rpc("no endpoint".into())))
     }
@@ -352,7 +392,7 @@ impl Chain {
 
     /// The preferred endpoint's websocket URL (and its index).
     pub fn websocket(&self) -> (usize, String) {
-        let i = self.pick();
+        let i = self.pick(&[]);
         (i, self.endpoints[i].ws_url.clone())
     }
 
@@ -365,6 +405,102 @@ impl Chain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chain(endpoints: usize) -> Chain {
+        let urls: Vec<(String, String)> = (0..endpoints)
+            .map(|i| {
+                (
+                    format!("http://127.0.0.1:{}", 9 + i),
+                    format!("ws://127.0.0.1:{}", 9 + i),
+                )
+            })
+            .collect();
+        Chain::new(
+            &urls,
+            EndpointOptions {
+                commitment: CommitmentConfig::confirmed(),
+                send: SendOptions::default(),
+                cooldown: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(1),
+            },
+            Arc::new(Metrics::default()),
+            Arc::new(Health::default()),
+        )
+    }
+
+    fn behind() -> ClientError {
+        ClientError::Rpc(
+            "RPC error: RPC response error -32016: Minimum context slot has not been reached; "
+                .into(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_behind_the_minimum_slot_is_asked_again_not_cooled_down() {
+        let c = chain(1);
+        let calls = AtomicUsize::new(0);
+        let answer = c
+            .call(|_| {
+                let k = calls.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async move {
+                    if k < 2 {
+                        Err(behind())
+                    } else {
+                        Ok(7u64)
+                    }
+                })
+            })
+            .await;
+        assert_eq!(answer.unwrap(), 7, "answered once it caught up");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(c.metrics.get(crate::metrics::RPC_BEHIND_TOTAL, ""), 2.0);
+        assert_eq!(
+            c.metrics.get(crate::metrics::RPC_ERRORS_TOTAL, ""),
+            0.0,
+            "being behind is not a failure"
+        );
+        assert!(c.endpoints[0].cooling_until.lock().unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_behind_endpoint_passes_the_read_to_the_next_one_at_once() {
+        let c = chain(2);
+        let asked = Mutex::new(Vec::new());
+        let answer = c
+            .call(|r| {
+                let first = std::ptr::eq(r, &c.endpoints[0].rpc);
+                asked.lock().unwrap().push(first);
+                Box::pin(async move {
+                    if first {
+                        Err(behind())
+                    } else {
+                        Ok(1u8)
+                    }
+                })
+            })
+            .await;
+        assert_eq!(answer.unwrap(), 1);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            vec![true, false],
+            "no wait in between"
+        );
+        assert_eq!(c.metrics.get(crate::metrics::RPC_BEHIND_TOTAL, ""), 0.0);
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_behind_for_good_is_an_error_after_the_bounded_wait() {
+        let c = chain(1);
+        let started = Instant::now();
+        let answer: Result<u8, _> = c.call(|_| Box::pin(async { Err(behind()) })).await;
+        assert!(answer.as_ref().is_err_and(is_behind), "{answer:?}");
+        let waited = started.elapsed();
+        let bound = DEFAULT_SLOT_TIME * BEHIND_WAIT_SLOTS;
+        assert!(
+            waited >= bound && waited < bound + Duration::from_secs(2),
+            "waited {waited:?} for a bound of {bound:?}"
+        );
+    }
 
     #[test]
     fn slot_time_from_observations() {

@@ -33,6 +33,8 @@ pub const JOBS_PASSED_TOTAL: &str = "depin_worker_jobs_passed_total";
 pub const JOBS_TOTAL: &str = "depin_worker_jobs_total";
 /// `depin_worker_providers_absent`.
 pub const PROVIDERS_ABSENT: &str = "depin_worker_providers_absent";
+/// `depin_worker_rpc_behind_total`.
+pub const RPC_BEHIND_TOTAL: &str = "depin_worker_rpc_behind_total";
 /// `depin_worker_rpc_errors_total`.
 pub const RPC_ERRORS_TOTAL: &str = "depin_worker_rpc_errors_total";
 /// `depin_worker_seen_to_claim_count`.
@@ -59,6 +61,11 @@ pub const HELP: &[(&str, &str, &str)] = &[
         TRANSACTION_ERRORS_TOTAL,
         "counter",
         "Transactions refused or lost, by instruction",
+    ),
+    (
+        RPC_BEHIND_TOTAL,
+        "counter",
+        "Reads retried because every endpoint was behind their minimum slot",
     ),
     (
         RPC_ERRORS_TOTAL,
