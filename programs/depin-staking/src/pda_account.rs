@@ -90,7 +90,7 @@ impl<'info> NewAccount<'_, 'info> {
         signer_seeds: &[&[u8]],
         of: &TokenAccountOf<'_, 'info>,
     ) -> Result<()> {
-        self.create(signer_seeds, TokenAccount::LEN, &token::ID)?;
+        self.create(signer_seeds, TokenAccount::LEN, of.token_program.key)?;
         let accounts = InitializeAccount3 {
             account: self.account.clone(),
             mint: of.mint.clone(),
