@@ -173,7 +173,8 @@ pub enum JobFilter {
 
 impl JobFilter {
     /// The `getProgramAccounts` / `programSubscribe` filter sets whose union is this query
-    /// (one set, except [`JobFilter::HeldBy`]: one per slot position).
+    /// (one set, except [`JobFilter::HeldBy`]: one per slot position, and
+    /// [`JobFilter::Claimable`]: one per allowed replica count and claim count).
     pub fn queries(&self) -> Vec<Vec<RpcFilterType>> {
         let size = RpcFilterType::DataSize((8 + depin_core::limits::JOB_SIZE) as u64);
         let memcmp = |offset: usize, bytes: &[u8]| {
